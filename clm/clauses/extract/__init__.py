@@ -1,0 +1,1 @@
+"""clauses/extract."""
