@@ -1,0 +1,66 @@
+"""The Flask application factory: configuration, database, blueprints. Nothing else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from clm import config as clm_config
+from clm import db
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure a clm web application; ``config`` overrides settings (tests)."""
+    settings = clm_config.load()
+    if config:
+        settings.update(config)
+    app = Flask(__name__, instance_path=os.path.abspath(settings["INSTANCE_PATH"]),
+                static_folder="web/static", template_folder="web/templates")
+    app.config.from_mapping(settings)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _local_secret(app.instance_path)
+    app.config.update(
+        # Werkzeug refuses bodies over this before a view reads them (multipart DoS).
+        MAX_CONTENT_LENGTH=app.config["MAX_UPLOAD_BYTES"] + 64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=50,
+        SESSION_COOKIE_NAME="__Host-clm" if app.config["SECURE_COOKIES"] else "clm_session",
+        SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=app.config["SESSION_ABSOLUTE_HOURS"] * 3600,
+    )
+
+    db.init_app(app)
+
+    from clm.versions import views as versions_views
+    from clm.web import api, auth, errors, pages
+
+    pages.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(versions_views.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def _local_secret(instance_path: str) -> str:
+    """Return the secret key kept in the instance folder, creating it on first use.
+
+    One file shared by every worker process of this installation; production sets
+    ``CLM_SECRET_KEY`` instead.
+    """
+    path = os.path.join(instance_path, "secret.key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        key = secrets.token_urlsafe(48)
+        handle.write(key)
+    return key

@@ -1,0 +1,327 @@
+"""The ``clm`` command: each subcommand parses its input, calls a service, and prints.
+
+A plain click group rather than Flask's FlaskGroup: ``clm diff`` and ``clm extract`` run
+without an app or a database, and must start fast (a redline of a 100-page pair in under a
+second, whole process), so Flask, SQLAlchemy and spaCy are imported only by the commands
+that use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy.orm import Session
+
+    from clm.documents import Document
+
+
+def fail(message: str) -> NoReturn:
+    """Print one line on stderr and exit with status 2 (bad input)."""
+    click.echo(f"clm: error: {message}", err=True)
+    sys.exit(2)
+
+
+class ClmGroup(click.Group):
+    """Turn every ClmError into one line on stderr and exit status 2; never a trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from clm.errors import ClmError
+
+        try:
+            return super().invoke(ctx)
+        except ClmError as err:
+            fail(str(err))
+        except (OSError, ValueError) as err:
+            fail(str(err))
+
+
+@click.group(cls=ClmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clm")
+def main() -> None:
+    """clm: contract lifecycle management from clause library to cash."""
+
+
+def _app() -> Flask:
+    from clm.app import create_app
+
+    return create_app()
+
+
+@contextmanager
+def _transaction(app: Flask) -> Iterator[Session]:
+    from clm import db
+
+    with db.transaction_for(db.sessionmaker_for(app)) as session:
+        yield session
+
+
+def upgrade_database(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "migrations" / "env.py").is_file():
+        fail(f"the migrations folder is missing next to the clm package ({root}); install clm from its "
+             "source tree with `pip install -e .`")
+    cfg = Config(str(root / "alembic.ini"))
+    cfg.set_main_option("script_location", str(root / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+# -- setting up ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create demo users and contracts with several versions.")
+def init(demo: bool) -> None:
+    """Create or upgrade the database, and optionally load demo data."""
+    app = _app()
+    upgrade_database(app.config["DATABASE_URL"])
+    click.echo(f"Database ready: {_redacted(app.config['DATABASE_URL'])}")
+    if demo:
+        from clm import demo as demo_data
+
+        with _transaction(app) as session:
+            report = demo_data.seed(session)
+        for line in report:
+            click.echo(line)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default CLM_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default CLM_PORT or 8000).")
+@click.option("--workers", default=None, type=int, help="Worker processes (default CLM_WORKERS or 2).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the web app and API with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    app = _app()
+    bind = f"{host or app.config['HOST']}:{port or app.config['PORT']}"
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers or app.config["WORKERS"])
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Flask:
+            return app
+
+    click.echo(f"clm serving on http://{bind}/ (Ctrl+C to stop)", err=True)
+    _Server().run()
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", required=True, help="admin, legal, finance or viewer")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="CLM_NEW_USER_PASSWORD", help="Asked for when not given (or CLM_NEW_USER_PASSWORD).")
+def user_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a user who signs in with an email and a password."""
+    from clm.users import create_user, parse_role
+
+    app = _app()
+    with _transaction(app) as session:
+        created = create_user(session, email=email, name=name, password=password, role=parse_role(role))
+        click.echo(f"Created {created.role.value} user {created.email}.")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.option("--role", required=True, help="admin, legal, finance or viewer")
+@click.option("--label", default="", help="What the token is for (shown in logs).")
+def token_create(role: str, label: str) -> None:
+    """Create an API token and print it; it is shown only this once."""
+    from clm.users import create_token, parse_role
+
+    app = _app()
+    with _transaction(app) as session:
+        _row, text = create_token(session, role=parse_role(role), label=label)
+    click.echo(text)
+
+
+# -- contracts -----------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--contract", "contract_id", type=int, help="Add the files as new versions of this contract.")
+@click.option("--title", default=None, help="Title for the new contract (one file only).")
+@click.option("--counterparty", default=None)
+@click.option("--author", default="cli", help="Recorded as the versions' author.")
+@click.option("--source", type=click.Choice(["upload", "counterparty"]), default="upload")
+def import_(files: tuple[Path, ...], contract_id: int | None, title: str | None, counterparty: str | None,
+            author: str, source: str) -> None:
+    """Store each FILE (.docx, .txt, .md) as a contract, or as new versions of --contract."""
+    from clm.errors import ClmError
+    from clm.versions import store
+    from clm.versions.models import VersionSource
+
+    app = _app()
+    limits = store.limits_from_settings(app.config)
+    failures = 0
+    with click.progressbar(files, label="Importing", file=sys.stderr,
+                           item_show_func=lambda p: p.name if p else None) as bar:
+        for path in bar:
+            try:
+                upload = store.Upload(data=_read_file(path, limits.max_upload_bytes), filename=path.name)
+                with _transaction(app) as session:
+                    version = store.import_file(session, upload, limits=limits, author=author,
+                                                contract_id=contract_id, title=title,
+                                                counterparty=counterparty, source=VersionSource(source))
+                    line = f"{path}: contract {version.contract_id} version {version.number}"
+            except ClmError as err:
+                failures += 1
+                click.echo(f"clm: error: {path}: {err}", err=True)
+                continue
+            click.echo(line)
+    if failures:
+        sys.exit(2)
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    from clm.errors import InvalidInput, TooLarge
+
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise TooLarge(f"The file is {size:,} bytes; the limit is {limit:,} bytes.")
+        return path.read_bytes()
+    except OSError as err:
+        raise InvalidInput(f"cannot read the file: {err.strerror}") from None
+
+
+def read_document(path: Path) -> Document:
+    """Return the Document in ``path`` (.docx, .txt, .md), checked as any upload is."""
+    from clm.versions import intake
+
+    limits = intake.Limits()
+    return intake.read_upload(_read_file(path, limits.max_upload_bytes), path.name, limits)
+
+
+# -- redlines and extraction (no app, no database) -------------------------------------------
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "pdf", "text"]), default="text")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--author", default="clm", help="Author of the tracked changes (docx).")
+def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> None:
+    """Compare OLD with NEW and print or write the redline."""
+    from clm.versions import diff as diff_engine
+    from clm.versions import render
+
+    redline = diff_engine.diff(read_document(old), read_document(new))
+    if fmt == "json":
+        data: bytes = json.dumps(render.to_json(redline), ensure_ascii=False).encode()
+    elif fmt == "text":
+        data = render.to_text(redline).encode()
+    elif fmt == "html":
+        data = render.to_html(redline, title=f"{old.name} → {new.name}", old_label=old.name,
+                              new_label=new.name, standalone=True).encode()
+    elif fmt == "pdf":
+        data = render.to_pdf(redline, title=f"{old.name} → {new.name}", old_label=old.name, new_label=new.name)
+    else:
+        from clm.versions import docx_io
+
+        new_docx = new.read_bytes() if new.suffix.lower() == ".docx" else None
+        data = docx_io.write_tracked(redline, new_docx, author=author, date=dt.datetime.now(dt.UTC))
+    _emit(data, output, binary=fmt in {"docx", "pdf"})
+
+
+def _emit(data: bytes, output: Path | None, *, binary: bool) -> None:
+    if output is not None:
+        # Write beside the target and rename, so a failed run never leaves half a file.
+        tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+        return
+    if binary and sys.stdout.isatty():
+        fail("this format is binary; write it to a file with -o OUT")
+    sys.stdout.buffer.write(data)
+    if not binary and not data.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--jsonl", type=click.Path(dir_okay=False, path_type=Path),
+              help='Read contracts from a JSONL file of {"id", "text"} records.')
+def extract(files: tuple[Path, ...], jsonl: Path | None) -> None:
+    """Print one JSON line of extracted terms (with evidence and confidence) per contract."""
+    from clm.clauses.extract import extract as extract_terms
+
+    if not files and jsonl is None:
+        fail("give one or more FILEs, or --jsonl CONTRACTS.jsonl")
+    failures = 0
+    for path in files:
+        try:
+            document = read_document(path)
+        except Exception as err:  # noqa: BLE001 - one bad file must not stop the others
+            failures += 1
+            click.echo(f"clm: error: {path}: {err}", err=True)
+            continue
+        click.echo(json.dumps(extract_terms(document.text).to_json(path.stem), ensure_ascii=False))
+    if jsonl is not None:
+        with jsonl.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    contract_id, text = str(record["id"]), record["text"]
+                except (ValueError, KeyError, TypeError):
+                    failures += 1
+                    click.echo(f"clm: error: {jsonl}:{number}: not a JSON object with \"id\" and \"text\"", err=True)
+                    continue
+                click.echo(json.dumps(extract_terms(text).to_json(contract_id), ensure_ascii=False))
+    if failures:
+        sys.exit(2)
+
+
+# -- background jobs -----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for background jobs (needs CLM_REDIS_URL)."""
+    from clm import jobs
+
+    app = _app()
+    if not app.config["REDIS_URL"]:
+        fail("CLM_REDIS_URL is not set: jobs run inline in the web and CLI processes, no worker is needed")
+    jobs.run_worker(app.config["REDIS_URL"], burst=burst)

@@ -1,0 +1,64 @@
+"""Settings from ``CLM_*`` environment variables laid over defaults; no Flask import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: Defaults for every setting; ``CLM_<NAME>`` in the environment overrides ``<NAME>``.
+DEFAULTS: dict[str, Any] = {
+    # Empty means the embedded default: SQLite in the instance folder. PostgreSQL in production.
+    "DATABASE_URL": "",
+    # Where the SQLite file, the local secret key and the mail outbox live.
+    "INSTANCE_PATH": "instance",
+    # Empty means jobs run inline, in the request or command that queues them.
+    "REDIS_URL": "",
+    # Only for local use; `clm init` refuses to run a server with it unless told it is a demo.
+    "SECRET_KEY": "",
+    # Cookies marked Secure need HTTPS; production behind TLS sets CLM_SECURE_COOKIES=1.
+    "SECURE_COOKIES": False,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "PARSE_TIMEOUT_SECONDS": 10.0,
+    "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+    "CLAUSE_LIBRARY": "",
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "WORKERS": 2,
+}
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {bool: _bool, int: int, float: float, str: str}
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings: ``DEFAULTS`` overridden by ``CLM_*`` variables, parsed to each default's type.
+
+    Raise ``ValueError`` naming the variable when a value does not parse, so a typo in a
+    deployment fails at start-up rather than at the first request.
+    """
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"CLM_{name}")
+        if raw is None:
+            continue
+        try:
+            settings[name] = _PARSERS[type(default)](raw)
+        except ValueError as err:
+            raise ValueError(f"CLM_{name}: {err}") from None
+    settings["INSTANCE_PATH"] = os.path.abspath(settings["INSTANCE_PATH"])
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{os.path.join(settings['INSTANCE_PATH'], 'clm.sqlite3')}"
+    return settings

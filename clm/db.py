@@ -1,0 +1,163 @@
+"""Database engine, declarative ``Base``, the per-request session and the one ``transaction()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Stable constraint names, so Alembic revisions name the same constraint on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every clm model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        decimal.Decimal: Numeric(18, 2),
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    """Return the values of an enum, so columns store ``"legal"`` rather than ``"LEGAL"``."""
+    return [member.value for member in enum_cls]
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """Return an engine for ``url`` tuned for clm's use of it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets readers run beside a writer; busy_timeout makes writers queue instead of
+            # failing with "database is locked"; SQLite leaves foreign keys off unless asked.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    # pool_pre_ping: a restarted database costs one failed ping, not a failed request.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory; objects stay readable after commit so views can render them."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction_for(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield a new session that commits on success and rolls back on error (CLI, jobs)."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# -- Flask glue: a session per request, like flaskr's get_db() -------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine for ``app.config["DATABASE_URL"]`` and close sessions on teardown."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["clm_db"] = make_sessionmaker(engine)
+    app.teardown_appcontext(_close_session)
+
+
+def sessionmaker_for(app: Flask) -> sessionmaker[Session]:
+    """Return the session factory of ``app``."""
+    factory: sessionmaker[Session] = app.extensions["clm_db"]
+    return factory
+
+
+def get_session() -> Session:
+    """Return the session of the current app context, creating it on first use."""
+    from flask import current_app, g
+
+    if "db_session" not in g:
+        g.db_session = sessionmaker_for(current_app)()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    from flask import g
+
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Yield the request's session; commit when the block succeeds, roll back when it raises."""
+    session = get_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+# -- insert-only tables ------------------------------------------------------------------------
+
+
+def insert_only_ddl(dialect: str, table: str) -> tuple[list[str], list[str]]:
+    """Return (create, drop) statements for triggers that reject UPDATE and DELETE on ``table``.
+
+    Versions and audit events are evidence: the database itself refuses to change them, so
+    neither a bug nor a hand-typed SQL statement can rewrite history unnoticed.
+    """
+    message = f"{table} rows are immutable"
+    if dialect == "sqlite":
+        create = [
+            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            for verb in ("UPDATE", "DELETE")
+        ]
+        drop = [f"DROP TRIGGER IF EXISTS {table}_no_{verb}" for verb in ("update", "delete")]
+        return create, drop
+    if dialect == "postgresql":
+        create = [
+            f"CREATE OR REPLACE FUNCTION {table}_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_immutable()",
+        ]
+        drop = [f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}",
+                f"DROP FUNCTION IF EXISTS {table}_immutable()"]
+        return create, drop
+    raise NotImplementedError(f"no insert-only triggers for {dialect}")

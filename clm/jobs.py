@@ -1,0 +1,55 @@
+"""Background jobs: RQ workers when ``CLM_REDIS_URL`` is set, inline otherwise."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from clm import config as clm_config
+from clm import db
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+QUEUE_NAME = "clm"
+
+
+def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
+    """Run ``func(*args, **kwargs)`` in a worker, or now when no Redis is configured.
+
+    Return the RQ job id, or None when the job ran inline. Jobs must be idempotent: a job
+    that runs twice (a retry after a crash) changes nothing the second time.
+    """
+    url = settings.get("REDIS_URL")
+    if not url:
+        func(*args, **kwargs)
+        return None
+    from redis import Redis
+    from rq import Queue
+
+    job = Queue(QUEUE_NAME, connection=Redis.from_url(url)).enqueue(func, *args, **kwargs)
+    return str(job.id)
+
+
+@functools.cache
+def _factory(url: str) -> sessionmaker[Session]:
+    return db.make_sessionmaker(db.make_engine(url))
+
+
+@contextmanager
+def job_transaction(database_url: str | None = None) -> Iterator[Session]:
+    """Yield a session for a job (no Flask in workers); commit on success, roll back on error."""
+    url = database_url or clm_config.load()["DATABASE_URL"]
+    with db.transaction_for(_factory(url)) as session:
+        yield session
+
+
+def run_worker(redis_url: str, *, burst: bool = False) -> None:
+    """Process jobs from the clm queue until stopped (or until it is empty, with ``burst``)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(redis_url)
+    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)

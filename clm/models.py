@@ -1,0 +1,9 @@
+"""Every package's models, imported in one place for Alembic and ``create_all``."""
+
+from __future__ import annotations
+
+from clm.db import Base
+from clm.users import ApiToken, LoginAttempt, User
+from clm.versions.models import Blob, Contract, Version
+
+__all__ = ["ApiToken", "Base", "Blob", "Contract", "LoginAttempt", "User", "Version"]

@@ -1,0 +1,108 @@
+"""Contracts, their immutable versions, and the content-addressed blobs that hold the bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clm.db import Base, enum_values, utcnow
+
+
+class ContractStatus(enum.Enum):
+    DRAFT = "draft"
+    NEGOTIATION = "negotiation"
+    APPROVAL = "approval"
+    SIGNING = "signing"
+    EXECUTED = "executed"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+class VersionSource(enum.Enum):
+    UPLOAD = "upload"
+    TEMPLATE = "template"
+    COUNTERPARTY = "counterparty"
+    SIGNED = "signed"
+
+
+class Blob(Base):
+    """Bytes stored once, named by their SHA-256; insert-only."""
+
+    __tablename__ = "blobs"
+
+    #: Hex SHA-256 of ``data``.
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(120))
+    #: Deferred: listing versions must not load every document into memory.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Blob {self.sha256[:12]} {self.size} bytes>"
+
+
+class Contract(Base):
+    """A contract: a title, a counterparty, a status, and its chain of versions."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    counterparty: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[ContractStatus] = mapped_column(
+        Enum(ContractStatus, values_callable=enum_values, native_enum=False, length=20),
+        default=ContractStatus.DRAFT,
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: Email of whoever created it (a user, a token's label, or "cli").
+    created_by: Mapped[str] = mapped_column(String(320))
+
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="contract", order_by="Version.number", lazy="selectin"
+    )
+
+    @property
+    def latest(self) -> Version | None:
+        """Return the newest version, or None for a contract with none yet."""
+        return self.versions[-1] if self.versions else None
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.id} {self.title!r}>"
+
+
+class Version(Base):
+    """One immutable draft of a contract, numbered 1, 2, 3 ... within its contract."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    #: The uploaded file's name, sanitised; shown and used for downloads only.
+    filename: Mapped[str] = mapped_column(String(255))
+    source: Mapped[VersionSource] = mapped_column(
+        Enum(VersionSource, values_callable=enum_values, native_enum=False, length=20)
+    )
+    author: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The document's text (paragraphs joined by "\n"), parsed once at upload; every
+    #: feature's offsets index this string.
+    text: Mapped[str] = mapped_column(Text, deferred=True)
+    paragraph_count: Mapped[int] = mapped_column(Integer)
+    word_count: Mapped[int] = mapped_column(Integer)
+    #: Number of tracked changes the file carried when it arrived (counterparty redlines).
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: True when the file hides text (Word's hidden font), which a reviewer would not see.
+    has_hidden_text: Mapped[bool] = mapped_column(default=False)
+
+    contract: Mapped[Contract] = relationship(back_populates="versions")
+    blob: Mapped[Blob] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Version {self.contract_id}.{self.number}>"

@@ -1,0 +1,188 @@
+"""Version store services: content-addressed blobs, contracts, and their immutable versions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from clm.errors import Conflict, InvalidInput, NotFound
+from clm.versions.models import Blob, Contract, ContractStatus, Version, VersionSource
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clm.documents import Document
+    from clm.versions.intake import Limits
+
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "txt": "text/plain; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+_TITLE_MAX_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived: its bytes and the name the sender gave it (untrusted)."""
+
+    data: bytes
+    filename: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def safe_filename(name: str) -> str:
+    """Return ``name`` reduced to a harmless base name: no directories, controls or odd marks.
+
+    Letters of any script survive (a Japanese or accented file name round-trips); path
+    separators, control characters, quotes and leading dots do not.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in {"C"} and ch not in '"<>:|?*;')
+    name = name.strip().lstrip(".").strip()
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190] + dot + ext[:9]) if dot else name[:200]
+    return name or "document"
+
+
+def _extension(filename: str) -> str:
+    return filename.rpartition(".")[2].lower() if "." in filename else ""
+
+
+def _title_from(document: Document, filename: str) -> str:
+    for paragraph in document.paragraphs:
+        text = " ".join(paragraph.text.split())
+        if text:
+            if len(text) <= _TITLE_MAX_CHARS and len(text.split()) <= 15:
+                return text
+            break
+    stem = filename.rpartition(".")[0] or filename
+    return stem.replace("_", " ").strip() or "Untitled contract"
+
+
+def read_upload(upload: Upload, limits: Limits) -> Document:
+    """Return the parsed Document of ``upload``; raise a ClmError a user can act on otherwise."""
+    from clm.versions import intake
+
+    return intake.read_upload(upload.data, upload.filename, limits)
+
+
+# -- services ----------------------------------------------------------------------------------
+
+
+def put_blob(session: Session, data: bytes, media_type: str) -> Blob:
+    """Return the blob holding ``data``, storing it only if no blob has these bytes yet."""
+    sha = hashlib.sha256(data).hexdigest()
+    blob = session.get(Blob, sha)
+    if blob is None:
+        blob = Blob(sha256=sha, size=len(data), media_type=media_type, data=data)
+        session.add(blob)
+    return blob
+
+
+def get_contract(session: Session, contract_id: int) -> Contract:
+    """Return the contract ``contract_id``; raise NotFound when there is none."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(f"Contract {contract_id} does not exist.")
+    return contract
+
+
+def get_version(session: Session, contract_id: int, number: int) -> Version:
+    """Return version ``number`` of contract ``contract_id``; raise NotFound otherwise."""
+    version = session.scalar(
+        select(Version).where(Version.contract_id == contract_id, Version.number == number)
+    )
+    if version is None:
+        raise NotFound(f"Contract {contract_id} has no version {number}.")
+    return version
+
+
+def list_contracts(session: Session, *, before: int | None = None, limit: int = 50) -> list[Contract]:
+    """Return up to ``limit`` contracts, newest first, older than id ``before`` (keyset paging)."""
+    query = select(Contract).order_by(Contract.id.desc()).limit(max(1, min(limit, 200)))
+    if before is not None:
+        query = query.where(Contract.id < before)
+    return list(session.scalars(query))
+
+
+def create_contract(session: Session, *, title: str, counterparty: str | None, author: str) -> Contract:
+    """Create an empty contract in draft."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("A contract needs a title.")
+    if len(title) > 300:
+        raise InvalidInput("The title is longer than 300 characters.")
+    contract = Contract(title=title, counterparty=(counterparty or "").strip() or None,
+                        status=ContractStatus.DRAFT, created_by=author)
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def add_version(session: Session, contract: Contract, upload: Upload, document: Document, *,
+                source: VersionSource, author: str) -> Version:
+    """Store ``upload`` as the next version of ``contract``.
+
+    Raise Conflict when the bytes are identical to one of the contract's versions: the
+    re-upload is reported and nothing is stored, not even a second copy of the blob.
+    """
+    sha = upload.sha256
+    same = next((v for v in contract.versions if v.blob_sha256 == sha), None)
+    if same is not None:
+        raise Conflict(f"This file is identical to version {same.number} of contract "
+                       f"{contract.id}; nothing was stored.")
+    filename = safe_filename(upload.filename)
+    blob = put_blob(session, upload.data, MEDIA_TYPES.get(_extension(filename), "application/octet-stream"))
+    number = (session.scalar(select(func.max(Version.number)).where(Version.contract_id == contract.id)) or 0) + 1
+    text = document.text
+    version = Version(
+        contract=contract, number=number, blob=blob, filename=filename, source=source,
+        author=author, text=text, paragraph_count=len(document.paragraphs),
+        word_count=len(text.split()), revision_count=len(document.revisions),
+        has_hidden_text=bool(document.has_hidden_text),
+    )
+    session.add(version)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two uploads raced for the same number; the unique constraint kept the chain intact.
+        raise Conflict("Another version of this contract was stored at the same moment; "
+                       "upload again.") from None
+    return version
+
+
+def import_file(session: Session, upload: Upload, *, limits: Limits, author: str,
+                contract_id: int | None = None, title: str | None = None,
+                counterparty: str | None = None,
+                source: VersionSource = VersionSource.UPLOAD) -> Version:
+    """Read ``upload`` and store it as a new contract, or as the next version of ``contract_id``.
+
+    The file is read completely before anything is added to the session, so a bad file
+    leaves no contract, version or blob behind.
+    """
+    contract = get_contract(session, contract_id) if contract_id is not None else None
+    document = read_upload(upload, limits)
+    if contract is None:
+        contract = create_contract(session, title=title or _title_from(document, upload.filename),
+                                   counterparty=counterparty, author=author)
+    return add_version(session, contract, upload, document, source=source, author=author)
+
+
+def limits_from_settings(settings: dict[str, object]) -> Limits:
+    """Return the upload limits configured in ``settings`` (``MAX_UPLOAD_BYTES`` ...)."""
+    from clm.versions.intake import Limits
+
+    return Limits(max_upload_bytes=int(settings["MAX_UPLOAD_BYTES"]),  # type: ignore[call-overload]
+                  parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]))  # type: ignore[arg-type]

@@ -1,0 +1,209 @@
+"""The JSON API under /api/v1, for programs with bearer tokens, and its OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from sqlalchemy import text
+
+import clm
+from clm import db
+from clm.versions import store
+from clm.versions.models import Contract, Version, VersionSource
+from clm.versions.views import read_file_field
+from clm.web.auth import current_principal, require
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def version_json(version: Version) -> dict[str, Any]:
+    """Return the public fields of a version."""
+    return {
+        "number": version.number,
+        "filename": version.filename,
+        "source": version.source.value,
+        "author": version.author,
+        "created_at": version.created_at.isoformat(),
+        "sha256": version.blob_sha256,
+        "size": version.blob.size,
+        "media_type": version.blob.media_type,
+        "paragraphs": version.paragraph_count,
+        "words": version.word_count,
+        "revisions": version.revision_count,
+        "has_hidden_text": version.has_hidden_text,
+        "download_url": url_for("versions.download", contract_id=version.contract_id,
+                                number=version.number, _external=False),
+    }
+
+
+def contract_json(contract: Contract, *, versions: bool = False) -> dict[str, Any]:
+    """Return the public fields of a contract, with its versions when asked."""
+    data: dict[str, Any] = {
+        "id": contract.id,
+        "title": contract.title,
+        "counterparty": contract.counterparty,
+        "status": contract.status.value,
+        "created_at": contract.created_at.isoformat(),
+        "created_by": contract.created_by,
+        "version_count": len(contract.versions),
+    }
+    if versions:
+        data["versions"] = [version_json(v) for v in contract.versions]
+    return data
+
+
+def _author() -> str:
+    principal = current_principal()
+    return principal.label if principal else "api"
+
+
+@bp.route("/health")
+def health() -> ResponseReturnValue:
+    """Report whether the service and its database answer."""
+    try:
+        db.get_session().execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy", reported, not raised
+        return jsonify(status="unavailable", database="unreachable", version=clm.__version__), 503
+    return jsonify(status="ok", database="ok", version=clm.__version__)
+
+
+@bp.route("/contracts")
+@require("contracts.read")
+def list_contracts() -> ResponseReturnValue:
+    """List contracts newest first; ``?before=<id>&limit=<n>`` pages through them."""
+    limit = request.args.get("limit", default=50, type=int)
+    before = request.args.get("before", type=int)
+    contracts = store.list_contracts(db.get_session(), before=before, limit=limit)
+    next_before = contracts[-1].id if contracts and len(contracts) == max(1, min(limit, 200)) else None
+    return jsonify(contracts=[contract_json(c) for c in contracts], next_before=next_before)
+
+
+@bp.route("/contracts", methods=["POST"])
+@require("contracts.write")
+def create_contract() -> ResponseReturnValue:
+    """Create a contract from an uploaded file (multipart field ``file``)."""
+    upload = read_file_field()
+    with db.transaction() as s:
+        version = store.import_file(
+            s, upload, limits=store.limits_from_settings(current_app.config), author=_author(),
+            title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
+        )
+        body = contract_json(version.contract, versions=True)
+    return jsonify(body), 201
+
+
+@bp.route("/contracts/<int:contract_id>")
+@require("contracts.read")
+def get_contract(contract_id: int) -> ResponseReturnValue:
+    """Return a contract with its versions."""
+    return jsonify(contract_json(store.get_contract(db.get_session(), contract_id), versions=True))
+
+
+@bp.route("/contracts/<int:contract_id>/versions", methods=["POST"])
+@require("contracts.write")
+def add_version(contract_id: int) -> ResponseReturnValue:
+    """Store an uploaded file as the contract's next version."""
+    upload = read_file_field()
+    source = VersionSource.COUNTERPARTY if request.form.get("source") == "counterparty" else VersionSource.UPLOAD
+    with db.transaction() as s:
+        version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
+                                    author=_author(), contract_id=contract_id, source=source)
+        body = version_json(version)
+    return jsonify(body), 201
+
+
+@bp.route("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """Return the OpenAPI 3.1 description of this API."""
+    return jsonify(OPENAPI)
+
+
+def _error_responses(*codes: int) -> dict[str, Any]:
+    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": ".docx, .txt or .md"},
+            "title": {"type": "string"},
+            "counterparty": {"type": "string"},
+            "source": {"type": "string", "enum": ["upload", "counterparty"]},
+        },
+    }}},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "clm API", "version": clm.__version__,
+             "description": "Contracts, versions and their terms. Authenticate with "
+                            "`Authorization: Bearer <token>` (`clm token create --role ROLE`)."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/health": {"get": {"summary": "Service and database health", "security": [],
+                            "responses": {"200": {"description": "Healthy"},
+                                          "503": {"description": "Database unreachable"}}}},
+        "/contracts": {
+            "get": {"summary": "List contracts, newest first",
+                    "parameters": [
+                        {"name": "before", "in": "query", "schema": {"type": "integer"},
+                         "description": "Return contracts with an id below this (keyset paging)"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50,
+                                                                    "maximum": 200}}],
+                    "responses": {"200": {"description": "A page of contracts", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "contracts": {"type": "array", "items": {"$ref": "#/components/schemas/Contract"}},
+                            "next_before": {"type": ["integer", "null"]}}}}}},
+                        **_error_responses(401, 403)}},
+            "post": {"summary": "Create a contract from a file", "requestBody": _UPLOAD_BODY,
+                     "responses": {"201": {"description": "Created", "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/Contract"}}}},
+                         **_error_responses(400, 401, 403, 413, 415, 422)}},
+        },
+        "/contracts/{id}": {"get": {
+            "summary": "A contract with its versions",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The contract", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Contract"}}}}, **_error_responses(401, 403, 404)}}},
+        "/contracts/{id}/versions": {"post": {
+            "summary": "Add a version from a file",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "requestBody": _UPLOAD_BODY,
+            "responses": {"201": {"description": "Stored", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Version"}}}},
+                **_error_responses(400, 401, 403, 404, 409, 413, 415, 422)}}},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "Version": {"type": "object", "properties": {
+                "number": {"type": "integer"}, "filename": {"type": "string"},
+                "source": {"type": "string", "enum": [s.value for s in VersionSource]},
+                "author": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+                "sha256": {"type": "string"}, "size": {"type": "integer"}, "media_type": {"type": "string"},
+                "paragraphs": {"type": "integer"}, "words": {"type": "integer"},
+                "revisions": {"type": "integer", "description": "Tracked changes the file carried"},
+                "has_hidden_text": {"type": "boolean"}, "download_url": {"type": "string"}}},
+            "Contract": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"},
+                "counterparty": {"type": ["string", "null"]}, "status": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"}, "created_by": {"type": "string"},
+                "version_count": {"type": "integer"},
+                "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}}}},
+        },
+        "responses": {f"E{code}": {"description": text_, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text_ in {
+            400: "Bad request", 401: "No or unknown bearer token", 403: "The token's role does not allow this",
+            404: "Not found", 409: "Conflicts with the current state (e.g. identical to an existing version)",
+            413: "Over the upload limit", 415: "Not a file type clm reads",
+            422: "The file or a value cannot be used"}.items()},
+    },
+}

@@ -1,0 +1,72 @@
+"""Turn errors into answers: JSON ``{"error": ...}`` under /api/, a page elsewhere; never a trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from flask import jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from clm.errors import ClmError
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.typing import ResponseReturnValue
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(ClmError, _clm_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def respond(status: int, message: str) -> ResponseReturnValue:
+    """Return an error answer in the form the caller reads: JSON for the API, HTML otherwise."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _clm_error(err: ClmError) -> ResponseReturnValue:
+    return respond(err.status, str(err))
+
+
+_HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Sign in first.",
+    403: "Your role does not allow this.",
+    404: "There is nothing here.",
+    405: "This address does not accept that method.",
+    413: "The file is larger than the upload limit.",
+}
+
+
+def _http_error(err: HTTPException) -> ResponseReturnValue:
+    status = err.code or 500
+    message = _HTTP_MESSAGES.get(status) or err.description or "The request failed."
+    if status == 400 and err.description and err.description != HTTPException.description:
+        message = err.description
+    response = respond(status, message)
+    if status == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+        body, code = response  # type: ignore[misc]
+        return body, code, {"Allow": ", ".join(err.valid_methods)}
+    return response
+
+
+def _database_error(err: DBAPIError) -> ResponseReturnValue:
+    # A connection that dropped (database restarting) is a temporary outage, not a bug.
+    if err.connection_invalidated or "could not connect" in str(err.orig).lower() or "database is locked" in str(err.orig):
+        log.warning("database unavailable: %s", err.orig)
+        return respond(503, "The database is unavailable for a moment; try again shortly.")
+    return _unexpected(err)
+
+
+def _unexpected(err: Exception) -> ResponseReturnValue:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return respond(500, "Something went wrong on our side; nothing was changed. The error has been logged.")

@@ -1,0 +1,43 @@
+"""What every page shares: security headers, template helpers, the navigation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import request
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+#: No inline script or style anywhere: every script and stylesheet is a static file.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register the security headers and the template filters."""
+    app.after_request(_security_headers)
+    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/") or response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def filesize(size: int) -> str:
+    """Return ``size`` bytes as a short human figure (``12.3 kB``)."""
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"

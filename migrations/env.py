@@ -1,0 +1,49 @@
+"""Alembic environment: runs revisions against the URL clm is configured with."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from clm import config as clm_config
+from clm.db import make_engine
+from clm.models import Base
+
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    # `clm init` passes the app's URL through the Alembic config; a bare `alembic` call reads env.
+    url = context.config.get_main_option("sqlalchemy.url")
+    return url or clm_config.load()["DATABASE_URL"]
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()
