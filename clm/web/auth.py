@@ -126,7 +126,8 @@ def require(permission: str) -> Callable[[F], F]:
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: "//evil.example" or "https://evil.example" would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not urlsplit(target).netloc):
         return target
     return url_for("versions.index")
 

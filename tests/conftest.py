@@ -1,0 +1,171 @@
+"""Fixtures: an app on a fresh database per test (SQLite, or PostgreSQL via CLM_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from clm import db
+from clm.app import create_app
+from clm.cli import upgrade_database
+from clm.models import Base
+from clm.users import Role, create_token, create_user
+
+PASSWORD = "correct horse battery"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_report_header() -> str:
+    return f"clm database: {_server_url() or 'SQLite (temporary files)'}"
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("CLM_DATABASE_URL", "")
+    return url if url and not url.startswith("sqlite") else None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of a database migrated to head once per test session.
+
+    For SQLite this is a template file that each test copies; for PostgreSQL it is the
+    server database, wiped and migrated once, then truncated before each test.
+    """
+    url = _server_url()
+    if url is None:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        upgrade_database(url)
+        return url
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """Return the URL of an empty, migrated database for this test."""
+    if migrated_database.startswith("sqlite"):
+        target = tmp_path / "clm.sqlite3"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), target)
+        return f"sqlite:///{target}"
+    engine = db.make_engine(migrated_database)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        # TRUNCATE skips the row triggers that make versions and blobs insert-only.
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return migrated_database
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": ""}
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(app_config)
+    yield application
+    application.extensions["clm_db"].kw["bind"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session on the test's database, for arranging data and checking results."""
+    factory = db.sessionmaker_for(app)
+    with factory() as s:
+        yield s
+
+
+@pytest.fixture
+def cli_env(app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point the `clm` command at the test's database."""
+    env = {"CLM_DATABASE_URL": app_config["DATABASE_URL"], "CLM_INSTANCE_PATH": app_config["INSTANCE_PATH"],
+           "CLM_SECRET_KEY": "test-secret", "CLM_REDIS_URL": ""}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def runner(cli_env: dict[str, str]) -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """Return a function that creates a user with a role (default legal) and the test password."""
+
+    def _make(role: Role | str = Role.LEGAL, email: str | None = None) -> Any:
+        role = Role(role)
+        with db.transaction_for(db.sessionmaker_for(app)) as s:
+            return create_user(s, email=email or f"{role.value}@example.test", name=role.value.title(),
+                               password=PASSWORD, role=role)
+
+    return _make
+
+
+@pytest.fixture
+def make_token(app: Flask) -> Callable[[Role | str], str]:
+    """Return a function that creates an API token for a role and returns its text."""
+
+    def _make(role: Role | str) -> str:
+        with db.transaction_for(db.sessionmaker_for(app)) as s:
+            return create_token(s, role=Role(role), label=f"test {Role(role).value}")[1]
+
+    return _make
+
+
+class AuthActions:
+    """Sign in and out through the real login form, CSRF token included."""
+
+    def __init__(self, client: FlaskClient, make_user: Callable[..., Any]) -> None:
+        self._client = client
+        self._make_user = make_user
+
+    def csrf(self) -> str:
+        self._client.get("/login")
+        with self._client.session_transaction() as sess:
+            return str(sess["csrf"])
+
+    def login(self, role: Role | str = Role.LEGAL) -> Any:
+        user = self._make_user(role)
+        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                                    "csrf_token": self.csrf()})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def token(self) -> str:
+        with self._client.session_transaction() as sess:
+            return str(sess["csrf"])
+
+
+@pytest.fixture
+def auth(client: FlaskClient, make_user: Callable[..., Any]) -> AuthActions:
+    return AuthActions(client, make_user)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return Path(__file__).parent / "fixtures"
