@@ -1,0 +1,91 @@
+"""The `clm` command: init, users and tokens, import with bad files, errors as one line."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from clm.cli import main
+from clm.demo import text_to_docx
+from clm.users import ApiToken, User, hash_token
+from clm.versions.models import Blob, Contract, Version
+
+
+def _counts(session):
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Contract, Version, Blob))
+
+
+def test_init_demo_creates_users_and_contracts_once(runner, session):
+    result = runner.invoke(main, ["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo users" in result.output and "Demo contract 1" in result.output
+    contracts, versions, _ = _counts(session)
+    assert contracts == 3 and versions == 6
+    again = runner.invoke(main, ["init", "--demo"])
+    assert again.exit_code == 0 and "no demo contracts added" in again.output
+    assert _counts(session)[:2] == (3, 6)
+
+
+def test_token_create_prints_a_token_that_is_stored_hashed(runner, session):
+    result = runner.invoke(main, ["token", "create", "--role", "finance", "--label", "erp"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("clm_") and len(token) >= 40
+    row = session.scalar(select(ApiToken))
+    assert row.token_hash == hash_token(token) and token not in row.token_hash
+
+
+def test_an_unknown_role_is_one_line_and_exit_2(runner):
+    result = runner.invoke(main, ["token", "create", "--role", "boss"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "clm: error: Unknown role 'boss'; choose one of admin, legal, finance, viewer."
+
+
+def test_user_create(runner, session):
+    result = runner.invoke(main, ["user", "create", "--email", "Pat@Example.com", "--role", "legal",
+                                  "--password", "a long enough password"])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(User.email)) == "pat@example.com"
+    dup = runner.invoke(main, ["user", "create", "--email", "pat@example.com", "--role", "legal",
+                               "--password", "a long enough password"])
+    assert dup.exit_code == 2 and "already exists" in dup.output
+
+
+def test_import_good_and_bad_files(runner, session, tmp_path):
+    good = tmp_path / "msa.docx"
+    good.write_bytes(text_to_docx("MASTER AGREEMENT\nThe parties agree.\n"))
+    other = tmp_path / "notes.md"
+    other.write_text("# Side letter\nA side letter.\n")
+    bad = tmp_path / "scan.docx"
+    bad.write_bytes(b"%PDF-1.5 scanned")
+    missing = tmp_path / "missing.txt"
+    result = runner.invoke(main, ["import", str(good), str(bad), str(other), str(missing)])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("clm: error:")]
+    assert len(errors) == 2
+    assert "scan.docx: This file is a PDF" in errors[0] and "missing.txt" in errors[1]
+    assert "contract 1 version 1" in result.stdout and "contract 2 version 1" in result.stdout
+    assert _counts(session) == (2, 2, 2)
+
+
+def test_import_as_new_versions_of_a_contract(runner, session, tmp_path):
+    first, second = tmp_path / "v1.txt", tmp_path / "v2.txt"
+    first.write_text("Agreement\nVersion one.\n")
+    second.write_text("Agreement\nVersion two.\n")
+    assert runner.invoke(main, ["import", str(first)]).exit_code == 0
+    result = runner.invoke(main, ["import", str(second), str(first), "--contract", "1"])
+    assert result.exit_code == 2
+    assert "identical to version 1" in result.stderr
+    assert "contract 1 version 2" in result.stdout
+    assert _counts(session) == (1, 2, 2)
+
+
+def test_import_into_a_missing_contract(runner, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("x\n")
+    result = runner.invoke(main, ["import", str(path), "--contract", "9"])
+    assert result.exit_code == 2 and "Contract 9 does not exist." in result.stderr
+
+
+def test_worker_without_redis_explains_itself(runner):
+    result = runner.invoke(main, ["worker"])
+    assert result.exit_code == 2 and "CLM_REDIS_URL is not set" in result.output

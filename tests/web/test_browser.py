@@ -1,0 +1,90 @@
+"""Real-browser checks: Playwright driving Debian's chromium against a live clm server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from clm import db
+from clm.app import create_app
+from clm.demo import DEMO_PASSWORD, seed
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM):
+    # CI installs chromium (.ci/run); there a missing browser must fail loudly, not skip.
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is not installed; .ci/run installs it with apt")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def live_server(app_config) -> Iterator[str]:
+    """Serve a demo-seeded clm on a free local port; yield its base URL."""
+    app = create_app(app_config)
+    with db.transaction_for(db.sessionmaker_for(app)) as session:
+        seed(session)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page(tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def login(page, base_url: str, email: str = "legal@example.com") -> None:
+    page.goto(f"{base_url}/")
+    assert "/login" in page.url
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_sign_in_and_open_a_contract(live_server, page):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    login(page, live_server)
+    page.get_by_role("link", name="Master Subscription Agreement").click()
+    assert page.get_by_role("heading", name="Master Subscription Agreement").is_visible()
+    rows = page.locator("table.versions tbody tr")
+    assert rows.count() == 3
+    assert "counterparty" in rows.nth(1).inner_text()
+    page.get_by_role("link", name="v2").click()
+    assert page.locator("article.document").get_by_text("forty-five (45) days").is_visible()
+    assert errors == []  # no CSP violations or script errors
+
+
+def test_upload_a_version_in_the_browser(live_server, page, tmp_path):
+    login(page, live_server)
+    page.goto(f"{live_server}/contracts/3")
+    new_file = tmp_path / "order-form-v2.txt"
+    new_file.write_text("ORDER FORM No. 2026-014\nFees: USD 55,000.00 per year\n")
+    page.get_by_label("File").set_input_files(str(new_file))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Version 2 stored."
+    assert page.locator("table.versions tbody tr").count() == 2
