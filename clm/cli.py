@@ -44,6 +44,15 @@ class ClmGroup(click.Group):
             fail(str(err))
         except (OSError, ValueError) as err:
             fail(str(err))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            # A bug, not bad input: one line and exit 1; CLM_DEBUG=1 shows the trace.
+            if os.environ.get("CLM_DEBUG"):
+                raise
+            click.echo(f"clm: internal error: {type(err).__name__}: {err} (run with CLM_DEBUG=1 for details)",
+                       err=True)
+            sys.exit(1)
 
 
 @click.group(cls=ClmGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,10 +96,19 @@ def upgrade_database(url: str) -> None:
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create demo users and contracts with several versions.")
 def init(demo: bool) -> None:
-    """Create or upgrade the database, and optionally load demo data."""
+    """Create or upgrade the database, load the clause library, and optionally demo data."""
+    from clm.clauses.library import default_library_path, load_library
+    from clm.clauses.services import sync_library
+
     app = _app()
+    # Read the library first: a file that does not parse is refused before anything changes.
+    library = load_library(default_library_path(app.config["CLAUSE_LIBRARY"] or None))
     upgrade_database(app.config["DATABASE_URL"])
     click.echo(f"Database ready: {_redacted(app.config['DATABASE_URL'])}")
+    with _transaction(app) as session:
+        changed = sync_library(session, library)
+    click.echo(f"Clause library: {len(library.clauses)} clause types, {len(library.templates)} templates"
+               f" ({len(changed)} new clause versions stored).")
     if demo:
         from clm import demo as demo_data
 

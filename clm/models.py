@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from clm.clauses.models import LibraryClause
 from clm.db import Base
 from clm.users import ApiToken, LoginAttempt, User
 from clm.versions.models import Blob, Contract, Version
 
-__all__ = ["ApiToken", "Base", "Blob", "Contract", "LoginAttempt", "User", "Version"]
+__all__ = ["ApiToken", "Base", "Blob", "Contract", "LibraryClause", "LoginAttempt", "User", "Version"]

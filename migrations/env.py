@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from clm import config as clm_config
-from clm.db import make_engine
+from clm.db import UtcDateTime, make_engine
 from clm.models import Base
 
 target_metadata = Base.metadata
@@ -18,6 +20,13 @@ def _url() -> str:
     return url or clm_config.load()["DATABASE_URL"]
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Revisions must not import clm's column types: render UtcDateTime as the DateTime it wraps.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -25,6 +34,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -89,3 +89,38 @@ def test_import_into_a_missing_contract(runner, tmp_path):
 def test_worker_without_redis_explains_itself(runner):
     result = runner.invoke(main, ["worker"])
     assert result.exit_code == 2 and "CLM_REDIS_URL is not set" in result.output
+
+
+def test_init_stores_the_clause_library_and_versions_an_edited_clause(runner, session, tmp_path, monkeypatch):
+    import shutil
+
+    from clm.clauses.library import default_library_path
+    from clm.clauses.models import LibraryClause
+
+    library = tmp_path / "library"
+    shutil.copytree(default_library_path(), library)
+    monkeypatch.setenv("CLM_CLAUSE_LIBRARY", str(library))
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    first = {row.key: row.version for row in session.scalars(select(LibraryClause))}
+    assert len(first) >= 20 and set(first.values()) == {1}
+    path = library / "clauses" / "governing_law.yaml"
+    path.write_text(path.read_text().replace("governed by", "construed and governed by", 1))
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 0 and "(1 new clause versions stored)" in result.output
+    session.expire_all()
+    versions = sorted(row.version for row in session.scalars(select(LibraryClause).where(LibraryClause.key == "governing_law")))
+    assert versions == [1, 2]
+
+
+def test_init_refuses_a_broken_library_file_naming_file_and_line(runner, session, tmp_path, monkeypatch):
+    import shutil
+
+    from clm.clauses.library import default_library_path
+
+    library = tmp_path / "library"
+    shutil.copytree(default_library_path(), library)
+    (library / "clauses" / "broken.yaml").write_text("key: broken\ntitle: [unclosed\n")
+    monkeypatch.setenv("CLM_CLAUSE_LIBRARY", str(library))
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 2
+    assert "broken.yaml, line" in result.output and "Traceback" not in result.output
