@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import glob
+import io
 import json
 import multiprocessing
 import os
@@ -12,6 +13,7 @@ import signal
 import struct
 import tempfile
 import time
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from clm.versions.intake import Limits, check_docx_package, media_kind, read_upl
 SAMPLE_DIR = Path(os.environ.get("CLM_BADINPUTS_DIR", "/work/shared/data/badinputs-sample"))
 MANIFEST = SAMPLE_DIR / "manifest.json"
 MiB = 1024 * 1024
+DEFAULT = Limits()
 
 # --- a raw zip writer: zipfile refuses to write most of what an attacker can ------------------
 
@@ -182,7 +185,7 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
 
 def raises(cls: type[ClmError], data: bytes, filename: str = "contract.docx",
-           limits: Limits = Limits(), match: str | None = None) -> ClmError:
+           limits: Limits = DEFAULT, match: str | None = None) -> ClmError:
     """Assert read_upload refuses ``data`` with exactly ``cls`` and a clean message; return it."""
     with pytest.raises(ClmError) as info:
         read_upload(data, filename, limits)
@@ -317,7 +320,47 @@ def test_honest_bomb_over_total_cap_split_across_members() -> None:
     payload, crc = deflated_zeros(20 * MiB)
     parts = [Entry(f"word/media/m{i}.bin", payload=payload, crc=crc, size=20 * MiB) for i in range(3)]
     limits = Limits(max_compression_ratio=10**6)
-    raises(TooLarge, package(*parts), limits=limits, match="more than 50 MB")
+    raises(TooLarge, package(*parts), limits=limits, match="declare more than 50 MB in total")
+
+
+def test_declared_member_size_refused_before_inflating() -> None:
+    payload, crc = deflated_zeros(26 * MiB)
+    data = package(Entry("word/media/big.bin", payload=payload, crc=crc, size=26 * MiB))
+    limits = Limits(max_compression_ratio=10**6)
+    growth, elapsed = peak_rss_growth(lambda: raises(TooLarge, data, limits=limits,
+                                                     match="declares 27,262,976 bytes"))
+    assert elapsed < 0.05  # inflating 26 MB would take several times longer
+    if growth is not None:
+        assert growth < 16 * MiB
+
+
+def _open(data: bytes) -> tuple[Any, list[Any], Any]:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return zf, zf.infolist(), intake._read_content_types(zf, zf.infolist(), Limits())
+
+
+@pytest.mark.parametrize(("limits", "match"), [
+    (Limits(max_member_uncompressed_bytes=3 * MiB, max_compression_ratio=10**6), "expands past its declared size or the per-part limit"),
+    (Limits(max_total_uncompressed_bytes=5 * MiB, max_compression_ratio=10**6), "expands to more than 5 MB"),
+    (Limits(max_compression_ratio=10), "compressed more than 10:1"),
+])
+def test_streaming_caps_stop_early_whatever_was_declared(limits: Limits, match: str) -> None:
+    # The streaming pass is the backstop for declared sizes that lie; drive it alone (no static
+    # check) with honest 8 MB members and confirm it stops at the first cap, holding one chunk.
+    payload, crc = deflated_zeros(8 * MiB)
+    zf, infos, ct = _open(package(Entry("word/media/a.bin", payload=payload, crc=crc, size=8 * MiB)))
+    with zf:
+        growth, elapsed = peak_rss_growth(
+            lambda: pytest.raises(TooLarge, intake._stream_members, zf, infos, ct, limits).match(match))
+    assert elapsed < 0.5
+    if growth is not None:
+        assert growth < 4 * MiB
+
+
+def test_member_shorter_than_declared() -> None:
+    # CRC matches the 3 real bytes, so zipfile itself is satisfied; the byte count is not.
+    data = package(Entry("word/media/a.bin", b"abc", size=1000, crc=zlib.crc32(b"abc")))
+    raises(InvalidInput, data, match="shorter than declared")
 
 
 def test_lying_deflate_bomb_small_declared_size() -> None:
@@ -494,6 +537,8 @@ def test_macro_enabled_content_type() -> None:
 def test_vba_project_member() -> None:
     data = package(Entry("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + bytes(100)))
     raises(UnsupportedMedia, data, match="macro")
+    with pytest.raises(UnsupportedMedia, match="macro"):
+        media_kind(data, "contract.docx")
     with pytest.raises(UnsupportedMedia, match="macro"):
         check_docx_package(data, Limits())
 
@@ -700,3 +745,39 @@ def test_limits_defaults_match_the_corpus_assumptions() -> None:
     for field in ("max_upload_bytes", "max_total_uncompressed_bytes", "max_member_uncompressed_bytes",
                   "max_compression_ratio", "max_zip_members", "parse_timeout_seconds"):
         assert getattr(limits, field) == assumed[field], field
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream, so zipfile writes data descriptors (flag bit 3) as streamers do."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.buf += b
+        return len(b)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["python-docx", "data-descriptors"])
+def test_real_world_packages_are_not_falsely_refused(streamed: bool) -> None:
+    docx = pytest.importorskip("docx")
+    source = docx.Document()  # python-docx's template: styles, theme, customXml, a JPEG thumbnail
+    source.add_paragraph("Fees are due in 30 days.")
+    out = io.BytesIO()
+    source.save(out)
+    data = out.getvalue()
+    if streamed:
+        sink = _Unseekable()
+        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as z, zipfile.ZipFile(io.BytesIO(data)) as src:
+            for info in src.infolist():
+                with z.open(info.filename, "w") as w:
+                    w.write(src.read(info))
+        data = bytes(sink.buf)
+        assert all(i.flag_bits & 0x8 for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    assert media_kind(data, "contract.docx") == "docx"
+    check_docx_package(data, Limits())
+    pytest.importorskip("clm.documents", reason="clm.documents not written yet")
+    assert "Fees are due in 30 days." in read_upload(data, "contract.docx").text
