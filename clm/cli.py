@@ -114,8 +114,31 @@ def init(demo: bool) -> None:
 
         with _transaction(app) as session:
             report = demo_data.seed(session)
+        extract_all(app)
         for line in report:
             click.echo(line)
+
+
+def extract_all(app: Flask) -> int:
+    """Queue term extraction for every version that has none yet; return how many."""
+    from sqlalchemy import select
+
+    from clm import jobs
+    from clm.clauses.models import ExtractionRun
+    from clm.versions.models import Version
+
+    with _transaction(app) as session:
+        pending = list(session.scalars(select(Version.id).where(
+            ~select(ExtractionRun.id).where(ExtractionRun.version_id == Version.id).exists()).order_by(Version.id)))
+    for version_id in pending:
+        jobs.after_new_version(app.config, version_id)
+    return len(pending)
+
+
+@main.command("extract-stored")
+def extract_stored() -> None:
+    """Extract the terms of every stored version that has not been extracted yet."""
+    click.echo(f"Queued term extraction for {extract_all(_app())} versions.")
 
 
 def _redacted(url: str) -> str:
@@ -201,6 +224,7 @@ def token_create(role: str, label: str) -> None:
 def import_(files: tuple[Path, ...], contract_id: int | None, title: str | None, counterparty: str | None,
             author: str, source: str) -> None:
     """Store each FILE (.docx, .txt, .md) as a contract, or as new versions of --contract."""
+    from clm import jobs
     from clm.errors import ClmError
     from clm.versions import store
     from clm.versions.models import VersionSource
@@ -222,6 +246,7 @@ def import_(files: tuple[Path, ...], contract_id: int | None, title: str | None,
                 failures += 1
                 click.echo(f"clm: error: {path}: {err}", err=True)
                 continue
+            jobs.after_new_version(app.config, version.id)
             click.echo(line)
     if failures:
         sys.exit(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 QUEUE_NAME = "clm"
+log = logging.getLogger(__name__)
 
 
 def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
@@ -53,3 +55,26 @@ def run_worker(redis_url: str, *, burst: bool = False) -> None:
 
     connection = Redis.from_url(redis_url)
     Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
+
+
+# -- the jobs --------------------------------------------------------------------------------
+
+
+def extract_version_job(version_id: int, database_url: str) -> int:
+    """Extract the terms of a stored version; return the extraction run's id. Idempotent."""
+    from clm.clauses.services import extract_version
+
+    with job_transaction(database_url) as session:
+        return extract_version(session, version_id).id
+
+
+def after_new_version(settings: dict[str, Any], version_id: int) -> None:
+    """Start the work every new version needs (term extraction).
+
+    The version is already committed; a failure here is logged and leaves it stored, and
+    the job can be run again (``clm extract-stored``) since it changes nothing twice.
+    """
+    try:
+        enqueue(settings, extract_version_job, version_id, settings["DATABASE_URL"])
+    except Exception:  # noqa: BLE001 - the upload succeeded; extraction is retried later
+        log.exception("extraction of version %s failed", version_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from clm.clauses.models import LibraryClause
+from clm.clauses.models import ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
 from clm.db import Base
 from clm.users import ApiToken, LoginAttempt, User
 from clm.versions.models import Blob, Contract, Version
 
-__all__ = ["ApiToken", "Base", "Blob", "Contract", "LibraryClause", "LoginAttempt", "User", "Version"]
+__all__ = ["ApiToken", "Base", "Blob", "Contract", "ExtractedTerm", "ExtractionRun", "LibraryClause", "TermDecision", "LoginAttempt", "User", "Version"]

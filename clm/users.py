@@ -31,6 +31,7 @@ class Role(enum.Enum):
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "contracts.read": frozenset(Role),
     "contracts.write": frozenset({Role.ADMIN, Role.LEGAL}),
+    "terms.decide": frozenset({Role.ADMIN, Role.LEGAL}),
     "users.manage": frozenset({Role.ADMIN}),
 }
 

@@ -1,14 +1,15 @@
-"""Library clauses as stored: one insert-only row per version of each clause type."""
+"""Stored clause data: library clause versions, extracted terms, and people's decisions on them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clm.db import Base, utcnow
+from clm.db import Base, enum_values, utcnow
 
 
 class LibraryClause(Base):
@@ -32,3 +33,68 @@ class LibraryClause(Base):
 
     def __repr__(self) -> str:
         return f"<LibraryClause {self.key} v{self.version}>"
+
+
+class DecisionAction(enum.Enum):
+    CONFIRMED = "confirmed"
+    CORRECTED = "corrected"
+    CLEARED = "cleared"
+
+
+class ExtractionRun(Base):
+    """One run of an extractor over one version; running it again changes nothing."""
+
+    __tablename__ = "extraction_runs"
+    __table_args__ = (UniqueConstraint("version_id", "extractor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    #: Name and version of the extractor, e.g. "clm-rules/1"; a new extractor makes a new run.
+    extractor: Mapped[str] = mapped_column(String(80))
+    #: Cross-field inconsistencies found, as sentences for a reviewer.
+    issues: Mapped[list[str]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    terms: Mapped[list[ExtractedTerm]] = relationship(back_populates="run", lazy="selectin",
+                                                      order_by="ExtractedTerm.id")
+
+
+class ExtractedTerm(Base):
+    """A value the extractor found, with the character spans it came from and its confidence."""
+
+    __tablename__ = "extracted_terms"
+    __table_args__ = (UniqueConstraint("run_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("extraction_runs.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON)
+    #: [[start, end], ...] offsets into the version's text.
+    evidence: Mapped[list[list[int]]] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+
+    run: Mapped[ExtractionRun] = relationship(back_populates="terms")
+
+
+class TermDecision(Base):
+    """A person's confirmation or correction of one term; the newest per field is the contract's.
+
+    Insert-only: the history of who confirmed or corrected what, and when, is kept whole.
+    """
+
+    __tablename__ = "term_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    field: Mapped[str] = mapped_column(String(64))
+    #: The confirmed value; None when a person cleared a wrongly found term.
+    value: Mapped[Any | None] = mapped_column(JSON)
+    action: Mapped[DecisionAction] = mapped_column(
+        Enum(DecisionAction, values_callable=enum_values, native_enum=False, length=20))
+    extracted_term_id: Mapped[int | None] = mapped_column(ForeignKey("extracted_terms.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(320))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

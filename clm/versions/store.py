@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clm.documents import Document
+    from clm.versions.diff import Redline
     from clm.versions.intake import Limits
 
 MEDIA_TYPES = {
@@ -186,3 +187,18 @@ def limits_from_settings(settings: dict[str, object]) -> Limits:
 
     return Limits(max_upload_bytes=int(settings["MAX_UPLOAD_BYTES"]),  # type: ignore[call-overload]
                   parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]))  # type: ignore[arg-type]
+
+
+def document_of(version: Version, limits: Limits) -> Document:
+    """Return the Document of a stored version, read through the same checks as an upload."""
+    return read_upload(Upload(data=version.blob.data, filename=version.filename), limits)
+
+
+def compare_versions(session: Session, contract_id: int, old_number: int, new_number: int,
+                     limits: Limits) -> tuple[Version, Version, Redline]:
+    """Return the two versions of a contract and the redline from the first to the second."""
+    from clm.versions.diff import diff
+
+    old = get_version(session, contract_id, old_number)
+    new = get_version(session, contract_id, new_number)
+    return old, new, diff(document_of(old, limits), document_of(new, limits))

@@ -6,18 +6,22 @@ import io
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
 
-from clm import db
+from clm import db, jobs
 from clm.errors import ClmError, InvalidInput
 from clm.versions import store
-from clm.versions.models import VersionSource
+from clm.versions.models import Contract, Version, VersionSource
 from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
     from werkzeug.datastructures import FileStorage
 
-bp = Blueprint("versions", __name__, template_folder="templates")
+    from clm.versions.diff import Redline
+
+bp = Blueprint("versions", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/versions-static")
 
 
 def read_file_field(field: str = "file") -> store.Upload:
@@ -58,16 +62,9 @@ def new() -> ResponseReturnValue:
             )
     except ClmError as err:
         return render_template("contracts/new.html", error=str(err)), err.status
+    jobs.after_new_version(current_app.config, version.id)
     flash(f"Contract {version.contract_id} created with version 1.")
-    return redirect(url_for("versions.show", contract_id=version.contract_id))
-
-
-@bp.route("/contracts/<int:contract_id>")
-@require("contracts.read")
-def show(contract_id: int) -> ResponseReturnValue:
-    """Show a contract and its versions."""
-    contract = store.get_contract(db.get_session(), contract_id)
-    return render_template("contracts/show.html", contract=contract, error=None)
+    return redirect(url_for("contracts.show", contract_id=version.contract_id))
 
 
 @bp.route("/contracts/<int:contract_id>/versions", methods=["POST"])
@@ -81,21 +78,116 @@ def upload_version(contract_id: int) -> ResponseReturnValue:
             version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
                                         author=_author(), contract_id=contract_id, source=source)
     except ClmError as err:
-        contract = store.get_contract(db.get_session(), contract_id)
-        return render_template("contracts/show.html", contract=contract, error=str(err)), err.status
+        flash(str(err), "error")
+        return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+    jobs.after_new_version(current_app.config, version.id)
     flash(f"Version {version.number} stored.")
-    return redirect(url_for("versions.show", contract_id=contract_id))
+    return redirect(url_for("contracts.show", contract_id=contract_id))
+
+
+def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:
+    """Return the character spans of a ``highlight=120-180,300-320`` parameter, clipped to ``limit``."""
+    spans = []
+    for part in (raw or "").split(",")[:20]:
+        start, _, end = part.partition("-")
+        if start.isdigit() and end.isdigit() and int(start) < int(end):
+            spans.append((min(int(start), limit), min(int(end), limit)))
+    return sorted(spans)
+
+
+def highlighted_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[str, bool]]]:
+    """Split ``text`` into paragraphs of (piece, highlighted) pieces for the given spans."""
+    paragraphs = []
+    offset = 0
+    for line in text.split("\n"):
+        start, end = offset, offset + len(line)
+        cuts = sorted({start, end, *(max(start, min(end, p)) for span in spans for p in span)})
+        pieces = []
+        for a, b in zip(cuts, cuts[1:]):
+            marked = any(s <= a and b <= e for s, e in spans)
+            pieces.append((text[a:b], marked))
+        paragraphs.append(pieces or [("", False)])
+        offset = end + 1
+    return paragraphs
 
 
 @bp.route("/contracts/<int:contract_id>/versions/<int:number>")
 @require("contracts.read")
 def show_version(contract_id: int, number: int) -> ResponseReturnValue:
-    """Show the text of one version, paragraph by paragraph."""
+    """Show the text of one version, paragraph by paragraph, with evidence highlighted."""
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
     version = store.get_version(session, contract_id, number)
+    spans = parse_spans(request.args.get("highlight"), len(version.text))
     return render_template("contracts/version.html", contract=contract, version=version,
-                           paragraphs=version.text.split("\n"))
+                           paragraphs=highlighted_paragraphs(version.text, spans))
+
+
+REDLINE_FORMATS = {
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+def compare_numbers() -> tuple[int, int]:
+    """Return the ``from`` and ``to`` version numbers of the request; raise InvalidInput if absent."""
+    old = request.args.get("from", type=int)
+    new = request.args.get("to", type=int)
+    if old is None or new is None:
+        raise InvalidInput("Give the two versions to compare as ?from=<number>&to=<number>.")
+    return old, new
+
+
+def render_redline(contract: Contract, old: Version, new: Version, redline: Redline, fmt: str) -> bytes:
+    """Return the redline in ``fmt``; tracked changes are attributed to the new version's author."""
+    from clm.versions import render
+
+    title = f"{contract.title}: v{old.number} → v{new.number}"
+    old_label, new_label = f"v{old.number} ({old.filename})", f"v{new.number} ({new.filename})"
+    if fmt == "json":
+        import json
+
+        return json.dumps(render.to_json(redline), ensure_ascii=False).encode()
+    if fmt == "html":
+        return render.to_html(redline, title=title, old_label=old_label, new_label=new_label,
+                              standalone=True).encode()
+    if fmt == "pdf":
+        return render.to_pdf(redline, title=title, old_label=old_label, new_label=new_label)
+    if fmt == "docx":
+        from clm.versions import docx_io
+
+        base = new.blob.data if new.blob.media_type == store.MEDIA_TYPES["docx"] else None
+        return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at)
+    raise InvalidInput(f"Unknown redline format {fmt!r}; choose one of {', '.join(REDLINE_FORMATS)}.")
+
+
+def redline_filename(contract: Contract, old: Version, new: Version, fmt: str) -> str:
+    """Return the download name of a redline, e.g. ``Master Agreement v1-v3 redline.docx``."""
+    return store.safe_filename(f"{contract.title} v{old.number}-v{new.number} redline.{fmt}")
+
+
+@bp.route("/contracts/<int:contract_id>/compare")
+@require("contracts.read")
+def compare(contract_id: int) -> ResponseReturnValue:
+    """Show the redline between two versions, or download it with ``format=docx|pdf``."""
+    from clm.versions import render
+
+    session = db.get_session()
+    contract = store.get_contract(session, contract_id)
+    old_number, new_number = compare_numbers()
+    limits = store.limits_from_settings(current_app.config)
+    old, new, redline = store.compare_versions(session, contract_id, old_number, new_number, limits)
+    fmt = request.args.get("format", "page")
+    if fmt != "page":
+        data = render_redline(contract, old, new, redline, fmt)
+        return send_file(io.BytesIO(data), mimetype=REDLINE_FORMATS[fmt], as_attachment=fmt in {"docx", "pdf"},
+                         download_name=redline_filename(contract, old, new, fmt))
+    fragment = render.to_html(redline, title=f"{contract.title}: v{old.number} → v{new.number}",
+                              old_label=f"v{old.number}", new_label=f"v{new.number}")
+    return render_template("contracts/compare.html", contract=contract, old=old, new=new,
+                           redline=redline, fragment=Markup(fragment))
 
 
 @bp.route("/contracts/<int:contract_id>/versions/<int:number>/download")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from sqlalchemy import text
 
 import clm
-from clm import db
+from clm import db, jobs
+from clm.errors import InvalidInput
+from clm.clauses.services import TERM_FIELDS, contract_terms, terms_panel
+from clm.clauses.views import terms_csv_response
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
-from clm.versions.views import read_file_field
+from clm.versions.views import REDLINE_FORMATS, compare_numbers, read_file_field, redline_filename, render_redline
 from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
@@ -93,6 +97,7 @@ def create_contract() -> ResponseReturnValue:
             title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
         )
         body = contract_json(version.contract, versions=True)
+    jobs.after_new_version(current_app.config, version.id)
     return jsonify(body), 201
 
 
@@ -113,7 +118,65 @@ def add_version(contract_id: int) -> ResponseReturnValue:
         version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
                                     author=_author(), contract_id=contract_id, source=source)
         body = version_json(version)
+    jobs.after_new_version(current_app.config, version.id)
     return jsonify(body), 201
+
+
+@bp.route("/contracts/<int:contract_id>/compare")
+@require("contracts.read")
+def compare(contract_id: int) -> ResponseReturnValue:
+    """Return the redline from version ``from`` to version ``to`` as json, html, docx or pdf."""
+    fmt = request.args.get("format", "json")
+    if fmt not in REDLINE_FORMATS:
+        raise InvalidInput(f"Unknown format {fmt!r}; choose one of {', '.join(REDLINE_FORMATS)}.")
+    old_number, new_number = compare_numbers()
+    session = db.get_session()
+    contract = store.get_contract(session, contract_id)
+    old, new, redline = store.compare_versions(session, contract_id, old_number, new_number,
+                                               store.limits_from_settings(current_app.config))
+    data = render_redline(contract, old, new, redline, fmt)
+    if fmt == "json":
+        return current_app.response_class(data, mimetype="application/json")
+    return send_file(io.BytesIO(data), mimetype=REDLINE_FORMATS[fmt], as_attachment=fmt in {"docx", "pdf"},
+                     download_name=redline_filename(contract, old, new, fmt))
+
+
+@bp.route("/contracts/<int:contract_id>/terms")
+@require("contracts.read")
+def terms(contract_id: int) -> ResponseReturnValue:
+    """Return the contract's confirmed terms and what was extracted from its latest version."""
+    session = db.get_session()
+    contract = store.get_contract(session, contract_id)
+    panel = terms_panel(session, contract)
+    text = panel.version.text if panel.version is not None else ""
+    extracted: dict[str, Any] = {}
+    for row in panel.rows:
+        if row.extracted is None:
+            continue
+        extracted[row.field.name] = {
+            "value": row.extracted.value, "confidence": row.extracted.confidence,
+            "needs_review": row.needs_review, "changed_since_previous_version": row.changed,
+            "evidence": [{"start": start, "end": end, "text": text[start:end]} for start, end in row.extracted.evidence],
+        }
+    confirmed = {name: {"value": d.value, "action": d.action.value, "by": d.decided_by,
+                        "at": d.decided_at.isoformat(), "version": _version_number(contract, d.version_id)}
+                 for name, d in contract_terms(session, contract_id).items()}
+    return jsonify(contract_id=contract.id,
+                   version=panel.version.number if panel.version else None,
+                   extractor=panel.run.extractor if panel.run else None,
+                   issues=panel.run.issues if panel.run else [],
+                   confirmed=confirmed, extracted=extracted)
+
+
+def _version_number(contract: Contract, version_id: int) -> int | None:
+    return next((v.number for v in contract.versions if v.id == version_id), None)
+
+
+@bp.route("/terms.csv")
+@require("contracts.read")
+def terms_csv() -> ResponseReturnValue:
+    """Stream every contract's terms as CSV: confirmed values, or extracted ones where none is."""
+    return terms_csv_response()
 
 
 @bp.route("/openapi.json")
@@ -172,6 +235,33 @@ OPENAPI: dict[str, Any] = {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "The contract", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Contract"}}}}, **_error_responses(401, 403, 404)}}},
+        "/contracts/{id}/compare": {"get": {
+            "summary": "The redline from one version to another",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {"name": "from", "in": "query", "required": True, "schema": {"type": "integer"},
+                 "description": "Number of the older version"},
+                {"name": "to", "in": "query", "required": True, "schema": {"type": "integer"},
+                 "description": "Number of the newer version"},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(REDLINE_FORMATS),
+                                                              "default": "json"}}],
+            "responses": {"200": {"description": "The redline. json: ops such that equal+delete spell the "
+                                                 "old text and equal+insert the new text; docx: the new "
+                                                 "version with tracked changes; html; pdf",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Redline"}},
+                                              "text/html": {}, "application/pdf": {},
+                                              REDLINE_FORMATS["docx"]: {}}},
+                          **_error_responses(401, 403, 404, 422)}}},
+        "/contracts/{id}/terms": {"get": {
+            "summary": "Confirmed terms, and the terms extracted from the latest version with evidence",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "Terms", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Terms"}}}}, **_error_responses(401, 403, 404)}}},
+        "/terms.csv": {"get": {
+            "summary": "Every contract's terms as CSV (confirmed values, else extracted), streamed",
+            "responses": {"200": {"description": "CSV with a header row; a <field>_source column says "
+                                                 "'confirmed' or 'extracted'",
+                                  "content": {"text/csv": {}}}, **_error_responses(401, 403)}}},
         "/contracts/{id}/versions": {"post": {
             "summary": "Add a version from a file",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
@@ -183,6 +273,26 @@ OPENAPI: dict[str, Any] = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
+            "Redline": {"type": "object", "properties": {
+                "ops": {"type": "array", "items": {"type": "array", "prefixItems": [
+                    {"type": "string", "enum": ["equal", "insert", "delete"]}, {"type": "string"}]}},
+                "stats": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+            "Terms": {"type": "object", "properties": {
+                "contract_id": {"type": "integer"}, "version": {"type": ["integer", "null"]},
+                "extractor": {"type": ["string", "null"]},
+                "issues": {"type": "array", "items": {"type": "string"},
+                           "description": "Cross-field inconsistencies for a reviewer"},
+                "confirmed": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "value": {}, "action": {"type": "string", "enum": ["confirmed", "corrected"]},
+                    "by": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+                    "version": {"type": ["integer", "null"]}}}},
+                "extracted": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "value": {}, "confidence": {"type": "number"}, "needs_review": {"type": "boolean"},
+                    "changed_since_previous_version": {"type": "boolean"},
+                    "evidence": {"type": "array", "items": {"type": "object", "properties": {
+                        "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}}}}},
+                "x-fields": {"type": "string", "description": "Field names: " + ", ".join(
+                    f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y)."}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             "Version": {"type": "object", "properties": {
                 "number": {"type": "integer"}, "filename": {"type": "string"},

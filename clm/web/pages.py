@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     """Register the security headers and the template filters."""
     app.after_request(_security_headers)
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["term_value"] = term_value
+    app.jinja_env.filters["spans"] = lambda spans: ",".join(f"{s}-{e}" for s, e in spans)
     app.jinja_env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
@@ -41,3 +43,20 @@ def filesize(size: int) -> str:
             return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{size} bytes"
+
+
+def term_value(value: Any) -> str:
+    """Return an extracted or confirmed term value as a reader expects to see it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(term_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {term_value(v)}" for k, v in value.items())
+    if isinstance(value, str) and value.startswith("P") and len(value) > 1 and value[1:-1].isdigit():
+        amount, unit = int(value[1:-1]), {"D": "day", "W": "week", "M": "month", "Y": "year"}.get(value[-1])
+        if unit:
+            return f"{amount} {unit}{'s' if amount != 1 else ''}"
+    return str(value)

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from clm import db
 from clm.app import create_app
+from clm.cli import extract_all
 from clm.demo import DEMO_PASSWORD, seed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,6 +32,7 @@ def live_server(app_config) -> Iterator[str]:
     app = create_app(app_config)
     with db.transaction_for(db.sessionmaker_for(app)) as session:
         seed(session)
+    extract_all(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -88,3 +90,20 @@ def test_upload_a_version_in_the_browser(live_server, page, tmp_path):
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == "Version 2 stored."
     assert page.locator("table.versions tbody tr").count() == 2
+
+
+def test_see_a_term_follow_its_evidence_and_confirm_it(live_server, page):
+    login(page, live_server)
+    page.goto(f"{live_server}/contracts/1")
+    row = page.locator("#term-governing_law")
+    assert "Delaware" in row.inner_text() and "changed (was New York)" not in row.inner_text()
+    assert "payment terms" in page.locator("#term-payment_terms").inner_text().lower()
+    row.get_by_role("link", name="show in text").click()
+    mark = page.locator("mark#evidence")
+    assert "governed by the laws of the State of Delaware" in mark.inner_text()
+    assert mark.is_visible()
+    page.go_back()
+    page.locator("#term-governing_law").get_by_role("button", name="Confirm Governing law").click()
+    assert page.get_by_role("status").inner_text() == "Governing law confirmed."
+    row = page.locator("#term-governing_law")
+    assert "confirmed" in row.inner_text() and "legal@example.com" in row.inner_text()

@@ -1,0 +1,26 @@
+"""The contract page: versions, the redline picker and the terms panel on one screen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, render_template
+
+from clm import db
+from clm.clauses.services import terms_panel
+from clm.versions import store
+from clm.web.auth import require
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+
+bp = Blueprint("contracts", __name__)
+
+
+@bp.route("/contracts/<int:contract_id>")
+@require("contracts.read")
+def show(contract_id: int) -> ResponseReturnValue:
+    """Show a contract: its versions, a redline picker and its terms."""
+    session = db.get_session()
+    contract = store.get_contract(session, contract_id)
+    return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract))
