@@ -1,1 +1,72 @@
-"""clauses/extract."""
+"""Extract renewal, termination, date, law, party and commercial terms from contract text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clm.clauses.extract import fields as F
+from clm.clauses.extract.checks import check
+from clm.clauses.extract.pipeline import build_nlp, candidate_segments, run
+
+__all__ = ["Extraction", "build_nlp", "extract"]
+
+
+@dataclass
+class Extraction:
+    """Extracted fields with evidence (char offsets into the text) and confidence per field."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    issues: list[str] = field(default_factory=list)
+
+    def to_json(self, id: str) -> dict[str, Any]:
+        """Return the record `clm extract` prints and score_extraction.py reads."""
+        return {
+            "id": id,
+            "fields": dict(self.fields),
+            "evidence": {k: [[s, e] for s, e in v] for k, v in self.evidence.items()},
+            "confidence": {k: round(v, 3) for k, v in self.confidence.items()},
+        }
+
+    def _put(self, name: str, found: F.Found | None) -> None:
+        if found is None or found.value is None:
+            return
+        self.fields[name] = found.value
+        self.evidence[name] = [tuple(x) for x in found.evidence]  # type: ignore[misc]
+        self.confidence[name] = found.confidence
+
+
+def extract(text: str) -> Extraction:
+    """Return the terms found in ``text``; a field appears only where the text states it."""
+    out = Extraction()
+    if not isinstance(text, str) or not text.strip():
+        return out
+    segs = [F.seg_from_doc(doc) for doc in run(text, candidate_segments(text))]
+    found_parties, pre_end = F.parties(text)
+    agreed = F.agreement_date(text, pre_end)
+    eff = F.effective_date(text, segs, agreed, pre_end)
+    initial, expiration = F.term(segs, eff, agreed)
+    auto, renewal_term, non_renewal, limit = F.renewal(segs)
+    tfc, tnotice, cause, cure = F.termination(segs)
+    put = out._put
+    put("parties", found_parties)
+    put("agreement_date", agreed)
+    put("effective_date", eff)
+    put("initial_term", initial)
+    put("expiration_date", expiration)
+    put("auto_renewal", auto)
+    put("renewal_term", renewal_term)
+    put("non_renewal_notice", non_renewal)
+    put("renewal_limit", limit)
+    put("termination_for_convenience", tfc)
+    put("termination_notice", tnotice)
+    put("termination_for_cause", cause)
+    put("cure_period", cure)
+    put("governing_law", F.governing_law(segs))
+    put("payment_terms", F.payment_terms(segs))
+    put("fees", F.fees(segs))
+    put("billing_frequency", F.billing_frequency(segs))
+    put("price_increase_cap", F.price_increase_cap(segs))
+    out.issues = check(out.fields)
+    return out

@@ -1,0 +1,154 @@
+"""extract() on small hand-written contracts, cross-field checks, and bad input."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from clm.clauses.extract import Extraction, checks, extract
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "extract"
+
+
+def _text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def _evidence_text(text: str, ex: Extraction, field: str) -> str:
+    return " ".join(text[s:e] for s, e in ex.evidence[field])
+
+
+def test_saas_agreement_fields() -> None:
+    text = _text("saas_agreement.txt")
+    ex = extract(text)
+    f = ex.fields
+    assert f["parties"] == ["Acme Software, Inc.", "Widget Works LLC"]
+    assert f["agreement_date"] == "2019-06-01"
+    assert f["effective_date"] == "2019-07-01"
+    assert f["initial_term"] == "P2Y"
+    assert f["expiration_date"] == "2021-07-01"
+    assert f["auto_renewal"] is True
+    assert f["renewal_term"] == "P1Y"
+    assert f["non_renewal_notice"] == "P60D"
+    assert f["renewal_limit"] == 3
+    assert f["termination_for_convenience"] is True
+    assert f["termination_notice"] == "P90D"
+    assert f["termination_for_cause"] is True
+    assert f["cure_period"] == "P30D"
+    assert f["governing_law"] == "New York"
+    assert f["payment_terms"] == "P30D"
+    assert f["billing_frequency"] == "monthly"
+    assert f["price_increase_cap"] == 5.0
+    assert {"amount": "2500.00", "currency": "USD", "period": "monthly"} in f["fees"]
+    assert ex.issues == []
+
+
+def test_evidence_points_at_the_clause() -> None:
+    text = _text("saas_agreement.txt")
+    ex = extract(text)
+    assert "governed by" in _evidence_text(text, ex, "governing_law")
+    assert "renew" in _evidence_text(text, ex, "auto_renewal")
+    assert "convenience" in _evidence_text(text, ex, "termination_for_convenience")
+    assert _evidence_text(text, ex, "parties").startswith("Acme Software, Inc.")
+    assert set(ex.confidence) == set(ex.fields)
+    assert all(0 < p <= 1 for p in ex.confidence.values())
+
+
+def test_to_json_matches_scorer_format() -> None:
+    ex = extract(_text("saas_agreement.txt"))
+    out = ex.to_json("c1")
+    assert set(out) == {"id", "fields", "evidence", "confidence"}
+    assert out["id"] == "c1"
+    assert all(isinstance(s, list) and len(s) == 2 for spans in out["evidence"].values() for s in spans)
+    json.dumps(out)                                    # serialisable as is
+
+
+def test_perpetual_term_and_england() -> None:
+    text = _text("perpetual_license.txt")
+    ex = extract(text)
+    assert ex.fields["expiration_date"] == "perpetual"
+    assert ex.fields["governing_law"] == "England and Wales"
+    assert "auto_renewal" not in ex.fields
+    assert "termination_for_convenience" not in ex.fields
+    assert ex.fields["parties"] == ["Blue Harbour Limited", "Greenfield Analytics GmbH"]
+
+
+def test_end_date_gives_expiration_and_term() -> None:
+    text = ('This Services Agreement is made as of January 1, 2008 between Alpha Corp. ("Alpha") '
+            'and Beta LLC ("Beta").\n\nThe term of this Agreement shall be one (1) year, commencing '
+            'January 1, 2008 and ending on December 31, 2008.\n')
+    ex = extract(text)
+    assert ex.fields["expiration_date"] == "2008-12-31"
+    assert ex.fields["initial_term"] == "P1Y"
+
+
+def test_termination_for_cause_only_is_not_convenience() -> None:
+    text = ("Either party may terminate this Agreement upon thirty (30) days written notice if the "
+            "other party materially breaches this Agreement and fails to cure such breach.\n")
+    ex = extract(text)
+    assert "termination_for_convenience" not in ex.fields
+    assert ex.fields["termination_for_cause"] is True
+
+
+def test_mutual_extension_is_not_renewal() -> None:
+    text = "This Agreement may be extended for an additional year by mutual written agreement of the parties.\n"
+    assert "auto_renewal" not in extract(text).fields
+
+
+def test_incorporation_is_not_governing_law() -> None:
+    text = ('This Agreement is between Acme Inc., a corporation organized under the laws of the State '
+            'of Delaware ("Acme"), and Beta LLC ("Beta").\n')
+    assert "governing_law" not in extract(text).fields
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"effective_date": "2020-01-01", "initial_term": "P1Y", "expiration_date": "2021-01-01"}, []),
+    ({"effective_date": "2020-01-01", "initial_term": "P1Y", "expiration_date": "2022-06-01"},
+     [checks.EXPIRATION_VS_TERM]),
+    ({"effective_date": "2020-01-01", "expiration_date": "2019-01-01"}, [checks.EXPIRATION_BEFORE_EFFECTIVE]),
+    ({"auto_renewal": True, "renewal_term": "P1M", "non_renewal_notice": "P60D"},
+     [checks.NOTICE_LONGER_THAN_TERM]),
+    ({"renewal_term": "P1Y"}, [checks.RENEWAL_TERM_WITHOUT_RENEWAL]),
+    ({"non_renewal_notice": "P30D"}, [checks.NOTICE_WITHOUT_RENEWAL]),
+    ({"cure_period": "P30D"}, [checks.CURE_WITHOUT_CAUSE]),
+    ({"expiration_date": "perpetual", "effective_date": "2020-01-01"}, []),
+])
+def test_checks(fields: dict[str, object], expected: list[str]) -> None:
+    issues = checks.check(fields)
+    assert len(issues) == len(expected)
+    for issue, template in zip(issues, expected):
+        assert issue.startswith(template.split("{")[0])
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "\x00\x01", "12345"])
+def test_empty_or_junk_input(text: str) -> None:
+    ex = extract(text)
+    assert ex.fields == {} and ex.evidence == {} and ex.issues == []
+
+
+def test_non_english_text_invents_nothing() -> None:
+    text = ("Der Vertrag tritt mit Unterzeichnung in Kraft und läuft auf unbestimmte Zeit. "
+            "本合同自双方签字之日起生效。 Le présent contrat est régi par le droit français.\n") * 20
+    assert extract(text).fields == {}
+
+
+def test_text_without_terms() -> None:
+    text = "The quick brown fox jumps over the lazy dog.\n" * 500
+    assert extract(text).fields == {}
+
+
+def test_five_megabyte_single_paragraph() -> None:
+    filler = "lorem ipsum dolor sit amet consectetur adipiscing elit "
+    half = filler * (2_500_000 // len(filler))
+    clause = " This Agreement shall be governed by the laws of the State of Texas. "
+    text = half + clause + half
+    assert "\n" not in text and len(text) > 5_000_000
+    t0 = time.perf_counter()
+    ex = extract(text)
+    assert time.perf_counter() - t0 < 30
+    assert ex.fields == {"governing_law": "Texas"}
+    (s, e), = ex.evidence["governing_law"]
+    assert "State of Texas" in text[s:e] and e - s < 5000
