@@ -1,1 +1,1 @@
-"""downstream."""
+"""Downstream of signature: contract terms, billing schedules, revenue (ASC 606) and renewals."""

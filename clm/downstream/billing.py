@@ -1,0 +1,332 @@
+"""Billing schedules: invoices from contract terms, cancellations and credit notes, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from clm.downstream.terms import (
+    PERIOD_MONTHS,
+    ContractTerms,
+    Line,
+    add_months,
+    days_between,
+    format_money,
+    round_fraction,
+)
+from clm.errors import InvalidInput
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """The part of one contract line billed on one invoice."""
+
+    line_id: str
+    description: str
+    #: The service (or installment) period this amount pays for, both days included.
+    period_start: date
+    period_end: date
+    amount: Decimal
+    recognition: str
+    #: For a point-in-time line, the date control transfers; decides what a cancellation credits.
+    satisfied_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One invoice: every line billed on the same date."""
+
+    number: str
+    date: datetime.date
+    due: datetime.date
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Return the sum of the invoice's lines."""
+        return sum((ln.amount for ln in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """An amount credited back against one line of an issued invoice."""
+
+    invoice_number: str
+    line_id: str
+    description: str
+    period_start: date
+    period_end: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A credit note issued on a cancellation."""
+
+    number: str
+    date: datetime.date
+    currency: str
+    lines: tuple[CreditLine, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Return the sum of the credited amounts."""
+        return sum((ln.amount for ln in self.lines), Decimal(0))
+
+
+# ----------------------------------------------------------------------------- periods
+
+
+def billing_periods(start: date, end: date, months: int) -> list[tuple[date, date, Fraction]]:
+    """Return the billing periods of ``start``..``end`` with their weight (1 for a full period).
+
+    Period ``i`` starts ``i * months`` calendar months after ``start``, always counted from
+    ``start`` so that a start on the 31st bills on the 31st, the 28th/29th of February, the
+    30th of April ... and never drifts. A last period cut short by ``end`` is a stub weighted by
+    its days over the days of the full period it belongs to (daily proration).
+    """
+    periods: list[tuple[date, date, Fraction]] = []
+    i = 0
+    while True:
+        p_start = add_months(start, i * months)
+        if p_start > end:
+            return periods
+        p_next = add_months(start, (i + 1) * months)
+        full_end = p_next - ONE_DAY
+        if full_end <= end:
+            periods.append((p_start, full_end, Fraction(1)))
+        else:
+            periods.append((p_start, end, Fraction(days_between(p_start, end),
+                                                    days_between(p_start, full_end))))
+        i += 1
+
+
+def _split(price: Decimal, weights: Sequence[Fraction], currency: str) -> list[Decimal]:
+    """Return ``price`` split in proportion to ``weights``, rounded, summing to ``price`` exactly.
+
+    Each installment is rounded half-up to the minor unit and the rounding remainder goes to
+    the last one, so equal periods get equal invoices. If that would leave the last one
+    negative (only for a few cents spread over many periods), cumulative rounding is used
+    instead: each amount is the rounded running total minus the previous rounded running total.
+    """
+    total_weight = sum(weights, Fraction(0))
+    exact = Fraction(price)
+    amounts = [round_fraction(exact * w / total_weight, currency) for w in weights[:-1]]
+    last = price - sum(amounts, Decimal(0))
+    if last >= 0:
+        return amounts + [last]
+    out: list[Decimal] = []
+    running, previous = Fraction(0), Decimal(0)
+    for w in weights:
+        running += w
+        cumulative = round_fraction(exact * running / total_weight, currency)
+        out.append(cumulative - previous)
+        previous = cumulative
+    return out
+
+
+def _line_installments(terms: ContractTerms, line: Line) -> list[tuple[date, InvoiceLine]]:
+    """Return (invoice date, invoice line) for every installment of ``line``."""
+    b = line.billing
+    satisfied = line.satisfied_on if line.recognition == "point_in_time" else None
+    if b.frequency == "once":
+        if b.on is not None:
+            when = b.on
+        elif b.timing == "advance":
+            when = line.start or terms.signed_on
+        else:
+            when = (line.satisfied_on if line.recognition == "point_in_time" else line.end) \
+                or terms.signed_on
+        p_start = line.start or line.satisfied_on or when
+        p_end = line.end or line.satisfied_on or when
+        return [(when, InvoiceLine(line.id, line.description, p_start, p_end, line.price,
+                                   line.recognition, satisfied))]
+    assert line.start is not None and line.end is not None  # checked by parse_terms
+    periods = billing_periods(line.start, line.end, PERIOD_MONTHS[b.frequency])
+    amounts = _split(line.price, [w for _, _, w in periods], terms.currency)
+    out = []
+    for (p_start, p_end, _), amount in zip(periods, amounts):
+        # In advance: on the first day of the period. In arrears: on the day after it ends,
+        # which is the next billing day, so the billing day stays aligned to the start date.
+        when = p_start if b.timing == "advance" else p_end + ONE_DAY
+        out.append((when, InvoiceLine(line.id, line.description, p_start, p_end, amount,
+                                      line.recognition, satisfied)))
+    return out
+
+
+def build_billing_schedule(terms: ContractTerms, prefix: str = "INV") -> list[Invoice]:
+    """Return the invoices of ``terms`` in date order, numbered ``<prefix>-0001`` onwards.
+
+    Every line of the contract and of its modifications is billed by its own billing terms
+    (a modification's line bills its new consideration from its start). Installments that fall
+    on the same date share one invoice; due date = invoice date + payment terms. Each line's
+    installments sum to its price to the cent, so the schedule sums to the contract value.
+    Zero amounts are not invoiced. Pass ``prefix="INV-<contract id>"`` for per-contract numbers.
+    """
+    by_date: dict[date, list[InvoiceLine]] = defaultdict(list)
+    for line in terms.all_lines():
+        for when, inv_line in _line_installments(terms, line):
+            if inv_line.amount != 0:
+                by_date[when].append(inv_line)
+    due = timedelta(days=terms.payment_terms_days)
+    return [Invoice(f"{prefix}-{n:04d}", when, when + due, terms.currency, tuple(by_date[when]))
+            for n, when in enumerate(sorted(by_date), start=1)]
+
+
+def contract_value(terms: ContractTerms) -> Decimal:
+    """Return the total consideration: every line's price, modifications included."""
+    return sum((ln.price for ln in terms.all_lines()), Decimal(0))
+
+
+# ----------------------------------------------------------------------------- cancellation
+
+
+def _prorate(amount: Decimal, days: int, of_days: int, currency: str) -> Decimal:
+    return round_fraction(Fraction(amount) * days / of_days, currency)
+
+
+def credit_note(schedule: Sequence[Invoice], cancel_on: date, number: str = "CN-0001") -> CreditNote | None:
+    """Return the credit note for cancelling the contract from ``cancel_on``, or None if nothing is owed back.
+
+    ``cancel_on`` is the first day without service. Only invoices dated before it have been
+    issued; of those:
+
+    * a ratable line is credited for the unused days of its period (the days from
+      ``cancel_on`` to the period end), prorated by days over the period and rounded half-up;
+    * a point-in-time line is credited in full when control had not transferred before
+      ``cancel_on`` (``satisfied_on`` on or after it), and not at all when it had.
+
+    Invoices dated on or after ``cancel_on`` are not credited: they are never issued (see
+    :func:`cancel_schedule`).
+    """
+    if not schedule:
+        return None
+    lines: list[CreditLine] = []
+    for inv in schedule:
+        if inv.date >= cancel_on:
+            continue
+        for ln in inv.lines:
+            if ln.recognition == "point_in_time":
+                credit = ln.amount if ln.satisfied_on is None or ln.satisfied_on >= cancel_on \
+                    else Decimal(0)
+            elif ln.period_end >= cancel_on:
+                unused = days_between(max(ln.period_start, cancel_on), ln.period_end)
+                credit = _prorate(ln.amount, unused, days_between(ln.period_start, ln.period_end),
+                                  inv.currency)
+            else:
+                credit = Decimal(0)
+            if credit:
+                lines.append(CreditLine(inv.number, ln.line_id, ln.description,
+                                        max(ln.period_start, cancel_on), ln.period_end, credit))
+    if not lines:
+        return None
+    return CreditNote(number, cancel_on, schedule[0].currency, tuple(lines))
+
+
+def cancel_schedule(schedule: Sequence[Invoice], cancel_on: date) -> list[Invoice]:
+    """Return the invoices that remain billable when the contract is cancelled from ``cancel_on``.
+
+    Invoices dated before ``cancel_on`` stay as issued. Later installments are dropped, except
+    what was earned before ``cancel_on`` and not yet billed, which goes on one final invoice
+    dated ``cancel_on`` (numbered after the last issued one):
+
+    * for a ratable line, the used days of a period billed in arrears, prorated by days;
+    * for a point-in-time line whose control transferred before ``cancel_on``, every remaining
+      installment (the performance obligation is satisfied, so the consideration is earned).
+    """
+    issued = [inv for inv in schedule if inv.date < cancel_on]
+    final: list[InvoiceLine] = []
+    for inv in schedule:
+        if inv.date < cancel_on:
+            continue
+        for ln in inv.lines:
+            if ln.recognition == "point_in_time":
+                if ln.satisfied_on is not None and ln.satisfied_on < cancel_on:
+                    final.append(ln)
+            elif ln.period_start < cancel_on:
+                used_end = min(ln.period_end, cancel_on - ONE_DAY)
+                amount = _prorate(ln.amount, days_between(ln.period_start, used_end),
+                                  days_between(ln.period_start, ln.period_end), inv.currency)
+                if amount:
+                    final.append(InvoiceLine(ln.line_id, ln.description, ln.period_start, used_end,
+                                             amount, ln.recognition, ln.satisfied_on))
+    if final:
+        template = schedule[0]
+        prefix = template.number.rpartition("-")[0] or "INV"
+        due = cancel_on + (template.due - template.date)
+        issued.append(Invoice(f"{prefix}-{len(issued) + 1:04d}", cancel_on, due, template.currency,
+                              tuple(final)))
+    return issued
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def billing_json(schedule: Sequence[Invoice]) -> dict[str, Any]:
+    """Return the schedule as ``{"invoices": [...]}`` with amounts as strings at minor units."""
+    return {"invoices": [_invoice_dict(inv) for inv in schedule]}
+
+
+def _invoice_dict(inv: Invoice) -> dict[str, Any]:
+    cur = inv.currency
+    return {
+        "number": inv.number,
+        "date": inv.date.isoformat(),
+        "due": inv.due.isoformat(),
+        "currency": cur,
+        "total": format_money(inv.total, cur),
+        "lines": [{"line": ln.line_id, "description": ln.description,
+                   "period_start": ln.period_start.isoformat(), "period_end": ln.period_end.isoformat(),
+                   "amount": format_money(ln.amount, cur)} for ln in inv.lines],
+    }
+
+
+def credit_note_json(note: CreditNote | None) -> dict[str, Any] | None:
+    """Return the credit note as a JSON-ready dict, or None."""
+    if note is None:
+        return None
+    cur = note.currency
+    return {
+        "number": note.number, "date": note.date.isoformat(), "currency": cur,
+        "total": format_money(note.total, cur),
+        "lines": [{"invoice": ln.invoice_number, "line": ln.line_id, "description": ln.description,
+                   "period_start": ln.period_start.isoformat(), "period_end": ln.period_end.isoformat(),
+                   "amount": format_money(ln.amount, cur)} for ln in note.lines],
+    }
+
+
+BILLING_CSV_COLUMNS = ("invoice", "date", "due", "currency", "line", "description",
+                       "period_start", "period_end", "amount")
+
+
+def billing_csv(schedule: Sequence[Invoice]) -> str:
+    """Return the schedule as CSV, one row per invoice line, with a header row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(BILLING_CSV_COLUMNS)
+    for inv in schedule:
+        for ln in inv.lines:
+            writer.writerow([inv.number, inv.date.isoformat(), inv.due.isoformat(), inv.currency,
+                             ln.line_id, ln.description, ln.period_start.isoformat(),
+                             ln.period_end.isoformat(), format_money(ln.amount, inv.currency)])
+    return out.getvalue()
+
+
+def check_schedule_total(terms: ContractTerms, schedule: Sequence[Invoice]) -> None:
+    """Raise InvalidInput unless the invoices sum to the contract value to the minor unit."""
+    billed = sum((inv.total for inv in schedule), Decimal(0))
+    expected = contract_value(terms)
+    if billed != expected:
+        raise InvalidInput(f"billing schedule totals {format_money(billed, terms.currency)}, "
+                           f"contract value is {format_money(expected, terms.currency)}")

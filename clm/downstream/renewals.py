@@ -1,0 +1,215 @@
+"""Renewals: term dates, non-renewal notice deadlines, the renewal calendar, iCalendar, price uplifts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from clm.downstream.terms import ContractTerms, Duration, round_fraction
+from clm.errors import InvalidInput
+
+ONE_DAY = timedelta(days=1)
+
+
+def contract_term(terms: ContractTerms) -> tuple[date, date]:
+    """Return the initial term (first day, last day) of ``terms``.
+
+    The term runs from the earliest line start (or the signing date) to the latest line end
+    (or satisfaction date), modifications included, since a modification may extend it.
+    """
+    lines = terms.all_lines()
+    starts = [ln.start for ln in lines if ln.start is not None]
+    ends = [d for d in (ln.end or ln.satisfied_on for ln in lines) if d is not None]
+    if not ends:
+        raise InvalidInput("lines: no line has an end date, so the contract has no term end")
+    return min(starts, default=terms.signed_on), max(ends)
+
+
+def is_business_day(day: date, holidays: Collection[date] = ()) -> bool:
+    """Return True unless ``day`` is a Saturday, a Sunday or one of ``holidays``."""
+    return day.weekday() < 5 and day not in holidays
+
+
+def notice_deadline(term_end: date, notice: Duration, holidays: Collection[date] = ()) -> date:
+    """Return the last day to give notice of non-renewal: ``term_end`` minus ``notice``.
+
+    Notice "at least 60 days before the end of the term" must be given by term end minus 60
+    days; when that is a weekend day or a holiday, the deadline is the business day before
+    (moving it later would let notice arrive too late).
+    """
+    day = notice.before(term_end)
+    while not is_business_day(day, holidays):
+        day -= ONE_DAY
+    return day
+
+
+@dataclass(frozen=True)
+class RenewalEvent:
+    """The coming renewal of one contract: the term running on ``today`` and its deadlines."""
+
+    contract: str
+    #: 0 for the initial term, n for the n-th renewal term.
+    term_number: int
+    term_start: date
+    term_end: date
+    #: The day the next term starts (term end + 1 day), or the day after expiry.
+    renewal_date: date
+    #: Last day to give notice of non-renewal; None without auto-renewal or a notice period.
+    notice_deadline: date | None
+    auto_renewal: bool
+
+
+def current_term(terms: ContractTerms, today: date) -> tuple[int, date, date] | None:
+    """Return (term number, first day, last day) of the term running on ``today``.
+
+    An auto-renewing contract rolls forward one renewal term at a time until the term
+    contains ``today``. Term ``n`` starts ``n - 1`` renewal terms after the first renewal
+    date, counted from that anchor so that month-end dates do not drift (a P1M term from
+    January 31 runs to February 27, the next starts February 28, then March 31). Return None
+    when the contract has expired (no auto-renewal and ``today`` after the term).
+    """
+    start, end = contract_term(terms)
+    if today <= end:
+        return 0, start, end
+    rn = terms.renewal
+    if not rn.auto_renewal or rn.renewal_term is None:
+        return None
+    anchor = end + ONE_DAY
+    n = 1
+    while True:
+        t_start = rn.renewal_term.times(n - 1).after(anchor)
+        t_end = rn.renewal_term.times(n).after(anchor) - ONE_DAY
+        if today <= t_end:
+            return n, t_start, t_end
+        n += 1
+
+
+def upcoming_renewal(terms: ContractTerms, today: date, holidays: Collection[date] = (),
+                     contract: str = "") -> RenewalEvent | None:
+    """Return the renewal of the term running on ``today``, or None if the contract has expired."""
+    term = current_term(terms, today)
+    if term is None:
+        return None
+    number, start, end = term
+    rn = terms.renewal
+    deadline = None
+    if rn.auto_renewal and rn.non_renewal_notice is not None:
+        deadline = notice_deadline(end, rn.non_renewal_notice, holidays)
+    return RenewalEvent(contract, number, start, end, end + ONE_DAY, deadline, rn.auto_renewal)
+
+
+def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str, ContractTerms]],
+                     today: date, within_days: int,
+                     holidays: Collection[date] = ()) -> list[RenewalEvent]:
+    """Return the renewals whose notice deadline or renewal date falls in the next ``within_days`` days.
+
+    The window is ``today`` to ``today + within_days``, both included. Events are sorted by
+    their first date still ahead (the deadline, or the renewal date once it has passed),
+    then by contract.
+    """
+    if within_days < 0:
+        raise InvalidInput(f"within: {within_days} must be 0 or more days")
+    items = contracts.items() if isinstance(contracts, Mapping) else contracts
+    horizon = today + timedelta(days=within_days)
+    events = []
+    for contract, terms in items:
+        event = upcoming_renewal(terms, today, holidays, contract)
+        if event is None:
+            continue
+        dates = [d for d in (event.notice_deadline, event.renewal_date) if d is not None]
+        if any(today <= d <= horizon for d in dates):
+            events.append(event)
+    return sorted(events, key=lambda e: (_next_date(e, today), e.contract))
+
+
+def _next_date(event: RenewalEvent, today: date) -> date:
+    if event.notice_deadline is not None and event.notice_deadline >= today:
+        return event.notice_deadline
+    return event.renewal_date
+
+
+def renewals_json(events: Iterable[RenewalEvent]) -> dict[str, Any]:
+    """Return ``{"renewals": [...]}`` with ISO dates."""
+    return {"renewals": [{
+        "contract": e.contract, "term_number": e.term_number,
+        "term_start": e.term_start.isoformat(), "term_end": e.term_end.isoformat(),
+        "renewal_date": e.renewal_date.isoformat(),
+        "notice_deadline": e.notice_deadline.isoformat() if e.notice_deadline else None,
+        "auto_renewal": e.auto_renewal,
+    } for e in events]}
+
+
+def renewal_ics(events: Iterable[RenewalEvent], stamp: datetime,
+                domain: str = "clm.invalid") -> bytes:
+    """Return an iCalendar (RFC 5545) file with all-day VEVENTs for each notice deadline and renewal.
+
+    ``stamp`` is the DTSTAMP of every event (the caller's "now", so the output is
+    reproducible). UIDs are derived from the contract, the kind of event and its date, so
+    re-importing an updated file replaces the events rather than duplicating them.
+    """
+    import icalendar  # imported here so the rest of clm works without the optional dependency
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//clm//renewal calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Contract renewals")
+    for e in events:
+        if e.notice_deadline is not None:
+            cal.add_component(_vevent(
+                icalendar, f"{e.contract}-notice-{e.notice_deadline.isoformat()}@{domain}", stamp,
+                e.notice_deadline, f"Non-renewal notice deadline: {e.contract}",
+                f"Last day to give notice of non-renewal of {e.contract}; otherwise it renews on "
+                f"{e.renewal_date.isoformat()} (term {e.term_start.isoformat()} to "
+                f"{e.term_end.isoformat()})."))
+        summary = f"Renewal: {e.contract}" if e.auto_renewal else f"Expiry: {e.contract}"
+        detail = (f"{e.contract} renews automatically on {e.renewal_date.isoformat()}."
+                  if e.auto_renewal else
+                  f"{e.contract} ends on {e.term_end.isoformat()} unless renewed; the renewal "
+                  f"date is {e.renewal_date.isoformat()}.")
+        cal.add_component(_vevent(
+            icalendar, f"{e.contract}-renewal-{e.renewal_date.isoformat()}@{domain}", stamp,
+            e.renewal_date, summary, detail))
+    data: bytes = cal.to_ical()
+    return data
+
+
+def _vevent(icalendar: Any, uid: str, stamp: datetime, day: date, summary: str,
+            description: str) -> Any:
+    ev = icalendar.Event()
+    ev.add("uid", uid)
+    ev.add("dtstamp", stamp)
+    ev.add("dtstart", day)
+    ev.add("dtend", day + ONE_DAY)  # all-day events end on the next day (RFC 5545 3.6.1)
+    ev.add("summary", summary)
+    ev.add("description", description)
+    ev.add("transp", "TRANSPARENT")
+    return ev
+
+
+# ----------------------------------------------------------------------------- price uplift
+
+
+def capped_increase(requested_pct: Decimal, cap_pct: Decimal | None) -> Decimal:
+    """Return the increase in percent that may apply: the request, limited to ``cap_pct``.
+
+    A decrease is never capped; no cap (None) lets the request through.
+    """
+    if cap_pct is not None and requested_pct > cap_pct:
+        return cap_pct
+    return requested_pct
+
+
+def renewal_price(price: Decimal, requested_pct: Decimal, cap_pct: Decimal | None,
+                  currency: str = "USD") -> Decimal:
+    """Return the price for the renewal term: ``price`` raised by the capped increase, rounded half-up.
+
+    E.g. 24,000.00 with 7 % requested and a 5 % cap gives 24,000 * 1.05 = 25,200.00.
+    """
+    pct = capped_increase(requested_pct, cap_pct)
+    return round_fraction(Fraction(price) * (1 + Fraction(pct) / 100), currency)
+
