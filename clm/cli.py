@@ -355,6 +355,54 @@ def extract(files: tuple[Path, ...], jsonl: Path | None) -> None:
         sys.exit(2)
 
 
+# -- finance schedules (no app, no database) -------------------------------------------------
+
+
+def _read_terms(path: Path) -> Any:
+    from clm.downstream.terms import parse_terms
+    from clm.errors import InvalidInput
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"{path}: cannot read the file: {err}") from None
+    except json.JSONDecodeError as err:
+        raise InvalidInput(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    return parse_terms(data)
+
+
+@main.command()
+@click.argument("terms_file", metavar="TERMS.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option("--prefix", default="INV", help="Invoice number prefix.")
+def billing(terms_file: Path, fmt: str, prefix: str) -> None:
+    """Print the invoice schedule of a terms document."""
+    from clm.downstream.billing import billing_csv, billing_json, build_billing_schedule
+
+    schedule = build_billing_schedule(_read_terms(terms_file), prefix=prefix)
+    click.echo(billing_csv(schedule) if fmt == "csv" else json.dumps(billing_json(schedule), indent=2), nl=fmt != "csv")
+
+
+@main.command()
+@click.argument("terms_file", metavar="TERMS.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", type=click.Choice(["month"]), default="month", help="Schedule periods.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Balance date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+def revenue(terms_file: Path, by: str, as_of: dt.datetime | None, fmt: str) -> None:
+    """Print the ASC 606 allocation, revenue schedule by month and balance of a terms document."""
+    from clm.downstream.billing import build_billing_schedule
+    from clm.downstream.revenue import build_revenue_schedule, revenue_csv, revenue_json
+
+    terms = _read_terms(terms_file)
+    result = build_revenue_schedule(terms)
+    if fmt == "csv":
+        click.echo(revenue_csv(result), nl=False)
+        return
+    day = as_of.date() if as_of else None
+    click.echo(json.dumps(revenue_json(result, as_of=day, billing=build_billing_schedule(terms) if day else None),
+                          indent=2))
+
+
 # -- background jobs -----------------------------------------------------------------------
 
 

@@ -124,3 +124,43 @@ def test_init_refuses_a_broken_library_file_naming_file_and_line(runner, session
     result = runner.invoke(main, ["init"])
     assert result.exit_code == 2
     assert "broken.yaml, line" in result.output and "Traceback" not in result.output
+
+
+TERMS = """{"currency": "USD", "signed_on": "2025-12-15", "payment_terms_days": 30, "lines": [
+ {"id": "saas", "description": "Subscription", "price": "120000.00", "ssp": "130000.00", "recognition": "ratable",
+  "start": "2026-01-01", "end": "2026-12-31", "billing": {"frequency": "annual", "timing": "advance"}},
+ {"id": "impl", "description": "Implementation", "price": "15000.00", "ssp": "20000.00",
+  "recognition": "point_in_time", "satisfied_on": "2026-02-15", "start": "2026-01-01", "end": "2026-02-15",
+  "billing": {"frequency": "once", "timing": "advance"}}]}"""
+
+
+def test_revenue_and_billing_from_a_terms_file(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    path = tmp_path / "terms.json"
+    path.write_text(TERMS)
+    result = CliRunner().invoke(main, ["revenue", str(path), "--as-of", "2026-03-31"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["allocation"] == {"saas": "117000.00", "impl": "18000.00"}  # 135,000 x 130/150 and x 20/150
+    assert {"period": "2026-02", "line": "saas", "amount": "8975.34"} in body["schedule"]  # 117,000 x 28/365
+    assert body["balance"]["deferred_revenue"] == "88150.68"  # billed 135,000 - recognized 46,849.32
+    billing = CliRunner().invoke(main, ["billing", str(path), "--format", "csv", "--prefix", "INV-7"])
+    assert billing.exit_code == 0
+    assert billing.stdout.splitlines()[1].startswith("INV-7-0001,2026-01-01,2026-01-31,USD,saas")
+
+
+def test_bad_terms_name_every_field_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    path = tmp_path / "terms.json"
+    path.write_text('{"currency": "XYZ", "lines": [{"id": "a", "price": "-5"}]}')
+    result = CliRunner().invoke(main, ["billing", str(path)])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "currency: 'XYZ'" in line and "lines[0].price: -5 is negative" in line
+    path.write_text("{not json")
+    result = CliRunner().invoke(main, ["revenue", str(path)])
+    assert result.exit_code == 2 and "not JSON (line 1" in result.stderr
