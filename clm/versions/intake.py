@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import io
-import math
-import multiprocessing
-import os
-import pickle
 import re
-import signal
 import stat
 import struct
-import sys
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from clm import sandbox
 from clm.errors import ClmError, InvalidInput, TooLarge, UnsupportedMedia
-
-try:  # POSIX only; elsewhere the child runs without memory/CPU caps (documented gap)
-    import resource
-except ImportError:  # pragma: no cover
-    resource = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from clm.documents import Document
@@ -537,117 +526,32 @@ def _check_document(doc: Any, limits: Limits) -> None:
                            f"{limits.max_paragraph_chars:,} in one paragraph.")
 
 
-def _limit_child(limits: Limits) -> None:
-    """Cap the child's address space, CPU time, file writes and core dumps."""
-    if resource is None:  # pragma: no cover
-        return
-    inherited = 0
-    try:
-        with open("/proc/self/statm", "rb") as f:  # reading /proc creates nothing
-            inherited = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        pass
-    caps = [(resource.RLIMIT_AS, inherited + limits.parse_memory_bytes),
-            (resource.RLIMIT_CPU, math.ceil(limits.parse_timeout_seconds) + 2),
-            (resource.RLIMIT_CORE, 0)]
-    if hasattr(signal, "SIGXFSZ"):
-        # The parser never writes files; with writes capped at 0 bytes a stray write fails
-        # with EFBIG instead of landing on disk.
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        caps.append((resource.RLIMIT_FSIZE, 0))
-    for which, value in caps:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-
-
-def _child(conn: Any, parser: Callable[[bytes], Any], data: bytes, limits: Limits) -> None:
-    """Parse in the child and send back ("ok", doc) or an error tuple; never return normally."""
-    try:
-        _limit_child(limits)
-        result: tuple[Any, ...] = ("ok", parser(data))
-        _check_document(result[1], limits)
-    except MemoryError:
-        result = ("memory",)
-    except ClmError as e:
-        result = ("clm", type(e), str(e))
-    except BaseException as e:  # noqa: BLE001 - reported generically, never as a stack trace
-        result = ("memory",) if "Memory allocation failed" in str(e) else ("error", type(e).__name__)
-    try:
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    except MemoryError:
-        payload = pickle.dumps(("memory",))
-    except Exception as e:  # noqa: BLE001
-        payload = pickle.dumps(("error", type(e).__name__))
-    try:
-        conn.send_bytes(payload)
-    finally:
-        # Skip interpreter teardown: atexit hooks and buffers are the parent's, not ours.
-        os._exit(0)
-
-
-def _context() -> Any:
-    """Return the fork context where there is one: cheap, and lxml is already loaded."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+def _parse_checked(data: bytes, limits: Limits) -> Document:
+    """Return from_docx(data), refused as TooLarge when bigger than a contract could be."""
+    doc = _docx_parser()(data)
+    _check_document(doc, limits)
+    return doc
 
 
 def _parse_in_child(data: bytes, limits: Limits) -> Document:
-    """Return from_docx(data) computed in a child with RLIMIT_AS and a wall-clock timeout.
+    """Return from_docx(data) computed in a capped child (see clm.sandbox).
 
     Raise InvalidInput on timeout or crash, TooLarge on memory exhaustion, and the child's own
     ClmError (same class and message) when the parser raises one.
     """
-    ctx = _context()
-    reader, writer = ctx.Pipe(duplex=False)
-    for stream in (sys.stdout, sys.stderr):  # a forked child must not inherit unflushed output
-        try:
-            stream.flush()
-        except (AttributeError, ValueError, OSError):
-            pass
-    proc = ctx.Process(target=_child, args=(writer, _docx_parser(), data, limits), daemon=True)
-    deadline = time.monotonic() + limits.parse_timeout_seconds
     try:
-        proc.start()
-    except BaseException:
-        # A failed fork is the server's fault, not the file's: let it surface as a 5xx.
-        reader.close()
-        writer.close()
+        return sandbox.run_capped(_parse_checked, data, limits, timeout=limits.parse_timeout_seconds,  # type: ignore[no-any-return]
+                                  memory_bytes=limits.parse_memory_bytes)
+    except sandbox.SandboxTimeout:
+        raise InvalidInput(TIMEOUT.format(seconds=limits.parse_timeout_seconds)) from None
+    except sandbox.SandboxMemory:
+        raise TooLarge(MEMORY) from None
+    except sandbox.SandboxCrash:
+        raise InvalidInput(UNREADABLE) from None
+    except ClmError as err:
+        if type(err) is ClmError:  # a child error whose class could not be rebuilt
+            raise InvalidInput(str(err)) from None
         raise
-    try:
-        writer.close()  # so a dead child reads as EOF here
-        payload = None
-        if reader.poll(max(0.0, deadline - time.monotonic())):
-            try:
-                # The child is already memory-capped; this cap only guards the parent's buffer.
-                payload = reader.recv_bytes(max(limits.parse_memory_bytes, 64 * MiB))
-            except (EOFError, OSError):
-                payload = None
-        elif proc.is_alive():
-            raise InvalidInput(TIMEOUT.format(seconds=limits.parse_timeout_seconds))
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        reader.close()
-        writer.close()
-        if proc.exitcode is not None:
-            proc.close()
-    if payload is None:
-        raise InvalidInput(UNREADABLE)
-    result = pickle.loads(payload)  # our own child's pickle, not user data
-    if result[0] == "ok":
-        return result[1]  # type: ignore[no-any-return]
-    if result[0] == "memory":
-        raise TooLarge(MEMORY)
-    if result[0] == "clm" and isinstance(result[1], type) and issubclass(result[1], ClmError):
-        try:
-            err = result[1](result[2])
-        except Exception:  # noqa: BLE001 - a subclass with another signature
-            err = InvalidInput(result[2])
-        raise err
-    raise InvalidInput(UNREADABLE)
 
 
 def read_upload(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
