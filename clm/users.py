@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "contracts.read": frozenset(Role),
     "contracts.write": frozenset({Role.ADMIN, Role.LEGAL}),
     "terms.decide": frozenset({Role.ADMIN, Role.LEGAL}),
+    "envelopes.manage": frozenset({Role.ADMIN, Role.LEGAL}),
     "users.manage": frozenset({Role.ADMIN}),
 }
 
