@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clm.clauses.extract import classifier
 from clm.clauses.extract import fields as F
 from clm.clauses.extract.checks import check
 from clm.clauses.extract.pipeline import build_nlp, candidate_segments, run
@@ -43,6 +44,11 @@ def extract(text: str) -> Extraction:
     if not isinstance(text, str) or not text.strip():
         return out
     segs = [F.seg_from_doc(doc) for doc in run(text, candidate_segments(text))]
+    model = classifier.active()
+    if model is not None and segs:
+        probs = model.predict_rows([classifier.features(s.text, s.cats) for s in segs])
+        for seg, row in zip(segs, probs):
+            seg.p = dict(zip(model.labels, row.tolist()))
     found_parties, pre_end = F.parties(text)
     agreed = F.agreement_date(text, pre_end)
     eff = F.effective_date(text, segs, agreed, pre_end)

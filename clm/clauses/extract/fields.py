@@ -24,6 +24,8 @@ class Seg:
     durations: list[tuple[str, int, int]]
     money: list[tuple[Any, int, int]]
     juris: list[tuple[str, int, int]]
+    #: Classifier probabilities per label (classifier.LABELS); empty when no model is loaded.
+    p: dict[str, float] = field(default_factory=dict)
 
     def rel(self, pos: int) -> int:
         """Return ``pos`` relative to the segment text."""
@@ -125,6 +127,27 @@ def governing_law(segs: list[Seg]) -> Found | None:
     return best[2] if best else None
 
 
+#: Classifier thresholds (probabilities of classifier.LABELS); see termination/renewal/term.
+TFC_ADD = 0.8          # a "may terminate" sentence the rules miss counts when the model is this sure
+TFC_VETO = 0.03        # a weak rule hit the model finds this unlikely is dropped
+RENEWAL_ADD = 0.8
+NON_RENEWAL_ADD = 0.7
+TERM_ADD = 0.5
+TERM_WEIGHT = 2.0    # how much the term probability adds to a term sentence's rule score
+
+
+def _p(seg: Seg, label: str) -> float:
+    """Return the classifier probability of ``label`` for a segment (0.5 without a model)."""
+    return seg.p.get(label, 0.5)
+
+
+def _notice_in(seg: Seg) -> str | None:
+    for d in seg.durations:
+        if is_notice_duration(seg, d):
+            return d[0]
+    return None
+
+
 # ----------------------------------------------------------------------------- renewal
 _RENEWAL_TERM_BEFORE = re.compile(
     r"(?:additional|successive|renewal|further|subsequent|consecutive|another|extension|extended|renew\w*|"
@@ -174,9 +197,16 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
         if _RENEW_OTHER.search(seg.text) and not re.search(r"\bthis\s+agreement\b", seg.text, re.IGNORECASE):
             continue
         cands.append(i)
+    # sentences the rules pass over but the classifier is sure of
+    extra = [i for i, seg in enumerate(segs) if seg.p.get("renewal", 0.0) >= RENEWAL_ADD and i not in cands
+             and re.search(r"\brenew|\bextend|\bextension", seg.text, re.IGNORECASE)]
+    cands += extra
     if not cands:
         return None, None, None, None
-    cands.sort(key=lambda i: 0 if re.search(r"\bautomatic", segs[i].text, re.IGNORECASE) else 1)
+    if segs[cands[0]].p:
+        cands.sort(key=lambda i: -segs[i].p.get("renewal", 0.0))
+    else:
+        cands.sort(key=lambda i: 0 if re.search(r"\bautomatic", segs[i].text, re.IGNORECASE) else 1)
     auto = Found(True, [(segs[cands[0]].start, segs[cands[0]].end)], 0.85)
     term: Found | None = None
     notice: Found | None = None
@@ -203,7 +233,19 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
             term = Found(value, [(seg.start, seg.end)], conf)
             break
     # The non-renewal notice sits in the renewal sentence or the one after it.
-    for i in cands:
+    if segs[cands[0]].p:
+        near = {j for i in cands for j in (i, i + 1) if j < len(segs)}
+        ranked = sorted((j for j, seg in enumerate(segs)
+                         if j in near or seg.p.get("non_renewal", 0.0) >= NON_RENEWAL_ADD),
+                        key=lambda j: -segs[j].p.get("non_renewal", 0.0))
+        for j in ranked:
+            value = _notice_in(segs[j])
+            if value and (segs[j].p.get("non_renewal", 0.0) >= 0.1 or "non_renewal" in segs[j].cats) and re.search(
+                    r"\brenew|\bexpir|\bextend|\bextension|\bend\s+of|\bthen[\s-]*current|\banniversary"
+                    r"|\b(?:initial|current)\s+term", segs[j].text, re.IGNORECASE):
+                notice = Found(value, [(segs[j].start, segs[j].end)], 0.8)
+                break
+    for i in cands if notice is None and not segs[cands[0]].p else ():
         for j in (i, i + 1):
             if j >= len(segs) or (j != i and segs[j].start - segs[i].end > 400):
                 continue
@@ -283,13 +325,18 @@ def _any_convenience_part(text: str, medium: bool) -> bool:
     return any(_weak_convenience(part, medium) for part in alternatives)
 
 
+_ADD_BLOCK = re.compile(r"\b(?:breach\w*|default\w*|fails?|failure|insolven\w*|bankrupt\w*|if|in\s+the\s+event)\b",
+                        re.IGNORECASE)
+
+
 def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, Found | None]:
     """Return (termination_for_convenience, termination_notice, termination_for_cause, cure_period)."""
-    tfc = notice = cause = cure = None
-    for seg in segs:
+    cause = cure = None
+    tfc_cands: list[tuple[float, int, float]] = []      # (rank, index, confidence)
+    for i, seg in enumerate(segs):
         if "terminate" not in seg.cats:
             continue
-        if tfc is None and _MAY_TERMINATE.search(seg.text) and not _NEGATED_TERMINATION.search(seg.text):
+        if _MAY_TERMINATE.search(seg.text) and not _NEGATED_TERMINATION.search(seg.text):
             strong = bool(_TFC_STRONG.search(seg.text)) and not re.match(
                 r"\W*(?:\(?\w{1,3}\)\s*)?(?:if|in\s+the\s+event|should|where)\b", seg.text, re.IGNORECASE)
             medium = bool(_TFC_MEDIUM.search(seg.text))
@@ -298,12 +345,13 @@ def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | No
             weak = (not renewalish and not _TERMINATE_OTHER.search(seg.text)
                     and not re.search(r":\s*$|\bas\s+follows\b", seg.text)
                     and not _MUTUAL.search(seg.text) and _any_convenience_part(seg.text, medium))
-            if strong or weak:
-                tfc = Found(True, [(seg.start, seg.end)], 0.9 if strong else 0.7)
-                for d in seg.durations:
-                    if is_notice_duration(seg, d):
-                        notice = Found(d[0], [(seg.start, seg.end)], 0.8)
-                        break
+            p = seg.p.get("tfc")
+            if strong or (weak and (p is None or p >= TFC_VETO)):
+                tfc_cands.append((p if p is not None else (1.0 if strong else 0.5) - i * 1e-6, i,
+                                  0.9 if strong else 0.7))
+            elif (p is not None and p >= TFC_ADD and not _TERMINATE_OTHER.search(seg.text)
+                  and not _ADD_BLOCK.search(seg.text)):
+                tfc_cands.append((p, i, 0.6))
         if cause is None and "for_cause" in seg.cats and _MAY_TERMINATE.search(seg.text) and re.search(
                 r"\bbreach|\bdefault|\bfor\s+cause\b", seg.text, re.IGNORECASE):
             cause = Found(True, [(seg.start, seg.end)], 0.8)
@@ -314,6 +362,16 @@ def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | No
                 if re.search(r"\bcure|\bremed", before + after, re.IGNORECASE):
                     cure = Found(d[0], [(seg.start, seg.end)], 0.75)
                     break
+    tfc = notice = None
+    if tfc_cands:
+        tfc_cands.sort(key=lambda c: (-c[0], c[1]))
+        _, i, conf = tfc_cands[0]
+        tfc = Found(True, [(segs[i].start, segs[i].end)], conf)
+        for _, j, _conf in tfc_cands:
+            value = _notice_in(segs[j])
+            if value:
+                notice = Found(value, [(segs[j].start, segs[j].end)], 0.8)
+                break
     return tfc, notice, cause, cure
 
 
@@ -364,7 +422,7 @@ _TERMISH = re.compile(r"\b(?:term|period|agreement|contract|venture|project|enga
 _PERPETUAL = re.compile(
     r"\bperpetu\w*|\bindefinite\w*|\bin\s+(?:full\s+)?(?:force|effect)\s+until\s+(?:terminated|"
     r"(?:either|one|a)\s+party)|\bcontinue\w*\s+(?:in\s+(?:full\s+)?(?:force\s+and\s+effect|effect|force)\s+)?"
-    r"(?:thereafter\s+)?(?:indefinitely\s+)?until\s+(?:terminated|(?:it\s+is\s+)?(?:terminated|cancel\w+)|"
+    r"(?:thereafter\s+)?(?:indefinitely\s+)?until\s+(?:terminated|termination\b|(?:it\s+is\s+)?(?:terminated|cancel\w+)|"
     r"(?:either|one|a)\s+party)|\bunless\s+and\s+until\s+(?:terminated|either)|\buntil\s+the\s+(?:expiration|termination)"
     r"\s+(?:or\s+(?:earlier\s+)?termination\s+)?of\b", re.IGNORECASE)
 _TERM_DURATION_BEFORE = re.compile(
@@ -469,6 +527,11 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Foun
             if (_RANGE_START.search(seg.text[max(0, seg.rel(first[1]) - 40):seg.rel(first[1])])
                     and _UNTIL_DATE.search(seg.text[seg.rel(first[2]):seg.rel(second[1])])):
                 score += 1.5                          # "from January 30, 2012 until July 29, 2012"
+        pt = seg.p.get("term")
+        if pt is not None:
+            if score < 1 and pt >= TERM_ADD:
+                score = 1.0
+            score += TERM_WEIGHT * pt
         if score < 1:
             continue
         value = _term_value(seg, base)
@@ -486,10 +549,17 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Foun
 # ----------------------------------------------------------------------------- parties
 _PRE_STOP = re.compile(r"\b(?:WHEREAS|W\s?I\s?T\s?N\s?E\s?S\s?S\s?E\s?T\s?H|RECITALS?|NOW,?\s+THEREFORE|BACKGROUND"
                        r"|PREAMBLE|IN\s+CONSIDERATION\s+OF|The\s+parties\s+(?:hereto\s+)?agree)\b")
-_BETWEEN = re.compile(r"\b(?:by\s+and\s+(?:between|among)|between|among|by|with)\b\s*:?", re.IGNORECASE)
-_DEFINED = re.compile(r"\(\s*(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|herein)?\s*"
+_BETWEEN = re.compile(r"\b(?:by\s+and\s+(?:between|among)|between|among)\b\s*:?"
+                      r"|\b(?:entered\s+into|made|executed|agreement|contract)\s+(?:\w+\s+){0,6}?(?:by|with)\b(?!\s+and\s+(?:between|among))\s*:?",
+                      re.IGNORECASE)
+_DEFINED = re.compile(r"\(\s*(?:[^()\"“”]{0,100}?\b(?:referred\s+to|called|defined|known)\s+(?:herein\s+)?(?=as\b))?"
+                      r"(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|herein)?\s*"
                       r"(?:(?:called|referred\s+to\s+as|defined\s+as|known\s+as)\s+)?(?:as\s+)?(?:the\s+)?"
-                      r"[\"“”'‘’]+\s*([^\"“”'‘’()]{1,60}?)\s*[\"“”'‘’]+[^()]{0,80}?\)", re.IGNORECASE)
+                      r"[\"“”'‘’]+\s*([^\"“”'‘’()]{1,60}?)\s*[\"“”'‘’]+[^()]{0,80}?\)"
+                      # no parentheses: ', referred to in this Agreement as "Company" or "Boyd"'
+                      r"|,?\s*(?:hereinafter\s+)?(?:referred\s+to|called)\s+(?:in\s+this\s+agreement\s+|herein\s+)?as\s+"
+                      r"(?:the\s+)?[\"“]([^\"“”()]{1,60}?)[\"”](?:\s*(?:or|and|,)\s*[\"“][^\"“”()]{1,60}?[\"”])*",
+                      re.IGNORECASE)
 _DESCRIPTOR = re.compile(
     r",?\s+(?:a|an)\s+(?:[\w.-]+\s+){0,6}?(?:corporation|company|limited|partnership|llc|"
     r"association|organi[sz]ation|bank|entity|institution|individual|resident|national|citizen|"
@@ -530,7 +600,8 @@ def _clean_name(chunk: str) -> str | None:
         if not pieces:
             return None
         s = pieces[0]
-    if s.lower() in _GENERIC_TERMS or s.lower().startswith(("this ", "these ", "such ")):
+    if (s.lower() in _GENERIC_TERMS or s.lower().startswith(("this ", "these ", "such "))
+            or re.fullmatch(r"party\s+\w", s, re.IGNORECASE)):
         return None
     words = [w for w in re.findall(r"[^\W\d_][\w'&.-]*", s) if w.lower() not in _SMALL_WORDS]
     # without a corporate suffix a name must look like one: short and capitalised
@@ -551,7 +622,7 @@ def parties(text: str) -> tuple[Found | None, int]:
     origin = bm.end() if bm else 0
     last = origin
     for m in _DEFINED.finditer(pre, origin):
-        term_ = m.group(1).strip().lower()
+        term_ = (m.group(1) or m.group(2)).strip().lower()
         chunk = pre[last:m.start()]
         last = m.end()
         if term_ in _GENERIC_TERMS or "agreement" in term_ or "date" in term_:
@@ -580,7 +651,7 @@ def parties(text: str) -> tuple[Found | None, int]:
             names.append((name, s if s >= 0 else m.start(), (s if s >= 0 else m.start()) + len(name)))
     if not names and bm:
         body = pre[origin:]
-        body = re.split(r"\.\s|\n\n", body, maxsplit=1)[0]
+        body = re.split(r"(?<!\b[A-Z])\.\s|\n\n", body, maxsplit=1)[0]
         for piece in re.split(r"\band\b|;", body):
             name = _clean_name(piece)
             if name:

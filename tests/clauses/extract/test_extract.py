@@ -152,3 +152,33 @@ def test_five_megabyte_single_paragraph() -> None:
     assert ex.fields == {"governing_law": "Texas"}
     (s, e), = ex.evidence["governing_law"]
     assert "State of Texas" in text[s:e] and e - s < 5000
+
+
+def test_parties_without_parentheses_and_with_initials() -> None:
+    text = ('SPONSORSHIP AGREEMENT\n\nTHIS AGREEMENT made this 5th day of December, 2007, between R. C. Boyd '
+            'Enterprises, LLC, a Texas limited liability company, referred to in this Agreement as "Company" or '
+            '"Boyd", and Cano Petroleum, Inc., a Delaware corporation, referred to in this agreement as "Sponsor".'
+            '\n\nWHEREAS, the Company owns a show.\n')
+    assert extract(text).fields["parties"] == ["R. C. Boyd Enterprises, LLC", "Cano Petroleum, Inc."]
+
+
+def test_party_named_before_an_address_without_between() -> None:
+    text = ('CONSULTING AGREEMENT\n\nAduro Biotech, Inc., with a place of business at 740 Heinz Avenue, Berkeley '
+            '("Aduro") and IREYA B.V having an address at Leiden, the Netherlands, ("Consultant") agree to all '
+            'terms of this Consulting Agreement ("Agreement").\n')
+    assert extract(text).fields["parties"] == ["Aduro Biotech, Inc.", "IREYA B.V"]
+
+
+def test_defined_term_after_other_words_in_the_parentheses() -> None:
+    text = ('This Supply Agreement is made by and between Miltenyi Biotec GmbH, a German corporation '
+            '(hereinafter referred to as "Miltenyi"), and Bellicum Pharmaceuticals, Inc., a US corporation '
+            '(on behalf of itself and its Affiliates, individually and collectively referred to as "Bellicum").\n\n'
+            'WHEREAS, the parties wish to agree.\n')
+    assert extract(text).fields["parties"] == ["Miltenyi Biotec GmbH", "Bellicum Pharmaceuticals, Inc."]
+
+
+def test_until_termination_is_perpetual() -> None:
+    text = ('This Agreement is made as of May 1, 2020 between Alpha Corp. ("Alpha") and Beta LLC ("Beta").\n\n'
+            'This Agreement will commence on the Effective Date and will continue until termination as provided '
+            'below.\n')
+    assert extract(text).fields["expiration_date"] == "perpetual"
