@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "PARSE_TIMEOUT_SECONDS": 10.0,
     "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
     "CLAUSE_LIBRARY": "",
+    # Fallback positions up to this rank go to signature without approval; beyond it, and
+    # every non-standard clause, need legal's approval.
+    "APPROVAL_FALLBACK_LEVEL": 1,
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

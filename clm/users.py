@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "contracts.write": frozenset({Role.ADMIN, Role.LEGAL}),
     "terms.decide": frozenset({Role.ADMIN, Role.LEGAL}),
     "envelopes.manage": frozenset({Role.ADMIN, Role.LEGAL}),
+    "clauses.approve": frozenset({Role.ADMIN, Role.LEGAL}),
     "users.manage": frozenset({Role.ADMIN}),
 }
 

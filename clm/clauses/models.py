@@ -98,3 +98,31 @@ class TermDecision(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str] = mapped_column(String(320))
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalDecision(enum.Enum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ClauseApproval(Base):
+    """Legal's decision on one deviating clause, identified by its text's hash.
+
+    A new version whose clause text is unchanged keeps the decision (same hash); a changed
+    clause has a new hash and needs a new decision. Insert-only: decisions are evidence.
+    """
+
+    __tablename__ = "clause_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: The version the decision was made on (the hash is what carries it to later versions).
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    clause_type: Mapped[str] = mapped_column(String(80))
+    #: SHA-256 of the clause text with whitespace normalised.
+    clause_hash: Mapped[str] = mapped_column(String(64), index=True)
+    decision: Mapped[ApprovalDecision] = mapped_column(
+        Enum(ApprovalDecision, values_callable=enum_values, native_enum=False, length=20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(320))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 
 from clm import db
 from clm.clauses import services
@@ -45,6 +45,34 @@ def decide(contract_id: int, field: str) -> ResponseReturnValue:
         label = services.FIELDS_BY_NAME[field].label
         flash(f"{label} {action.value}.")
     return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="terms")), 303
+
+
+@bp.route("/contracts/<int:contract_id>/clauses/<digest>", methods=["POST"])
+@require("clauses.approve")
+def approve(contract_id: int, digest: str) -> ResponseReturnValue:
+    """Approve or reject one deviating clause of the latest version."""
+    from clm.clauses import approvals
+    from clm.clauses.models import ApprovalDecision
+
+    principal = current_principal()
+    assert principal is not None  # require() let the request through
+    settings = current_app.config
+    try:
+        decision = ApprovalDecision(request.form.get("decision", ""))
+        with db.transaction() as s:
+            contract = store.get_contract(s, contract_id)
+            approvals.decide(s, contract, digest, decision=decision, by=principal.label,
+                             comment=request.form.get("comment", ""),
+                             library=approvals.library_from_settings(settings),
+                             limits=store.limits_from_settings(settings),
+                             fallback_level=int(settings["APPROVAL_FALLBACK_LEVEL"]))
+    except ValueError:
+        flash("Choose approve or reject.", "error")
+    except ClmError as err:
+        flash(str(err), "error")
+    else:
+        flash(f"Clause {decision.value}.")
+    return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="clauses")), 303
 
 
 def term_rows(session: Session) -> Iterator[dict[str, Any]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from clm import db
+from clm.clauses.approvals import review_for
 from clm.clauses.services import terms_panel
 from clm.versions import store
 from clm.web.auth import require
@@ -23,4 +24,5 @@ def show(contract_id: int) -> ResponseReturnValue:
     """Show a contract: its versions, a redline picker and its terms."""
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
-    return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract))
+    return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract),
+                           review=review_for(session, contract, current_app.config))

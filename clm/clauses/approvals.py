@@ -1,0 +1,183 @@
+"""Deviation review: which clauses of a contract's latest version need legal's approval."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from clm.clauses.models import ApprovalDecision, ClauseApproval
+from clm.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from clm.clauses.library import Library
+    from clm.clauses.match import Analysis, AnalyzedClause
+    from clm.versions.intake import Limits
+    from clm.versions.models import Contract, Version
+
+
+def clause_hash(text: str) -> str:
+    """Return the identity of a clause's wording: SHA-256 of its whitespace-normalised text."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def load_library_cached(path: Path) -> Library:
+    """Return the clause library at ``path``, loaded once per process."""
+    from clm.clauses.library import load_library
+
+    return load_library(path)
+
+
+def library_from_settings(settings: dict[str, object]) -> Library:
+    """Return the clause library the settings name (``CLAUSE_LIBRARY``, else the bundled one)."""
+    from clm.clauses.library import default_library_path
+
+    return load_library_cached(default_library_path(str(settings.get("CLAUSE_LIBRARY") or "") or None))
+
+
+def review_for(session: Session, contract: Contract, settings: dict[str, object]) -> Review:
+    """Return :func:`review` with the library, limits and approval level of ``settings``."""
+    from clm.versions.store import limits_from_settings
+
+    return review(session, contract, library_from_settings(settings), limits_from_settings(settings),
+                  int(settings["APPROVAL_FALLBACK_LEVEL"]))  # type: ignore[call-overload]
+
+
+# A version's bytes never change, so an analysis keyed by their hash is valid for as long as
+# the library is the same (ids would not do: they repeat across databases).
+_ANALYSES: OrderedDict[tuple[str, str, int], Analysis] = OrderedDict()
+_ANALYSES_MAX = 64
+
+
+def analyze_version(version: Version, library: Library, limits: Limits) -> Analysis:
+    """Return the clause analysis of a stored version (cached per version and library)."""
+    from clm.clauses.match import analyze
+    from clm.versions.store import document_of
+
+    key = (version.blob_sha256, version.filename.rpartition(".")[2].lower(), id(library))
+    if key in _ANALYSES:
+        _ANALYSES.move_to_end(key)
+        return _ANALYSES[key]
+    analysis = analyze(document_of(version, limits), library)
+    _ANALYSES[key] = analysis
+    if len(_ANALYSES) > _ANALYSES_MAX:
+        _ANALYSES.popitem(last=False)
+    return analysis
+
+
+@dataclass(frozen=True)
+class ClauseRow:
+    """One clause of the latest version as the contract page shows it."""
+
+    analyzed: AnalyzedClause
+    text: str
+    hash: str
+    title: str | None
+    needs_approval: bool
+    decision: ClauseApproval | None
+
+    @property
+    def status(self) -> str:
+        match = self.analyzed.match
+        if match is None:
+            return "unclassified"
+        if match.status == "fallback":
+            return f"fallback {match.position_rank}"
+        return match.status
+
+    @property
+    def pending(self) -> bool:
+        return self.needs_approval and (self.decision is None or self.decision.decision is not ApprovalDecision.APPROVED)
+
+
+@dataclass(frozen=True)
+class Review:
+    """The clause review of a contract's latest version."""
+
+    version: Version | None
+    rows: tuple[ClauseRow, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def pending(self) -> tuple[ClauseRow, ...]:
+        return tuple(row for row in self.rows if row.pending)
+
+    @property
+    def deviations(self) -> tuple[ClauseRow, ...]:
+        return tuple(row for row in self.rows if row.needs_approval)
+
+
+def _needs_approval(analyzed: AnalyzedClause, fallback_level: int) -> bool:
+    match = analyzed.match
+    if match is None:
+        return False
+    if match.status == "nonstandard":
+        return True
+    return match.status == "fallback" and (match.position_rank or 0) > fallback_level
+
+
+def latest_decisions(session: Session, contract_id: int) -> dict[str, ClauseApproval]:
+    """Return the newest decision per clause hash for a contract."""
+    decisions: dict[str, ClauseApproval] = {}
+    for row in session.scalars(select(ClauseApproval).where(ClauseApproval.contract_id == contract_id)
+                               .order_by(ClauseApproval.id)):
+        decisions[row.clause_hash] = row
+    return decisions
+
+
+def review(session: Session, contract: Contract, library: Library, limits: Limits,
+           fallback_level: int) -> Review:
+    """Return every clause of the latest version with its status and what still needs approval."""
+    version = contract.latest
+    if version is None:
+        return Review(None, (), ())
+    analysis = analyze_version(version, library, limits)
+    decisions = latest_decisions(session, contract.id)
+    text = version.text
+    rows = []
+    for analyzed in analysis.clauses:
+        clause = analyzed.clause
+        body = text[clause.start:analyzed.end] if analyzed.end else clause.text
+        digest = clause_hash(body)
+        title = library.clauses[analyzed.clause_type].title if analyzed.clause_type in library.clauses else None
+        rows.append(ClauseRow(analyzed, body, digest, title, _needs_approval(analyzed, fallback_level),
+                              decisions.get(digest)))
+    return Review(version, tuple(rows), analysis.missing)
+
+
+def decide(session: Session, contract: Contract, digest: str, *, decision: ApprovalDecision, by: str,
+           comment: str, library: Library, limits: Limits, fallback_level: int) -> ClauseApproval:
+    """Record legal's approval or rejection of one deviating clause of the latest version."""
+    current = review(session, contract, library, limits, fallback_level)
+    row = next((r for r in current.deviations if r.hash == digest), None)
+    if row is None or current.version is None:
+        raise NotFound("That clause is not a deviation of the latest version; reload the page.")
+    if decision is ApprovalDecision.REJECTED and not comment.strip():
+        raise Conflict("Say why the clause is rejected, so the negotiator knows what to change.")
+    approval = ClauseApproval(contract_id=contract.id, version_id=current.version.id,
+                              clause_type=row.analyzed.clause_type or "", clause_hash=digest, decision=decision,
+                              comment=comment.strip()[:4000], decided_by=by)
+    session.add(approval)
+    session.flush()
+    return approval
+
+
+def ensure_approved(session: Session, contract: Contract, library: Library, limits: Limits,
+                    fallback_level: int) -> None:
+    """Raise Conflict naming the clauses that still need approval before signature."""
+    pending = review(session, contract, library, limits, fallback_level).pending
+    if pending:
+        names = ", ".join(f"{row.title or row.analyzed.clause.heading or 'a clause'} ({row.status})"
+                          for row in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        raise Conflict(f"{len(pending)} clause(s) deviate from the library and need legal's approval "
+                       f"before signature: {names}{more}.")

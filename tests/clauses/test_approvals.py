@@ -1,0 +1,117 @@
+"""Deviation approvals: what needs legal's approval, decisions, and what a new version invalidates."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from clm.clauses import approvals
+from clm.clauses.models import ApprovalDecision, ClauseApproval
+from clm.demo import _CONTOSO_EDIT, _MSA_VALUES, _edit_paragraph
+from clm.errors import Conflict, NotFound
+from clm.users import Role
+from clm.versions import store
+
+CONFIDENTIAL = "reasonable person would understand to be confidential"
+
+
+@pytest.fixture(scope="module")
+def drafts():
+    from clm.clauses.drafting import draft_docx
+    from clm.clauses.library import default_library_path, load_library
+
+    library = load_library(default_library_path())
+    msa = library.template("master_subscription_agreement")
+    standard = draft_docx(msa, library, _MSA_VALUES)
+    fallbacks = draft_docx(msa, library, _MSA_VALUES, positions={"fees_and_payment": "fallback_1",
+                                                                  "limitation_of_liability": "fallback_2"})
+    edited = _edit_paragraph(fallbacks, CONFIDENTIAL, _CONTOSO_EDIT)
+    return {"standard": standard, "fallbacks": fallbacks, "edited": edited,
+            "edited_again": _edit_paragraph(fallbacks, CONFIDENTIAL, _CONTOSO_EDIT + " Also its insurers."),
+            "library": library}
+
+
+def _add(app, session, data, contract_id=None, name="msa.docx"):
+    version = store.import_file(session, store.Upload(data, name), limits=store.limits_from_settings(app.config),
+                                author="lee", contract_id=contract_id)
+    session.commit()
+    return version
+
+
+def _review(app, session, contract):
+    return approvals.review_for(session, contract, app.config)
+
+
+def test_a_contract_drafted_from_the_library_needs_no_approval(app, session, drafts):
+    contract = _add(app, session, drafts["standard"]).contract
+    review = _review(app, session, contract)
+    statuses = {row.analyzed.clause_type: row.status for row in review.rows if row.analyzed.clause_type}
+    assert statuses["governing_law"] == "standard" and statuses["fees_and_payment"] == "standard"
+    assert review.pending == ()
+    approvals.ensure_approved(session, contract, drafts["library"], store.limits_from_settings(app.config), 1)
+
+
+def test_fallbacks_beyond_the_level_and_nonstandard_clauses_need_approval(app, session, drafts):
+    contract = _add(app, session, drafts["edited"]).contract
+    review = _review(app, session, contract)
+    pending = {row.analyzed.clause_type: row.status for row in review.pending}
+    assert pending == {"limitation_of_liability": "fallback 2", "confidentiality": "nonstandard"}
+    confidentiality = next(r for r in review.pending if r.analyzed.clause_type == "confidentiality")
+    inserted = " ".join(text for op, text in confidentiality.analyzed.match.ops if op == "insert")
+    assert "auditors and regulators" in inserted
+    with pytest.raises(Conflict, match="2 clause\\(s\\) deviate"):
+        approvals.ensure_approved(session, contract, drafts["library"], store.limits_from_settings(app.config), 1)
+    app.config["APPROVAL_FALLBACK_LEVEL"] = 2
+    assert {r.analyzed.clause_type for r in _review(app, session, contract).pending} == {"confidentiality"}
+
+
+def test_approvals_carry_over_unchanged_clauses_and_not_changed_ones(app, session, drafts):
+    first = _add(app, session, drafts["edited"])
+    contract = first.contract
+    library, limits = drafts["library"], store.limits_from_settings(app.config)
+    for row in _review(app, session, contract).pending:
+        approvals.decide(session, contract, row.hash, decision=ApprovalDecision.APPROVED, by="kim",
+                         comment="fine for this customer", library=library, limits=limits, fallback_level=1)
+    session.commit()
+    assert _review(app, session, contract).pending == ()
+    approvals.ensure_approved(session, contract, library, limits, 1)
+    # A new version with the same confidentiality wording and a changed one.
+    _add(app, session, drafts["edited_again"], contract_id=contract.id, name="v2.docx")
+    session.refresh(contract)
+    pending = _review(app, session, contract).pending
+    assert [row.analyzed.clause_type for row in pending] == ["confidentiality"]
+    liability = next(r for r in _review(app, session, contract).rows if r.analyzed.clause_type == "limitation_of_liability")
+    assert liability.decision.decided_by == "kim" and not liability.pending
+
+
+def test_a_rejection_needs_a_reason_and_unknown_clauses_are_refused(app, session, drafts):
+    contract = _add(app, session, drafts["edited"]).contract
+    library, limits = drafts["library"], store.limits_from_settings(app.config)
+    row = _review(app, session, contract).pending[0]
+    with pytest.raises(Conflict, match="Say why"):
+        approvals.decide(session, contract, row.hash, decision=ApprovalDecision.REJECTED, by="kim", comment=" ",
+                         library=library, limits=limits, fallback_level=1)
+    with pytest.raises(NotFound):
+        approvals.decide(session, contract, "0" * 64, decision=ApprovalDecision.APPROVED, by="kim", comment="",
+                         library=library, limits=limits, fallback_level=1)
+    approvals.decide(session, contract, row.hash, decision=ApprovalDecision.REJECTED, by="kim",
+                     comment="no disclosure without notice", library=library, limits=limits, fallback_level=1)
+    session.commit()
+    assert _review(app, session, contract).pending[0].decision.decision is ApprovalDecision.REJECTED
+
+
+def test_approving_through_the_contract_page(app, client, auth, session, drafts):
+    contract = _add(app, session, drafts["edited"]).contract
+    auth.login(Role.LEGAL)
+    page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "2 still pending" in page and "Signature is blocked" in page
+    row = _review(app, session, contract).pending[0]
+    url = f"/contracts/{contract.id}/clauses/{row.hash}"
+    assert client.post(url, data={"decision": "approved"}).status_code == 400  # no CSRF token
+    response = client.post(url, data={"decision": "approved", "comment": "ok", "csrf_token": auth.token()})
+    assert response.status_code == 303
+    assert "1 still pending" in client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": auth.token()})
+    auth.login(Role.FINANCE)
+    assert client.post(url, data={"decision": "rejected", "comment": "x", "csrf_token": auth.token()}).status_code == 403
+    assert session.scalar(select(func.count()).select_from(ClauseApproval)) == 1
