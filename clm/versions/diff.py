@@ -1,0 +1,923 @@
+"""Compare two Documents into a Redline: paragraphs aligned first, then words, with moves."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
+from typing import Literal
+
+from diff_match_patch import diff_match_patch
+
+from clm.documents import Document, Paragraph, Run
+
+Op = Literal["equal", "insert", "delete"]
+Kind = Literal["equal", "changed", "inserted", "deleted", "moved_from", "moved_to"]
+
+#: A paragraph of at least this many words deleted in one place and inserted in another is a move.
+MOVE_MIN_WORDS = 8
+#: Word similarity (Dice over word multisets) above which a deleted and an inserted paragraph
+#: are one paragraph that was edited, rather than one removed and another added.
+PAIR_SIMILARITY = 0.5
+#: Similarity above which a deleted and an inserted paragraph in different places are a move.
+MOVE_SIMILARITY = 0.8
+#: Unchanged words (at most this many) between two edits are folded into them.
+_FOLD_WORDS = 1
+#: Above this many paragraph comparisons a change region is paired greedily, not optimally.
+_MAX_PAIRING_CELLS = 40_000
+
+_TOKEN = re.compile(r"\n|[^\S\n]+|[^\s]+")
+#: The end of a sentence: its closing punctuation and the spaces after it.
+_SENTENCE_END = re.compile(r"(?<=[.;:!?])[^\S\n]+")
+#: A clause number at the start of a paragraph ("4.2 ", "(a) ", "E. ", "(iv) ").
+_NUMBER = re.compile(r"^\s*(?:\(?\d+(?:\.\d+)*\.?\)?|\(?[a-zA-Z]{1,4}\)|[A-Z]\.)\s+")
+
+_dmp = diff_match_patch()
+# Paragraphs are small once aligned; an exact (minimal) word diff of each is cheap.
+_dmp.Diff_Timeout = 0
+#: Token count above which one paragraph's diff gets a time limit (a whole agreement pasted
+#: into one paragraph must not stall the diff; the result is then near-minimal, not minimal).
+_BIG_PARAGRAPH_TOKENS = 6000
+_bounded_dmp = diff_match_patch()
+_bounded_dmp.Diff_Timeout = 0.5
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of one redline paragraph: unchanged, inserted or deleted text.
+
+    ``old_start``/``new_start`` are offsets into the old/new paragraph's text (None when the
+    text is not in that version), so writers can find the runs and their formatting.
+    """
+
+    op: Op
+    text: str
+    old_start: int | None = None
+    new_start: int | None = None
+
+
+@dataclass(frozen=True)
+class ParagraphDiff:
+    """One paragraph of the redline, in reading order (old order and new order both kept).
+
+    ``mark`` is the paragraph end: "equal" if both versions end a paragraph here, "delete" if
+    only OLD does (paragraphs joined), "insert" if only NEW does (a paragraph split or added),
+    None if neither does (the end of the document, or text that runs on into the next
+    ParagraphDiff). ``old_index``/``new_index`` name the OLD/NEW paragraph the text belongs to.
+    """
+
+    kind: Kind
+    old_index: int | None
+    new_index: int | None
+    segments: tuple[Segment, ...]
+    mark: Op | None = None
+    #: Links a ``moved_from`` paragraph to its ``moved_to`` (same number).
+    move_id: int | None = None
+    #: Same text in places, different bold/italic/underline there.
+    format_changed: bool = False
+    #: The paragraph style changed (e.g. Normal -> Heading 2).
+    style_changed: bool = False
+
+    @property
+    def old_text(self) -> str:
+        """Return the text this paragraph had in OLD ("" if it was not there)."""
+        return "".join(s.text for s in self.segments if s.op != "insert") if self.has_old else ""
+
+    @property
+    def new_text(self) -> str:
+        """Return the text this paragraph has in NEW ("" if it is not there)."""
+        return "".join(s.text for s in self.segments if s.op != "delete") if self.has_new else ""
+
+    @property
+    def has_old(self) -> bool:
+        """Return whether the paragraph's text exists (at this place) in OLD."""
+        return self.kind not in ("inserted", "moved_to")
+
+    @property
+    def has_new(self) -> bool:
+        """Return whether the paragraph's text exists (at this place) in NEW."""
+        return self.kind not in ("deleted", "moved_from")
+
+    def ops(self) -> list[tuple[Op, str]]:
+        """Return this paragraph's flat ops, its end included (moves as delete / insert)."""
+        if self.kind == "moved_from":
+            out: list[tuple[Op, str]] = [("delete", self.old_text)] if self.old_text else []
+        elif self.kind == "moved_to":
+            out = [("insert", self.new_text)] if self.new_text else []
+        else:
+            out = [(s.op, s.text) for s in self.segments]
+        if self.mark is not None:
+            out.append((self.mark, "\n"))
+        return out
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The comparison of two Documents, paragraph by paragraph."""
+
+    old: Document
+    new: Document
+    paragraphs: tuple[ParagraphDiff, ...]
+
+    def ops(self) -> list[tuple[Op, str]]:
+        """Return flat ``(op, text)`` ops: equal+delete spell OLD's text, equal+insert NEW's.
+
+        Moves appear as a deletion at the old place and an insertion at the new one.
+        """
+        out: list[tuple[Op, str]] = []
+        for p in self.paragraphs:
+            for op, text in p.ops():
+                if not text:
+                    continue
+                if out and out[-1][0] == op:
+                    out[-1] = (op, out[-1][1] + text)
+                else:
+                    out.append((op, text))
+        return out
+
+    def blocks(self) -> list[tuple[tuple[ParagraphDiff, ...], Op | None]]:
+        """Return the paragraphs as shown: runs of ParagraphDiffs up to each paragraph end.
+
+        Each item is (parts, mark); text of parts whose mark is None runs on into the next
+        part, so an item is what a reader sees as one paragraph of the redline.
+        """
+        out: list[tuple[tuple[ParagraphDiff, ...], Op | None]] = []
+        parts: list[ParagraphDiff] = []
+        for p in self.paragraphs:
+            parts.append(p)
+            if p.mark is not None:
+                out.append((tuple(parts), p.mark))
+                parts = []
+        if parts or not out:
+            out.append((tuple(parts), None))
+        return out
+
+    @cached_property
+    def stats(self) -> dict[str, int]:
+        """Return counts of changed words and paragraphs."""
+        st = dict.fromkeys(("words_inserted", "words_deleted", "words_moved", "paragraphs_changed",
+                            "paragraphs_inserted", "paragraphs_deleted", "paragraphs_moved",
+                            "paragraphs_format_changed"), 0)
+        for p in self.paragraphs:
+            if p.kind == "changed":
+                st["paragraphs_changed"] += 1
+            elif p.kind == "inserted":
+                st["paragraphs_inserted"] += 1
+            elif p.kind == "deleted":
+                st["paragraphs_deleted"] += 1
+            elif p.kind == "moved_to":
+                st["paragraphs_moved"] += 1
+                st["words_moved"] += len(p.new_text.split())
+            if p.format_changed or p.style_changed:
+                st["paragraphs_format_changed"] += 1
+            if p.kind in ("moved_from", "moved_to"):
+                # Edits made while moving count as edits too.
+                op = "delete" if p.kind == "moved_from" else "insert"
+                key = "words_deleted" if op == "delete" else "words_inserted"
+                st[key] += sum(_count_words(s.text) for s in p.segments if s.op == op)
+                continue
+            for s in p.segments:
+                if s.op == "insert":
+                    st["words_inserted"] += _count_words(s.text)
+                elif s.op == "delete":
+                    st["words_deleted"] += _count_words(s.text)
+        return st
+
+    @property
+    def is_empty(self) -> bool:
+        """Return whether OLD and NEW are the same (text, formatting and styles)."""
+        return all(p.kind == "equal" and not p.format_changed and not p.style_changed for p in self.paragraphs)
+
+
+def _count_words(text: str) -> int:
+    return len(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# tokens as characters (dmp's line mode, applied to words)
+# ---------------------------------------------------------------------------------------------
+
+
+class _Codec:
+    """Map strings (paragraphs or word tokens) to single characters, so dmp diffs them as units."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.values: list[str] = []
+
+    def encode(self, items: Iterable[str]) -> str:
+        """Return one character per item, the same character for equal items."""
+        codes, values = self.codes, self.values
+        out = []
+        for it in items:
+            c = codes.get(it)
+            if c is None:
+                n = len(values)
+                # Private-use code points first; surrogates are never produced.
+                c = chr(0xE000 + n) if n < 6400 else chr(0xF0000 + n - 6400)
+                codes[it] = c
+                values.append(it)
+            out.append(c)
+        return "".join(out)
+
+    def decode(self, chars: str) -> list[str]:
+        """Return the items the characters stand for."""
+        values = self.values
+        return [values[ord(c) - 0xE000] if ord(c) < 0xF0000 else values[ord(c) - 0xF0000 + 6400] for c in chars]
+
+
+def _tokens(text: str) -> list[str]:
+    """Return words (runs of non-space), spaces and line ends; they spell ``text`` exactly."""
+    return _TOKEN.findall(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# paragraph alignment
+# ---------------------------------------------------------------------------------------------
+
+
+def _heaviest_increasing(pairs: list[tuple[int, int]], weights: list[int]) -> list[tuple[int, int]]:
+    """Return the pairs (sorted by i) whose j also increase and whose total weight is largest.
+
+    Weighting by words keeps the bigger block in place when two blocks swap, so the smaller
+    one is shown as moved (a Fenwick tree over j gives O(n log n)).
+    """
+    if not pairs:
+        return []
+    js = sorted({j for _, j in pairs})
+    rank = {j: k + 1 for k, j in enumerate(js)}
+    size = len(js)
+    tree_val = [0] * (size + 1)
+    tree_idx = [-1] * (size + 1)
+    best = [0] * len(pairs)
+    prev = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        r = rank[j] - 1
+        v, p = 0, -1
+        while r > 0:
+            if tree_val[r] > v:
+                v, p = tree_val[r], tree_idx[r]
+            r -= r & -r
+        best[k] = v + weights[k]
+        prev[k] = p
+        r = rank[j]
+        while r <= size:
+            if best[k] > tree_val[r]:
+                tree_val[r], tree_idx[r] = best[k], k
+            r += r & -r
+    k = max(range(len(pairs)), key=best.__getitem__)
+    out = []
+    while k >= 0:
+        out.append(pairs[k])
+        k = prev[k]
+    return out[::-1]
+
+
+def _align(a: Sequence[str], b: Sequence[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Return (equal paragraph pairs in order, identical paragraphs that moved).
+
+    Patience diff: paragraphs unique in both versions anchor the alignment (their longest
+    increasing run), the gaps between anchors are aligned the same way, and what is left
+    is diffed with dmp over paragraphs-as-characters.
+    """
+    matched: list[tuple[int, int]] = []
+    moved: list[tuple[int, int]] = []
+    stack = [(0, len(a), 0, len(b), True)]
+    while stack:
+        alo, ahi, blo, bhi, top = stack.pop()
+        # common prefix and suffix
+        while alo < ahi and blo < bhi and a[alo] == b[blo]:
+            matched.append((alo, blo))
+            alo += 1
+            blo += 1
+        while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+            matched.append((ahi - 1, bhi - 1))
+            ahi -= 1
+            bhi -= 1
+        if alo == ahi or blo == bhi:
+            continue
+        ca = Counter(a[alo:ahi])
+        cb = Counter(b[blo:bhi])
+        first_b: dict[str, int] = {}
+        for j in range(blo, bhi):
+            if cb[b[j]] == 1:
+                first_b[b[j]] = j
+        uniq = [(i, first_b[a[i]]) for i in range(alo, ahi) if ca[a[i]] == 1 and a[i] in first_b]
+        anchors = _heaviest_increasing(uniq, [len(a[i].split()) + 1 for i, _ in uniq])
+        if top:
+            kept = set(anchors)
+            moved.extend(p for p in uniq if p not in kept)
+        if not anchors:
+            matched.extend(_dmp_align(a, b, alo, ahi, blo, bhi))
+            continue
+        prev_i, prev_j = alo, blo
+        for i, j in anchors:
+            matched.append((i, j))
+            stack.append((prev_i, i, prev_j, j, False))
+            prev_i, prev_j = i + 1, j + 1
+        stack.append((prev_i, ahi, prev_j, bhi, False))
+    matched.sort()
+    return matched, moved
+
+
+def _dmp_align(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int) -> list[tuple[int, int]]:
+    """Return equal paragraph pairs of a gap with no unique anchors (repeated paragraphs)."""
+    codec = _Codec()
+    ca = codec.encode(a[alo:ahi])
+    cb = codec.encode(b[blo:bhi])
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 0.2  # only repeated boilerplate lands here; a bounded answer is fine
+    out: list[tuple[int, int]] = []
+    i, j = alo, blo
+    for op, text in dmp.diff_main(ca, cb, False):
+        n = len(text)
+        if op == 0:
+            # Blank paragraphs match anywhere; as anchors they would cut change regions apart.
+            out.extend((i + k, j + k) for k in range(n) if a[i + k].strip())
+            i += n
+            j += n
+        elif op == -1:
+            i += n
+        else:
+            j += n
+    return out
+
+
+def _similarity(x: Counter[str], y: Counter[str]) -> float:
+    """Return the Dice coefficient of two word multisets."""
+    total = sum(x.values()) + sum(y.values())
+    if not total:
+        return 1.0
+    return 2 * sum((x & y).values()) / total
+
+
+def _unnumbered(text: str) -> str:
+    """Return a paragraph's text without its leading clause number, spaces normalised."""
+    return " ".join(_NUMBER.sub("", text, count=1).split())
+
+
+def _pair_region(olds: list[int], news: list[int], a: Sequence[str], b: Sequence[str],
+                 words_a: list[Counter[str]], words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+    """Return an order-preserving pairing of a change region's paragraphs.
+
+    A big region (a new edition, a renumbered article) is first cut at paragraphs that are
+    unique and equal once clause numbers are ignored; each piece is then paired optimally.
+    """
+    if len(olds) * len(news) <= _MAX_PAIRING_CELLS:
+        return _pair(olds, news, words_a, words_b)
+    ka = [_unnumbered(a[i]) for i in olds]
+    kb = [_unnumbered(b[j]) for j in news]
+    ca, cb = Counter(ka), Counter(kb)
+    pos_b = {k: y for y, k in enumerate(kb) if cb[k] == 1 and k}
+    uniq = [(x, pos_b[k]) for x, k in enumerate(ka) if ca[k] == 1 and k in pos_b]
+    anchors = _heaviest_increasing(uniq, [len(ka[x].split()) + 1 for x, _ in uniq])
+    out: list[tuple[int | None, int | None]] = []
+    px = py = 0
+    for x, y in anchors + [(len(olds), len(news))]:
+        sub_o, sub_n = olds[px:x], news[py:y]
+        if len(sub_o) * len(sub_n) <= _MAX_PAIRING_CELLS:
+            out.extend(_pair(sub_o, sub_n, words_a, words_b))
+        else:
+            out.extend(_pair_greedy(sub_o, sub_n, words_a, words_b))
+        if x < len(olds):
+            out.append((olds[x], news[y]))
+        px, py = x + 1, y + 1
+    return out
+
+
+def _pair(olds: list[int], news: list[int], words_a: list[Counter[str]],
+          words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+    """Return an order-preserving pairing of paragraphs with the best total similarity.
+
+    Unpaired paragraphs come back as (i, None) or (None, j), in an order that keeps both
+    versions in sequence.
+    """
+    m, n = len(olds), len(news)
+    if not m or not n:
+        return [(i, None) for i in olds] + [(None, j) for j in news]
+    sim = [[0.0] * n for _ in range(m)]
+    for x, i in enumerate(olds):
+        wa = words_a[i]
+        la = sum(wa.values())
+        row = sim[x]
+        for y, j in enumerate(news):
+            wb = words_b[j]
+            lb = sum(wb.values())
+            # Paragraphs of very different length cannot reach the threshold.
+            if la and lb and min(la, lb) * 2 < PAIR_SIMILARITY * (la + lb):
+                continue
+            if not la and not lb:
+                row[y] = 0.1  # blank lines pair up, but never at the expense of text
+                continue
+            s = _similarity(wa, wb)
+            if s >= PAIR_SIMILARITY:
+                row[y] = s
+    # best[x][y]: best total for olds[x:], news[y:]
+    best = [[0.0] * (n + 1) for _ in range(m + 1)]
+    for x in range(m - 1, -1, -1):
+        bx, bx1, row = best[x], best[x + 1], sim[x]
+        for y in range(n - 1, -1, -1):
+            v = max(bx1[y], bx[y + 1])
+            if row[y] and row[y] + bx1[y + 1] > v:
+                v = row[y] + bx1[y + 1]
+            bx[y] = v
+    out: list[tuple[int | None, int | None]] = []
+    x = y = 0
+    while x < m and y < n:
+        if sim[x][y] and abs(best[x][y] - (sim[x][y] + best[x + 1][y + 1])) < 1e-12:
+            out.append((olds[x], news[y]))
+            x += 1
+            y += 1
+        elif best[x][y] == best[x + 1][y]:
+            out.append((olds[x], None))
+            x += 1
+        else:
+            out.append((None, news[y]))
+            y += 1
+    out.extend((olds[k], None) for k in range(x, m))
+    out.extend((None, news[k]) for k in range(y, n))
+    return out
+
+
+def _groups(pairing: list[tuple[int | None, int | None]], a: Sequence[str], b: Sequence[str],
+            words_a: list[Counter[str]], words_b: list[Counter[str]]) -> list[tuple[list[int], list[int]]]:
+    """Return the pairing as diff units: (old paragraphs, new paragraphs) diffed together.
+
+    A paired paragraph takes in the unpaired neighbours that hold its missing words: a new
+    paragraph made of words the old one lost is a split, an old paragraph made of words the
+    new one gained is a join. Everything else stays one paragraph (or one pair) per unit.
+    """
+    spans: dict[int, int] = {}  # first item of a unit -> its last item
+    taken = [False] * len(pairing)
+    for k, (i, j) in enumerate(pairing):
+        if i is None or j is None or not (a[i].strip() or b[j].strip()):
+            continue
+        lost = words_a[i] - words_b[j]      # words a split-off new paragraph would hold
+        gained = words_b[j] - words_a[i]    # words a joined old paragraph would hold
+        lo = hi = k
+        for step in (1, -1):
+            x = k + step
+            # Blank paragraphs in between join the unit only if a paragraph beyond them does.
+            while 0 <= x < len(pairing) and not taken[x]:
+                xi, xj = pairing[x]
+                if xi is not None and xj is not None:
+                    if a[xi].strip() or b[xj].strip():
+                        break
+                    x += step
+                    continue
+                words = words_a[xi] if xi is not None else words_b[xj] if xj is not None else Counter()
+                total = sum(words.values())
+                if not total:
+                    x += step
+                    continue
+                pool = gained if xi is not None else lost
+                if sum((words & pool).values()) < 0.5 * total:
+                    break
+                pool -= words
+                if step == 1:
+                    hi = x
+                else:
+                    lo = x
+                x += step
+        olds = [pi for pi, _ in pairing[lo:hi + 1] if pi is not None]
+        news = [pj for _, pj in pairing[lo:hi + 1] if pj is not None]
+        # Only neighbours in both versions can be diffed as one stretch of text.
+        if olds != list(range(olds[0], olds[-1] + 1)) or news != list(range(news[0], news[-1] + 1)):
+            lo = hi = k
+        for x in range(lo, hi + 1):
+            taken[x] = True
+        spans[lo] = hi
+    out: list[tuple[list[int], list[int]]] = []
+    x = 0
+    while x < len(pairing):
+        if x in spans:
+            hi = spans[x]
+            out.append(([pi for pi, _ in pairing[x:hi + 1] if pi is not None],
+                        [pj for _, pj in pairing[x:hi + 1] if pj is not None]))
+            x = hi + 1
+            continue
+        pi, pj = pairing[x]
+        out.append(([pi] if pi is not None else [], [pj] if pj is not None else []))
+        x += 1
+    return out
+
+
+def _pair_greedy(olds: list[int], news: list[int], words_a: list[Counter[str]],
+                 words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+    """Pair a very large change region by walking both sides, looking a few paragraphs ahead."""
+    out: list[tuple[int | None, int | None]] = []
+    x = y = 0
+    look = 8
+    while x < len(olds) and y < len(news):
+        best = (0.0, 0, 0)
+        for dx in range(min(look, len(olds) - x)):
+            for dy in range(min(look, len(news) - y)):
+                s = _similarity(words_a[olds[x + dx]], words_b[news[y + dy]]) - 0.05 * (dx + dy)
+                if s > best[0]:
+                    best = (s, dx, dy)
+        if best[0] < PAIR_SIMILARITY - 0.2:
+            out.append((olds[x], None))
+            x += 1
+            continue
+        _, dx, dy = best
+        out.extend((olds[x + k], None) for k in range(dx))
+        out.extend((None, news[y + k]) for k in range(dy))
+        out.append((olds[x + dx], news[y + dy]))
+        x += dx + 1
+        y += dy + 1
+    out.extend((olds[k], None) for k in range(x, len(olds)))
+    out.extend((None, news[k]) for k in range(y, len(news)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# word diff inside a paragraph
+# ---------------------------------------------------------------------------------------------
+
+
+def _word_diff(x: str, y: str, codec: _Codec) -> list[tuple[Op, str]]:
+    """Return a word-granular diff of two paragraph texts, cleaned up to read as edits."""
+    if x == y:
+        return [("equal", x)] if x else []
+    ca = codec.encode(_tokens(x))
+    cb = codec.encode(_tokens(y))
+    if len(ca) + len(cb) > _BIG_PARAGRAPH_TOKENS:
+        xs, ys = _sentences(x), _sentences(y)
+        if len(xs) > 1 or len(ys) > 1:
+            return _sentence_diff(xs, ys)
+    engine = _dmp if len(ca) + len(cb) <= _BIG_PARAGRAPH_TOKENS else _bounded_dmp
+    diffs = engine.diff_main(ca, cb, False)
+    _cleanup(diffs, codec)
+    out: list[tuple[Op, str]] = []
+    for op, chars in diffs:
+        text = "".join(codec.decode(chars))
+        if text:
+            out.append(("equal" if op == 0 else "insert" if op == 1 else "delete", text))
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    """Return the sentences of a text, each with the spaces after it; they spell it exactly."""
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return [text[a:b] for a, b in pairwise([0, *cuts, len(text)]) if a < b]
+
+
+def _sentence_diff(xs: list[str], ys: list[str]) -> list[tuple[Op, str]]:
+    """Return the diff of two very long paragraphs, aligned sentence by sentence first.
+
+    The paragraph engine does the work, with sentences standing in for paragraphs; the
+    sentence breaks it adds are taken out again.
+    """
+    inner = diff(Document(tuple(Paragraph((Run(t),)) for t in xs)), Document(tuple(Paragraph((Run(t),)) for t in ys)))
+    out: list[tuple[Op, str]] = []
+    for op, text in inner.ops():
+        text = text.replace("\n", "")
+        if not text:
+            continue
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+    return out
+
+
+def _cleanup(diffs: list[tuple[int, str]], codec: _Codec) -> None:
+    """Clean a token diff up so it reads as a lawyer's edits, staying close to minimal.
+
+    An equality of at most one word (or only spaces) between two edits, each at least as
+    long, is folded into them: "[-net thirty-]{+net sixty+}" rather than keeping a lone word
+    or a lone space between two changes. Then a lone insertion or deletion starting with a
+    space slides to end with one, so it covers whole words with the space after them.
+    """
+    def words(chars: str) -> int:
+        return sum(1 for t in codec.decode(chars) if not t.isspace())
+
+    k = 1
+    while k < len(diffs) - 1:
+        op, chars = diffs[k]
+        if op != 0 or any(t == "\n" for t in codec.decode(chars)):
+            k += 1
+            continue
+        lo = k
+        while lo > 0 and diffs[lo - 1][0] != 0:
+            lo -= 1
+        hi = k + 1
+        while hi < len(diffs) and diffs[hi][0] != 0:
+            hi += 1
+        left, right = diffs[lo:k], diffs[k + 1:hi]
+        n = words(chars)
+        if left and right and n <= _FOLD_WORDS:
+            around = left + right
+            side = [max(sum(words(c) for o, c in g if o == -1), sum(words(c) for o, c in g if o == 1))
+                    for g in (left, right)]
+            if n <= min(side) and any(o == -1 for o, _ in around) and any(o == 1 for o, _ in around):
+                dels = "".join(c for o, c in left if o == -1) + chars + "".join(c for o, c in right if o == -1)
+                ins = "".join(c for o, c in left if o == 1) + chars + "".join(c for o, c in right if o == 1)
+                diffs[lo:hi] = [(-1, dels), (1, ins)]
+                k = max(1, lo)
+                continue
+        k += 1
+    _dmp.diff_cleanupMerge(diffs)
+    for k in range(1, len(diffs) - 1):
+        (o0, c0), (op, chars), (o2, c2) = diffs[k - 1], diffs[k], diffs[k + 1]
+        if o0 != 0 or op == 0 or o2 != 0:
+            continue
+        while chars and c2 and chars[0] == c2[0] and codec.decode(chars[0])[0].isspace():
+            c0, chars, c2 = c0 + chars[0], chars[1:] + chars[0], c2[1:]
+        diffs[k - 1], diffs[k], diffs[k + 1] = (o0, c0), (op, chars), (o2, c2)
+    if any(not c for _, c in diffs):
+        diffs[:] = [d for d in diffs if d[1]]
+        _dmp.diff_cleanupMerge(diffs)
+
+
+def _segments(ops: list[tuple[Op, str]]) -> tuple[Segment, ...]:
+    out = []
+    i = j = 0
+    for op, text in ops:
+        if op == "equal":
+            out.append(Segment(op, text, i, j))
+            i += len(text)
+            j += len(text)
+        elif op == "delete":
+            out.append(Segment(op, text, i, None))
+            i += len(text)
+        else:
+            out.append(Segment(op, text, None, j))
+            j += len(text)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the diff
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    old: Document
+    new: Document
+    codec: _Codec = field(default_factory=_Codec)
+
+    def mark(self, i: int | None, j: int | None) -> Op | None:
+        """Return the end of a paragraph that is OLD's i-th and NEW's j-th (None: not there)."""
+        in_old = i is not None and i < len(self.old.paragraphs) - 1
+        in_new = j is not None and j < len(self.new.paragraphs) - 1
+        return "equal" if in_old and in_new else "delete" if in_old else "insert" if in_new else None
+
+    def format_changed(self, i: int, j: int, segments: Iterable[Segment] | None = None) -> bool:
+        """Return whether text that is the same in both has different run formatting."""
+        po, pn = self.old.paragraphs[i], self.new.paragraphs[j]
+        fo, fn = po.formats(), pn.formats()
+        if segments is None:
+            return fo != fn
+        if fo == fn and len(fo) <= 1:
+            return False
+        return any(
+            s.op == "equal" and s.old_start is not None and s.new_start is not None
+            and _formats_in(fo, s.old_start, len(s.text)) != _formats_in(fn, s.new_start, len(s.text))
+            for s in segments)
+
+    def style_changed(self, i: int, j: int) -> bool:
+        """Return whether OLD's i-th and NEW's j-th paragraph have different styles."""
+        return (self.old.paragraphs[i].style or "Normal") != (self.new.paragraphs[j].style or "Normal")
+
+    def equal(self, i: int, j: int) -> ParagraphDiff:
+        """Return an unchanged paragraph (its formatting may still have changed)."""
+        text = self.new.paragraphs[j].text
+        return ParagraphDiff("equal", i, j, (Segment("equal", text, 0, 0),) if text else (), self.mark(i, j),
+                             format_changed=self.format_changed(i, j), style_changed=self.style_changed(i, j))
+
+    def deleted(self, i: int) -> ParagraphDiff:
+        """Return OLD's i-th paragraph, deleted whole."""
+        text = self.old.paragraphs[i].text
+        return ParagraphDiff("deleted", i, None, (Segment("delete", text, 0, None),) if text else (),
+                             self.mark(i, None))
+
+    def inserted(self, j: int) -> ParagraphDiff:
+        """Return NEW's j-th paragraph, inserted whole."""
+        text = self.new.paragraphs[j].text
+        return ParagraphDiff("inserted", None, j, (Segment("insert", text, None, 0),) if text else (),
+                             self.mark(None, j))
+
+    def group(self, olds: list[int], news: list[int]) -> list[ParagraphDiff]:
+        """Return the redline of consecutive OLD paragraphs against consecutive NEW ones.
+
+        Usually one paragraph each; more when a paragraph was split or paragraphs joined, so
+        the split shows as a new paragraph end rather than as deleted and re-inserted text.
+        """
+        a = [self.old.paragraphs[i].text for i in olds]
+        b = [self.new.paragraphs[j].text for j in news]
+        ops = _word_diff("\n".join(a), "\n".join(b), self.codec)
+        out: list[ParagraphDiff] = []
+        oi = ni = 0  # which paragraph of the group, on each side
+        op_, np_ = 0, 0  # offset inside it
+        segs: list[Segment] = []
+        start = (oi, ni)
+
+        def close(mark: Op | None) -> None:
+            i, j = olds[start[0]], news[start[1]]
+            has_old = any(s.op != "insert" for s in segs) or mark in ("equal", "delete")
+            has_new = any(s.op != "delete" for s in segs) or mark in ("equal", "insert")
+            if not has_new:
+                kind: Kind = "deleted"
+            elif not has_old:
+                kind = "inserted"
+            elif all(s.op == "equal" for s in segs) and mark == self.mark(i, j) and len(olds) == len(news) == 1:
+                kind = "equal"
+            else:
+                kind = "changed"
+            fmt = self.format_changed(i, j, segs) if has_old and has_new else False
+            style = self.style_changed(i, j) if has_old and has_new else False
+            out.append(ParagraphDiff(kind, i if has_old else None, j if has_new else None, tuple(segs), mark,
+                                     format_changed=fmt, style_changed=style))
+
+        for op, text in ops:
+            parts = text.split("\n")
+            for k, part in enumerate(parts):
+                if k:
+                    close(op)
+                    segs = []
+                    if op != "insert":
+                        oi, op_ = oi + 1, 0
+                    if op != "delete":
+                        ni, np_ = ni + 1, 0
+                    start = (min(oi, len(olds) - 1), min(ni, len(news) - 1))
+                if not part:
+                    continue
+                segs.append(Segment(op, part, op_ if op != "insert" else None, np_ if op != "delete" else None))
+                if op != "insert":
+                    op_ += len(part)
+                if op != "delete":
+                    np_ += len(part)
+        close(self.mark(olds[-1], news[-1]))
+        return out
+
+    def move(self, i: int, j: int, move_id: int) -> tuple[ParagraphDiff, ParagraphDiff]:
+        """Return the moved_from and moved_to halves of a move; edits made while moving show on
+        their side (deleted words at the old place, inserted words at the new one)."""
+        segs = _segments(_word_diff(self.old.paragraphs[i].text, self.new.paragraphs[j].text, self.codec))
+        src = tuple(s for s in segs if s.op != "insert")
+        dst = tuple(s for s in segs if s.op != "delete")
+        fmt = self.format_changed(i, j, segs)
+        return (ParagraphDiff("moved_from", i, j, src, self.mark(i, None), move_id),
+                ParagraphDiff("moved_to", i, j, dst, self.mark(None, j), move_id, format_changed=fmt,
+                              style_changed=self.style_changed(i, j)))
+
+
+def _formats_in(spans: list[tuple[int, int, tuple[bool, bool, bool]]], start: int,
+                length: int) -> list[tuple[int, int, tuple[bool, bool, bool]]]:
+    """Return the formatting spans covering ``[start, start + length)``, relative to start."""
+    end = start + length
+    out = []
+    for s, e, f in spans:
+        if e <= start or s >= end:
+            continue
+        out.append((max(s, start) - start, min(e, end) - start, f))
+    if not out:
+        out.append((0, length, (False, False, False)))
+    return out
+
+
+def diff(old: Document, new: Document) -> Redline:
+    """Return the redline from ``old`` to ``new``."""
+    a = [p.text for p in old.paragraphs]
+    b = [p.text for p in new.paragraphs]
+    build = _Builder(old, new)
+    matched, exact_moves = _align(a, b)
+
+    # Identical paragraphs that changed place (long enough to be a move, not a coincidence),
+    # grown into blocks over neighbouring identical paragraphs that were also left unmatched.
+    done_a = {i for i, _ in matched}
+    done_b = {j for _, j in matched}
+    moves: dict[int, int] = {}
+    for i, j in sorted(exact_moves):
+        if i in done_a or j in done_b or _count_words(a[i]) < MOVE_MIN_WORDS:
+            continue
+        moves[i] = j
+        done_a.add(i)
+        done_b.add(j)
+        for step in (1, -1):
+            x, y = i + step, j + step
+            while 0 <= x < len(a) and 0 <= y < len(b) and x not in done_a and y not in done_b and a[x] == b[y]:
+                moves[x] = y
+                done_a.add(x)
+                done_b.add(y)
+                x += step
+                y += step
+
+    # Change regions: the unmatched paragraphs between two equal ones.
+    regions: list[tuple[list[int], list[int]]] = []
+    bounds = [(-1, -1)] + matched + [(len(a), len(b))]
+    for (i0, j0), (i1, j1) in pairwise(bounds):
+        olds = [i for i in range(i0 + 1, i1) if i not in done_a]
+        news = [j for j in range(j0 + 1, j1) if j not in done_b]
+        regions.append((olds, news))
+
+    words_a: list[Counter[str]] = [Counter()] * len(a)
+    words_b: list[Counter[str]] = [Counter()] * len(b)
+    for olds, news in regions:
+        for i in olds:
+            words_a[i] = Counter(a[i].split())
+        for j in news:
+            words_b[j] = Counter(b[j].split())
+    pairings = [_pair_region(olds, news, a, b, words_a, words_b) for olds, news in regions]
+
+    # Edited paragraphs that also moved: left unpaired in their own region but very close to an
+    # unpaired paragraph elsewhere.
+    lone_a = [i for pr in pairings for i, j in pr if j is None and i is not None
+              and _count_words(a[i]) >= MOVE_MIN_WORDS]
+    lone_b = [j for pr in pairings for i, j in pr if i is None and j is not None
+              and _count_words(b[j]) >= MOVE_MIN_WORDS]
+    if lone_a and lone_b and len(lone_a) * len(lone_b) <= _MAX_PAIRING_CELLS:
+        cands = []
+        for i in lone_a:
+            la = len(a[i].split())
+            for j in lone_b:
+                lb = len(b[j].split())
+                if min(la, lb) * 2 < MOVE_SIMILARITY * (la + lb):
+                    continue
+                s = _similarity(words_a[i], words_b[j])
+                if s >= MOVE_SIMILARITY:
+                    cands.append((-s, i, j))
+        used_a: set[int] = set()
+        used_b: set[int] = set()
+        for _, i, j in sorted(cands):
+            if i in used_a or j in used_b:
+                continue
+            used_a.add(i)
+            used_b.add(j)
+            moves[i] = j
+        if used_a:
+            pairings = [[(i, j) for i, j in pr if not ((j is None and i in used_a) or (i is None and j in used_b))]
+                        for pr in pairings]
+
+    move_ids = {i: k + 1 for k, i in enumerate(sorted(moves, key=lambda i: moves[i]))}
+    halves = {i: build.move(i, j, move_ids[i]) for i, j in moves.items()}
+    from_at = {i: halves[i][0] for i in moves}
+    to_at = {j: halves[i][1] for i, j in moves.items()}
+
+    out: list[ParagraphDiff] = []
+    # Walk both versions in order; a moved half is placed where it sits in its own version.
+    ai = bj = 0
+
+    def take(i: int, j: int) -> None:
+        """Emit moved halves before old paragraph i and new paragraph j (-1: no constraint)."""
+        nonlocal ai, bj
+        while ai < i:
+            if ai in from_at:
+                out.append(from_at[ai])
+            ai += 1
+        while bj < j:
+            if bj in to_at:
+                out.append(to_at[bj])
+            bj += 1
+
+    for k in range(len(regions)):
+        for olds, news in _groups(pairings[k], a, b, words_a, words_b):
+            take(olds[0] if olds else -1, news[0] if news else -1)
+            if olds and news:
+                out.extend(build.group(olds, news))
+            elif olds:
+                out.append(build.deleted(olds[0]))
+            else:
+                out.append(build.inserted(news[0]))
+            if olds:
+                ai = olds[-1] + 1
+            if news:
+                bj = news[-1] + 1
+        if k < len(matched):
+            i, j = matched[k]
+            take(i, j)
+            out.append(build.equal(i, j))
+            ai, bj = i + 1, j + 1
+    take(len(a), len(b))
+    return Redline(old, new, tuple(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the JSON redline of two files (``python -m clm.versions.diff OLD NEW``)."""
+    import json
+
+    from clm import documents
+    from clm.versions import render
+
+    args = sys.argv[1:] if argv is None else argv
+
+    def load(path: str) -> Document:
+        with open(path, "rb") as f:
+            data = f.read()
+        if path.lower().endswith(".docx"):
+            return documents.from_docx(data)
+        return documents.from_text(data.decode("utf-8"))
+
+    red = diff(load(args[0]), load(args[1]))
+    sys.stdout.write(json.dumps(render.to_json(red), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
