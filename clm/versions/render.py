@@ -15,8 +15,6 @@ _HERE = Path(__file__).parent
 _TEMPLATES = _HERE / "templates"
 _STATIC = _HERE / "static"
 #: Files a rendered PDF may load, by the URL the templates use for them.
-_PDF_ASSETS = {"clm-asset:redline.css": _STATIC / "redline.css"}
-
 _env: jinja2.Environment | None = None
 
 
@@ -262,30 +260,16 @@ def to_html(redline: Redline, *, title: str = "Redline", old_label: str = "Old v
 # ---------------------------------------------------------------------------------------------
 
 
-def _pdf_fetcher() -> Any:
-    """Return a WeasyPrint URL fetcher that serves the bundled assets and refuses all else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class AssetFetcher(URLFetcher):  # type: ignore[misc]
-        """Refuse file:, http(s):, data: and every other URL; only bundled assets load."""
-
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            path = _PDF_ASSETS.get(url)
-            if path is None:
-                raise ValueError(f"refused to load {url[:80]!r} while rendering a redline")
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": "text/css"})
-
-    return AssetFetcher()
-
-
 def to_pdf(redline: Redline, *, title: str = "Redline", old_label: str = "Old version",
            new_label: str = "New version") -> bytes:
-    """Return a PDF: a summary page, then the inline redline and the list of changes."""
-    import weasyprint
+    """Return a PDF: a summary page, then the inline redline and the list of changes.
+
+    Rendered by :func:`clm.pdf.html_to_pdf`: only the redline stylesheet may load, and the
+    rendering runs in a memory- and time-capped child process.
+    """
+    from clm.pdf import html_to_pdf
 
     ctx = _context(redline, title, old_label, new_label)
     page = _environment().get_template("redline_pdf.html").render(**ctx)
-    fetcher = _pdf_fetcher()
-    html = weasyprint.HTML(string=page, url_fetcher=fetcher, base_url="clm-asset:")
-    css = weasyprint.CSS(url="clm-asset:redline.css", url_fetcher=fetcher)
-    return bytes(html.write_pdf(stylesheets=[css]))
+    return html_to_pdf(page, assets={"redline.css": (_STATIC / "redline.css").read_bytes()},
+                       stylesheets=["redline.css"])

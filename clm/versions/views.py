@@ -185,7 +185,10 @@ def compare(contract_id: int) -> ResponseReturnValue:
         return send_file(io.BytesIO(data), mimetype=REDLINE_FORMATS[fmt], as_attachment=fmt in {"docx", "pdf"},
                          download_name=redline_filename(contract, old, new, fmt))
     fragment = render.to_html(redline, title=f"{contract.title}: v{old.number} → v{new.number}",
-                              old_label=f"v{old.number}", new_label=f"v{new.number}")
+                              old_label=f"v{old.number} ({old.source.value})",
+                              new_label=f"v{new.number} ({new.source.value})",
+                              stylesheet_url=url_for("versions.static", filename="redline.css"),
+                              script_url=url_for("versions.static", filename="redline.js"))
     return render_template("contracts/compare.html", contract=contract, old=old, new=new,
                            redline=redline, fragment=Markup(fragment))
 

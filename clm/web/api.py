@@ -137,6 +137,11 @@ def compare(contract_id: int) -> ResponseReturnValue:
     data = render_redline(contract, old, new, redline, fmt)
     if fmt == "json":
         return current_app.response_class(data, mimetype="application/json")
+    if fmt == "html":
+        # A self-contained page: its own inline styles, nothing else may load or run.
+        response = current_app.response_class(data, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        return response
     return send_file(io.BytesIO(data), mimetype=REDLINE_FORMATS[fmt], as_attachment=fmt in {"docx", "pdf"},
                      download_name=redline_filename(contract, old, new, fmt))
 
@@ -317,3 +322,5 @@ OPENAPI: dict[str, Any] = {
             422: "The file or a value cannot be used"}.items()},
     },
 }
+from clm.signing.api import OPENAPI_PATHS as ENVELOPE_PATHS  # noqa: E402 - the signing package documents its API
+OPENAPI["paths"].update(ENVELOPE_PATHS)

@@ -151,7 +151,11 @@ def _page_count(pdf: bytes) -> int:
     "clm-asset:../../errors.py",
 ])
 def test_pdf_fetcher_refuses_everything_but_bundled_assets(url: str) -> None:
-    fetcher = render._pdf_fetcher()
+    from clm import pdf
+
+    refused: list[str] = []
+    fetcher = pdf._fetcher({"redline.css": b"/* css */"}, refused)
     with pytest.raises(ValueError):
         fetcher.fetch(url)
+    assert refused == [url]
     assert fetcher.fetch("clm-asset:redline.css").read().startswith(b"/*")

@@ -107,3 +107,25 @@ def test_see_a_term_follow_its_evidence_and_confirm_it(live_server, page):
     assert page.get_by_role("status").inner_text() == "Governing law confirmed."
     row = page.locator("#term-governing_law")
     assert "confirmed" in row.inner_text() and "legal@example.com" in row.inner_text()
+
+
+def test_compare_two_versions_and_download_the_docx(live_server, page, tmp_path):
+    from tests.versions.test_docx_io import texts
+
+    login(page, live_server)
+    page.goto(f"{live_server}/contracts/1")
+    page.get_by_label("Compare", exact=True).select_option("1")
+    page.get_by_label("with", exact=True).select_option("2")
+    page.get_by_role("button", name="Show redline").click()
+    page.wait_for_url("**/contracts/1/compare?from=1&to=2")
+    inline = page.locator("#rl-inline")
+    assert inline.locator("ins").filter(has_text="auditors and regulators").count() >= 1
+    assert page.locator("#rl-side").is_visible()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download DOCX with tracked changes").click()
+    target = tmp_path / "redline.docx"
+    info.value.save_as(target)
+    assert info.value.suggested_filename == "Master Subscription Agreement v1-v2 redline.docx"
+    accepted = texts(target.read_bytes(), "accept")
+    assert any("to its auditors and regulators without notice" in p for p in accepted)
+    assert not any("auditors and regulators" in p for p in texts(target.read_bytes(), "reject"))

@@ -1,0 +1,130 @@
+"""Comparing stored versions: the web compare view, the API in every format, and `clm diff`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from clm.cli import main
+from clm.demo import text_to_docx
+from clm.users import Role
+from clm.versions import store
+from tests.versions.test_docx_io import texts
+
+OLD = "SUPPLY AGREEMENT\n# 1. Fees\nFees are due within thirty (30) days.\n# 2. Law\nNew York law governs.\n"
+NEW = ("SUPPLY AGREEMENT\n# 1. Fees\nFees are due within forty-five (45) days of receipt.\n# 2. Law\n"
+       "New York law governs.\nThe courts of New York County decide disputes.\n")
+
+
+@pytest.fixture
+def contract(app, session):
+    limits = store.limits_from_settings(app.config)
+    first = store.import_file(session, store.Upload(text_to_docx(OLD), "supply.docx"), limits=limits, author="lee")
+    store.import_file(session, store.Upload(text_to_docx(NEW), "supply-them.docx"), limits=limits,
+                      author="counsel@them.example", contract_id=first.contract_id)
+    session.commit()
+    return first.contract
+
+
+def _ops_spell(ops, old: str, new: str) -> None:
+    assert "".join(t for op, t in ops if op != "insert") == old
+    assert "".join(t for op, t in ops if op != "delete") == new
+
+
+def test_api_json_ops_spell_both_versions(client, make_token, contract):
+    headers = {"Authorization": f"Bearer {make_token(Role.VIEWER)}"}
+    body = client.get(f"/api/v1/contracts/{contract.id}/compare?from=1&to=2", headers=headers).json
+    versions = contract.versions
+    _ops_spell(body["ops"], versions[0].text, versions[1].text)
+    assert any(op == "delete" and "thirty (30)" in t for op, t in body["ops"])
+    assert any(op == "insert" and "forty-five (45)" in t for op, t in body["ops"])
+    assert not any(op != "equal" and "SUPPLY" in t for op, t in body["ops"])
+    assert body["stats"]["paragraphs_inserted"] == 1 and body["stats"]["paragraphs_changed"] == 1
+
+
+def test_api_docx_accepts_to_new_and_rejects_to_old(client, make_token, contract):
+    headers = {"Authorization": f"Bearer {make_token(Role.VIEWER)}"}
+    response = client.get(f"/api/v1/contracts/{contract.id}/compare?from=1&to=2&format=docx", headers=headers)
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert texts(response.data, "accept") == contract.versions[1].text.split("\n")
+    assert texts(response.data, "reject") == contract.versions[0].text.split("\n")
+    assert b'w:author="counsel@them.example"' in response.data or "counsel@them.example" in _document_xml(response.data)
+
+
+def _document_xml(data: bytes) -> str:
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+
+
+def test_api_pdf_and_html(client, make_token, contract):
+    headers = {"Authorization": f"Bearer {make_token(Role.VIEWER)}"}
+    pdf = client.get(f"/api/v1/contracts/{contract.id}/compare?from=1&to=2&format=pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    html = client.get(f"/api/v1/contracts/{contract.id}/compare?from=1&to=2&format=html", headers=headers)
+    assert html.status_code == 200 and "<ins" in html.get_data(as_text=True)
+    assert html.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("from=1&to=9", 404, "has no version 9"),
+    ("from=1", 422, "Give the two versions"),
+    ("from=1&to=2&format=xml", 422, "Unknown format"),
+])
+def test_api_compare_errors(client, make_token, contract, query, status, message):
+    response = client.get(f"/api/v1/contracts/{contract.id}/compare?{query}",
+                          headers={"Authorization": f"Bearer {make_token(Role.VIEWER)}"})
+    assert response.status_code == status and message in response.json["error"]
+
+
+def test_comparing_a_version_with_itself_is_empty(client, make_token, contract):
+    body = client.get(f"/api/v1/contracts/{contract.id}/compare?from=2&to=2",
+                      headers={"Authorization": f"Bearer {make_token(Role.VIEWER)}"}).json
+    assert [op for op, _ in body["ops"]] == ["equal"]
+    assert body["stats"]["words_inserted"] == body["stats"]["words_deleted"] == 0
+
+
+def test_compare_page_and_downloads(client, auth, contract):
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{contract.id}/compare?from=1&to=2").get_data(as_text=True)
+    assert "<ins" in page and "forty-five (45)" in page and "Side by side" in page
+    assert "<style>" not in page  # CSP forbids inline styles; the stylesheet is a static file
+    docx = client.get(f"/contracts/{contract.id}/compare?from=1&to=2&format=docx")
+    assert docx.status_code == 200 and texts(docx.data, "accept") == contract.versions[1].text.split("\n")
+    assert client.get(f"/contracts/{contract.id}/compare?from=1&to=2&format=pdf").data.startswith(b"%PDF-")
+
+
+def test_clm_diff_formats(tmp_path):
+    old, new = tmp_path / "old.txt", tmp_path / "new.docx"
+    old.write_text(OLD)
+    new.write_bytes(text_to_docx(NEW))
+    runner = CliRunner()
+    result = runner.invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body) == {"ops", "stats"}
+    assert "".join(t for op, t in body["ops"] if op != "insert") == OLD
+    out = tmp_path / "redline.docx"
+    result = runner.invoke(main, ["diff", str(old), str(new), "--format", "docx", "-o", str(out), "--author", "Kim"])
+    assert result.exit_code == 0 and "Kim" in _document_xml(out.read_bytes())
+    assert texts(out.read_bytes(), "reject") == OLD.split("\n")
+    text = runner.invoke(main, ["diff", str(old), str(new)])
+    assert "{+forty-five (45)+}" in text.stdout or "forty-five (45)" in text.stdout
+    for fmt in ("html", "pdf"):
+        target = tmp_path / f"r.{fmt}"
+        assert runner.invoke(main, ["diff", str(old), str(new), "--format", fmt, "-o", str(target)]).exit_code == 0
+        assert target.stat().st_size > 500
+
+
+def test_clm_diff_bad_input_is_one_line_and_exit_2(tmp_path):
+    good, bad = tmp_path / "a.txt", tmp_path / "b.docx"
+    good.write_text("x\n")
+    bad.write_bytes(b"%PDF-1.4")
+    result = CliRunner().invoke(main, ["diff", str(good), str(bad), "--format", "json"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "clm: error: This file is a PDF, not a Word document; upload the contract as .docx (or as .txt/.md text)."
+    missing = CliRunner().invoke(main, ["diff", str(good), str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 2 and "cannot read the file" in missing.stderr
