@@ -416,3 +416,8 @@ def worker(burst: bool) -> None:
     if not app.config["REDIS_URL"]:
         fail("CLM_REDIS_URL is not set: jobs run inline in the web and CLI processes, no worker is needed")
     jobs.run_worker(app.config["REDIS_URL"], burst=burst)
+
+
+from clm.signing.commands import signing as _signing, verify as _verify  # noqa: E402 - registered last
+main.add_command(_verify)
+main.add_command(_signing)

@@ -1,0 +1,170 @@
+"""The signer's pages: reached only through the token in their email, no account, no login.
+
+GET renders and never writes (mail scanners and link previews fetch links); every state
+change is a CSRF-protected POST that re-checks the token, the envelope and the signing order.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, current_app, render_template, request, send_file
+
+from clm import db
+from clm.errors import ClmError, Conflict, InvalidInput
+from clm.signing import envelopes
+from clm.signing.mail import Mail, deliver, mailer_for
+from clm.signing.models import RecipientRole
+from clm.versions.models import Contract, Version
+
+if TYPE_CHECKING:
+    from flask import Response
+    from flask.typing import ResponseReturnValue
+
+    from clm.signing.models import Recipient
+
+log = logging.getLogger(__name__)
+bp = Blueprint("signing", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/signing-static")
+
+
+@bp.after_request
+def _token_page_headers(response: Response) -> Response:
+    # The URL holds the signer's token: never send it on in a Referer, never cache the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.errorhandler(ClmError)
+def _signer_error(err: ClmError) -> ResponseReturnValue:
+    return render_template("signing/message.html", status=err.status, message=str(err)), err.status
+
+
+def _client(recipient: Recipient | None = None) -> envelopes.Client:
+    actor = f"{recipient.role.value}:{recipient.email}" if recipient else "signer"
+    return envelopes.Client(actor=actor, ip=request.remote_addr, user_agent=request.user_agent.string)
+
+
+def _send(mails: list[Mail]) -> None:
+    if mails:
+        deliver(mailer_for(current_app.config, current_app.instance_path), mails)
+
+
+def _page(recipient: Recipient, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    session = db.get_session()
+    envelope = recipient.envelope
+    contract = session.get(Contract, envelope.contract_id)
+    version = session.get(Version, envelope.version_id)
+    from clm.signing.certificate import paragraphs
+
+    return render_template(
+        "signing/sign.html", token=request.view_args["token"], recipient=recipient,  # type: ignore[index]
+        envelope=envelope, title=contract.title if contract else envelope.subject,
+        paragraphs=paragraphs(version.text) if version else [], approver=recipient.role is RecipientRole.APPROVER,
+        disclosure=envelopes.DISCLOSURE_TEXT, disclosure_version=envelopes.DISCLOSURE_VERSION, error=error,
+    ), status
+
+
+@bp.route("/sign/<token>")
+def show(token: str) -> ResponseReturnValue:
+    """Show the consent step, then the document with the signature and decline forms."""
+    recipient = envelopes.view(db.get_session(), token, now=db.utcnow())
+    return _page(recipient)
+
+
+@bp.route("/sign/<token>/document.pdf")
+def document_pdf(token: str) -> ResponseReturnValue:
+    """Download the document being signed as a PDF (after consenting to electronic records)."""
+    from clm.pdf import html_to_pdf
+    from clm.signing.certificate import STYLESHEET, document_html
+
+    session = db.get_session()
+    recipient = envelopes.view(session, token, now=db.utcnow())
+    if recipient.consent_at is None:
+        raise Conflict("Agree to receive the document electronically first.")
+    envelope = recipient.envelope
+    version = session.get(Version, envelope.version_id)
+    contract = session.get(Contract, envelope.contract_id)
+    assert version is not None and contract is not None
+    html, assets = document_html(contract.title, version.text,
+                                 note=f"For signature through clm, envelope {envelope.id}; "
+                                      f"document SHA-256 {envelope.document_sha256}.")
+    pdf = html_to_pdf(html, assets=assets, stylesheets=[STYLESHEET])
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"envelope-{envelope.id}.pdf")
+
+
+@bp.route("/sign/<token>/consent", methods=["POST"])
+def consent(token: str) -> ResponseReturnValue:
+    """Record consent to electronic records and signatures; show the document."""
+    now = db.utcnow()
+    if request.form.get("agree") != "yes":
+        recipient = envelopes.view(db.get_session(), token, now=now)
+        return _page(recipient, error="Tick the box to agree, or withdraw below.", status=422)
+    with db.transaction() as session:
+        recipient = envelopes.view(session, token, now=now)
+        recipient = envelopes.consent(session, token, disclosure_version=request.form.get("disclosure_version", ""),
+                                      client=_client(recipient), now=now)
+    return _page(recipient)
+
+
+@bp.route("/sign/<token>/sign", methods=["POST"])
+def sign(token: str) -> ResponseReturnValue:
+    """Apply the adopted signature; complete the envelope when this was the last one."""
+    now = db.utcnow()
+    try:
+        with db.transaction() as session:
+            recipient = envelopes.view(session, token, now=now)
+            outcome = envelopes.sign(session, token, kind=request.form.get("kind", ""),
+                                     typed_name=request.form.get("typed_name", ""),
+                                     drawn=request.form.get("drawn", ""), client=_client(recipient), now=now)
+            envelope_id = outcome.recipient.envelope_id
+            name = outcome.recipient.name
+    except InvalidInput as err:
+        recipient = envelopes.view(db.get_session(), token, now=now)
+        return _page(recipient, error=str(err), status=422)
+    _send(outcome.mails)
+    if outcome.ready_to_complete:
+        try:
+            with db.transaction() as session:
+                mails = envelopes.complete(session, envelope_id, now=db.utcnow(),
+                                           instance_path=current_app.instance_path)
+            _send(mails)
+        except Exception:
+            log.exception("completing envelope %s failed; `clm signing sweep` will retry", envelope_id)
+    return render_template("signing/message.html", status=200, done=True,
+                           message=f"Thank you, {name}. Your signature is recorded; everyone gets the signed "
+                                   f"PDF by email once all parties have signed.")
+
+
+@bp.route("/sign/<token>/decline", methods=["POST"])
+def decline(token: str) -> ResponseReturnValue:
+    """Decline to sign, with a reason; the envelope ends."""
+    return _end(token, withdrawn=False)
+
+
+@bp.route("/sign/<token>/withdraw", methods=["POST"])
+def withdraw(token: str) -> ResponseReturnValue:
+    """Withdraw consent to electronic records and signatures; the envelope ends."""
+    return _end(token, withdrawn=True)
+
+
+def _end(token: str, *, withdrawn: bool) -> ResponseReturnValue:
+    now = db.utcnow()
+    try:
+        with db.transaction() as session:
+            recipient = envelopes.view(session, token, now=now)
+            recipient = envelopes.decline(session, token, reason=request.form.get("reason", ""),
+                                          client=_client(recipient), now=now, withdrawn=withdrawn)
+            mails = envelopes.sender_notice(recipient.envelope, "Declined")
+    except InvalidInput as err:
+        recipient = envelopes.view(db.get_session(), token, now=now)
+        return _page(recipient, error=str(err), status=422)
+    _send(mails)
+    message = ("You withdrew your consent to sign electronically. The sender has been told and will contact you."
+               if withdrawn else "You declined to sign. The sender has been told.")
+    return render_template("signing/message.html", status=200, done=True, message=message)

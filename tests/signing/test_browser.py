@@ -1,0 +1,116 @@
+"""Two signers in order in a real browser, following the links in the outbox emails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from clm import db
+from clm.app import create_app
+from clm.signing import audit
+from clm.signing.models import Envelope, EnvelopeStatus
+from clm.versions.models import Contract, ContractStatus
+
+from .conftest import SIGNERS, outbox_tokens
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is not installed; .ci/run installs it with apt")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def live(app_config) -> Iterator[tuple[str, object]]:
+    app = create_app(app_config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(5)
+    app.extensions["clm_db"].kw["bind"].dispose()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        context = browser.new_context(accept_downloads=True, viewport={"width": 390, "height": 844})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contract_id, send_envelope):
+    base, app = live
+    outbox = Path(app.instance_path) / "outbox"
+    # Links point at the live server, as CLM_PUBLIC_URL would make them.
+    from clm.signing import envelopes
+
+    from .conftest import LEGAL
+
+    recipients = [envelopes.RecipientInput(name=n, email=e, routing_order=o) for n, e, o in SIGNERS]
+    with db.transaction_for(factory) as s:
+        envelope = envelopes.create(s, contract_id, subject="Please sign", message="", recipients=recipients,
+                                    client=LEGAL, now=db.utcnow())
+        mails = envelopes.send(s, envelope.id, client=LEGAL, now=db.utcnow(), link_base=base)
+        envelope_id = envelope.id
+    from clm.signing.mail import OutboxMailer, deliver, read_outbox
+
+    deliver(OutboxMailer(outbox), mails)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    # Signer 1 types a signature.
+    (to, token), = outbox_tokens(outbox)
+    assert to == "alice@example.test"
+    page.goto(f"{base}/sign/{token}")
+    page.get_by_label("I agree to use electronic records and signatures").check()
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("article.document").get_by_text("2. Fees. Customer pays USD 10,000 per year.").is_visible()
+    page.get_by_label("Full name").fill("Alice Able")
+    assert page.locator("#sig-preview").inner_text() == "Alice Able"
+    page.get_by_role("button", name="Finish").click()
+    assert page.get_by_role("status").inner_text().startswith("Thank you, Alice Able")
+
+    # Signer 2 got the next email only now, and draws a signature.
+    tokens = outbox_tokens(outbox)
+    assert [t[0] for t in tokens] == ["alice@example.test", "bob@example.test"]
+    page.goto(f"{base}/sign/{tokens[1][1]}")
+    page.get_by_label("I agree to use electronic records and signatures").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("radio", name="Draw").check()
+    page.locator("#sig-canvas").scroll_into_view_if_needed()
+    box = page.locator("#sig-canvas").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + box["height"] / 2 + (step % 3) * 8)
+    page.mouse.up()
+    assert page.locator("#drawn").input_value().startswith("data:image/png;base64,")
+    page.get_by_role("button", name="Finish").click()
+    assert page.get_by_role("status").inner_text().startswith("Thank you, Bob Baker")
+    assert errors == []
+
+    with factory() as s:
+        envelope = s.get(Envelope, envelope_id)
+        assert envelope.status is EnvelopeStatus.COMPLETED
+        assert s.get(Contract, envelope.contract_id).status is ContractStatus.EXECUTED
+        assert [r.signature_kind.value for r in envelope.recipients] == ["typed", "drawn"]
+        assert audit.verify_chain(audit.events_of(s, envelope_id)) is None
+    completed = [m for m in read_outbox(outbox) if str(m["Subject"]).startswith("Completed")]
+    assert {str(m["To"]) for m in completed} == {"alice@example.test", "bob@example.test", "legal@example.test"}
