@@ -27,6 +27,13 @@ DEFAULTS: dict[str, Any] = {
     # Fallback positions up to this rank go to signature without approval; beyond it, and
     # every non-standard clause, need legal's approval.
     "APPROVAL_FALLBACK_LEVEL": 1,
+    # Where signer links point (https://clm.example.com); empty: the address the sender used.
+    "PUBLIC_URL": "",
+    # smtp://user:password@host:587 or smtps://host:465; empty: mail goes to the outbox folder.
+    "SMTP_URL": "",
+    # The outbox folder for mail when no SMTP server is set; empty: <instance>/outbox.
+    "MAIL_OUTBOX": "",
+    "MAIL_FROM": "clm <no-reply@localhost>",
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

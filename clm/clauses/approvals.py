@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -181,3 +182,15 @@ def ensure_approved(session: Session, contract: Contract, library: Library, limi
         more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
         raise Conflict(f"{len(pending)} clause(s) deviate from the library and need legal's approval "
                        f"before signature: {names}{more}.")
+
+
+def approval_check(settings: dict[str, object]) -> Callable[[Session, Contract], None]:
+    """Return the check signing runs before an envelope is created or sent, for ``settings``."""
+
+    def check(session: Session, contract: Contract) -> None:
+        from clm.versions.store import limits_from_settings
+
+        ensure_approved(session, contract, library_from_settings(settings), limits_from_settings(settings),
+                        int(settings["APPROVAL_FALLBACK_LEVEL"]))  # type: ignore[call-overload]
+
+    return check

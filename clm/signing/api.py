@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from clm import db
+from clm.clauses.approvals import approval_check
 from clm.errors import InvalidInput
 from clm.signing import envelopes
 from clm.signing.models import AuditEvent, Envelope
@@ -80,8 +81,10 @@ def create() -> ResponseReturnValue:
     with db.transaction() as session:
         envelope = envelopes.create(session, contract_id, subject=str(data.get("subject", "")),
                                     message=str(data.get("message", "")), recipients=recipients, client=client(),
-                                    now=now, expires_in_days=expires)
-        mails = envelopes.send(session, envelope.id, client=client(), now=now, link_base=link_base()) \
+                                    now=now, expires_in_days=expires,
+                                    approvals=approval_check(current_app.config))
+        mails = envelopes.send(session, envelope.id, client=client(), now=now, link_base=link_base(),
+                               approvals=approval_check(current_app.config)) \
             if data.get("send", True) is not False else []
         body = envelope_json(envelope)
     body["mail_failures"] = send_mail(mails)
@@ -99,7 +102,8 @@ def _action(envelope_id: int, action: str) -> ResponseReturnValue:
     now = db.utcnow()
     with db.transaction() as session:
         if action == "send":
-            mails = envelopes.send(session, envelope_id, client=client(), now=now, link_base=link_base())
+            mails = envelopes.send(session, envelope_id, client=client(), now=now, link_base=link_base(),
+                                   approvals=approval_check(current_app.config))
         elif action == "void":
             mails = envelopes.void(session, envelope_id, reason=str(_body().get("reason", "")), client=client(),
                                    now=now)

@@ -126,7 +126,7 @@ def sweep() -> None:
 
     from clm import config, db
     from clm.signing import envelopes
-    from clm.signing.mail import deliver, mailer_for
+    from clm.signing.mail import DEFAULT_SENDER, deliver, mailer_for, setting
 
     settings = config.load()
     engine = db.make_engine(settings["DATABASE_URL"])
@@ -147,7 +147,8 @@ def sweep() -> None:
                 failures += 1
                 continue
             completed += bool(mails)
-            deliver(mailer_for(settings, settings["INSTANCE_PATH"]), mails)
+            deliver(mailer_for(settings, settings["INSTANCE_PATH"]), mails,
+                    sender=setting(settings, "MAIL_FROM", DEFAULT_SENDER))
     finally:
         engine.dispose()
     click.echo(f"Expired {len(expired)} envelope(s); completed {completed}; {failures} could not be completed.")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,11 +106,9 @@ class Outcome:
 # -- hooks for the lead -------------------------------------------------------------------------
 
 
-def _check_approvals(session: Session, contract: Contract) -> None:
-    """Raise Conflict when ``contract`` still needs approvals before it may be sent for signature.
-
-    Approval routing lives in clm.clauses; until it is wired in this lets every contract through.
-    """
+#: Raises Conflict when a contract still needs approvals before it may go to signature
+#: (clm.clauses.approvals.approval_check builds the real one from the settings).
+ApprovalCheck = Callable[["Session", Contract], None]
 
 
 def _on_completed(session: Session, envelope: Envelope) -> None:
@@ -272,8 +270,11 @@ def _set_status(session: Session, envelope: Envelope, expected: Sequence[Envelop
 
 def create(session: Session, contract_id: int, *, subject: str, message: str,
            recipients: Sequence[RecipientInput], client: Client, now: dt.datetime,
-           expires_in_days: int = DEFAULT_EXPIRY_DAYS) -> Envelope:
-    """Create a draft envelope for the contract's latest version, frozen by its SHA-256."""
+           approvals: ApprovalCheck, expires_in_days: int = DEFAULT_EXPIRY_DAYS) -> Envelope:
+    """Create a draft envelope for the contract's latest version, frozen by its SHA-256.
+
+    Refused (Conflict) while ``approvals`` finds deviations legal has not approved.
+    """
     contract = store.get_contract(session, contract_id)
     version = contract.latest
     if version is None:
@@ -282,7 +283,7 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
         raise Conflict(f"The contract is {contract.status.value}; it cannot be sent for signature.")
     if version.source is VersionSource.SIGNED:
         raise Conflict("The latest version is already a signed copy.")
-    _check_approvals(session, contract)
+    approvals(session, contract)
     subject = " ".join((subject or "").split()) or f"Please sign: {contract.title}"
     if len(subject) > 300:
         raise InvalidInput("The subject is longer than 300 characters.")
@@ -313,12 +314,17 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
     return envelope
 
 
-def send(session: Session, envelope_id: int, *, client: Client, now: dt.datetime, link_base: str) -> list[Mail]:
-    """Send a draft: mail the first routing group their links; return the mail to deliver after commit."""
+def send(session: Session, envelope_id: int, *, client: Client, now: dt.datetime, link_base: str,
+         approvals: ApprovalCheck) -> list[Mail]:
+    """Send a draft: mail the first routing group their links; return the mail to deliver after commit.
+
+    The approvals are checked again: a draft may have waited while a decision was withdrawn.
+    """
     envelope = get_envelope(session, envelope_id)
     contract = store.get_contract(session, envelope.contract_id)
     if contract.latest is None or contract.latest.id != envelope.version_id:
         raise Conflict("The contract has a newer version than this envelope; create a new envelope.")
+    approvals(session, contract)
     if not link_base.startswith(("http://", "https://")):
         raise InvalidInput("The public address of clm (CLM_PUBLIC_URL) must start with http:// or https://.")
     if not _set_status(session, envelope, (EnvelopeStatus.DRAFT,), EnvelopeStatus.SENT, sent_at=now,

@@ -83,9 +83,8 @@ class SmtpMailer:
 
 
 def setting(config: Mapping[str, Any], name: str, default: str = "") -> str:
-    """Return ``config[name]``, else ``$CLM_<name>``, else ``default`` (names config.py doesn't list yet)."""
-    value = config.get(name) or os.environ.get(f"CLM_{name}") or default
-    return str(value)
+    """Return the setting ``name`` (loaded from ``CLM_<name>`` by clm.config), else ``default``."""
+    return str(config.get(name) or default)
 
 
 def mailer_for(config: Mapping[str, Any], instance_path: str) -> Mailer:

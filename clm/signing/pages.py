@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from clm import db
 from clm.errors import ClmError, Conflict, InvalidInput
 from clm.signing import envelopes
-from clm.signing.mail import Mail, deliver, mailer_for
+from clm.signing.mail import DEFAULT_SENDER, Mail, deliver, mailer_for, setting
 from clm.signing.models import RecipientRole
 from clm.versions.models import Contract, Version
 
@@ -51,7 +51,8 @@ def _client(recipient: Recipient | None = None) -> envelopes.Client:
 
 def _send(mails: list[Mail]) -> None:
     if mails:
-        deliver(mailer_for(current_app.config, current_app.instance_path), mails)
+        deliver(mailer_for(current_app.config, current_app.instance_path), mails,
+                sender=setting(current_app.config, "MAIL_FROM", DEFAULT_SENDER))
 
 
 def _page(recipient: Recipient, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:

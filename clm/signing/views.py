@@ -17,9 +17,10 @@ from flask import (
 )
 
 from clm import db
+from clm.clauses.approvals import approval_check
 from clm.errors import ClmError, Conflict
 from clm.signing import envelopes
-from clm.signing.mail import Mail, deliver, mailer_for, setting
+from clm.signing.mail import DEFAULT_SENDER, Mail, deliver, mailer_for, setting
 from clm.versions import store
 from clm.versions.models import Blob
 from clm.web.auth import current_principal, require
@@ -48,7 +49,8 @@ def link_base() -> str:
 
 def send_mail(mails: list[Mail]) -> int:
     """Deliver mail made by a service after its transaction committed; return the failures."""
-    return deliver(mailer_for(current_app.config, current_app.instance_path), mails) if mails else 0
+    return deliver(mailer_for(current_app.config, current_app.instance_path), mails,
+                sender=setting(current_app.config, "MAIL_FROM", DEFAULT_SENDER)) if mails else 0
 
 
 def _recipients_from_form() -> list[envelopes.RecipientInput]:
@@ -75,9 +77,11 @@ def new(contract_id: int) -> ResponseReturnValue:
             envelope = envelopes.create(
                 session, contract_id, subject=request.form.get("subject", ""), message=request.form.get("message", ""),
                 recipients=_recipients_from_form(), client=client(), now=now,
-                expires_in_days=request.form.get("expires_in_days", type=int) or envelopes.DEFAULT_EXPIRY_DAYS)
+                expires_in_days=request.form.get("expires_in_days", type=int) or envelopes.DEFAULT_EXPIRY_DAYS,
+                approvals=approval_check(current_app.config))
             mails = [] if request.form.get("action") == "draft" else envelopes.send(
-                session, envelope.id, client=client(), now=now, link_base=link_base())
+                session, envelope.id, client=client(), now=now, link_base=link_base(),
+                approvals=approval_check(current_app.config))
             envelope_id = envelope.id
     except ClmError as err:
         return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, form=request.form,
@@ -104,7 +108,8 @@ def _act(envelope_id: int, action: str) -> ResponseReturnValue:
     try:
         with db.transaction() as session:
             if action == "send":
-                mails = envelopes.send(session, envelope_id, client=client(), now=now, link_base=link_base())
+                mails = envelopes.send(session, envelope_id, client=client(), now=now, link_base=link_base(),
+                approvals=approval_check(current_app.config))
             elif action == "void":
                 mails = envelopes.void(session, envelope_id, reason=request.form.get("reason", ""),
                                        client=client(), now=now)

@@ -115,3 +115,21 @@ def test_approving_through_the_contract_page(app, client, auth, session, drafts)
     auth.login(Role.FINANCE)
     assert client.post(url, data={"decision": "rejected", "comment": "x", "csrf_token": auth.token()}).status_code == 403
     assert session.scalar(select(func.count()).select_from(ClauseApproval)) == 1
+
+
+def test_signature_is_blocked_until_every_deviation_is_approved(app, client, session, make_token, drafts):
+    contract = _add(app, session, drafts["edited"]).contract
+    headers = {"Authorization": f"Bearer {make_token(Role.LEGAL)}"}
+    body = {"contract_id": contract.id, "recipients": [{"name": "Pat Signer", "email": "pat@contoso.example"}]}
+    refused = client.post("/api/v1/envelopes", json=body, headers=headers)
+    assert refused.status_code == 409
+    assert "need legal's approval before signature" in refused.json["error"]
+    assert "Confidentiality (nonstandard)" in refused.json["error"]
+    library, limits = drafts["library"], store.limits_from_settings(app.config)
+    for row in _review(app, session, contract).pending:
+        approvals.decide(session, contract, row.hash, decision=ApprovalDecision.APPROVED, by="kim", comment="",
+                         library=library, limits=limits, fallback_level=1)
+    session.commit()
+    created = client.post("/api/v1/envelopes", json=body, headers=headers)
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "sent"

@@ -23,6 +23,10 @@ SIGNERS = (("Alice Able", "alice@example.test", 1), ("Bob Baker", "bob@example.t
 LEGAL = envelopes.Client(actor="legal@example.test", ip="10.0.0.1", user_agent="pytest")
 
 
+def NO_APPROVALS(session: Session, contract: Any) -> None:  # noqa: N802 - a constant-like check
+    """An approval check that passes: these tests are about signing, not about the clause review."""
+
+
 def now() -> Any:
     return db.utcnow()
 
@@ -34,11 +38,20 @@ def factory(app: Flask) -> Any:
 
 @pytest.fixture
 def contract_id(factory: Any, app: Flask) -> int:
-    """A contract with one plain-text version."""
+    """A contract with one plain-text version whose deviations legal has approved."""
+    from clm.clauses import approvals
+    from clm.clauses.models import ApprovalDecision
+
     with db.transaction_for(factory) as s:
         version = store.import_file(s, store.Upload(TEXT.encode(), "msa.txt"),
                                     limits=store.limits_from_settings(app.config), author="legal@example.test",
                                     counterparty="Contoso")
+        contract = version.contract
+        for row in approvals.review_for(s, contract, app.config).pending:
+            approvals.decide(s, contract, row.hash, decision=ApprovalDecision.APPROVED, by="legal@example.test",
+                             comment="", library=approvals.library_from_settings(app.config),
+                             limits=store.limits_from_settings(app.config),
+                             fallback_level=int(app.config["APPROVAL_FALLBACK_LEVEL"]))
         return version.contract_id
 
 
@@ -72,8 +85,8 @@ def send_envelope(factory: Any, contract_id: int) -> Callable[..., tuple[int, di
                                                role=(roles or {}).get(e, "signer")) for n, e, o in signers]
         with db.transaction_for(factory) as s:
             envelope = envelopes.create(s, contract or contract_id, subject="Please sign", message="Thanks",
-                                        recipients=recipients, client=LEGAL, now=now())
-            mails = envelopes.send(s, envelope.id, client=LEGAL, now=now(), link_base="https://clm.example")
+                                        recipients=recipients, client=LEGAL, now=now(), approvals=NO_APPROVALS)
+            mails = envelopes.send(s, envelope.id, client=LEGAL, now=now(), link_base="https://clm.example", approvals=NO_APPROVALS)
             return envelope.id, tokens_in(mails)
 
     return _send

@@ -17,7 +17,7 @@ from clm.signing import audit
 from clm.signing.models import Envelope, EnvelopeStatus
 from clm.versions.models import Contract, ContractStatus
 
-from .conftest import SIGNERS, outbox_tokens
+from .conftest import NO_APPROVALS, SIGNERS, outbox_tokens
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
@@ -66,8 +66,8 @@ def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contra
     recipients = [envelopes.RecipientInput(name=n, email=e, routing_order=o) for n, e, o in SIGNERS]
     with db.transaction_for(factory) as s:
         envelope = envelopes.create(s, contract_id, subject="Please sign", message="", recipients=recipients,
-                                    client=LEGAL, now=db.utcnow())
-        mails = envelopes.send(s, envelope.id, client=LEGAL, now=db.utcnow(), link_base=base)
+                                    client=LEGAL, now=db.utcnow(), approvals=NO_APPROVALS)
+        mails = envelopes.send(s, envelope.id, client=LEGAL, now=db.utcnow(), link_base=base, approvals=NO_APPROVALS)
         envelope_id = envelope.id
     from clm.signing.mail import OutboxMailer, deliver, read_outbox
 

@@ -20,20 +20,20 @@ from clm.signing.models import (
 from clm.versions import store
 from clm.versions.models import Contract, ContractStatus, Version, VersionSource
 
-from .conftest import LEGAL, complete, now, sign_as
+from .conftest import LEGAL, NO_APPROVALS, complete, now, sign_as
 
 
 def test_an_envelope_needs_a_version_and_a_signer(factory, contract_id):
     with db.transaction_for(factory) as s:
         empty = store.create_contract(s, title="Empty", counterparty=None, author="x")
     with factory() as s, pytest.raises(InvalidInput, match="no version"):
-        envelopes.create(s, empty.id, subject="", message="", client=LEGAL, now=now(),
+        envelopes.create(s, empty.id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS, now=now(),
                          recipients=[envelopes.RecipientInput("A", "a@example.test")])
     with factory() as s, pytest.raises(InvalidInput, match="signer"):
-        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, now=now(),
+        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS, now=now(),
                          recipients=[envelopes.RecipientInput("A", "a@example.test", role="cc")])
     with factory() as s, pytest.raises(InvalidInput, match="not an email"):
-        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, now=now(),
+        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS, now=now(),
                          recipients=[envelopes.RecipientInput("A", "nobody")])
 
 
@@ -185,14 +185,20 @@ def test_a_new_version_after_sending_stops_signing(app, factory, send_envelope, 
         envelopes.sign(s, tokens["alice@example.test"], kind="typed", typed_name="A", client=LEGAL, now=now())
 
 
-def test_the_approvals_hook_is_called(factory, contract_id, monkeypatch):
+def test_the_approval_check_refuses_create_and_send(factory, contract_id):
     def refuse(session, contract):
         raise Conflict("needs approval")
 
-    monkeypatch.setattr(envelopes, "_check_approvals", refuse)
+    recipients = [envelopes.RecipientInput("A", "a@example.test")]
     with factory() as s, pytest.raises(Conflict, match="approval"):
-        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, now=now(),
-                         recipients=[envelopes.RecipientInput("A", "a@example.test")])
+        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=refuse, now=now(),
+                         recipients=recipients)
+    with factory() as s:
+        envelope = envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS,
+                                    now=now(), recipients=recipients)
+        with pytest.raises(Conflict, match="approval"):
+            envelopes.send(s, envelope.id, client=LEGAL, now=now(), link_base="https://clm.example",
+                           approvals=refuse)
 
 
 def test_drawn_signatures_are_checked_and_re_encoded(factory, send_envelope):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -117,6 +118,6 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
     documented = {"/api/v1" + path for path in spec["paths"]}
-    routes = {rule.rule.replace("<int:contract_id>", "{id}") for rule in app.url_map.iter_rules()
+    routes = {re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule) for rule in app.url_map.iter_rules()
               if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"}
     assert routes <= documented

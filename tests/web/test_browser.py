@@ -129,3 +129,19 @@ def test_compare_two_versions_and_download_the_docx(live_server, page, tmp_path)
     accepted = texts(target.read_bytes(), "accept")
     assert any("to its auditors and regulators without notice" in p for p in accepted)
     assert not any("auditors and regulators" in p for p in texts(target.read_bytes(), "reject"))
+
+
+def test_approving_the_last_deviation_unblocks_signature(live_server, page):
+    login(page, live_server)
+    page.goto(f"{live_server}/contracts/1")
+    assert "Sending for signature is blocked: 1 clause(s)" in page.locator(".signing-panel").inner_text()
+    assert page.get_by_role("link", name="Send for signature").count() == 0
+    row = page.locator("table.clauses tr.review")
+    assert row.count() == 1 and "Confidentiality" in row.inner_text() and "nonstandard" in row.inner_text()
+    row.locator("summary").click()
+    assert "auditors and regulators" in row.locator("ins").first.inner_text()
+    row.get_by_label("Comment on Confidentiality").fill("Regulators only; agreed on the call")
+    row.get_by_role("button", name="Approve Confidentiality").click()
+    assert page.get_by_role("status").inner_text() == "Clause approved."
+    assert page.locator("table.clauses tr.review").count() == 0
+    assert page.get_by_role("link", name="Send for signature").is_visible()
