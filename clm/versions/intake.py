@@ -526,21 +526,21 @@ def _check_document(doc: Any, limits: Limits) -> None:
                            f"{limits.max_paragraph_chars:,} in one paragraph.")
 
 
-def _parse_checked(data: bytes, limits: Limits) -> Document:
-    """Return from_docx(data), refused as TooLarge when bigger than a contract could be."""
-    doc = _docx_parser()(data)
+def _parse_checked(data: bytes, limits: Limits, view: str = "accept") -> Document:
+    """Return from_docx(data, view), refused as TooLarge when bigger than a contract could be."""
+    doc = _docx_parser()(data, view)  # type: ignore[call-arg]
     _check_document(doc, limits)
     return doc
 
 
-def _parse_in_child(data: bytes, limits: Limits) -> Document:
+def _parse_in_child(data: bytes, limits: Limits, view: str = "accept") -> Document:
     """Return from_docx(data) computed in a capped child (see clm.sandbox).
 
     Raise InvalidInput on timeout or crash, TooLarge on memory exhaustion, and the child's own
     ClmError (same class and message) when the parser raises one.
     """
     try:
-        return sandbox.run_capped(_parse_checked, data, limits, timeout=limits.parse_timeout_seconds,  # type: ignore[no-any-return]
+        return sandbox.run_capped(_parse_checked, data, limits, view, timeout=limits.parse_timeout_seconds,  # type: ignore[no-any-return]
                                   memory_bytes=limits.parse_memory_bytes)
     except sandbox.SandboxTimeout:
         raise InvalidInput(TIMEOUT.format(seconds=limits.parse_timeout_seconds)) from None
@@ -554,13 +554,14 @@ def _parse_in_child(data: bytes, limits: Limits) -> Document:
         raise
 
 
-def read_upload(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+def read_upload(data: bytes, filename: str, limits: Limits = Limits(), view: str = "accept") -> Document:
     """Return the Document of an uploaded .docx, .txt or .md file, or raise a ClmError.
 
     The one entry point for uploads: size cap, content sniffing (media_kind), the zip
     pre-check (check_docx_package) and a parse in a memory- and time-capped child process.
     Nothing is written to disk. Raise TooLarge (413), UnsupportedMedia (415) or InvalidInput
-    (422) with a message fit to show the user.
+    (422) with a message fit to show the user. ``view`` picks a .docx's tracked changes as
+    accepted ("accept", what is stored) or rejected ("reject").
     """
     if len(data) > limits.max_upload_bytes:
         raise TooLarge(f"The file is {_mb(len(data))}; clm accepts uploads up to "
@@ -568,7 +569,7 @@ def read_upload(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
     kind = media_kind(data, filename)
     if kind == "docx":
         check_docx_package(data, limits)
-        return _parse_in_child(data, limits)
+        return _parse_in_child(data, limits, view)
     doc = _text_parser()(_decode_text(data))
     _check_document(doc, limits)
     return doc

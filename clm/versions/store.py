@@ -72,11 +72,11 @@ def _title_from(document: Document, filename: str) -> str:
     return stem.replace("_", " ").strip() or "Untitled contract"
 
 
-def read_upload(upload: Upload, limits: Limits) -> Document:
+def read_upload(upload: Upload, limits: Limits, view: str = "accept") -> Document:
     """Return the parsed Document of ``upload``; raise a ClmError a user can act on otherwise."""
     from clm.versions import intake
 
-    return intake.read_upload(upload.data, upload.filename, limits)
+    return intake.read_upload(upload.data, upload.filename, limits, view)
 
 
 # -- services ----------------------------------------------------------------------------------
@@ -189,9 +189,13 @@ def limits_from_settings(settings: dict[str, object]) -> Limits:
                   parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]))  # type: ignore[arg-type]
 
 
-def document_of(version: Version, limits: Limits) -> Document:
-    """Return the Document of a stored version, read through the same checks as an upload."""
-    return read_upload(Upload(data=version.blob.data, filename=version.filename), limits)
+def document_of(version: Version, limits: Limits, view: str = "accept") -> Document:
+    """Return the Document of a stored version, read through the same checks as an upload.
+
+    ``view="reject"`` reads a .docx with its tracked changes rejected (the text before the
+    sender's changes); the stored text is always the accept-all view.
+    """
+    return read_upload(Upload(data=version.blob.data, filename=version.filename), limits, view)
 
 
 def compare_versions(session: Session, contract_id: int, old_number: int, new_number: int,

@@ -118,9 +118,17 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
     version = store.get_version(session, contract_id, number)
-    spans = parse_spans(request.args.get("highlight"), len(version.text))
-    return render_template("contracts/version.html", contract=contract, version=version,
-                           paragraphs=highlighted_paragraphs(version.text, spans))
+    view = "reject" if request.args.get("view") == "reject" and version.revision_count else "accept"
+    revisions = ()
+    text = version.text
+    if version.revision_count:
+        limits = store.limits_from_settings(current_app.config)
+        revisions = store.document_of(version, limits).revisions
+        if view == "reject":
+            text = store.document_of(version, limits, view="reject").text
+    spans = parse_spans(request.args.get("highlight"), len(text)) if view == "accept" else []
+    return render_template("contracts/version.html", contract=contract, version=version, view=view,
+                           revisions=revisions, paragraphs=highlighted_paragraphs(text, spans))
 
 
 REDLINE_FORMATS = {

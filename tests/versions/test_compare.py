@@ -128,3 +128,30 @@ def test_clm_diff_bad_input_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.strip() == "clm: error: This file is a PDF, not a Word document; upload the contract as .docx (or as .txt/.md text)."
     missing = CliRunner().invoke(main, ["diff", str(good), str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2 and "cannot read the file" in missing.stderr
+
+
+def test_a_counterparty_redline_is_stored_as_sent_and_its_revisions_are_shown(app, client, auth, session, contract):
+    import datetime as dt
+
+    from clm.documents import from_docx
+    from clm.versions import docx_io
+    from clm.versions.diff import diff
+
+    ours = contract.versions[1]
+    changed = NEW.replace("forty-five (45) days of receipt", "sixty (60) days of receipt")
+    tracked = docx_io.write_tracked(diff(from_docx(ours.blob.data), from_docx(text_to_docx(changed))),
+                                    text_to_docx(changed), author="Dana Counsel",
+                                    date=dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC))
+    version = store.import_file(session, store.Upload(tracked, "them-redline.docx"),
+                                limits=store.limits_from_settings(app.config), author="counsel@them.example",
+                                contract_id=contract.id, source=store.VersionSource.COUNTERPARTY)
+    session.commit()
+    assert version.blob.data == tracked and version.revision_count >= 2
+    assert "sixty (60)" in version.text and "forty-five" not in version.text
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{contract.id}/versions/3").get_data(as_text=True)
+    assert "tracked changes in this file" in page and "Dana Counsel" in page and "2026-05-04" in page
+    rejected = client.get(f"/contracts/{contract.id}/versions/3?view=reject").get_data(as_text=True)
+    assert "forty-five (45) days of receipt" in rejected and "every change rejected" in rejected
+    compare = client.get(f"/contracts/{contract.id}/compare?from=2&to=3").get_data(as_text=True)
+    assert "v3 arrived with" in compare and "tracked changes" in compare

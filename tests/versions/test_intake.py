@@ -176,9 +176,9 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     calls: list[bytes] = []
     real = intake._parse_in_child
 
-    def spy(data: bytes, limits: Limits) -> Any:
+    def spy(data: bytes, limits: Limits, *view: str) -> Any:
         calls.append(data)
-        return real(data, limits)
+        return real(data, limits, *view)
 
     monkeypatch.setattr(intake, "_parse_in_child", spy)
     return calls
@@ -673,7 +673,8 @@ def _stand_in_parser(data: bytes) -> Any:
 @pytest.fixture
 def use_parser(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[bytes], Any]], None]:
     def use(parser: Callable[[bytes], Any]) -> None:
-        monkeypatch.setattr(intake, "_docx_parser", lambda: parser)
+        # The real parser takes the view ("accept"/"reject") too; the stand-ins ignore it.
+        monkeypatch.setattr(intake, "_docx_parser", lambda: lambda data, view="accept": parser(data))
     return use
 
 
