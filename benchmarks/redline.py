@@ -65,7 +65,7 @@ def json_diff_seconds(old: str, new: str, repeat: int) -> float:
 
 
 def bench_pair(pair: Path, clm: str, repeat: int, oracle: Any, oracle_text: Any, tmp: Path,
-               timed: bool) -> dict[str, Any]:
+               timed: bool, lo: bool = False) -> dict[str, Any]:
     """Return the figures of one pair."""
     old_txt = (pair / "old.txt").read_text(encoding="utf-8")
     new_txt = (pair / "new.txt").read_text(encoding="utf-8")
@@ -91,7 +91,9 @@ def bench_pair(pair: Path, clm: str, repeat: int, oracle: Any, oracle_text: Any,
         "moved_paragraphs": red.stats["paragraphs_moved"],
     }
     if status == 0 and out.exists():
-        ev = oracle.evaluate(str(pair / "old.docx"), str(pair / "new.docx"), str(out))
+        ev = oracle.evaluate(str(pair / "old.docx"), str(pair / "new.docx"), str(out), lo=lo)
+        if lo:
+            row["lo_pdf"] = bool(ev.get("libreoffice", {}).get("pdf_ok"))
         row.update(docx_ok=ev["correct"], docx_noise=ev["noise_ratio"], format_ok=ev["format_preserved"],
                    rpr_changes=ev["revisions"]["rPrChange"], docx_s=statistics.median(runs),
                    rss_mib=max((x for x in rss if x is not None), default=None))
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", nargs="+", default=["dev", "large"], choices=["dev", "large"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--lo", action="store_true",
+                    help="also convert every redline .docx to PDF with LibreOffice (soffice) and check it opens")
     a = ap.parse_args(argv)
 
     sys.path.insert(0, str(a.shared / "tools"))
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in a.pairs:
             timed = split == "large"
             pairs = sorted(p for p in (a.shared / "data" / "redline" / split).iterdir() if p.is_dir())
-            rows = [bench_pair(p, clm, a.repeat, oracle, oracle_text, Path(td), timed) for p in pairs]
+            rows = [bench_pair(p, clm, a.repeat, oracle, oracle_text, Path(td), timed, a.lo) for p in pairs]
             print(f"\n== {split}: {len(rows)} pairs")
             head = f"{'pair':58} {'words':>6} {'json':>4} {'noise':>6} {'docx':>4} {'noise':>6} {'fmt':>4} {'moved':>5}"
             if timed:
@@ -165,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                        f" format kept {n_fmt}/{len(rows)}, noise json median {statistics.median(text_noise):.3f}"
                        f" max {max(text_noise):.3f}, docx median {statistics.median(docx_noise or [0]):.3f}"
                        f" max {max(docx_noise or [0]):.3f}")
+            if a.lo:
+                summary += f", LibreOffice opens {sum(r.get('lo_pdf', False) for r in rows)}/{len(rows)}"
             if timed:
                 docx_s = [r["docx_s"] for r in rows if r["docx_s"] is not None]
                 json_s = [r["json_s"] for r in rows]
@@ -174,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 if dx_total and docx_s:
                     summary += f", vs Docxodus {dx_total / sum(docx_s):.1f}x faster (total)"
             print(summary)
-            ok = ok and n_text == n_docx == len(rows)
+            ok = ok and n_text == n_docx == len(rows) and (not a.lo or all(r.get("lo_pdf") for r in rows))
     return 0 if ok else 1
 
 
