@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "terms.decide": frozenset({Role.ADMIN, Role.LEGAL}),
     "envelopes.manage": frozenset({Role.ADMIN, Role.LEGAL}),
     "clauses.approve": frozenset({Role.ADMIN, Role.LEGAL}),
+    "finance.read": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
+    "commercial_terms.write": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
     "users.manage": frozenset({Role.ADMIN}),
 }
 

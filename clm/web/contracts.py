@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from clm import db
 from clm.clauses.approvals import review_for
 from clm.clauses.services import terms_panel
+from clm.downstream.views import downstream_panel
 from clm.signing.envelopes import signing_panel
 from clm.versions import store
 from clm.web.auth import require
@@ -27,4 +28,5 @@ def show(contract_id: int) -> ResponseReturnValue:
     contract = store.get_contract(session, contract_id)
     return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract),
                            review=review_for(session, contract, current_app.config),
-                           signing=signing_panel(session, contract))
+                           signing=signing_panel(session, contract),
+                           downstream=downstream_panel(session, contract))

@@ -1,0 +1,339 @@
+"""The outbox processor: a signed contract becomes an order, billing, revenue and renewal rows, exactly once.
+
+Signing writes an ``outbox_events`` row (envelope, "executed") in the transaction that completes
+the envelope; UNIQUE(envelope_id, event) makes a second delivery a no-op. Processing may run
+any number of times, in any number of processes at once: every row it creates is inserted
+with ``INSERT ... ON CONFLICT DO NOTHING`` against a UNIQUE key (one order per envelope, one
+schedule per order, one invoice per (schedule, seq) ...), so a duplicate delivery, a retry
+after a crash half-way, or five workers racing each other leave exactly one of each. The
+whole of one event is one transaction: a crash leaves nothing behind and the retry redoes it.
+
+What is billed is what was signed (RELIABILITY T3): the event carries the hash of the
+commercial terms document current at signing and the hash of the confirmed terms frozen on
+the envelope; when either no longer matches, the processor refuses and records why on the
+event, which stays pending until the terms are put back (or the signed ones re-attached).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from clm.db import utcnow
+from clm.downstream import commercial
+from clm.downstream.billing import billing_json, build_billing_schedule, contract_value
+from clm.downstream.models import (
+    BillingSchedule,
+    ContractTermsDocument,
+    Invoice,
+    Order,
+    OrderLine,
+    OutboxEvent,
+    Renewal,
+    RevenueLine,
+    RevenueSchedule,
+    to_minor,
+)
+from clm.downstream.renewals import contract_term, notice_deadline
+from clm.downstream.revenue import ORIGINAL, build_revenue_schedule
+from clm.downstream.terms import ContractTerms, format_money, parse_terms, terms_hash
+from clm.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+EXECUTED = "executed"
+PENDING_KEY = commercial.PENDING_KEY
+
+
+class Refused(Conflict):
+    """Downstream will not act on this event as things stand (terms changed, none attached)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing one event did: "processed", "already processed" or "refused", with the order."""
+
+    event_id: int
+    result: str
+    order_id: int | None = None
+    error: str | None = None
+
+
+# -- idempotent inserts ------------------------------------------------------------------------
+
+
+def _insert_ignore(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """INSERT ``rows``; a row whose UNIQUE ``keys`` already exist is skipped, not an error."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys)))
+
+
+def _one_id(session: Session, model: type[Any], **keys: Any) -> int:
+    found: int | None = session.scalar(select(model.id).filter_by(**keys))
+    assert found is not None, f"{model.__name__} {keys} was just inserted"
+    return found
+
+
+def publish_executed(session: Session, envelope_id: int, payload: dict[str, Any], *, now: dt.datetime) -> None:
+    """Record that envelope ``envelope_id`` was executed; a second call changes nothing.
+
+    Signing writes the same row itself in ``_on_completed`` (it may not import this package);
+    this is for re-delivery and tests.
+    """
+    _insert_ignore(session, OutboxEvent, [{"envelope_id": envelope_id, "event": EXECUTED, "payload": payload,
+                                           "created_at": now, "attempts": 0}], ("envelope_id", "event"))
+    session.info[PENDING_KEY] = True
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+
+def bound_document(session: Session, payload: dict[str, Any]) -> ContractTermsDocument:
+    """Return the terms document the event binds to; raise Refused when it changed after signing."""
+    contract_id = int(payload["contract_id"])
+    latest = commercial.latest_document(session, contract_id)
+    if latest is None:
+        raise Refused(f"Contract {contract_id} is signed but has no commercial terms; attach them "
+                      f"(PUT /api/v1/contracts/{contract_id}/commercial-terms) and it is processed.")
+    signed = payload.get("commercial_terms_sha256")
+    if signed is None:
+        # Nothing was attached when it was signed: the first document attached afterwards binds.
+        first = commercial.document_version(session, contract_id, 1)
+        signed = first.sha256 if first is not None else latest.sha256
+    if latest.sha256 != signed:
+        raise Refused(f"The commercial terms of contract {contract_id} changed after signing (signed "
+                      f"{signed[:12]}, now version {latest.version} {latest.sha256[:12]}); nothing is billed "
+                      "until the signed terms are restored.")
+    frozen = payload.get("terms_sha256")
+    if frozen and commercial.confirmed_terms_digest(session, contract_id) != frozen:
+        raise Refused(f"The confirmed terms of contract {contract_id} changed after it was sent for signature "
+                      f"(frozen {frozen[:12]}); nothing is billed until they match what was signed.")
+    return latest
+
+
+# -- building the rows --------------------------------------------------------------------------
+
+
+def materialize(session: Session, envelope_id: int, payload: dict[str, Any], *, now: dt.datetime) -> int:
+    """Create the order, billing schedule, revenue schedule and renewal of an executed envelope.
+
+    Return the order id. Idempotent and safe to run concurrently: each row is inserted on
+    conflict do nothing against its UNIQUE key, then read back.
+    """
+    document = bound_document(session, payload)
+    terms = parse_terms(document.data)
+    if terms_hash(terms) != document.sha256:
+        raise Refused(f"Terms document {document.id} does not hash to its recorded SHA-256.")
+    sha, contract_id, cur = document.sha256, document.contract_id, terms.currency
+    _insert_ignore(session, Order, [{
+        "envelope_id": envelope_id, "contract_id": contract_id, "terms_document_id": document.id,
+        "terms_sha256": sha, "currency": cur, "total_minor": to_minor(contract_value(terms), cur),
+        "signed_on": terms.signed_on, "created_at": now}], ("envelope_id",))
+    order_id = _one_id(session, Order, envelope_id=envelope_id)
+    order_sha = session.scalar(select(Order.terms_sha256).where(Order.id == order_id))
+    if order_sha != sha:
+        raise Refused(f"Order {order_id} was built from terms {order_sha}, not {sha}.")
+    _after_order(session, order_id)
+    _insert_ignore(session, OrderLine, _order_lines(order_id, terms, sha), ("order_id", "position"))
+    _billing(session, order_id, contract_id, terms, sha, now)
+    _revenue(session, order_id, contract_id, terms, sha, now)
+    _renewal(session, order_id, contract_id, terms, sha, now)
+    return order_id
+
+
+def _after_order(session: Session, order_id: int) -> None:
+    """Nothing; a test replaces it to crash between the order and the rest."""
+
+
+def _order_lines(order_id: int, terms: ContractTerms, sha: str) -> list[dict[str, Any]]:
+    parts = [(ORIGINAL, ln) for ln in terms.lines] + [
+        (f"modifications[{k}]", ln) for k, mod in enumerate(terms.modifications) for ln in mod.lines]
+    cur = terms.currency
+    return [{"order_id": order_id, "position": i, "contract_part": part, "line_id": ln.id,
+             "description": ln.description, "price_minor": to_minor(ln.price, cur), "ssp_minor": to_minor(ln.ssp, cur),
+             "recognition": ln.recognition, "service_start": ln.start, "service_end": ln.end,
+             "satisfied_on": ln.satisfied_on, "billing_frequency": ln.billing.frequency,
+             "billing_timing": ln.billing.timing, "terms_sha256": sha} for i, (part, ln) in enumerate(parts)]
+
+
+def _billing(session: Session, order_id: int, contract_id: int, terms: ContractTerms, sha: str,
+             now: dt.datetime) -> None:
+    cur = terms.currency
+    schedule = build_billing_schedule(terms, prefix=f"INV-{contract_id}")
+    _insert_ignore(session, BillingSchedule, [{
+        "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "currency": cur,
+        "total_minor": to_minor(sum((inv.total for inv in schedule), contract_value(terms) * 0), cur),
+        "created_at": now}], ("order_id",))
+    schedule_id = _one_id(session, BillingSchedule, order_id=order_id)
+    rows = []
+    for seq, (inv, data) in enumerate(zip(schedule, billing_json(schedule)["invoices"]), start=1):
+        rows.append({"schedule_id": schedule_id, "seq": seq, "number": inv.number, "contract_id": contract_id,
+                     "issued_on": inv.date, "due_on": inv.due, "currency": cur,
+                     "total_minor": to_minor(inv.total, cur), "lines": data["lines"], "terms_sha256": sha})
+    _insert_ignore(session, Invoice, rows, ("schedule_id", "seq"))
+
+
+def _revenue(session: Session, order_id: int, contract_id: int, terms: ContractTerms, sha: str,
+             now: dt.datetime) -> None:
+    cur = terms.currency
+    result = build_revenue_schedule(terms)
+    total = sum((e.amount for e in result.entries), contract_value(terms) * 0)
+    _insert_ignore(session, RevenueSchedule, [{
+        "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "currency": cur,
+        "total_minor": to_minor(total, cur),
+        "allocation": {k: format_money(v, cur) for k, v in result.allocation.items()}, "created_at": now}],
+        ("order_id",))
+    schedule_id = _one_id(session, RevenueSchedule, order_id=order_id)
+    _insert_ignore(session, RevenueLine, [
+        {"schedule_id": schedule_id, "contract_id": contract_id, "period": e.period, "line_id": e.line_id,
+         "currency": cur, "amount_minor": to_minor(e.amount, cur), "terms_sha256": sha}
+        for e in result.entries], ("schedule_id", "period", "line_id"))
+
+
+def _renewal(session: Session, order_id: int, contract_id: int, terms: ContractTerms, sha: str,
+             now: dt.datetime) -> None:
+    start, end = contract_term(terms)
+    rn = terms.renewal
+    deadline = (notice_deadline(end, rn.non_renewal_notice)
+                if rn.auto_renewal and rn.non_renewal_notice is not None else None)
+    _insert_ignore(session, Renewal, [{
+        "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "term_start": start,
+        "term_end": end, "renewal_date": date.fromordinal(end.toordinal() + 1), "notice_deadline": deadline,
+        "auto_renewal": rn.auto_renewal, "renewal_term": rn.renewal_term.iso if rn.renewal_term else None,
+        "non_renewal_notice": rn.non_renewal_notice.iso if rn.non_renewal_notice else None,
+        "price_increase_cap": None if rn.price_increase_cap is None
+        else format(rn.price_increase_cap.normalize(), "f"), "created_at": now}], ("order_id",))
+
+
+# -- processing events --------------------------------------------------------------------------
+
+
+def pending_events(session: Session) -> list[int]:
+    """Return the ids of events not yet processed, oldest first."""
+    return list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None))
+                                .order_by(OutboxEvent.id)))
+
+
+def process_event(session: Session, event_id: int, *, now: dt.datetime) -> Outcome:
+    """Act on one outbox event: build its downstream rows, or record why not.
+
+    The first statement claims the event row (an UPDATE), so on SQLite the transaction holds
+    the write lock from its start and concurrent processors queue rather than fail; on
+    PostgreSQL the row lock does the same. Exactly-once does not rest on that claim: the
+    UNIQUE keys do (see :func:`materialize`).
+    """
+    claimed = session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                              .values(attempts=OutboxEvent.attempts + 1),
+                              execution_options={"synchronize_session": False})
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(f"Outbox event {event_id} does not exist.")
+    event = session.get(OutboxEvent, event_id, populate_existing=True)
+    assert event is not None
+    if event.processed_at is not None:
+        order_id = session.scalar(select(Order.id).where(Order.envelope_id == event.envelope_id))
+        return Outcome(event_id, "already processed", order_id)
+    if event.event != EXECUTED:
+        event.last_error = f"unknown event {event.event!r}"
+        return Outcome(event_id, "refused", error=event.last_error)
+    try:
+        order_id = materialize(session, event.envelope_id, event.payload, now=now)
+    except Refused as err:
+        log.warning("outbox event %s refused: %s", event_id, err)
+        event.last_error = str(err)
+        session.flush()
+        return Outcome(event_id, "refused", error=str(err))
+    event.processed_at = now
+    event.last_error = None
+    session.flush()
+    return Outcome(event_id, "processed", order_id)
+
+
+def process_outbox(session: Session, *, now: dt.datetime | None = None) -> list[Outcome]:
+    """Process every pending event in this session's transaction; return what each did."""
+    now = now or utcnow()
+    return [process_event(session, event_id, now=now) for event_id in pending_events(session)]
+
+
+def record_failure(session: Session, event_id: int, message: str) -> None:
+    """Note on the event why processing crashed (the crash rolled back everything else)."""
+    session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                    .values(last_error=message[:2000], attempts=OutboxEvent.attempts + 1),
+                    execution_options={"synchronize_session": False})
+
+
+def drain(factory: sessionmaker[Session]) -> list[Outcome]:
+    """Process every pending event, one transaction each; a crash in one is recorded and the rest go on."""
+    from clm.db import transaction_for
+
+    with transaction_for(factory) as session:
+        ids = pending_events(session)
+    outcomes = []
+    for event_id in ids:
+        try:
+            with transaction_for(factory) as session:
+                outcomes.append(process_event(session, event_id, now=utcnow()))
+        except Exception as err:
+            log.exception("outbox event %s failed", event_id)
+            with transaction_for(factory) as session:
+                record_failure(session, event_id, f"{type(err).__name__}: {err}")
+            outcomes.append(Outcome(event_id, "failed", error=f"{type(err).__name__}: {err}"))
+    return outcomes
+
+
+# -- running after commit -------------------------------------------------------------------------
+
+
+def process_pending_job(database_url: str) -> int:
+    """The background job: process every pending event; return how many were processed. Idempotent."""
+    from clm import db
+
+    engine = db.make_engine(database_url)
+    try:
+        return sum(o.result == "processed" for o in drain(db.make_sessionmaker(engine)))
+    finally:
+        engine.dispose()
+
+
+def after_commit_trigger(settings: dict[str, Any],
+                         enqueue: Callable[..., Any] | None = None) -> Callable[[Session], None]:
+    """Return an ``after_commit`` listener that queues processing when the transaction left events.
+
+    Inline (no Redis) it runs right away, in its own transactions; with ``CLM_REDIS_URL`` it
+    goes to an RQ worker. A failure is logged, never raised: the signature is already
+    committed, and ``clm downstream process`` retries.
+    """
+    from clm import jobs
+
+    run = enqueue or jobs.enqueue
+
+    def listener(session: Session) -> None:
+        if not session.info.pop(PENDING_KEY, False):
+            return
+        try:
+            run(settings, process_pending_job, settings["DATABASE_URL"])
+        except Exception:
+            log.exception("downstream processing after commit failed; `clm downstream process` retries")
+
+    return listener
+
+
+def init_app(app: Any) -> None:
+    """Process outbox events after every commit of ``app``'s sessions that wrote some."""
+    from sqlalchemy import event as sa_event
+
+    from clm import db
+
+    sa_event.listen(db.sessionmaker_for(app), "after_commit", after_commit_trigger(app.config))

@@ -1,0 +1,102 @@
+"""Fixtures for downstream services: a contract signed with commercial terms, the outbox delivered by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clm import db
+from clm.downstream import commercial
+from clm.downstream.models import (
+    BillingSchedule,
+    Invoice,
+    Order,
+    OrderLine,
+    Renewal,
+    RevenueLine,
+    RevenueSchedule,
+)
+from clm.signing import envelopes
+from clm.signing.models import Envelope, EnvelopeStatus
+from clm.versions import store
+from tests.downstream.examples import saas_doc
+
+TEXT = "MASTER SUBSCRIPTION AGREEMENT\n1. Fees. Customer pays USD 120,000 per year.\n"
+
+
+@dataclass(frozen=True)
+class Signed:
+    contract_id: int
+    envelope_id: int
+
+
+@pytest.fixture
+def plain(app: Flask) -> sessionmaker[Session]:
+    """A session factory on the test database without the after-commit processing (deliver by hand)."""
+    return db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
+
+
+def make_envelope(s: Session, cid: int, *, now: dt.datetime) -> Envelope:
+    """Add a completed envelope for the contract's latest version, as signing leaves it."""
+    contract = store.get_contract(s, cid)
+    version = contract.latest
+    assert version is not None
+    envelope = Envelope(contract_id=cid, version_id=version.id, version_sha256=version.blob_sha256,
+                        document_sha256=envelopes.sha256_text(version.text),
+                        terms_sha256=envelopes.terms_digest(s, cid), subject="Please sign", message="",
+                        status=EnvelopeStatus.COMPLETED, expires_at=now + dt.timedelta(days=30),
+                        created_by="legal@example.test", created_at=now, sent_at=now, completed_at=now, audit_seq=0)
+    s.add(envelope)
+    s.flush()
+    return envelope
+
+
+@pytest.fixture
+def make_signed(app: Flask, plain: sessionmaker[Session]) -> Callable[..., Signed]:
+    """Return a function: contract + terms document + completed envelope whose ``_on_completed`` ran.
+
+    ``via`` chooses the session factory of the completing transaction: the app's (processing
+    runs after commit, as in the web app) or ``plain`` (the event waits to be delivered by hand).
+    """
+
+    def _make(doc: dict[str, Any] | None = None, *, title: str = "Acme subscription", counterparty: str = "Acme",
+              via: sessionmaker[Session] | None = None, attach: bool = True) -> Signed:
+        now = db.utcnow()
+        with db.transaction_for(plain) as s:
+            version = store.import_file(s, store.Upload(TEXT.encode(), f"{title}.txt"),
+                                        limits=store.limits_from_settings(app.config), author="legal@example.test",
+                                        title=title, counterparty=counterparty)
+            cid = version.contract_id
+            if attach:
+                commercial.attach_terms(s, version.contract, doc or saas_doc(), by="finance@example.test", now=now)
+            s.info.pop(commercial.PENDING_KEY, None)
+        with db.transaction_for(via or plain) as s:
+            envelope = make_envelope(s, cid, now=now)
+            envelopes._on_completed(s, envelope)
+            envelope_id = envelope.id
+        return Signed(cid, envelope_id)
+
+    return _make
+
+
+def counts(s: Session) -> dict[str, int]:
+    """Return how many rows each downstream table holds."""
+    return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Order, OrderLine, BillingSchedule, Invoice, RevenueSchedule, RevenueLine, Renewal)}
+
+
+#: What one signed SAAS_DOC produces: 1 order, 2 lines, 1 schedule, 2 invoices, 1 revenue schedule,
+#: 12 months of subscription + 1 month of implementation, 1 renewal.
+ONE_SAAS = {"orders": 1, "order_lines": 2, "billing_schedules": 1, "invoices": 2, "revenue_schedules": 1,
+            "revenue_lines": 13, "renewals": 1}
+
+
+# The signing tests' fixtures, for the end-to-end test that signs through the real envelope flow.
+from tests.signing.conftest import contract_id, factory, send_envelope  # noqa: F401
