@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     # The outbox folder for mail when no SMTP server is set; empty: <instance>/outbox.
     "MAIL_OUTBOX": "",
     "MAIL_FROM": "clm <no-reply@localhost>",
+    # Envelope status changes are POSTed here, signed with HMAC-SHA256 of WEBHOOK_SECRET; empty: off.
+    "WEBHOOK_URL": "",
+    "WEBHOOK_SECRET": "",
+    # Days after invitation to remind signers who have not acted, e.g. "3,7"; empty: no reminders.
+    "REMINDER_DAYS": "",
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

@@ -113,6 +113,10 @@ def append(session: Session, envelope: Envelope, kind: str, *, at: dt.datetime, 
     event.hash = next_hash(prev, event)
     session.add(event)
     session.flush()
+    # A status change also queues its webhook, in this same transaction (an outbox row).
+    from clm.signing import webhooks
+
+    webhooks.record(session, envelope, event)
     return event
 
 

@@ -116,6 +116,34 @@ def _on_completed(session: Session, envelope: Envelope) -> None:
 
     Called exactly once per envelope: only the request whose conditional UPDATE completed it.
     """
+    import sqlalchemy as sa
+
+    from clm.db import UtcDateTime, utcnow
+
+    # The outbox belongs to clm.downstream, which signing may not import (independent layers):
+    # the two tables, named here, are the contract between them. The row freezes the hash of
+    # the commercial terms current at signing beside the confirmed-terms hash of the envelope;
+    # downstream refuses to bill if either changes (RELIABILITY T3). UNIQUE(envelope_id, event)
+    # makes a second delivery a no-op.
+    documents = sa.table("contract_terms_documents", sa.column("contract_id"), sa.column("version"),
+                         sa.column("sha256"))
+    current = session.execute(sa.select(documents.c.version, documents.c.sha256)
+                              .where(documents.c.contract_id == envelope.contract_id)
+                              .order_by(documents.c.version.desc()).limit(1)).first()
+    outbox = sa.table("outbox_events", sa.column("envelope_id"), sa.column("event"), sa.column("payload", sa.JSON),
+                      sa.column("created_at", UtcDateTime()), sa.column("attempts"))
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(outbox).values(
+        envelope_id=envelope.id, event="executed", created_at=envelope.completed_at or utcnow(), attempts=0,
+        payload={"contract_id": envelope.contract_id, "terms_sha256": envelope.terms_sha256,
+                 "commercial_terms_sha256": current.sha256 if current else None,
+                 "commercial_terms_version": current.version if current else None},
+    ).on_conflict_do_nothing(index_elements=["envelope_id", "event"]))
+    # Processed right after commit (clm.downstream.outbox.init_app), or by `clm downstream process`.
+    session.info["clm.outbox_pending"] = True
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -380,6 +408,93 @@ def remind(session: Session, envelope_id: int, *, client: Client, now: dt.dateti
         raise Conflict("Nobody is waiting to act on this envelope.")
     audit.append(session, envelope, "reminded", at=now, actor=client.actor, ip=client.ip,
                  user_agent=client.user_agent, details={"recipients": reminded})
+    return mails
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """Return the offsets of ``CLM_REMINDER_DAYS`` ("3,7"), sorted; raise ValueError when malformed."""
+    days: set[int] = set()
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= 365:
+            raise ValueError(f"expected whole days from 1 to 365 separated by commas, got {text!r}")
+        days.add(int(part))
+    return tuple(sorted(days))
+
+
+def envelopes_to_remind(session: Session, *, now: dt.datetime) -> list[int]:
+    """Return the ids of sent envelopes that have not expired: those whose signers may be reminded."""
+    return list(session.scalars(select(Envelope.id).where(Envelope.status == EnvelopeStatus.SENT,
+                                                          Envelope.expires_at > now).order_by(Envelope.id)))
+
+
+def _invited_at(events: Sequence[AuditEvent]) -> dict[int, dt.datetime]:
+    """Return {recipient id: when their routing group was first invited}, from the audit trail."""
+    invited: dict[int, dt.datetime] = {}
+    for event in events:
+        if event.kind == "invited":
+            for recipient_id in (event.details or {}).get("recipients", []):
+                invited.setdefault(recipient_id, event.at)
+    return invited
+
+
+def _scheduled_done(events: Sequence[AuditEvent]) -> dict[int, set[int]]:
+    """Return {recipient id: reminder offsets already sent}, from the trail's scheduled "reminded" events."""
+    done: dict[int, set[int]] = {}
+    for event in events:
+        details = event.details or {}
+        if event.kind == "reminded" and "scheduled_days" in details:
+            for recipient_id in details.get("recipients", []):
+                done.setdefault(recipient_id, set()).update(details["scheduled_days"])
+    return done
+
+
+def send_scheduled_reminders(session: Session, envelope_id: int, *, days: Sequence[int],
+                             now: dt.datetime) -> list[Mail]:
+    """Remind whoever must act now on ``envelope_id`` once per offset in ``days`` after their invitation.
+
+    Each reminder mails a fresh link (the old one stops working) and is recorded as a
+    "reminded" audit event listing the offsets it covers; a recipient several offsets behind
+    (the sweeper did not run) gets one mail covering them all. Idempotent: the envelope's row
+    is locked before the trail is read, so two sweepers never send one offset twice.
+    """
+    if not days:
+        return []
+    locked = session.execute(
+        update(Envelope).where(Envelope.id == envelope_id, Envelope.status == EnvelopeStatus.SENT,
+                               Envelope.expires_at > now).values(audit_seq=Envelope.audit_seq),
+        execution_options={"synchronize_session": False})
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    envelope = get_envelope(session, envelope_id)
+    order = _current_group(session, envelope.id)
+    if order is None:
+        return []
+    events = audit.events_of(session, envelope.id)
+    invited, done = _invited_at(events), _scheduled_done(events)
+    title = session.get(Contract, envelope.contract_id).title  # type: ignore[union-attr]
+    mails: list[Mail] = []
+    reminded: dict[tuple[int, ...], list[int]] = {}
+    for recipient in session.scalars(select(Recipient).where(
+            Recipient.envelope_id == envelope.id, Recipient.routing_order == order,
+            Recipient.role != RecipientRole.CC, Recipient.status.in_(_ACTIVE)).order_by(Recipient.id)
+            .execution_options(populate_existing=True)):
+        start = invited.get(recipient.id) or recipient.sent_at
+        if start is None:
+            continue
+        due = tuple(d for d in sorted(days)
+                    if start + dt.timedelta(days=d) <= now and d not in done.get(recipient.id, set()))
+        if not due:
+            continue
+        issued = _issue(session, recipient, now=now, expected_hash=recipient.token_hash, statuses=_ACTIVE)
+        if issued is not None:
+            mails.append(_invite(envelope, title, recipient, issued.text, reminder=True))
+            reminded.setdefault(due, []).append(recipient.id)
+    for due, recipient_ids in sorted(reminded.items()):
+        audit.append(session, envelope, "reminded", at=now, actor="system",
+                     details={"recipients": recipient_ids, "scheduled_days": list(due)})
     return mails
 
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from clm import db
 from clm.signing import envelopes
 from clm.signing.mail import read_outbox
+from clm.signing.models import Envelope
 from clm.versions import store
+from clm.versions.models import Blob
 
 TEXT = ("MASTER SERVICES AGREEMENT\n1. Services. Supplier provides the services.\n"
         "2. Fees. Customer pays USD 10,000 per year.\n3. Term. One (1) year.\n")
@@ -23,7 +25,7 @@ SIGNERS = (("Alice Able", "alice@example.test", 1), ("Bob Baker", "bob@example.t
 LEGAL = envelopes.Client(actor="legal@example.test", ip="10.0.0.1", user_agent="pytest")
 
 
-def NO_APPROVALS(session: Session, contract: Any) -> None:  # noqa: N802 - a constant-like check
+def NO_APPROVALS(session: Session, contract: Any) -> None:
     """An approval check that passes: these tests are about signing, not about the clause review."""
 
 
@@ -104,6 +106,20 @@ def sign_as(factory: Any, token: str, name: str = "Alice Able") -> envelopes.Out
 def complete(factory: Any, app: Flask, envelope_id: int) -> list[envelopes.Mail]:
     with db.transaction_for(factory) as s:
         return envelopes.complete(s, envelope_id, now=now(), instance_path=app.instance_path)
+
+
+@pytest.fixture
+def sealed(app: Flask, factory: Any, send_envelope: Any, tmp_path: Path) -> tuple[int, Path]:
+    """Return (envelope id, path of the sealed PDF) for a completed two-signer envelope."""
+    envelope_id, tokens = send_envelope([("A", "a@example.test", 1), ("B", "b@example.test", 1)])
+    sign_as(factory, tokens["a@example.test"], "A")
+    sign_as(factory, tokens["b@example.test"], "B")
+    complete(factory, app, envelope_id)
+    with factory() as s:
+        envelope = s.get(Envelope, envelope_id)
+        path = tmp_path / "signed.pdf"
+        path.write_bytes(s.get(Blob, envelope.final_blob_sha256).data)
+    return envelope_id, path
 
 
 def session_in(factory: Any) -> Session:

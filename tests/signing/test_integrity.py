@@ -12,24 +12,6 @@ from sqlalchemy.exc import DBAPIError
 from clm import db
 from clm.cli import main
 from clm.signing import seal
-from clm.signing.models import Envelope
-from clm.versions.models import Blob
-
-from .conftest import complete, sign_as
-
-
-@pytest.fixture
-def sealed(app, factory, send_envelope, tmp_path):
-    """Return (envelope id, path of the sealed PDF) for a completed two-signer envelope."""
-    envelope_id, tokens = send_envelope([("A", "a@example.test", 1), ("B", "b@example.test", 1)])
-    sign_as(factory, tokens["a@example.test"], "A")
-    sign_as(factory, tokens["b@example.test"], "B")
-    complete(factory, app, envelope_id)
-    with factory() as s:
-        envelope = s.get(Envelope, envelope_id)
-        path = tmp_path / "signed.pdf"
-        path.write_bytes(s.get(Blob, envelope.final_blob_sha256).data)
-    return envelope_id, path
 
 
 def test_the_database_refuses_to_update_or_delete_audit_events(app, factory, send_envelope):

@@ -1,0 +1,171 @@
+"""Is this sealed PDF what clm sealed? One verdict for ``clm verify`` and the public ``/verify`` page.
+
+The verdict combines three checks: the PAdES seal still covers the whole, unmodified file;
+the file's SHA-256 is the sealed PDF this installation recorded for its envelope; and that
+envelope's audit chain is intact and records this completion. Callers only present it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clm.signing import seal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+VALID, TAMPERED, UNREADABLE = "valid", "tampered", "unreadable"
+#: ``clm verify`` exit codes by outcome.
+EXIT_CODES = {VALID: 0, TAMPERED: 1, UNREADABLE: 2}
+
+SealChecker = Callable[[bytes, "str | None"], seal.SealReport]
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """What the database says about a sealed PDF."""
+
+    #: The first problem found, or None.
+    problem: str | None
+    #: "envelope N; audit chain intact (K events)" when there is no problem.
+    summary: str
+    #: The file's SHA-256 is the sealed PDF recorded for its envelope.
+    known: bool
+    #: The envelope's audit chain holds; None when not checked (the file is not known).
+    chain_intact: bool | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to "is this the PDF clm sealed, unchanged, with an intact record?"."""
+
+    outcome: str
+    #: One line: why it is tampered or unreadable; None when valid.
+    reason: str | None
+    sha256: str | None = None
+    envelope_id: int | None = None
+    seal_unmodified: bool = False
+    #: Sealed by this installation's certificate (False also when there is none to compare with).
+    seal_ours: bool = False
+    #: None when no database was consulted.
+    known: bool | None = None
+    chain_intact: bool | None = None
+    #: The parts of the one-line "valid: ..." summary.
+    details: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return self.outcome == VALID
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+
+def check_records(session: Session, envelope_id: int, pdf_sha256: str) -> RecordCheck:
+    """Check a sealed PDF (by its SHA-256) against envelope ``envelope_id``'s records."""
+    from clm.signing import audit
+    from clm.signing.envelopes import sha256_text
+    from clm.signing.models import Envelope
+    from clm.versions.models import Blob, Version
+
+    envelope = session.get(Envelope, envelope_id)
+    if envelope is None:
+        return RecordCheck(f"envelope {envelope_id} is not in this database", "", False, None)
+    if envelope.final_blob_sha256 != pdf_sha256:
+        return RecordCheck(f"the file's SHA-256 differs from the PDF sealed for envelope {envelope_id}", "",
+                           False, None)
+    events = audit.events_of(session, envelope_id)
+    broken = audit.verify_chain(events)
+    intact = broken is None
+
+    def problem(text: str) -> RecordCheck:
+        return RecordCheck(text, "", True, intact)
+
+    blob = session.get(Blob, pdf_sha256)
+    if blob is None or hashlib.sha256(blob.data).hexdigest() != pdf_sha256:
+        return problem("the stored copy of the sealed PDF was changed")
+    version = session.get(Version, envelope.version_id)
+    if version is None or version.blob_sha256 != envelope.version_sha256:
+        return problem("the signed version's file hash no longer matches")
+    if sha256_text(version.text) != envelope.document_sha256:
+        return problem("the signed version's text was changed after signing (document hash mismatch)")
+    if broken is not None:
+        return problem(audit.describe_break(broken))
+    completed = [e for e in events if e.kind == "completed"]
+    if len(completed) != 1 or completed[0].details.get("pdf_sha256") != pdf_sha256:
+        return problem("the audit trail does not record this PDF's completion")
+    head_seq = completed[0].details.get("sealed_chain_seq")
+    sealed_head = next((e.hash for e in events if e.seq == head_seq), audit.GENESIS)
+    if sealed_head != completed[0].details.get("sealed_chain_head"):
+        return problem("the audit chain head printed in the PDF does not match the trail")
+    return RecordCheck(None, f"envelope {envelope_id}; audit chain intact ({len(events)} events)", True, True)
+
+
+def verify_pdf(data: bytes, *, cert_path: str | None, session: Session | None,
+               check_seal: SealChecker = seal.check_seal) -> Verdict:
+    """Return the verdict on ``data``: its seal, and with a ``session`` its envelope's records.
+
+    ``cert_path`` is the certificate the seal must come from (this installation's), or None
+    to accept the certificate embedded in the file. Never raises for bad input.
+    """
+    try:
+        report = check_seal(data, cert_path)
+    except seal.UnreadablePdf as err:
+        return Verdict(UNREADABLE, str(err))
+    sha = hashlib.sha256(data).hexdigest()
+    records = None
+    if session is not None and report.envelope_id is not None:
+        records = check_records(session, report.envelope_id, sha)
+    common = {"sha256": sha, "envelope_id": report.envelope_id, "seal_unmodified": report.unmodified,
+              "seal_ours": report.ours,
+              "known": None if session is None else bool(records and records.known),
+              "chain_intact": records.chain_intact if records else None}
+    if report.problem:
+        return Verdict(TAMPERED, report.problem, **common)  # type: ignore[arg-type]
+    if session is not None and records is None:
+        return Verdict(TAMPERED, "the PDF does not name its clm envelope", **common)  # type: ignore[arg-type]
+    if records is not None and records.problem:
+        return Verdict(TAMPERED, records.problem, **common)  # type: ignore[arg-type]
+    origin = "this installation" if report.ours else "certificate in the file, not checked against an installation"
+    details = [f"seal: unmodified ({origin})", f"sha256: {sha}"]
+    details.append(records.summary if records is not None
+                   else "database: not configured; the envelope's audit trail was not checked")
+    return Verdict(VALID, None, details=tuple(details), **common)  # type: ignore[arg-type]
+
+
+# -- the seal check in a capped child process, for files from strangers -------------------------
+
+
+def _seal_in_child(data: bytes, cert_path: str | None) -> tuple[str, object]:
+    try:
+        return "ok", seal.check_seal(data, cert_path)
+    except seal.UnreadablePdf as err:
+        return "unreadable", str(err)
+
+
+def sandboxed_seal_check(timeout: float, memory_bytes: int) -> SealChecker:
+    """Return a seal checker that parses the PDF in a child capped in time and memory."""
+
+    def check(data: bytes, cert_path: str | None) -> seal.SealReport:
+        # Load pyHanko here once, so each child starts with it instead of importing it again.
+        import pyhanko.keys
+        import pyhanko.pdf_utils.reader
+        import pyhanko.sign.validation  # noqa: F401
+        import pyhanko_certvalidator  # noqa: F401
+
+        from clm.sandbox import SandboxCrash, SandboxMemory, SandboxTimeout, run_capped
+
+        try:
+            kind, value = run_capped(_seal_in_child, data, cert_path, timeout=timeout, memory_bytes=memory_bytes)
+        except (SandboxTimeout, SandboxMemory, SandboxCrash):
+            raise seal.UnreadablePdf("the PDF is too large or too complex to check") from None
+        if kind == "unreadable":
+            raise seal.UnreadablePdf(str(value))
+        assert isinstance(value, seal.SealReport)
+        return value
+
+    return check
