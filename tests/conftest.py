@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from clm import db
@@ -35,25 +38,54 @@ def _server_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Return the URL of a database migrated to head once per test session.
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Yield the URL of a database migrated to head once per test session.
 
-    For SQLite this is a template file that each test copies; for PostgreSQL it is the
-    server database, wiped and migrated once, then truncated before each test.
+    For SQLite this is a template file that each test copies. For PostgreSQL it is a fresh
+    database created beside the one CLM_DATABASE_URL names (so two test runs on one server
+    cannot truncate each other's tables), dropped at the end; where the role may not create
+    databases, the named database itself is wiped and used.
     """
     url = _server_url()
     if url is None:
         path = tmp_path_factory.mktemp("db") / "template.sqlite3"
         url = f"sqlite:///{path}"
         upgrade_database(url)
-        return url
-    engine = db.make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        yield url
+        return
+    own = _create_database(url)
+    target = own or url
+    if own is None:
+        engine = db.make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade_database(target)
+    yield target
+    if own is not None:
+        _drop_database(url, make_url(own).database or "")
+
+
+def _create_database(url: str) -> str | None:
+    """Create an empty database on ``url``'s server; return its URL, or None if not allowed."""
+    name = f"clm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = db.make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str, name: str) -> None:
+    engine = db.make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture
