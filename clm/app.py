@@ -50,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(clauses_views.bp)
     app.register_blueprint(api.bp)
     signing.init_app(app)
+    from clm.downstream import views as downstream_views
+
+    downstream_views.init_app(app)
     return app
 
 

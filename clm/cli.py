@@ -403,6 +403,81 @@ def revenue(terms_file: Path, by: str, as_of: dt.datetime | None, fmt: str) -> N
                           indent=2))
 
 
+# -- drafting from the clause library --------------------------------------------------------
+
+
+def _read_variables(path: Path) -> dict[str, Any]:
+    from clm.errors import InvalidInput
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidInput(f"{path}: cannot read the file: {err}") from None
+    except json.JSONDecodeError as err:
+        raise InvalidInput(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f'{path}: give the variables as a JSON object, e.g. {{"customer_name": "Acme, Inc."}}')
+    return data
+
+
+@main.command()
+@click.argument("template")
+@click.option("--vars", "vars_file", required=True, metavar="FILE.json",
+              type=click.Path(dir_okay=False, path_type=Path), help="Variable values as a JSON object.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the draft here: .docx (Word) or .pdf.")
+@click.option("--position", "positions", multiple=True, metavar="CLAUSE=POSITION",
+              help="Use a fallback instead of the template's position, e.g. indemnity=fallback_1.")
+@click.option("--store", is_flag=True, help="Also store the .docx as version 1 of a new contract.")
+@click.option("--counterparty", default=None, help="Counterparty of the stored contract (default: from the values).")
+@click.option("--author", default="cli", help="Recorded as the stored version's author.")
+def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ...], store: bool,
+          counterparty: str | None, author: str) -> None:
+    """Draft TEMPLATE (a clause library template key) with typed variables."""
+    from clm.clauses.drafting import draft_docx, draft_html
+    from clm.clauses.library import default_library_path, load_library
+
+    suffix = output.suffix.lower()
+    if suffix not in {".docx", ".pdf"}:
+        fail(f"{output}: the output must end in .docx or .pdf")
+    chosen: dict[str, str] = {}
+    for item in positions:
+        key, sep, position = item.partition("=")
+        if not sep or not key.strip() or not position.strip():
+            fail(f"--position {item!r}: write CLAUSE=POSITION, e.g. indemnity=fallback_1")
+        chosen[key.strip()] = position.strip()
+    values = _read_variables(vars_file)
+    # Only --store needs the app and its database; a plain draft reads the settings alone.
+    app = _app() if store else None
+    from clm import config as clm_config
+
+    setting = app.config["CLAUSE_LIBRARY"] if app is not None else clm_config.load()["CLAUSE_LIBRARY"]
+    library = load_library(default_library_path(setting or None))
+    doc = library.template(template)
+    docx_bytes = draft_docx(doc, library, values, chosen)  # validates every value first
+    if suffix == ".pdf":
+        from clm.pdf import html_to_pdf
+
+        data = html_to_pdf(draft_html(doc, library, values, chosen))
+    else:
+        data = docx_bytes
+    if app is not None:
+        from clm import jobs
+        from clm.clauses.services import draft_contract
+        from clm.versions.store import limits_from_settings
+
+        with _transaction(app) as session:
+            version = draft_contract(session, template, values, chosen, author=author, library=library,
+                                     counterparty=counterparty, limits=limits_from_settings(app.config))
+            line = f"{output}: contract {version.contract_id} version {version.number} (drafted from {template})"
+            version_id = version.id
+        jobs.after_new_version(app.config, version_id)
+    else:
+        line = f"{output}: drafted from {template} v{doc.version}"
+    _emit(data, output, binary=True)
+    click.echo(line)
+
+
 # -- background jobs -----------------------------------------------------------------------
 
 
@@ -421,3 +496,7 @@ def worker(burst: bool) -> None:
 from clm.signing.commands import signing as _signing, verify as _verify  # noqa: E402 - registered last
 main.add_command(_verify)
 main.add_command(_signing)
+
+from clm.downstream.commands import downstream as _downstream, renewals as _renewals  # noqa: E402
+main.add_command(_downstream)
+main.add_command(_renewals)

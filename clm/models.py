@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from clm.clauses.models import ClauseApproval, ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
+from clm.clauses.models import ClauseApproval, DraftRecord, ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
 from clm.db import Base
-from clm.signing.models import AuditEvent, Envelope, Recipient
+from clm.downstream.models import (BillingSchedule, ContractTermsDocument, Invoice, Order, OrderLine,  # noqa: F401
+                                   OutboxEvent, Renewal, RevenueLine, RevenueSchedule)
+from clm.signing.models import AuditEvent, Envelope, Recipient, WebhookDelivery
 from clm.users import ApiToken, LoginAttempt, User
 from clm.versions.models import Blob, Contract, Version
 
-__all__ = ["ApiToken", "AuditEvent", "Envelope", "Recipient", "Base", "Blob", "ClauseApproval", "Contract", "ExtractedTerm", "ExtractionRun", "LibraryClause", "TermDecision", "LoginAttempt", "User", "Version"]
+__all__ = ["ApiToken", "AuditEvent", "Envelope", "Recipient", "Base", "Blob", "ClauseApproval", "Contract", "DraftRecord", "ExtractedTerm", "ExtractionRun", "LibraryClause", "TermDecision", "LoginAttempt", "User", "Version", "WebhookDelivery"]

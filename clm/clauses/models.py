@@ -126,3 +126,31 @@ class ClauseApproval(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str] = mapped_column(String(320))
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DraftRecord(Base):
+    """How a contract version was drafted from the library: template, clause versions, values.
+
+    With the stored bytes it makes a draft reproducible and explains it: which template version,
+    which version of each clause, which variable values and negotiated positions. Insert-only.
+    """
+
+    __tablename__ = "draft_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: The version the draft was stored as (version 1 of a new contract).
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), unique=True)
+    template_key: Mapped[str] = mapped_column(String(80))
+    template_version: Mapped[int] = mapped_column(Integer)
+    #: {clause_key: LibraryClause.version} of every clause in the draft.
+    clause_versions: Mapped[dict[str, int]] = mapped_column(JSON)
+    #: The variable values as supplied (JSON: dates ISO, money "USD 12000"); defaults fill the rest.
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: {clause_key: "fallback_1"}: positions chosen instead of the template's.
+    positions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<DraftRecord {self.template_key} v{self.template_version} version={self.version_id}>"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clm.clauses.library import Library
+    from clm.versions.intake import Limits
 
 
 def latest_clauses(session: Session) -> dict[str, LibraryClause]:
@@ -266,3 +267,179 @@ def terms_panel(session: Session, contract: Contract) -> TermsPanel:
             needs_review=term is not None and (term.confidence < REVIEW_BELOW or flagged),
         ))
     return TermsPanel(version, run, previous, tuple(rows))
+
+
+# -- drafting from templates -------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    """Return a supplied variable value as JSON (dates ISO, money and durations as text)."""
+    from clm.clauses.library import Duration, Money
+
+    if isinstance(value, Duration):
+        return value.iso()
+    if isinstance(value, Money):
+        return f"{value.currency} {value.amount}"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def clause_versions_used(session: Session, library: Library, keys: list[str]) -> dict[str, int]:
+    """Return {clause_key: LibraryClause.version} for the library's current text of each key.
+
+    The version is the stored row whose content hash equals the file's. A clause whose content
+    was never stored (the library was not synced since the file changed) is stored first, as
+    ``clm init`` would, so every draft points at a row holding the exact text it used.
+    """
+    wanted = {key: library.clause(key).content_hash for key in keys}
+
+    def lookup() -> dict[str, int]:
+        found: dict[str, int] = {}
+        rows = session.execute(select(LibraryClause.key, LibraryClause.version, LibraryClause.content_hash)
+                               .where(LibraryClause.key.in_(list(wanted))))
+        for key, version, digest in rows:
+            if digest == wanted[key] and version > found.get(key, 0):
+                found[key] = version
+        return found
+
+    found = lookup()
+    if len(found) < len(wanted):
+        sync_library(session, library)
+        found = lookup()
+    return {key: found[key] for key in keys}
+
+
+def default_counterparty(template_key: str, library: Library, values: dict[str, Any]) -> str | None:
+    """Return the value of the template's first party variable that has no default (the other side)."""
+    from clm.clauses.library import template_variables
+
+    template = library.template(template_key)
+    for name, variable in template_variables(template, library).items():
+        raw = values.get(name)
+        if variable.type == "party" and variable.default is None and isinstance(raw, str) and raw.strip():
+            return raw.strip()
+    return None
+
+
+def draft_contract(session: Session, template_key: str, values: dict[str, Any], positions: dict[str, Any],
+                   *, author: str, library: Library, counterparty: str | None = None,
+                   limits: Limits | None = None) -> Version:
+    """Draft ``template_key`` as a .docx and store it as version 1 of a new contract (source template).
+
+    A ``DraftRecord`` keeps the template and clause versions, the values and the positions.
+    Raises ``InvalidInput`` naming every missing or malformed variable before anything is stored.
+    """
+    from clm.clauses.drafting import draft_docx
+    from clm.clauses.library import assemble
+    from clm.clauses.models import DraftRecord
+    from clm.versions import store
+    from clm.versions.intake import Limits as IntakeLimits
+    from clm.versions.models import VersionSource
+
+    template = library.template(template_key)
+    positions = dict(positions or {})
+    sections = assemble(template, library, values, positions)
+    data = draft_docx(template, library, values, positions)
+    used = list(dict.fromkeys(s.clause_type for s in sections if s.clause_type))
+    clause_versions = clause_versions_used(session, library, used)
+    party = (counterparty or "").strip() or default_counterparty(template_key, library, values)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{template_key} {party or ''}".lower()).strip("-")[:80]
+    version = store.import_file(session, store.Upload(data, f"{slug}.docx"), limits=limits or IntakeLimits(),
+                                author=author, title=template.title, counterparty=party,
+                                source=VersionSource.TEMPLATE)
+    session.add(DraftRecord(
+        contract_id=version.contract_id, version_id=version.id, template_key=template.key,
+        template_version=template.version, clause_versions=clause_versions,
+        variables={name: _json_value(value) for name, value in values.items() if value is not None},
+        positions={key: _json_value(value) for key, value in positions.items()}, created_by=author,
+    ))
+    session.flush()
+    return version
+
+
+# -- the library browser and editor ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """A clause type as the library pages show it: the file's clause and the stored versions."""
+
+    key: str
+    #: The clause as clause_library/ defines it: what drafting and matching use.
+    clause: Any
+    #: Stored versions, oldest first.
+    versions: tuple[LibraryClause, ...]
+
+    @property
+    def latest(self) -> LibraryClause | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def in_effect(self) -> LibraryClause | None:
+        """Return the newest stored version with the file's content, or None when none has it."""
+        if self.clause is None:
+            return None
+        return next((v for v in reversed(self.versions) if v.content_hash == self.clause.content_hash), None)
+
+    @property
+    def edited(self) -> bool:
+        """Return whether the newest stored version differs from the file (an edit made in clm)."""
+        return self.latest is not None and self.clause is not None and self.latest.content_hash != self.clause.content_hash
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """Return the newest content: the latest stored version, else the file's."""
+        if self.latest is not None:
+            return self.latest.content
+        return self.clause.content()  # type: ignore[no-any-return]
+
+
+def library_entries(session: Session, library: Library) -> list[LibraryEntry]:
+    """Return every clause type of the files and of the stored history, by key."""
+    stored: dict[str, list[LibraryClause]] = {}
+    for row in session.scalars(select(LibraryClause).order_by(LibraryClause.key, LibraryClause.version)):
+        stored.setdefault(row.key, []).append(row)
+    keys = sorted(set(library.clauses) | set(stored))
+    return [LibraryEntry(key, library.clauses.get(key), tuple(stored.get(key, ()))) for key in keys]
+
+
+def library_entry(session: Session, library: Library, key: str) -> LibraryEntry:
+    """Return one clause type's entry; raise NotFound when neither the files nor the DB know it."""
+    rows = tuple(session.scalars(select(LibraryClause).where(LibraryClause.key == key)
+                                 .order_by(LibraryClause.version)))
+    if key not in library.clauses and not rows:
+        raise NotFound(f"No clause type '{key}' in the clause library.")
+    return LibraryEntry(key, library.clauses.get(key), rows)
+
+
+def save_clause_edit(session: Session, library: Library, key: str, edit: Any) -> tuple[LibraryClause, bool]:
+    """Store legal's edit of a clause as its next version; return (row, whether a version was added).
+
+    The edit applies to the newest content and is checked as the loader checks a file. Rows
+    are never rewritten; an edit that changes nothing adds no version.
+    """
+    from clm.clauses.edits import apply_edit
+
+    if key in library.clauses:
+        # The file's own content is stored first, so the history shows what the edit replaced.
+        clause_versions_used(session, library, [key])
+    entry = library_entry(session, library, key)
+    latest = entry.latest
+    assert latest is not None
+    clause = apply_edit(entry.content, edit, latest.version + 1)
+    if clause.content_hash == latest.content_hash:
+        return latest, False
+    row = LibraryClause(key=key, version=latest.version + 1, title=clause.title, category=clause.category,
+                        content_hash=clause.content_hash, content=clause.content())
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"Someone saved version {latest.version + 1} of {key} a moment ago; reload and edit again.") from None
+    return row, True

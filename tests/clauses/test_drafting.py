@@ -210,12 +210,13 @@ def test_html_renders_to_pdf_with_weasyprint(library: Library) -> None:
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_converts_the_docx_to_pdf(library: Library, tmp_path: Path) -> None:
-    source = tmp_path / "nda.docx"
-    source.write_bytes(draft_docx(library.template("mutual_nda"), library, VALUES["mutual_nda"]))
+@pytest.mark.parametrize("key", sorted(VALUES))
+def test_libreoffice_converts_the_docx_to_pdf(library: Library, tmp_path: Path, key: str) -> None:
+    source = tmp_path / f"{key}.docx"
+    source.write_bytes(draft_docx(library.template(key), library, VALUES[key]))
     subprocess.run(
         ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
          "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=180,
     )
-    assert (tmp_path / "nda.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / f"{key}.pdf").read_bytes().startswith(b"%PDF")
