@@ -91,17 +91,25 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction_for(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield a new session that commits on success and rolls back on error (CLI, jobs)."""
-    session = factory()
+def committing(session: Session) -> Iterator[Session]:
+    """Yield ``session``; commit when the block succeeds, roll back when it raises.
+
+    The one place where clm commits: requests use it through :func:`transaction`, the CLI
+    and jobs through :func:`transaction_for`.
+    """
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    finally:
-        session.close()
+
+
+@contextmanager
+def transaction_for(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield a new session that commits on success and rolls back on error (CLI, jobs)."""
+    with factory() as session, committing(session):
+        yield session
 
 
 # -- Flask glue: a session per request, like flaskr's get_db() -------------------------------
@@ -141,13 +149,8 @@ def _close_session(_exc: BaseException | None) -> None:
 @contextmanager
 def transaction() -> Iterator[Session]:
     """Yield the request's session; commit when the block succeeds, roll back when it raises."""
-    session = get_session()
-    try:
+    with committing(get_session()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # -- insert-only tables ------------------------------------------------------------------------

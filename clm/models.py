@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from clm.clauses.models import ClauseApproval, DraftRecord, ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
+from clm.clauses.models import (
+    ClauseApproval,
+    DraftRecord,
+    ExtractedTerm,
+    ExtractionRun,
+    LibraryClause,
+    TermDecision,
+)
 from clm.db import Base
-from clm.downstream.models import (BillingSchedule, ContractTermsDocument, Invoice, Order, OrderLine,  # noqa: F401
-                                   OutboxEvent, Renewal, RevenueLine, RevenueSchedule)
+from clm.downstream.models import (
+    BillingSchedule,
+    ContractTermsDocument,
+    Invoice,
+    Order,
+    OrderLine,
+    OutboxEvent,
+    Renewal,
+    RevenueLine,
+    RevenueSchedule,
+)
 from clm.signing.models import AuditEvent, Envelope, Recipient, WebhookDelivery
 from clm.users import ApiToken, LoginAttempt, User
 from clm.versions.models import Blob, Contract, Version
 
-__all__ = ["ApiToken", "AuditEvent", "Envelope", "Recipient", "Base", "Blob", "ClauseApproval", "Contract", "DraftRecord", "ExtractedTerm", "ExtractionRun", "LibraryClause", "TermDecision", "LoginAttempt", "User", "Version", "WebhookDelivery"]
+__all__ = [
+    "ApiToken", "AuditEvent", "Base", "BillingSchedule", "Blob", "ClauseApproval", "Contract",
+    "ContractTermsDocument", "DraftRecord", "Envelope", "ExtractedTerm", "ExtractionRun", "Invoice",
+    "LibraryClause", "LoginAttempt", "Order", "OrderLine", "OutboxEvent", "Recipient", "Renewal",
+    "RevenueLine", "RevenueSchedule", "TermDecision", "User", "Version", "WebhookDelivery",
+]

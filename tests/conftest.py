@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from clm import db
 from clm.app import create_app
@@ -201,3 +204,48 @@ def auth(client: FlaskClient, make_user: Callable[..., Any]) -> AuthActions:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "fixtures"
+
+
+# -- real-browser tests ------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: As root in a container: no sandbox; no background traffic to hosts this machine cannot reach.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    """The browser window; a module overrides this fixture for a phone-sized screen."""
+    return {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def page(viewport: dict[str, int]) -> Iterator[Any]:
+    """A Playwright page in Debian's headless chromium."""
+    if not os.path.exists(CHROMIUM):
+        # CI installs chromium (.ci/run); there a missing browser must fail loudly, not skip.
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs it with apt")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(accept_downloads=True, viewport=viewport)
+        yield context.new_page()
+        context.close()
+        browser.close()

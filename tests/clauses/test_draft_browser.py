@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.test_browser import live_server, login, page  # noqa: F401 - fixtures shared with the web tests
+from tests.web.test_browser import live_server, login  # noqa: F401 - fixture shared with the web tests
 
 pytestmark = pytest.mark.browser
 

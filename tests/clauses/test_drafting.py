@@ -6,7 +6,6 @@ import io
 import shutil
 import subprocess
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import docx
@@ -15,38 +14,10 @@ import pytest
 from clm.clauses.drafting import draft_docx, draft_html, layout
 from clm.clauses.library import Library, assemble, default_library_path, load_library
 from clm.errors import InvalidInput
+from tests.clauses.test_library import SAMPLE_VALUES
 
-VALUES: dict[str, dict[str, object]] = {
-    "master_subscription_agreement": {
-        "customer_name": "Acme Widgets LLC",
-        "customer_description": "a New York limited liability company",
-        "effective_date": "2026-06-01",
-        "price_increase_cap": "5%",
-        "include_insurance": True,
-        "include_security_audits": True,
-        "customer_may_terminate_for_convenience": True,
-        "include_non_solicitation": True,
-        "include_arbitration": True,
-    },
-    "order_form": {
-        "customer_name": "Acme Widgets LLC",
-        "customer_address": "1 Main Street, Springfield",
-        "agreement_date": date(2026, 6, 1),
-        "order_date": "2026-06-01",
-        "start_date": "2026-07-01",
-        "product_name": "CLM Enterprise",
-        "quantity": 25,
-        "annual_fee": "USD 24,000",
-        "price_increase_cap": 3,
-        "special_terms": "Customer may add users at the same per-user price.",
-    },
-    "mutual_nda": {
-        "party_b_name": "Beta Labs, Inc.",
-        "party_b_description": "a California corporation",
-        "effective_date": "2026-06-01",
-        "include_non_solicitation": "yes",
-    },
-}
+#: The same sample values the library tests assemble each template with.
+VALUES: dict[str, dict[str, object]] = SAMPLE_VALUES
 #: What each template's text must show once filled in.
 SHOWN = {
     "master_subscription_agreement": ["Acme Widgets LLC", "June 1, 2026", "5%", "Example Software, Inc."],

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from clm import db
 from clm.app import create_app
+from tests.conftest import serving
 from clm.demo import DEMO_PASSWORD, seed
 from clm.downstream import outbox
 from tests.downstream.examples import saas_doc
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is not installed; .ci/run installs it with apt")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -41,28 +32,9 @@ def finance_server(app_config, make_signed, plain) -> Iterator[str]:
     make_signed(doc, title="Globex hosting", counterparty="Globex")
     outbox.drain(plain)
     app = create_app(app_config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
     app.extensions["clm_db"].kw["bind"].dispose()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context()
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_finance_dashboard_charts_and_renewals(finance_server, page):

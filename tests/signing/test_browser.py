@@ -2,57 +2,34 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from clm import db
 from clm.app import create_app
+from tests.conftest import serving
 from clm.signing import audit
 from clm.signing.models import Envelope, EnvelopeStatus
 from clm.versions.models import Contract, ContractStatus
 
 from .conftest import NO_APPROVALS, SIGNERS, outbox_tokens
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is not installed; .ci/run installs it with apt")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    return {"width": 390, "height": 844}  # signers sign on their phones
 
 
 @pytest.fixture
 def live(app_config) -> Iterator[tuple[str, object]]:
     app = create_app(app_config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url, app
     app.extensions["clm_db"].kw["bind"].dispose()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(accept_downloads=True, viewport={"width": 390, "height": 844})
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contract_id, send_envelope):

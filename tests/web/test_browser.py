@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from clm import db
 from clm.app import create_app
 from clm.cli import extract_all
 from clm.demo import DEMO_PASSWORD, seed
+from tests.conftest import serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-if not os.path.exists(CHROMIUM):
-    # CI installs chromium (.ci/run); there a missing browser must fail loudly, not skip.
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is not installed; .ci/run installs it with apt")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -33,28 +22,8 @@ def live_server(app_config) -> Iterator[str]:
     with db.transaction_for(db.sessionmaker_for(app)) as session:
         seed(session)
     extract_all(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def page(tmp_path: Path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with serving(app) as url:
+        yield url
 
 
 def login(page, base_url: str, email: str = "legal@example.com") -> None:
