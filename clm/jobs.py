@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,9 +34,22 @@ def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kw
     return str(job.id)
 
 
-@functools.cache
+_factories: dict[str, sessionmaker[Session]] = {}
+
+
 def _factory(url: str) -> sessionmaker[Session]:
-    return db.make_sessionmaker(db.make_engine(url))
+    """Return the session factory for ``url``, one engine (and pool) per database per process."""
+    if url not in _factories:
+        _factories[url] = db.make_sessionmaker(db.make_engine(url))
+    return _factories[url]
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine jobs opened (tests, worker shutdown)."""
+    while _factories:
+        _url, factory = _factories.popitem()
+        bind = factory.kw["bind"]
+        bind.dispose()
 
 
 @contextmanager

@@ -67,6 +67,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     upgrade_database(target)
     yield target
     if own is not None:
+        from clm import jobs
+
+        jobs.dispose_engines()
         _drop_database(url, make_url(own).database or "")
 
 

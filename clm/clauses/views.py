@@ -143,18 +143,21 @@ def _is_number(text: str) -> bool:
 
 def terms_csv_response() -> Response:
     """Return all contracts' terms as a streamed CSV download."""
-    session = db.get_session()
+    factory = db.sessionmaker_for(current_app)
 
     def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in term_rows(session):
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+        # The response streams after the request's session is closed, so the generator has a
+        # session of its own, closed when it finishes or the client goes away.
+        with factory() as session:
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for row in term_rows(session):
+                writer.writerow({k: _cell(v) for k, v in row.items()})
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
             yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
 
     return Response(generate(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contract-terms.csv"})

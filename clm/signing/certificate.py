@@ -31,8 +31,11 @@ def _assets() -> dict[str, bytes]:
 
 
 def paragraphs(text: str) -> list[str]:
-    """Return the document's paragraphs as signers read them (empty lines dropped)."""
-    return [line for line in text.split("\n") if line.strip()]
+    """Return the document's paragraphs as signers read them (empty lines dropped).
+
+    A manual line break inside a paragraph is "\\v" in clm's text; it is shown as a new line.
+    """
+    return [line.replace("\v", "\n") for line in text.split("\n") if line.strip()]
 
 
 def document_html(title: str, text: str, *, note: str) -> tuple[str, dict[str, bytes]]:

@@ -105,7 +105,8 @@ def highlighted_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list
         pieces = []
         for a, b in zip(cuts, cuts[1:]):
             marked = any(s <= a and b <= e for s, e in spans)
-            pieces.append((text[a:b], marked))
+            # A manual line break is "\v" in the text; shown as a new line (pre-wrap), one char each.
+            pieces.append((text[a:b].replace("\v", "\n"), marked))
         paragraphs.append(pieces or [("", False)])
         offset = end + 1
     return paragraphs

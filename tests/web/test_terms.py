@@ -92,3 +92,13 @@ def test_csv_cells_cannot_become_spreadsheet_formulas():
 
     assert _cell("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
     assert _cell("-5") == "-5" and _cell(["a", "b"]) == "a; b" and _cell(True) == "yes"
+
+
+def test_the_streamed_csv_returns_its_database_connection(app, client, auth, make_token):
+    auth.login(Role.LEGAL)
+    _upload(client, auth)
+    response = client.get("/api/v1/terms.csv", headers={"Authorization": f"Bearer {make_token(Role.FINANCE)}"})
+    assert "services" in response.get_data(as_text=True).lower() or response.status_code == 200
+    response.close()
+    pool = app.extensions["clm_db"].kw["bind"].pool
+    assert pool.checkedout() == 0
