@@ -101,20 +101,37 @@ class ClauseRow:
 
 
 @dataclass(frozen=True)
+class MissingClause:
+    """A clause type the contract was drafted with that its latest version no longer has."""
+
+    clause_type: str
+    title: str
+    hash: str
+    decision: ClauseApproval | None
+
+    needs_approval = True
+    status = "missing"
+
+    @property
+    def pending(self) -> bool:
+        return self.decision is None or self.decision.decision is not ApprovalDecision.APPROVED
+
+
+@dataclass(frozen=True)
 class Review:
     """The clause review of a contract's latest version."""
 
     version: Version | None
     rows: tuple[ClauseRow, ...]
-    missing: tuple[str, ...]
+    missing: tuple[MissingClause, ...]
 
     @property
-    def pending(self) -> tuple[ClauseRow, ...]:
-        return tuple(row for row in self.rows if row.pending)
+    def pending(self) -> tuple[ClauseRow | MissingClause, ...]:
+        return tuple(row for row in (*self.rows, *self.missing) if row.pending)
 
     @property
-    def deviations(self) -> tuple[ClauseRow, ...]:
-        return tuple(row for row in self.rows if row.needs_approval)
+    def deviations(self) -> tuple[ClauseRow | MissingClause, ...]:
+        return tuple(row for row in (*self.rows, *self.missing) if row.needs_approval)
 
 
 def _needs_approval(analyzed: AnalyzedClause, fallback_level: int) -> bool:
@@ -135,9 +152,23 @@ def latest_decisions(session: Session, contract_id: int) -> dict[str, ClauseAppr
     return decisions
 
 
+def expected_clause_types(session: Session, contract: Contract) -> set[str] | None:
+    """Return the clause types the contract was drafted with, or None when it was not drafted."""
+    from clm.clauses.models import DraftRecord
+
+    record = session.scalar(select(DraftRecord).where(DraftRecord.contract_id == contract.id)
+                            .order_by(DraftRecord.id.desc()).limit(1))
+    return set(record.clause_versions) if record is not None else None
+
+
 def review(session: Session, contract: Contract, library: Library, limits: Limits,
            fallback_level: int) -> Review:
-    """Return every clause of the latest version with its status and what still needs approval."""
+    """Return every clause of the latest version with its status and what still needs approval.
+
+    For a contract drafted from a template, a clause type the draft had and the latest
+    version lacks is a deviation too: deleting the liability cap needs approval as much as
+    rewriting it.
+    """
     version = contract.latest
     if version is None:
         return Review(None, (), ())
@@ -152,7 +183,12 @@ def review(session: Session, contract: Contract, library: Library, limits: Limit
         title = library.clauses[analyzed.clause_type].title if analyzed.clause_type in library.clauses else None
         rows.append(ClauseRow(analyzed, body, digest, title, _needs_approval(analyzed, fallback_level),
                               decisions.get(digest)))
-    return Review(version, tuple(rows), analysis.missing)
+    missing = []
+    for key in sorted((expected_clause_types(session, contract) or set()) - analysis.found):
+        digest = clause_hash(f"missing clause: {key}")
+        title = library.clauses[key].title if key in library.clauses else key
+        missing.append(MissingClause(key, title, digest, decisions.get(digest)))
+    return Review(version, tuple(rows), tuple(missing))
 
 
 def decide(session: Session, contract: Contract, digest: str, *, decision: ApprovalDecision, by: str,
@@ -164,8 +200,9 @@ def decide(session: Session, contract: Contract, digest: str, *, decision: Appro
         raise NotFound("That clause is not a deviation of the latest version; reload the page.")
     if decision is ApprovalDecision.REJECTED and not comment.strip():
         raise Conflict("Say why the clause is rejected, so the negotiator knows what to change.")
+    clause_type = row.clause_type if isinstance(row, MissingClause) else row.analyzed.clause_type or ""
     approval = ClauseApproval(contract_id=contract.id, version_id=current.version.id,
-                              clause_type=row.analyzed.clause_type or "", clause_hash=digest, decision=decision,
+                              clause_type=clause_type, clause_hash=digest, decision=decision,
                               comment=comment.strip()[:4000], decided_by=by)
     session.add(approval)
     session.flush()
@@ -177,11 +214,16 @@ def ensure_approved(session: Session, contract: Contract, library: Library, limi
     """Raise Conflict naming the clauses that still need approval before signature."""
     pending = review(session, contract, library, limits, fallback_level).pending
     if pending:
-        names = ", ".join(f"{row.title or row.analyzed.clause.heading or 'a clause'} ({row.status})"
-                          for row in pending[:5])
+        names = ", ".join(f"{_name(row)} ({row.status})" for row in pending[:5])
         more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
         raise Conflict(f"{len(pending)} clause(s) deviate from the library and need legal's approval "
                        f"before signature: {names}{more}.")
+
+
+def _name(row: ClauseRow | MissingClause) -> str:
+    if isinstance(row, MissingClause):
+        return row.title
+    return row.title or row.analyzed.clause.heading or "a clause"
 
 
 def approval_check(settings: dict[str, object]) -> Callable[[Session, Contract], None]:

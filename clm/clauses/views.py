@@ -489,7 +489,10 @@ def review_json(review: Any, contract: Any) -> dict[str, Any]:
             "approval": approval_json(row.decision) if row.decision is not None else None,
         })
     return {"contract_id": contract.id, "version": review.version.number if review.version else None,
-            "pending": len(review.pending), "missing": list(review.missing), "clauses": clauses}
+            "pending": len(review.pending), "clauses": clauses,
+            "missing": [{"clause_type": m.clause_type, "title": m.title, "clause_hash": m.hash, "pending": m.pending,
+                         "approval": approval_json(m.decision) if m.decision is not None else None}
+                        for m in review.missing]}
 
 
 # Path parameters are all named {id} in this document (tests/web/test_api.py checks the routes that way).

@@ -133,3 +133,34 @@ def test_signature_is_blocked_until_every_deviation_is_approved(app, client, ses
     created = client.post("/api/v1/envelopes", json=body, headers=headers)
     assert created.status_code == 201, created.json
     assert created.json["status"] == "sent"
+
+
+def test_a_clause_the_draft_had_and_a_new_version_dropped_needs_approval(app, client, auth, session):
+    from clm.clauses.services import draft_contract
+    from clm.documents import from_docx
+
+    library = approvals.library_from_settings(app.config)
+    first = draft_contract(session, "master_subscription_agreement", dict(_MSA_VALUES), {}, author="lee",
+                           library=library, counterparty="Contoso")
+    session.commit()
+    contract = first.contract
+    assert _review(app, session, contract).missing == ()
+    # The counterparty's version drops the limitation of liability section entirely.
+    paragraphs = from_docx(first.blob.data).text.split("\n")
+    start = next(i for i, p in enumerate(paragraphs) if p.strip() == "Limitation of Liability")
+    end = next(i for i in range(start + 1, len(paragraphs)) if paragraphs[i].strip() == "Insurance")
+    dropped = "\n".join(paragraphs[:start] + paragraphs[end:]).encode()
+    _add(app, session, dropped, contract_id=contract.id, name="theirs.txt")
+    session.refresh(contract)
+    review = _review(app, session, contract)
+    assert [m.clause_type for m in review.missing] == ["limitation_of_liability"]
+    assert [getattr(r, "clause_type", None) for r in review.pending] == ["limitation_of_liability"]
+    with pytest.raises(Conflict, match="Limitation of Liability \\(missing\\)"):
+        approvals.ensure_approved(session, contract, library, store.limits_from_settings(app.config), 1)
+    auth.login(Role.LEGAL)
+    page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "Missing from v2" in page and "Accept removal" in page
+    response = client.post(f"/contracts/{contract.id}/clauses/{review.missing[0].hash}",
+                           data={"decision": "approved", "comment": "cap is in the order form", "csrf_token": auth.token()})
+    assert response.status_code == 303
+    approvals.ensure_approved(session, contract, library, store.limits_from_settings(app.config), 1)
