@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     from clm import signing
+    from clm.clauses import api as clauses_api
     from clm.clauses import views as clauses_views
     from clm.versions import views as versions_views
     from clm.web import api, auth, contracts, errors, pages
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(versions_views.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(clauses_views.bp)
+    app.register_blueprint(clauses_api.bp)
     app.register_blueprint(api.bp)
     signing.init_app(app)
     from clm.downstream import views as downstream_views

@@ -379,6 +379,15 @@ class LibraryEntry:
     def latest(self) -> LibraryClause | None:
         return self.versions[-1] if self.versions else None
 
+    def version(self, number: int | None) -> LibraryClause | None:
+        """Return stored version ``number`` (the latest when None); raise NotFound when there is none."""
+        if number is None:
+            return self.latest
+        row = next((v for v in self.versions if v.version == number), None)
+        if row is None:
+            raise NotFound(f"Clause type '{self.key}' has no stored version {number}.")
+        return row
+
     @property
     def in_effect(self) -> LibraryClause | None:
         """Return the newest stored version with the file's content, or None when none has it."""

@@ -12,11 +12,7 @@ import clm
 from clm import db, jobs
 from clm.errors import InvalidInput
 from clm.clauses.services import TERM_FIELDS, contract_terms, terms_panel
-from clm.clauses import services as clause_services
-from clm.clauses import views as clause_views
-from clm.clauses.approvals import decide as clause_decide
-from clm.clauses.approvals import library_from_settings, review_for
-from clm.clauses.models import ApprovalDecision
+from clm.clauses import api as clause_api
 from clm.clauses.views import terms_csv_response
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
@@ -189,55 +185,6 @@ def terms_csv() -> ResponseReturnValue:
     return terms_csv_response()
 
 
-@bp.route("/library")
-@require("contracts.read")
-def library() -> ResponseReturnValue:
-    """Every clause type with its latest stored version."""
-    entries = clause_services.library_entries(db.get_session(), library_from_settings(current_app.config))
-    return jsonify(clauses=[clause_views.library_summary_json(e) for e in entries])
-
-
-@bp.route("/library/<key>")
-@require("contracts.read")
-def library_clause(key: str) -> ResponseReturnValue:
-    """One clause type: a stored version's content (``?version=N``, default the latest) and its history."""
-    entry = clause_services.library_entry(db.get_session(), library_from_settings(current_app.config), key)
-    return jsonify(clause_views.library_clause_json(entry, request.args.get("version", type=int)))
-
-
-@bp.route("/contracts/<int:contract_id>/clauses")
-@require("contracts.read")
-def contract_clauses(contract_id: int) -> ResponseReturnValue:
-    """The clause review of the latest version: library position, redline and approval per clause."""
-    session = db.get_session()
-    contract = store.get_contract(session, contract_id)
-    return jsonify(clause_views.review_json(review_for(session, contract, current_app.config), contract))
-
-
-@bp.route("/contracts/<int:contract_id>/approvals", methods=["POST"])
-@require("clauses.approve")
-def approve_clause(contract_id: int) -> ResponseReturnValue:
-    """Approve or reject one deviating clause of the latest version (``{"clause_hash", "decision"}``)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput('Send a JSON object: {"clause_hash": ..., "decision": "approved" or "rejected"}.')
-    try:
-        decision = ApprovalDecision(body.get("decision"))
-    except ValueError:
-        raise InvalidInput('"decision" must be "approved" or "rejected".') from None
-    digest, comment = body.get("clause_hash"), body.get("comment") or ""
-    if not isinstance(digest, str) or not digest or not isinstance(comment, str):
-        raise InvalidInput('"clause_hash" (from GET /contracts/{id}/clauses) and "comment" must be text.')
-    settings = current_app.config
-    with db.transaction() as s:
-        approval = clause_decide(s, store.get_contract(s, contract_id), digest, decision=decision, by=_author(),
-                                 comment=comment, library=library_from_settings(settings),
-                                 limits=store.limits_from_settings(settings),
-                                 fallback_level=int(settings["APPROVAL_FALLBACK_LEVEL"]))
-        body = clause_views.approval_json(approval)
-    return jsonify(body), 201
-
-
 @bp.route("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """Return the OpenAPI 3.1 description of this API."""
@@ -380,5 +327,5 @@ from clm.signing.api import OPENAPI_PATHS as ENVELOPE_PATHS  # noqa: E402 - the 
 OPENAPI["paths"].update(ENVELOPE_PATHS)
 from clm.downstream.api import OPENAPI_PATHS as DOWNSTREAM_PATHS  # noqa: E402 - the downstream package documents its API
 OPENAPI["paths"].update(DOWNSTREAM_PATHS)
-OPENAPI["paths"].update(clause_views.OPENAPI_PATHS)
-OPENAPI["components"]["schemas"].update(clause_views.OPENAPI_SCHEMAS)
+OPENAPI["paths"].update(clause_api.OPENAPI_PATHS)
+OPENAPI["components"]["schemas"].update(clause_api.OPENAPI_SCHEMAS)
