@@ -39,7 +39,8 @@ def envelope_json(envelope: Envelope) -> dict[str, Any]:
                         "routing_order": r.routing_order, "status": r.status.value, "sent_at": when(r.sent_at),
                         "consent_at": when(r.consent_at), "signed_at": when(r.signed_at),
                         "declined_at": when(r.declined_at), "decline_reason": r.decline_reason,
-                        "signature_kind": r.signature_kind.value if r.signature_kind else None}
+                        "signature_kind": r.signature_kind.value if r.signature_kind else None,
+                        "fields": r.fields or [], "field_values": r.field_values}
                        for r in envelope.recipients],
     }
 
@@ -67,7 +68,7 @@ def create() -> ResponseReturnValue:
     data = _body()
     items = data.get("recipients")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise InvalidInput('"recipients" must be a list of {"name", "email", "role", "routing_order"}.')
+        raise InvalidInput('"recipients" must be a list of {"name", "email", "role", "routing_order", "fields"}.')
     contract_id = data.get("contract_id")
     if not isinstance(contract_id, int) or isinstance(contract_id, bool):
         raise InvalidInput('"contract_id" must be an integer.')
@@ -75,7 +76,8 @@ def create() -> ResponseReturnValue:
     if not isinstance(expires, int) or isinstance(expires, bool):
         raise InvalidInput('"expires_in_days" must be an integer.')
     recipients = [envelopes.RecipientInput(name=str(i.get("name", "")), email=str(i.get("email", "")),
-                                           role=str(i.get("role", "signer")), routing_order=i.get("routing_order", 1))
+                                           role=str(i.get("role", "signer")), routing_order=i.get("routing_order", 1),
+                                           fields=i.get("fields"))
                   for i in items]
     now = db.utcnow()
     with db.transaction() as session:
@@ -166,7 +168,17 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "send": {"type": "boolean", "default": True},
                 "recipients": {"type": "array", "items": {"type": "object", "required": ["name", "email"], "properties": {
                     "name": {"type": "string"}, "email": {"type": "string"},
-                    "role": {"enum": ["signer", "approver", "cc"]}, "routing_order": {"type": "integer"}}}}}}}}},
+                    "role": {"enum": ["signer", "approver", "cc"]}, "routing_order": {"type": "integer"},
+                    "fields": {
+                        "type": "array", "maxItems": 10,
+                        "description": "What the recipient fills in besides the signature (not for cc). "
+                                       "date_signed is filled in by clm with the UTC date of signing.",
+                        "items": {"type": "object", "required": ["kind"], "additionalProperties": False,
+                                  "properties": {
+                                      "kind": {"enum": ["initials", "text", "checkbox", "date_signed"]},
+                                      "label": {"type": "string", "maxLength": 200,
+                                                "description": "Required for text and checkbox"},
+                                      "required": {"type": "boolean", "default": True}}}}}}}}}}}},
         "responses": {"201": {"description": "The envelope (no signer links: they go only by email)"},
                       "401": {"description": "No token"}, "403": {"description": "Role lacks envelopes.manage"},
                       "404": {"description": "No such contract"}, "409": {"description": "Contract not signable"},

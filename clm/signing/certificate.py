@@ -38,6 +38,13 @@ def paragraphs(text: str) -> list[str]:
     return [line.replace("\v", "\n") for line in text.split("\n") if line.strip()]
 
 
+def field_display(field: dict[str, Any]) -> str:
+    """Return a filled-in field's value as the final PDF shows it."""
+    if field.get("kind") == "checkbox":
+        return "ticked" if field.get("value") is True else "not ticked"
+    return str(field.get("value") or "") or "—"
+
+
 def document_html(title: str, text: str, *, note: str) -> tuple[str, dict[str, bytes]]:
     """Return (html, assets) for the document alone, as a signer downloads it before signing."""
     html = _env().get_template("signing/document_pdf.html").render(title=title, paragraphs=paragraphs(text),
@@ -63,7 +70,8 @@ def final_html(envelope: Envelope, contract: Contract, version: Version, recipie
                            "order": recipient.routing_order, "kind": recipient.signature_kind.value
                            if recipient.signature_kind else None, "typed": recipient.signature_name,
                            "image": image, "signed_at": recipient.signed_at, "ip": recipient.ip,
-                           "consent_at": recipient.consent_at, "consent_version": recipient.consent_version})
+                           "consent_at": recipient.consent_at, "consent_version": recipient.consent_version,
+                           "fields": [{**f, "display": field_display(f)} for f in recipient.field_values or ()]})
     timeline = [{"seq": e.seq, "kind": e.kind, "at": e.at, "actor": e.actor, "ip": e.ip or "—",
                  "hash": e.hash} for e in events]
     html = _env().get_template("signing/final_pdf.html").render(
@@ -73,6 +81,7 @@ def final_html(envelope: Envelope, contract: Contract, version: Version, recipie
         terms_sha256=envelope.terms_sha256, subject=envelope.subject, sender=envelope.created_by,
         sent_at=envelope.sent_at, sealed_at=sealed_at, signatures=signatures,
         cc=[{"name": r.name, "email": r.email} for r in recipients if not r.acts],
+        filled=[s for s in signatures if s["fields"]],
         timeline=timeline, head_hash=events[-1].hash if events else None, head_seq=events[-1].seq if events else 0,
     )
     return html, assets

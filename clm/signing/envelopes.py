@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,13 @@ TOKEN_LIFETIME = dt.timedelta(days=14)
 DEFAULT_EXPIRY_DAYS = 30
 MAX_RECIPIENTS = 20
 MAX_REASON_CHARS = 2000
+#: Fields a sender may ask a recipient to fill in besides the signature.
+FIELD_KINDS = ("initials", "text", "checkbox", "date_signed")
+MAX_FIELDS = 10
+MAX_FIELD_LABEL_CHARS = 200
+#: The longest value a recipient may enter, for the kinds they type into.
+FIELD_VALUE_CHARS = {"initials": 10, "text": 500}
+_DEFAULT_FIELD_LABELS = {"initials": "Initials", "date_signed": "Date signed"}
 #: Bump when the disclosure text changes; each consent records the version agreed to.
 DISCLOSURE_VERSION = "2026-11"
 DISCLOSURE_TEXT = (
@@ -83,6 +90,8 @@ class RecipientInput:
     email: str
     role: str = "signer"
     routing_order: int = 1
+    #: Field definitions as sent: ``[{"kind", "label", "required"}]``, checked by ``parse_fields``.
+    fields: Any = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,83 @@ def envelopes_of(session: Session, contract_id: int) -> list[Envelope]:
                                 .order_by(Envelope.id.desc())))
 
 
-def _parse_recipients(items: Sequence[RecipientInput]) -> list[tuple[str, str, RecipientRole, int]]:
+def _one_line(text: str) -> str:
+    """Return ``text`` on one line: whitespace runs become one space, control characters go."""
+    return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
+
+
+def parse_fields(raw: Any, *, where: str = "Recipient") -> list[dict[str, Any]]:
+    """Return validated field definitions ``[{"kind", "label", "required"}]`` from untrusted input.
+
+    ``raw`` is None or a list of objects with a known ``kind``, a ``label`` (up to 200
+    characters; initials and date_signed have a default) and an optional boolean ``required``
+    (default true). A date_signed field is filled in by clm, so it is always "required".
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, (list, tuple)):
+        raise InvalidInput(f'{where}: "fields" must be a list of {{"kind", "label", "required"}}.')
+    if len(raw) > MAX_FIELDS:
+        raise InvalidInput(f"{where}: at most {MAX_FIELDS} fields per recipient.")
+    parsed: list[dict[str, Any]] = []
+    for number, item in enumerate(raw, 1):
+        at = f"{where}, field {number}"
+        if not isinstance(item, Mapping):
+            raise InvalidInput(f'{at}: a field must be an object {{"kind", "label", "required"}}.')
+        unknown = sorted(str(key) for key in item if key not in ("kind", "label", "required"))
+        if unknown:
+            raise InvalidInput(f"{at}: unknown key {unknown[0]!r}.")
+        kind = item.get("kind")
+        if kind not in FIELD_KINDS:
+            raise InvalidInput(f"{at}: the kind must be one of {', '.join(FIELD_KINDS)}.")
+        label = item.get("label")
+        if label is not None and not isinstance(label, str):
+            raise InvalidInput(f"{at}: the label must be a string.")
+        label = _one_line(label or "") or _DEFAULT_FIELD_LABELS.get(kind, "")
+        if not label:
+            raise InvalidInput(f"{at}: a {kind} field needs a label.")
+        if len(label) > MAX_FIELD_LABEL_CHARS:
+            raise InvalidInput(f"{at}: the label is longer than {MAX_FIELD_LABEL_CHARS} characters.")
+        if any(f["label"].casefold() == label.casefold() for f in parsed):
+            raise InvalidInput(f"{at}: the label {label!r} is used twice.")
+        required = item.get("required", True)
+        if not isinstance(required, bool):
+            raise InvalidInput(f'{at}: "required" must be true or false.')
+        parsed.append({"kind": kind, "label": label, "required": True if kind == "date_signed" else required})
+    return parsed
+
+
+def field_values(fields: Sequence[Mapping[str, Any]] | None, submitted: Mapping[str, str], *,
+                 now: dt.datetime) -> list[dict[str, Any]]:
+    """Return what the recipient filled in, ``[{"kind", "label", "value"}]``, from the form's
+    ``field-<n>`` values; raise InvalidInput naming the first required field left empty.
+
+    date_signed is the UTC date of ``now`` whatever was posted; a checkbox is ticked when
+    its value is "yes".
+    """
+    values: list[dict[str, Any]] = []
+    for index, definition in enumerate(fields or ()):
+        kind, label = definition["kind"], definition["label"]
+        raw = submitted.get(f"field-{index}") or ""
+        value: str | bool
+        if kind == "date_signed":
+            value = now.astimezone(dt.UTC).date().isoformat()
+        elif kind == "checkbox":
+            value = raw == "yes"
+            if definition.get("required") and not value:
+                raise InvalidInput(f"Tick \u201c{label}\u201d: it is required.")
+        else:
+            value = _one_line(str(raw))
+            limit = FIELD_VALUE_CHARS[kind]
+            if len(value) > limit:
+                raise InvalidInput(f"\u201c{label}\u201d is longer than {limit} characters.")
+            if definition.get("required") and not value:
+                raise InvalidInput(f"Fill in \u201c{label}\u201d: it is required.")
+        values.append({"kind": kind, "label": label, "value": value})
+    return values
+
+
+def _parse_recipients(items: Sequence[RecipientInput]) -> list[tuple[str, str, RecipientRole, int, list[dict[str, Any]]]]:
     if not items:
         raise InvalidInput("Add at least one signer.")
     if len(items) > MAX_RECIPIENTS:
@@ -200,12 +285,15 @@ def _parse_recipients(items: Sequence[RecipientInput]) -> list[tuple[str, str, R
             raise InvalidInput(f"Recipient {number}: the routing order must be a whole number.") from None
         if not 1 <= order <= 99:
             raise InvalidInput(f"Recipient {number}: the routing order must be between 1 and 99.")
+        fields = parse_fields(item.fields, where=f"Recipient {number}")
         if role is not RecipientRole.CC:
             if email in seen:
                 raise InvalidInput(f"Recipient {number}: {email} is already a signer or approver.")
             seen.add(email)
-        parsed.append((name, email, role, order))
-    if not any(role is RecipientRole.SIGNER for _n, _e, role, _o in parsed):
+        elif fields:
+            raise InvalidInput(f"Recipient {number}: a cc only gets a copy; it has no fields to fill in.")
+        parsed.append((name, email, role, order, fields))
+    if not any(role is RecipientRole.SIGNER for _n, _e, role, _o, _f in parsed):
         raise InvalidInput("Add at least one signer.")
     return parsed
 
@@ -327,8 +415,9 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
         subject=subject, message=message, status=EnvelopeStatus.DRAFT,
         expires_at=now + dt.timedelta(days=int(expires_in_days)), created_by=client.actor, created_at=now,
         audit_seq=0,
-        recipients=[Recipient(name=n, email=e, role=r, routing_order=o, status=RecipientStatus.PENDING)
-                    for n, e, r, o in parsed],
+        recipients=[Recipient(name=n, email=e, role=r, routing_order=o, status=RecipientStatus.PENDING,
+                              fields=f or None)
+                    for n, e, r, o, f in parsed],
     )
     session.add(envelope)
     session.flush()
@@ -337,8 +426,9 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
                  details={"contract_id": contract.id, "version": version.number,
                           "version_sha256": version.blob_sha256, "document_sha256": envelope.document_sha256,
                           "terms_sha256": envelope.terms_sha256,
-                          "recipients": [{"name": n, "email": e, "role": r.value, "routing_order": o}
-                                         for n, e, r, o in parsed]})
+                          "recipients": [{"name": n, "email": e, "role": r.value, "routing_order": o,
+                                          **({"fields": f} if f else {})}
+                                         for n, e, r, o, f in parsed]})
     return envelope
 
 
@@ -591,8 +681,12 @@ def consent(session: Session, token_text: str, *, disclosure_version: str, clien
 
 
 def sign(session: Session, token_text: str, *, kind: str, typed_name: str = "", drawn: str = "",
-         client: Client, now: dt.datetime) -> Outcome:
-    """Adopt and apply the recipient's signature (or approval); mail the next group when this one is done."""
+         fields: Mapping[str, str] | None = None, client: Client, now: dt.datetime) -> Outcome:
+    """Adopt and apply the recipient's signature (or approval); mail the next group when this one is done.
+
+    ``fields`` holds the form's ``field-<n>`` values for the recipient's field definitions; a
+    required one left empty raises InvalidInput (naming it) before anything changes.
+    """
     recipient = view(session, token_text, now=now)
     envelope = recipient.envelope
     if recipient.consent_at is None:
@@ -616,6 +710,9 @@ def sign(session: Session, token_text: str, *, kind: str, typed_name: str = "", 
             raise BadSignature("Choose a typed or a drawn signature.")
     except BadSignature as err:
         raise InvalidInput(str(err)) from None
+    filled = field_values(recipient.fields, fields or {}, now=now)
+    if filled:
+        values["field_values"] = filled
     if not _claim(session, recipient, token_text, **values):
         raise Gone("This link has already been used.")
     mark = values.get("signature_image") or values["signature_name"]
@@ -624,7 +721,8 @@ def sign(session: Session, token_text: str, *, kind: str, typed_name: str = "", 
                  user_agent=client.user_agent,
                  details={"recipient_id": recipient.id, "name": recipient.name, "email": recipient.email,
                           "routing_order": recipient.routing_order, "kind": values["signature_kind"].value,
-                          "signature_sha256": sha256_text(mark), "document_sha256": envelope.document_sha256})
+                          "signature_sha256": sha256_text(mark), "document_sha256": envelope.document_sha256,
+                          **({"fields": filled} if filled else {})})
     # The append above holds the envelope's lock: what is read now includes every signature
     # committed before ours, so exactly one of two parallel last signers opens the next group.
     outcome = Outcome(recipient=recipient)

@@ -116,6 +116,12 @@ class Recipient(Base):
     signature_name: Mapped[str | None] = mapped_column(String(200))
     #: A drawn signature: ``data:image/png;base64,...``, re-encoded by clm and size-capped.
     signature_image: Mapped[str | None] = mapped_column(Text)
+    #: What the sender asks this recipient to fill in besides the signature, validated by
+    #: ``envelopes.parse_fields``: ``[{"kind", "label", "required"}]``; NULL means none.
+    fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: What the recipient filled in, recorded with the signature (same order as ``fields``):
+    #: ``[{"kind", "label", "value"}]``; a checkbox's value is a bool, the others are strings.
+    field_values: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
 

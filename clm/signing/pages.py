@@ -6,6 +6,7 @@ change is a CSRF-protected POST that re-checks the token, the envelope and the s
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from clm.signing.models import RecipientRole
 from clm.versions.models import Contract, Version
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from flask import Response
     from flask.typing import ResponseReturnValue
 
@@ -55,7 +58,9 @@ def _send(mails: list[Mail]) -> None:
                 sender=setting(current_app.config, "MAIL_FROM", DEFAULT_SENDER))
 
 
-def _page(recipient: Recipient, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _page(recipient: Recipient, *, error: str | None = None, status: int = 200,
+          form: Mapping[str, str] | None = None) -> ResponseReturnValue:
+    """Render the signing page; ``form`` refills the fields the signer entered after a refusal."""
     session = db.get_session()
     envelope = recipient.envelope
     contract = session.get(Contract, envelope.contract_id)
@@ -67,6 +72,8 @@ def _page(recipient: Recipient, *, error: str | None = None, status: int = 200) 
         envelope=envelope, title=contract.title if contract else envelope.subject,
         paragraphs=paragraphs(version.text) if version else [], approver=recipient.role is RecipientRole.APPROVER,
         disclosure=envelopes.DISCLOSURE_TEXT, disclosure_version=envelopes.DISCLOSURE_VERSION, error=error,
+        fields=recipient.fields or [], field_chars=envelopes.FIELD_VALUE_CHARS, form=form or {},
+        today=db.utcnow().astimezone(dt.UTC).date().isoformat(),
     ), status
 
 
@@ -122,12 +129,13 @@ def sign(token: str) -> ResponseReturnValue:
             recipient = envelopes.view(session, token, now=now)
             outcome = envelopes.sign(session, token, kind=request.form.get("kind", ""),
                                      typed_name=request.form.get("typed_name", ""),
-                                     drawn=request.form.get("drawn", ""), client=_client(recipient), now=now)
+                                     drawn=request.form.get("drawn", ""), fields=request.form,
+                                     client=_client(recipient), now=now)
             envelope_id = outcome.recipient.envelope_id
             name = outcome.recipient.name
     except InvalidInput as err:
         recipient = envelopes.view(db.get_session(), token, now=now)
-        return _page(recipient, error=str(err), status=422)
+        return _page(recipient, error=str(err), status=422, form=request.form)
     _send(outcome.mails)
     if outcome.ready_to_complete:
         try:

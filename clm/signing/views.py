@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 bp = Blueprint("envelopes", __name__, template_folder="templates")
 #: Rows of recipients the form offers; blank rows are ignored.
 FORM_ROWS = 5
+#: Extra fields (text or checkbox) the form offers per recipient; a field without a label is ignored.
+FORM_FIELDS = 3
 
 
 def client() -> envelopes.Client:
@@ -60,8 +62,24 @@ def _recipients_from_form() -> list[envelopes.RecipientInput]:
         if not name and not email:
             continue
         rows.append(envelopes.RecipientInput(name=name, email=email, role=request.form.get(f"role-{i}", "signer"),
-                                             routing_order=request.form.get(f"order-{i}", "1") or 1))  # type: ignore[arg-type]
+                                             routing_order=request.form.get(f"order-{i}", "1") or 1,  # type: ignore[arg-type]
+                                             fields=_fields_from_form(i)))
     return rows
+
+
+def _fields_from_form(i: int) -> list[dict[str, object]]:
+    """Return recipient ``i``'s field definitions from the form, for ``envelopes.parse_fields``."""
+    fields: list[dict[str, object]] = []
+    if request.form.get(f"initials-{i}") == "yes":
+        fields.append({"kind": "initials", "label": "Initials", "required": True})
+    if request.form.get(f"date-{i}") == "yes":
+        fields.append({"kind": "date_signed", "label": "Date signed"})
+    for j in range(FORM_FIELDS):
+        label = request.form.get(f"field-{i}-{j}-label", "").strip()
+        if label:
+            fields.append({"kind": request.form.get(f"field-{i}-{j}-kind", "text"), "label": label,
+                           "required": request.form.get(f"field-{i}-{j}-required") == "yes"})
+    return fields
 
 
 @bp.route("/contracts/<int:contract_id>/envelopes/new", methods=["GET", "POST"])
@@ -70,7 +88,8 @@ def new(contract_id: int) -> ResponseReturnValue:
     """Create an envelope for the contract's latest version, and send it unless saved as a draft."""
     contract = store.get_contract(db.get_session(), contract_id)
     if request.method == "GET":
-        return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, form={}, error=None)
+        return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
+                               form={}, error=None)
     now = db.utcnow()
     try:
         with db.transaction() as session:
@@ -84,8 +103,8 @@ def new(contract_id: int) -> ResponseReturnValue:
                 approvals=approval_check(current_app.config))
             envelope_id = envelope.id
     except ClmError as err:
-        return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, form=request.form,
-                               error=str(err)), err.status
+        return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
+                               form=request.form, error=str(err)), err.status
     failed = send_mail(mails)
     flash(f"Envelope {envelope_id} " + ("saved as a draft." if not mails else f"sent to {len(mails)} recipient(s).")
           + (f" {failed} email(s) could not be sent; use Remind." if failed else ""))

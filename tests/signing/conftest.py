@@ -82,9 +82,11 @@ def outbox_tokens(outbox: Path) -> list[tuple[str, str]]:
 def send_envelope(factory: Any, contract_id: int) -> Callable[..., tuple[int, dict[str, str]]]:
     """Return a function that creates and sends an envelope; it returns (id, {email: token})."""
 
-    def _send(signers: Any = SIGNERS, *, contract: int | None = None, roles: Any = None) -> tuple[int, dict[str, str]]:
+    def _send(signers: Any = SIGNERS, *, contract: int | None = None, roles: Any = None,
+              fields: Any = None) -> tuple[int, dict[str, str]]:
         recipients = [envelopes.RecipientInput(name=n, email=e, routing_order=o,
-                                               role=(roles or {}).get(e, "signer")) for n, e, o in signers]
+                                               role=(roles or {}).get(e, "signer"), fields=(fields or {}).get(e))
+                      for n, e, o in signers]
         with db.transaction_for(factory) as s:
             envelope = envelopes.create(s, contract or contract_id, subject="Please sign", message="Thanks",
                                         recipients=recipients, client=LEGAL, now=now(), approvals=NO_APPROVALS)
@@ -94,13 +96,13 @@ def send_envelope(factory: Any, contract_id: int) -> Callable[..., tuple[int, di
     return _send
 
 
-def sign_as(factory: Any, token: str, name: str = "Alice Able") -> envelopes.Outcome:
+def sign_as(factory: Any, token: str, name: str = "Alice Able", fields: Any = None) -> envelopes.Outcome:
     """Consent and sign with ``token`` in two transactions, as the signing page does."""
     client = envelopes.Client(actor="signer", ip="192.0.2.7", user_agent="pytest-signer")
     with db.transaction_for(factory) as s:
         envelopes.consent(s, token, disclosure_version=envelopes.DISCLOSURE_VERSION, client=client, now=now())
     with db.transaction_for(factory) as s:
-        return envelopes.sign(s, token, kind="typed", typed_name=name, client=client, now=now())
+        return envelopes.sign(s, token, kind="typed", typed_name=name, fields=fields, client=client, now=now())
 
 
 def complete(factory: Any, app: Flask, envelope_id: int) -> list[envelopes.Mail]:

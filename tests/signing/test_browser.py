@@ -40,7 +40,11 @@ def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contra
 
     from .conftest import LEGAL
 
-    recipients = [envelopes.RecipientInput(name=n, email=e, routing_order=o) for n, e, o in SIGNERS]
+    alice_fields = [{"kind": "initials"}, {"kind": "checkbox", "label": "I have read the fees clause"},
+                    {"kind": "date_signed"}]
+    recipients = [envelopes.RecipientInput(name=n, email=e, routing_order=o,
+                                           fields=alice_fields if e == "alice@example.test" else None)
+                  for n, e, o in SIGNERS]
     with db.transaction_for(factory) as s:
         envelope = envelopes.create(s, contract_id, subject="Please sign", message="", recipients=recipients,
                                     client=LEGAL, now=db.utcnow(), approvals=NO_APPROVALS)
@@ -61,6 +65,18 @@ def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contra
     assert page.locator("article.document").get_by_text("2. Fees. Customer pays USD 10,000 per year.").is_visible()
     page.get_by_label("Full name").fill("Alice Able")
     assert page.locator("#sig-preview").inner_text() == "Alice Able"
+    # Her required fields: the browser will not submit them empty.
+    page.get_by_role("button", name="Finish").click()
+    assert page.locator("#field-0").evaluate("el => el.validity.valueMissing")
+    assert page.get_by_role("status").count() == 0
+    assert page.get_by_text(f"Date signed: {db.utcnow().date().isoformat()}").is_visible()
+    # Initials typed, the checkbox ticked from the keyboard.
+    page.get_by_label("Initials").fill("AA")
+    page.keyboard.press("Tab")
+    checkbox = page.get_by_label("I have read the fees clause")
+    assert checkbox.evaluate("el => el === document.activeElement")
+    page.keyboard.press("Space")
+    assert checkbox.is_checked()
     page.get_by_role("button", name="Finish").click()
     assert page.get_by_role("status").inner_text().startswith("Thank you, Alice Able")
 
@@ -88,6 +104,10 @@ def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contra
         assert envelope.status is EnvelopeStatus.COMPLETED
         assert s.get(Contract, envelope.contract_id).status is ContractStatus.EXECUTED
         assert [r.signature_kind.value for r in envelope.recipients] == ["typed", "drawn"]
+        alice, bob = envelope.recipients
+        assert [(f["label"], f["value"]) for f in alice.field_values] == [
+            ("Initials", "AA"), ("I have read the fees clause", True), ("Date signed", db.utcnow().date().isoformat())]
+        assert bob.fields is None and bob.field_values is None
         assert audit.verify_chain(audit.events_of(s, envelope_id)) is None
     completed = [m for m in read_outbox(outbox) if str(m["Subject"]).startswith("Completed")]
     assert {str(m["To"]) for m in completed} == {"alice@example.test", "bob@example.test", "legal@example.test"}

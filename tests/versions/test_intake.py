@@ -160,13 +160,21 @@ def _listing(path: str) -> set[str]:
 
 
 @pytest.fixture
-def no_files_created() -> Iterator[None]:
-    """Fail if the temp dir or the working dir gains entries, or a corpus canary appears."""
-    dirs = {tempfile.gettempdir(), os.getcwd(), "/tmp"}
-    before = {d: _listing(d) for d in dirs}
+def no_files_created(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail if a temp file, a file in the working dir, a clm file in /tmp or a canary appears.
+
+    The test gets a private temp dir (the forked parse child inherits it), so other programs
+    writing to /tmp at the same time cannot make it fail, and nothing clm writes can hide.
+    """
+    private = tmp_path_factory.mktemp("tempdir")
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    monkeypatch.setenv("TMPDIR", str(private))
+    cwd_before = _listing(os.getcwd())
+    clm_in_tmp = {name for name in _listing("/tmp") if name.startswith("clm")}
     yield
-    for d in dirs:
-        assert _listing(d) - before[d] == set(), f"files appeared in {d}"
+    assert _listing(str(private)) == set(), "temp files appeared"
+    assert _listing(os.getcwd()) - cwd_before == set(), "files appeared in the working dir"
+    assert {name for name in _listing("/tmp") if name.startswith("clm")} - clm_in_tmp == set()
     assert glob.glob("/tmp/clm_*canary*") == []
 
 
