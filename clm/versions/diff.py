@@ -115,6 +115,19 @@ class ParagraphDiff:
         return out
 
 
+def merge_ops(ops: Iterable[tuple[Op, str]]) -> list[tuple[Op, str]]:
+    """Return ``ops`` without empty pieces and with neighbours of the same op joined."""
+    out: list[tuple[Op, str]] = []
+    for op, text in ops:
+        if not text:
+            continue
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+    return out
+
+
 @dataclass(frozen=True)
 class Redline:
     """The comparison of two Documents, paragraph by paragraph."""
@@ -128,16 +141,7 @@ class Redline:
 
         Moves appear as a deletion at the old place and an insertion at the new one.
         """
-        out: list[tuple[Op, str]] = []
-        for p in self.paragraphs:
-            for op, text in p.ops():
-                if not text:
-                    continue
-                if out and out[-1][0] == op:
-                    out[-1] = (op, out[-1][1] + text)
-                else:
-                    out.append((op, text))
-        return out
+        return merge_ops(op for p in self.paragraphs for op in p.ops())
 
     def blocks(self) -> list[tuple[tuple[ParagraphDiff, ...], Op | None]]:
         """Return the paragraphs as shown: runs of ParagraphDiffs up to each paragraph end.
@@ -573,16 +577,7 @@ def _sentence_diff(xs: list[str], ys: list[str]) -> list[tuple[Op, str]]:
     sentence breaks it adds are taken out again.
     """
     inner = diff(Document(tuple(Paragraph((Run(t),)) for t in xs)), Document(tuple(Paragraph((Run(t),)) for t in ys)))
-    out: list[tuple[Op, str]] = []
-    for op, text in inner.ops():
-        text = text.replace("\n", "")
-        if not text:
-            continue
-        if out and out[-1][0] == op:
-            out[-1] = (op, out[-1][1] + text)
-        else:
-            out.append((op, text))
-    return out
+    return merge_ops((op, text.replace("\n", "")) for op, text in inner.ops())
 
 
 def _cleanup(diffs: list[tuple[int, str]], codec: _Codec) -> None:
