@@ -358,17 +358,22 @@ def extract(files: tuple[Path, ...], jsonl: Path | None) -> None:
 # -- finance schedules (no app, no database) -------------------------------------------------
 
 
-def _read_terms(path: Path) -> Any:
-    from clm.downstream.terms import parse_terms
+def read_json(path: Path) -> Any:
+    """Return the JSON in ``path``; raise InvalidInput naming the file (and line) otherwise."""
     from clm.errors import InvalidInput
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidInput(f"{path}: cannot read the file: {err}") from None
     except json.JSONDecodeError as err:
         raise InvalidInput(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
-    return parse_terms(data)
+
+
+def _read_terms(path: Path) -> Any:
+    from clm.downstream.terms import parse_terms
+
+    return parse_terms(read_json(path))
 
 
 @main.command()
@@ -409,12 +414,7 @@ def revenue(terms_file: Path, by: str, as_of: dt.datetime | None, fmt: str) -> N
 def _read_variables(path: Path) -> dict[str, Any]:
     from clm.errors import InvalidInput
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"{path}: cannot read the file: {err}") from None
-    except json.JSONDecodeError as err:
-        raise InvalidInput(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InvalidInput(f'{path}: give the variables as a JSON object, e.g. {{"customer_name": "Acme, Inc."}}')
     return data
@@ -496,6 +496,23 @@ def worker(burst: bool) -> None:
 from clm.signing.commands import signing as _signing, verify as _verify  # noqa: E402 - registered last
 main.add_command(_verify)
 main.add_command(_signing)
+
+
+@_signing.command("sweep")
+def signing_sweep() -> None:
+    """Expire overdue envelopes, send scheduled reminders (CLM_REMINDER_DAYS), complete any whose
+    signers have all signed (crash recovery) and deliver or retry webhooks (CLM_WEBHOOK_URL).
+
+    Safe to run at any time and as often as wanted, e.g. every few minutes from cron.
+    """
+    from clm import db
+    from clm.signing.commands import run_sweep
+
+    app = _app()
+    summary, failures = run_sweep(db.sessionmaker_for(app), app.config)
+    click.echo(summary)
+    if failures:
+        sys.exit(1)
 
 from clm.downstream.commands import downstream as _downstream, renewals as _renewals  # noqa: E402
 main.add_command(_downstream)

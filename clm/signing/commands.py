@@ -1,13 +1,17 @@
-"""``clm verify SIGNED.pdf`` and ``clm signing sweep``: check a sealed PDF, finish stuck envelopes."""
+"""``clm verify SIGNED.pdf`` and the work of ``clm signing sweep``: check a sealed PDF, finish stuck envelopes."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 #: Exit codes of ``clm verify``.
 VALID, TAMPERED, UNREADABLE = 0, 1, 2
@@ -86,64 +90,57 @@ def signing() -> None:
     """E-signature maintenance."""
 
 
-@signing.command()
-def sweep() -> None:
-    """Expire overdue envelopes, send scheduled reminders (CLM_REMINDER_DAYS), complete any whose
-    signers have all signed (crash recovery) and deliver or retry webhooks (CLM_WEBHOOK_URL).
+def run_sweep(factory: sessionmaker[Session], settings: Mapping[str, Any]) -> tuple[str, int]:
+    """Expire overdue envelopes, send scheduled reminders, complete envelopes whose signers all
+    signed (crash recovery) and deliver or retry webhooks; return (summary line, failures).
 
-    Safe to run at any time and as often as wanted, e.g. every few minutes from cron.
+    ``factory`` should be the app's session factory (``clm signing sweep`` passes it), so the
+    after-commit work of a completion (downstream processing, webhooks) runs as it does when the
+    last signer finishes on the web.
     """
     import logging
 
-    from clm import config, db
+    from clm import db
+    from clm.errors import InvalidInput
     from clm.signing import envelopes, webhooks
     from clm.signing.mail import DEFAULT_SENDER, deliver, mailer_for, setting
 
     log = logging.getLogger(__name__)
-    settings = config.load()
     try:
         days = envelopes.parse_reminder_days(str(settings.get("REMINDER_DAYS") or ""))
     except ValueError as err:
-        click.echo(f"clm: error: CLM_REMINDER_DAYS: {err}", err=True)
-        sys.exit(2)
-    engine = db.make_engine(settings["DATABASE_URL"])
-    factory = db.make_sessionmaker(engine)
+        raise InvalidInput(f"CLM_REMINDER_DAYS: {err}") from None
     mailer = mailer_for(settings, settings["INSTANCE_PATH"])
     sender = setting(settings, "MAIL_FROM", DEFAULT_SENDER)
     completed = failures = reminded = 0
-    try:
-        with db.transaction_for(factory) as session:
-            expired = envelopes.expire(session, now=db.utcnow())
-            to_remind = envelopes.envelopes_to_remind(session, now=db.utcnow()) if days else []
-            pending = envelopes.awaiting_completion(session)
-        for envelope_id in to_remind:
-            try:
-                with db.transaction_for(factory) as session:
-                    mails = envelopes.send_scheduled_reminders(session, envelope_id, days=days, now=db.utcnow())
-            except Exception:
-                log.exception("reminding the signers of envelope %s failed", envelope_id)
-                failures += 1
-                continue
-            reminded += len(mails)
-            deliver(mailer, mails, sender=sender)
-        for envelope_id in pending:
-            # One transaction per envelope: one that cannot be sealed does not hold up the rest.
-            try:
-                with db.transaction_for(factory) as session:
-                    mails = envelopes.complete(session, envelope_id, now=db.utcnow(),
-                                               instance_path=settings["INSTANCE_PATH"])
-            except Exception:
-                log.exception("completing envelope %s failed", envelope_id)
-                failures += 1
-                continue
-            completed += bool(mails)
-            deliver(mailer, mails, sender=sender)
-        hooks = webhooks.deliver_due(factory, settings)
-    finally:
-        engine.dispose()
+    with db.transaction_for(factory) as session:
+        expired = envelopes.expire(session, now=db.utcnow())
+        to_remind = envelopes.envelopes_to_remind(session, now=db.utcnow()) if days else []
+        pending = envelopes.awaiting_completion(session)
+    for envelope_id in to_remind:
+        try:
+            with db.transaction_for(factory) as session:
+                mails = envelopes.send_scheduled_reminders(session, envelope_id, days=days, now=db.utcnow())
+        except Exception:
+            log.exception("reminding the signers of envelope %s failed", envelope_id)
+            failures += 1
+            continue
+        reminded += len(mails)
+        deliver(mailer, mails, sender=sender)
+    for envelope_id in pending:
+        # One transaction per envelope: one that cannot be sealed does not hold up the rest.
+        try:
+            with db.transaction_for(factory) as session:
+                mails = envelopes.complete(session, envelope_id, now=db.utcnow(),
+                                           instance_path=settings["INSTANCE_PATH"])
+        except Exception:
+            log.exception("completing envelope %s failed", envelope_id)
+            failures += 1
+            continue
+        completed += bool(mails)
+        deliver(mailer, mails, sender=sender)
+    hooks = webhooks.deliver_due(factory, dict(settings))
     webhook_line = (f"webhooks: {hooks.skipped}" if hooks.skipped else
                     f"webhooks: {hooks.delivered} delivered, {hooks.retrying} to retry, {hooks.failed} given up")
-    click.echo(f"Expired {len(expired)} envelope(s); reminded {reminded} recipient(s); completed {completed}; "
-               f"{failures} could not be completed or reminded; {webhook_line}.")
-    if failures:
-        sys.exit(1)
+    return (f"Expired {len(expired)} envelope(s); reminded {reminded} recipient(s); completed {completed}; "
+            f"{failures} could not be completed or reminded; {webhook_line}.", failures)

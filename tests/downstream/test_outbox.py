@@ -16,7 +16,7 @@ from clm.downstream.models import Invoice, Order, OutboxEvent, Renewal
 from clm.signing import envelopes
 from clm.signing.models import Envelope
 from clm.versions import store
-from tests.downstream.conftest import ONE_SAAS, counts
+from tests.downstream.conftest import ONE_SAAS, TEXT, counts
 from tests.downstream.examples import saas_doc
 
 
@@ -256,4 +256,29 @@ def test_signing_end_to_end_creates_the_order(app, plain, contract_id, send_enve
         assert s.scalar(select(Order.envelope_id)) == envelope_id
     complete(factory, app, envelope_id)  # a second completion call changes nothing
     with db.transaction_for(plain) as s:
+        assert counts(s) == ONE_SAAS
+
+
+def test_an_envelope_finished_by_the_sweep_reaches_finance_too(app, plain, runner):
+    """A crash after the last signature: `clm signing sweep` completes the envelope, and the
+    completion's after-commit work (downstream processing) runs as it does on the web."""
+    from clm.cli import main
+    from tests.signing.conftest import LEGAL, NO_APPROVALS, sign_as, tokens_in
+
+    now = db.utcnow()
+    with db.transaction_for(plain) as s:
+        version = store.import_file(s, store.Upload(TEXT.encode(), "msa.txt"),
+                                    limits=store.limits_from_settings(app.config), author="legal@example.test")
+        commercial.attach_terms(s, version.contract, saas_doc(), by="finance@example.test", now=now)
+        s.info.pop(commercial.PENDING_KEY, None)
+        envelope = envelopes.create(s, version.contract_id, subject="Sign", message="", client=LEGAL, now=now,
+                                    approvals=NO_APPROVALS,
+                                    recipients=[envelopes.RecipientInput("A", "a@example.test")])
+        token = tokens_in(envelopes.send(s, envelope.id, client=LEGAL, now=now, link_base="https://clm.example",
+                                         approvals=NO_APPROVALS))["a@example.test"]
+    assert sign_as(plain, token, "A").ready_to_complete  # ...and the process died before completing
+    result = runner.invoke(main, ["signing", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "completed 1" in result.output
+    with plain() as s:
         assert counts(s) == ONE_SAAS
