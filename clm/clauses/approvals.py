@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,9 +55,12 @@ def review_for(session: Session, contract: Contract, settings: dict[str, object]
 
 
 # A version's bytes never change, so an analysis keyed by their hash is valid for as long as
-# the library is the same (ids would not do: they repeat across databases).
-_ANALYSES: OrderedDict[tuple[str, str, int], Analysis] = OrderedDict()
+# the library is the same object (database ids would not do: they repeat across databases).
+# The entry keeps its library, so an id() can never be reused for another one; the lock makes
+# the cache safe under a threaded server.
+_ANALYSES: OrderedDict[tuple[str, str], tuple[Library, Analysis]] = OrderedDict()
 _ANALYSES_MAX = 64
+_ANALYSES_LOCK = threading.Lock()
 
 
 def analyze_version(version: Version, library: Library, limits: Limits) -> Analysis:
@@ -64,14 +68,18 @@ def analyze_version(version: Version, library: Library, limits: Limits) -> Analy
     from clm.clauses.match import analyze
     from clm.versions.store import document_of
 
-    key = (version.blob_sha256, version.filename.rpartition(".")[2].lower(), id(library))
-    if key in _ANALYSES:
-        _ANALYSES.move_to_end(key)
-        return _ANALYSES[key]
+    key = (version.blob_sha256, version.filename.rpartition(".")[2].lower())
+    with _ANALYSES_LOCK:
+        cached = _ANALYSES.get(key)
+        if cached is not None and cached[0] is library:
+            _ANALYSES.move_to_end(key)
+            return cached[1]
     analysis = analyze(document_of(version, limits), library)
-    _ANALYSES[key] = analysis
-    if len(_ANALYSES) > _ANALYSES_MAX:
-        _ANALYSES.popitem(last=False)
+    with _ANALYSES_LOCK:
+        _ANALYSES[key] = (library, analysis)
+        _ANALYSES.move_to_end(key)
+        while len(_ANALYSES) > _ANALYSES_MAX:
+            _ANALYSES.popitem(last=False)
     return analysis
 
 

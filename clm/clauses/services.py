@@ -219,10 +219,12 @@ class TermRow:
     changed: bool
     decision: TermDecision | None
     needs_review: bool
+    #: The version the panel shows; a decision made on it is current, any other is older.
+    version_id: int
 
     @property
     def status(self) -> str:
-        if self.decision is not None and self.decision.version_id == (self.extracted.version_id if self.extracted else None):
+        if self.decision is not None and self.decision.version_id == self.version_id:
             return self.decision.action.value
         if self.decision is not None:
             return f"{self.decision.action.value} on an earlier version"
@@ -265,6 +267,7 @@ def terms_panel(session: Session, contract: Contract) -> TermsPanel:
             changed=previous_run is not None and before.get(field.name) != (term.value if term else None),
             decision=decisions.get(field.name),
             needs_review=term is not None and (term.confidence < REVIEW_BELOW or flagged),
+            version_id=version.id,
         ))
     return TermsPanel(version, run, previous, tuple(rows))
 

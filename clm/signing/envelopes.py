@@ -384,6 +384,20 @@ def _set_status(session: Session, envelope: Envelope, expected: Sequence[Envelop
 # -- sender side ----------------------------------------------------------------------------------
 
 
+def _refuse_if_out_for_signature(session: Session, contract_id: int, *, besides: int | None = None) -> None:
+    """Raise Conflict when another envelope of the contract is out for signature.
+
+    One contract, one live envelope: two would both complete, each adding a signed version and
+    an executed event, and the second would make finance bill the contract twice.
+    """
+    query = select(Envelope.id).where(Envelope.contract_id == contract_id, Envelope.status == EnvelopeStatus.SENT)
+    if besides is not None:
+        query = query.where(Envelope.id != besides)
+    other = session.scalar(query.limit(1))
+    if other is not None:
+        raise Conflict(f"Envelope {other} is already out for signature for this contract; void it first.")
+
+
 def create(session: Session, contract_id: int, *, subject: str, message: str,
            recipients: Sequence[RecipientInput], client: Client, now: dt.datetime,
            approvals: ApprovalCheck, expires_in_days: int = DEFAULT_EXPIRY_DAYS) -> Envelope:
@@ -397,6 +411,7 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
         raise InvalidInput("This contract has no version to sign yet; upload one first.")
     if contract.status in (ContractStatus.EXECUTED, ContractStatus.EXPIRED, ContractStatus.TERMINATED):
         raise Conflict(f"The contract is {contract.status.value}; it cannot be sent for signature.")
+    _refuse_if_out_for_signature(session, contract_id)
     if version.source is VersionSource.SIGNED:
         raise Conflict("The latest version is already a signed copy.")
     approvals(session, contract)
@@ -442,6 +457,7 @@ def send(session: Session, envelope_id: int, *, client: Client, now: dt.datetime
     contract = store.get_contract(session, envelope.contract_id)
     if contract.latest is None or contract.latest.id != envelope.version_id:
         raise Conflict("The contract has a newer version than this envelope; create a new envelope.")
+    _refuse_if_out_for_signature(session, contract.id, besides=envelope.id)
     approvals(session, contract)
     if not link_base.startswith(("http://", "https://")):
         raise InvalidInput("The public address of clm (CLM_PUBLIC_URL) must start with http:// or https://.")
@@ -799,6 +815,9 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
             or sha256_text(version.text) != envelope.document_sha256:
         log.error("envelope %s: the signed version no longer matches its hashes; not completing", envelope.id)
         raise Conflict("The signed document no longer matches the hashes recorded when it was sent.")
+    if contract.latest is None or contract.latest.id != version.id:
+        log.error("envelope %s: the contract has a newer version; not completing", envelope.id)
+        raise Conflict("The contract has a newer version than the one signed; it cannot be completed.")
     for recipient in envelope.recipients:
         session.refresh(recipient)
     events = audit.events_of(session, envelope.id)

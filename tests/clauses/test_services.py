@@ -107,3 +107,12 @@ def test_corrections_are_read_by_the_kind_of_term(field, raw, expected):
 def test_bad_corrections_name_the_term(field, raw, message):
     with pytest.raises(InvalidInput, match=message):
         services.parse_correction(field, raw)
+
+
+def test_a_correction_of_a_term_that_was_not_found_is_current(session, version):
+    services.extract_version(session, version.id)
+    services.decide(session, version.contract, "payment_terms", action=DecisionAction.CORRECTED, value="P45D",
+                    by="kim")
+    session.commit()
+    row = next(r for r in services.terms_panel(session, version.contract).rows if r.field.name == "payment_terms")
+    assert row.extracted is None and row.status == "corrected"

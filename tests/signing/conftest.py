@@ -41,6 +41,17 @@ def factory(app: Flask) -> Any:
 @pytest.fixture
 def contract_id(factory: Any, app: Flask) -> int:
     """A contract with one plain-text version whose deviations legal has approved."""
+    return make_contract(factory, app)
+
+
+@pytest.fixture
+def other_contract_id(factory: Any, app: Flask) -> int:
+    """A second such contract (one contract has one envelope out for signature at a time)."""
+    return make_contract(factory, app)
+
+
+def make_contract(factory: Any, app: Flask) -> int:
+    """Create a contract with one plain-text version whose deviations legal has approved."""
     from clm.clauses import approvals
     from clm.clauses.models import ApprovalDecision
 

@@ -149,7 +149,7 @@ def test_field_values_fill_the_date_and_read_checkboxes_and_text():
 # -- the signing page --------------------------------------------------------------------------
 
 
-def test_the_page_renders_the_fields_with_labels_escaped(client, send_envelope):
+def test_the_page_renders_the_fields_with_labels_escaped(client, send_envelope, other_contract_id):
     label = '<b onmouseover="x">Title</b>'
     _id, tokens = send_envelope(fields={"alice@example.test": [*FIELDS, {"kind": "text", "label": label}]})
     page = _consent(client, tokens["alice@example.test"])
@@ -160,7 +160,7 @@ def test_the_page_renders_the_fields_with_labels_escaped(client, send_envelope):
     assert db.utcnow().date().isoformat() in page and "Date signed:" in page
     assert label not in page and "&lt;b onmouseover=&#34;x&#34;&gt;Title&lt;/b&gt;" in page
     # A recipient without fields gets no fieldset.
-    _id, others = send_envelope([("Bob Baker", "bob@example.test", 1)])
+    _id, others = send_envelope([("Bob Baker", "bob@example.test", 1)], contract=other_contract_id)
     assert 'class="fields"' not in _consent(client, others["bob@example.test"])
 
 

@@ -120,9 +120,9 @@ def test_voided_and_completed_envelopes_refuse_their_links(app, client, factory,
     assert _state(factory) == before
 
 
-def test_signer_a_can_never_act_on_envelope_b(client, factory, send_envelope):
+def test_signer_a_can_never_act_on_envelope_b(client, factory, send_envelope, other_contract_id):
     first_id, first = send_envelope([("A", "a@example.test", 1)])
-    second_id, second = send_envelope([("B", "b@example.test", 1)])
+    second_id, second = send_envelope([("B", "b@example.test", 1)], contract=other_contract_id)
     token = first["a@example.test"]
     _consent(client, token)
     csrf = _csrf(client, token)
@@ -246,7 +246,8 @@ def test_two_signers_of_one_group_at_once_complete_once(app, factory, send_envel
         assert kinds.count("signed") == 2 and kinds.count("completed") == 1
 
 
-def test_the_sender_never_sees_a_signer_link(app, client, factory, send_envelope, auth, make_token, contract_id):
+def test_the_sender_never_sees_a_signer_link(app, client, factory, send_envelope, auth, make_token,
+                                            other_contract_id):
     envelope_id, tokens = send_envelope()
     token = tokens["alice@example.test"]
     with factory() as s:
@@ -255,7 +256,7 @@ def test_the_sender_never_sees_a_signer_link(app, client, factory, send_envelope
     api = client.get(f"/api/v1/envelopes/{envelope_id}", headers={"Authorization": f"Bearer {bearer}"})
     audit = client.get(f"/api/v1/envelopes/{envelope_id}/audit", headers={"Authorization": f"Bearer {bearer}"})
     created = client.post("/api/v1/envelopes", headers={"Authorization": f"Bearer {bearer}"}, json={
-        "contract_id": contract_id, "recipients": [{"name": "Carol", "email": "carol@example.test"}]})
+        "contract_id": other_contract_id, "recipients": [{"name": "Carol", "email": "carol@example.test"}]})
     auth.login("legal")
     pages = [client.get(f"/envelopes/{envelope_id}").get_data(as_text=True),
              client.get(f"/envelopes/{created.json['id']}").get_data(as_text=True)]

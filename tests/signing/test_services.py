@@ -224,3 +224,17 @@ def test_drawn_signatures_are_checked_and_re_encoded(factory, send_envelope):
     with db.transaction_for(factory) as s:
         outcome = envelopes.sign(s, token, kind="drawn", drawn=good, typed_name="A", client=LEGAL, now=now())
         assert outcome.recipient.signature_image.startswith("data:image/png;base64,")
+
+
+def test_one_envelope_out_for_signature_per_contract(factory, contract_id, send_envelope):
+    first, _tokens = send_envelope([("A", "a@example.test", 1)])
+    recipients = [envelopes.RecipientInput("B", "b@example.test")]
+    with factory() as s, pytest.raises(Conflict, match=f"Envelope {first} is already out for signature"):
+        envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS, now=now(),
+                         recipients=recipients)
+    with db.transaction_for(factory) as s:
+        envelopes.void(s, first, reason="wrong signer", client=LEGAL, now=now())
+    with db.transaction_for(factory) as s:
+        second = envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS,
+                                  now=now(), recipients=recipients)
+        assert second.id != first
