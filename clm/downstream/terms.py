@@ -212,6 +212,13 @@ class ContractTerms:
 # ----------------------------------------------------------------------------- parsing
 
 
+#: Bounds that keep every schedule computable; values outside them are refused, naming the field.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+MAX_AMOUNT = Decimal(10) ** 13
+MAX_PAYMENT_DAYS = 3650
+MAX_DURATION_YEARS = 100
+
+
 class _Reader:
     """Reads fields of a JSON document, collecting errors named by their path."""
 
@@ -243,10 +250,15 @@ class _Reader:
             self.error(path, f"{value!r} is not a date (YYYY-MM-DD)")
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             self.error(path, f"{value!r} is not a valid date")
             return None
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            # Schedules run months past an end date; year 9999 would overflow the calendar.
+            self.error(path, f"{value} is outside {MIN_YEAR}-{MAX_YEAR}")
+            return None
+        return parsed
 
     def amount(self, obj: Mapping[str, Any], key: str, path: str, currency: str | None,
                required: bool = True) -> Decimal | None:
@@ -267,6 +279,9 @@ class _Reader:
         if amount < 0:
             self.error(path, f"{text} is negative")
             return None
+        if amount >= MAX_AMOUNT:
+            self.error(path, f"{text} is larger than any contract clm bills ({MAX_AMOUNT:,} or more)")
+            return None
         if currency is not None:
             digits = minor_units(currency)
             if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
@@ -280,10 +295,14 @@ class _Reader:
         if value is None or value == "":
             return None
         try:
-            return parse_duration(value)
+            duration = parse_duration(value)
         except ValueError as exc:
             self.error(path, str(exc))
             return None
+        if duration.months > 12 * MAX_DURATION_YEARS or duration.days > 366 * MAX_DURATION_YEARS:
+            self.error(path, f"{value!r} is longer than {MAX_DURATION_YEARS} years")
+            return None
+        return duration
 
     def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...],
                default: str | None = None) -> str | None:
@@ -329,8 +348,8 @@ def parse_terms(data: Any) -> ContractTerms:
 
     payment_terms_days = 30
     raw_days = doc.get("payment_terms_days", 30)
-    if isinstance(raw_days, bool) or not isinstance(raw_days, int) or raw_days < 0:
-        r.error("payment_terms_days", f"{raw_days!r} must be a whole number of days, 0 or more")
+    if isinstance(raw_days, bool) or not isinstance(raw_days, int) or not 0 <= raw_days <= MAX_PAYMENT_DAYS:
+        r.error("payment_terms_days", f"{raw_days!r} must be a whole number of days from 0 to {MAX_PAYMENT_DAYS}")
     else:
         payment_terms_days = raw_days
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -277,3 +278,25 @@ def test_hash_ignores_how_the_document_is_written():
 ])
 def test_hash_changes_with_any_term(path, value):
     assert terms_hash(parse_terms(_set(saas_doc(), path, value))) != terms_hash(parse_terms(saas_doc()))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"payment_terms_days": 10 ** 30}, "payment_terms_days: "),
+    ({"signed_on": "9999-12-31"}, "signed_on: 9999-12-31 is outside 1900-2200"),
+    ({"renewal": {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": "P99999Y"}},
+     "renewal.non_renewal_notice: 'P99999Y' is longer than 100 years"),
+])
+def test_values_no_schedule_could_use_are_refused_naming_the_field(change, message):
+    from tests.downstream.examples import saas_doc
+
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        parse_terms({**saas_doc(), **change})
+
+
+def test_a_price_too_large_to_bill_is_refused():
+    from tests.downstream.examples import saas_doc
+
+    doc = saas_doc()
+    doc["lines"][0]["price"] = "9" * 40 + ".00"
+    with pytest.raises(InvalidInput, match=r"lines\[0\]\.price: .* is larger than any contract"):
+        parse_terms(doc)
