@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -36,6 +36,8 @@ class ClmGroup(click.Group):
     """Turn every ClmError into one line on stderr and exit status 2; never a trace."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DataError
+
         from clm.errors import ClmError
 
         try:
@@ -44,13 +46,16 @@ class ClmGroup(click.Group):
             fail(str(err))
         except (OSError, ValueError) as err:
             fail(str(err))
+        except (ArithmeticError, DataError):
+            fail("a number or a text given is too large for clm; nothing was changed")
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
             # A bug, not bad input: one line and exit 1; CLM_DEBUG=1 shows the trace.
             if os.environ.get("CLM_DEBUG"):
                 raise
-            click.echo(f"clm: internal error: {type(err).__name__}: {err} (run with CLM_DEBUG=1 for details)",
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            click.echo(f"clm: internal error: {type(err).__name__}: {first_line} (run with CLM_DEBUG=1 for details)",
                        err=True)
             sys.exit(1)
 
@@ -256,20 +261,28 @@ def _read_file(path: Path, limit: int) -> bytes:
     from clm.errors import InvalidInput, TooLarge
 
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise TooLarge(f"The file is {size:,} bytes; the limit is {limit:,} bytes.")
-        return path.read_bytes()
+        # Read at most limit + 1 bytes: a device or a pipe reports size 0 and never ends.
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as err:
         raise InvalidInput(f"cannot read the file: {err.strerror}") from None
+    if len(data) > limit:
+        raise TooLarge(f"The file is larger than the limit of {limit:,} bytes.")
+    return data
 
 
 def read_document(path: Path) -> Document:
     """Return the Document in ``path`` (.docx, .txt, .md), checked as any upload is."""
     from clm.versions import intake
 
+    from clm.errors import ClmError
+
     limits = intake.Limits()
-    return intake.read_upload(_read_file(path, limits.max_upload_bytes), path.name, limits)
+    try:
+        return intake.read_upload(_read_file(path, limits.max_upload_bytes), path.name, limits)
+    except ClmError as err:
+        # Say which file: `clm diff` reads two.
+        raise type(err)(f"{path}: {err}") from None
 
 
 # -- redlines and extraction (no app, no database) -------------------------------------------
@@ -304,12 +317,45 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> No
     _emit(data, output, binary=fmt in {"docx", "pdf"})
 
 
+def _stage(data: bytes, output: Path) -> Callable[[], None]:
+    """Write ``data`` beside ``output`` and return the step that puts it in place.
+
+    A failed run never leaves half a file, and a caller can do its other work (store a
+    draft) between the two and so change nothing when the output cannot be written. A
+    symlink is written through; "-" and devices (/dev/stdout) are written directly.
+    """
+    from clm.errors import InvalidInput
+
+    target = output.resolve() if output.is_symlink() else output
+    if str(output) == "-" or (target.exists() and not target.is_file()):
+        stream = sys.stdout.buffer if str(output) == "-" else None
+
+        def write_direct() -> None:
+            try:
+                if stream is not None:
+                    stream.write(data)
+                    stream.flush()
+                else:
+                    target.write_bytes(data)
+            except OSError as err:
+                raise InvalidInput(f"{output}: cannot write: {err.strerror}") from None
+
+        return write_direct
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+    except OSError as err:
+        raise InvalidInput(f"{output}: cannot write: {err.strerror}") from None
+
+    def put_in_place() -> None:
+        tmp.replace(target)
+
+    return put_in_place
+
+
 def _emit(data: bytes, output: Path | None, *, binary: bool) -> None:
     if output is not None:
-        # Write beside the target and rename, so a failed run never leaves half a file.
-        tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        tmp.replace(output)
+        _stage(data, output)()
         return
     if binary and sys.stdout.isatty():
         fail("this format is binary; write it to a file with -o OUT")
@@ -461,6 +507,8 @@ def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ..
         data = html_to_pdf(draft_html(doc, library, values, chosen))
     else:
         data = docx_bytes
+    # Write the file first: if it cannot be written, nothing is stored either.
+    put_in_place = _stage(data, output)
     if app is not None:
         from clm import jobs
         from clm.clauses.services import draft_contract
@@ -474,7 +522,7 @@ def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ..
         jobs.after_new_version(app.config, version_id)
     else:
         line = f"{output}: drafted from {template} v{doc.version}"
-    _emit(data, output, binary=True)
+    put_in_place()
     click.echo(line)
 
 

@@ -67,7 +67,7 @@ def utcnow() -> dt.datetime:
 def make_engine(url: str) -> Engine:
     """Return an engine for ``url`` tuned for clm's use of it."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -82,7 +82,8 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # pool_pre_ping: a restarted database costs one failed ping, not a failed request.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # hide_parameters: an error message must never carry the values (a password hash, a token).
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -118,8 +118,11 @@ def hash_token(token: str) -> str:
 def create_user(session: Session, *, email: str, name: str, password: str, role: Role) -> User:
     """Create a user; raise Conflict when the email is taken, InvalidInput for a weak password."""
     email = email.strip().lower()
-    if "@" not in email or len(email) > 320:
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or domain.startswith(".") or domain.endswith(".") or len(email) > 320:
         raise InvalidInput(f"{email!r} is not an email address.")
+    if len(name.strip()) > 200:
+        raise InvalidInput("The name is longer than 200 characters.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -160,6 +163,8 @@ def authenticate(session: Session, email: str, password: str, *, now: dt.datetim
 
 def create_token(session: Session, *, role: Role, label: str, user: User | None = None) -> tuple[ApiToken, str]:
     """Create an API token; return the row and the token text, which is never stored."""
+    if len(label.strip()) > 200:
+        raise InvalidInput("The token's label is longer than 200 characters.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=hash_token(token), role=role, label=label.strip() or role.value,
                    user_id=user.id if user else None)

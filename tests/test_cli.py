@@ -164,3 +164,44 @@ def test_bad_terms_name_every_field_in_one_line(tmp_path):
     path.write_text("{not json")
     result = CliRunner().invoke(main, ["revenue", str(path)])
     assert result.exit_code == 2 and "not JSON (line 1" in result.stderr
+
+
+def test_numbers_and_texts_too_large_are_one_line_and_exit_2(runner, session, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("A contract\n")
+    result = runner.invoke(main, ["import", str(path), "--contract", "99999999999999999999"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("clm: error:")]
+    assert result.exit_code == 2 and errors == ["clm: error: a number or a text given is too large for clm; "
+                                                "nothing was changed"]
+    result = runner.invoke(main, ["import", str(path), "--counterparty", "C" * 400])
+    assert result.exit_code == 2 and "longer than 300 characters" in result.stderr
+    result = runner.invoke(main, ["token", "create", "--role", "legal", "--label", "L" * 300])
+    assert result.exit_code == 2 and "longer than 200" in result.output
+    result = runner.invoke(main, ["user", "create", "--email", "foo@", "--role", "legal",
+                                  "--password", "a long enough password"])
+    assert result.exit_code == 2 and "not an email address" in result.output
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_a_device_file_is_read_only_up_to_the_limit(runner):
+    result = runner.invoke(main, ["import", "/dev/zero"])
+    assert result.exit_code == 2 and "larger than the limit" in result.stderr
+
+
+def test_draft_store_stores_nothing_when_the_output_cannot_be_written(runner, session, tmp_path):
+    import json
+
+    from tests.clauses.test_library import SAMPLE_VALUES
+
+    values = tmp_path / "nda.json"
+    values.write_text(json.dumps(SAMPLE_VALUES["mutual_nda"]))
+    result = runner.invoke(main, ["draft", "mutual_nda", "--vars", str(values), "-o",
+                                  str(tmp_path / "missing" / "nda.docx"), "--store"])
+    assert result.exit_code == 2 and "missing/nda.docx: cannot write" in result.stderr
+    assert _counts(session) == (0, 0, 0)
+    link = tmp_path / "link.docx"
+    target = tmp_path / "target.docx"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    assert runner.invoke(main, ["draft", "mutual_nda", "--vars", str(values), "-o", str(link)]).exit_code == 0
+    assert link.is_symlink() and target.read_bytes().startswith(b"PK")

@@ -125,7 +125,10 @@ def create_contract(session: Session, *, title: str, counterparty: str | None, a
         raise InvalidInput("A contract needs a title.")
     if len(title) > 300:
         raise InvalidInput("The title is longer than 300 characters.")
-    contract = Contract(title=title, counterparty=(counterparty or "").strip() or None,
+    counterparty = " ".join((counterparty or "").split()) or None
+    if counterparty is not None and len(counterparty) > 300:
+        raise InvalidInput("The counterparty's name is longer than 300 characters.")
+    contract = Contract(title=title, counterparty=counterparty,
                         status=ContractStatus.DRAFT, created_by=author)
     session.add(contract)
     session.flush()

@@ -12,6 +12,7 @@ from clm import db, jobs
 from clm.errors import ClmError, InvalidInput
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
+from clm.web.pages import id_arg
 from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
@@ -32,6 +33,14 @@ def read_file_field(field: str = "file") -> store.Upload:
     return store.Upload(data=storage.read(), filename=storage.filename)
 
 
+def upload_source() -> VersionSource:
+    """Return who a new version came from (form field ``source``); raise InvalidInput otherwise."""
+    raw = request.form.get("source") or "upload"
+    if raw not in {"upload", "counterparty"}:
+        raise InvalidInput(f"source must be \"upload\" or \"counterparty\", not {raw[:40]!r}.")
+    return VersionSource(raw)
+
+
 def _author() -> str:
     principal = current_principal()
     return principal.label if principal else "anonymous"
@@ -41,7 +50,7 @@ def _author() -> str:
 @require("contracts.read")
 def index() -> ResponseReturnValue:
     """List contracts, newest first."""
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     contracts = store.list_contracts(db.get_session(), before=before, limit=50)
     next_before = contracts[-1].id if len(contracts) == 50 else None
     return render_template("contracts/index.html", contracts=contracts, next_before=next_before)
@@ -71,8 +80,8 @@ def new() -> ResponseReturnValue:
 @require("contracts.write")
 def upload_version(contract_id: int) -> ResponseReturnValue:
     """Store an uploaded file as the contract's next version."""
-    source = VersionSource.COUNTERPARTY if request.form.get("source") == "counterparty" else VersionSource.UPLOAD
     try:
+        source = upload_source()
         upload = read_file_field()
         with db.transaction() as s:
             version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
@@ -142,8 +151,8 @@ REDLINE_FORMATS = {
 
 def compare_numbers() -> tuple[int, int]:
     """Return the ``from`` and ``to`` version numbers of the request; raise InvalidInput if absent."""
-    old = request.args.get("from", type=int)
-    new = request.args.get("to", type=int)
+    old = id_arg("from")
+    new = id_arg("to")
     if old is None or new is None:
         raise InvalidInput("Give the two versions to compare as ?from=<number>&to=<number>.")
     return old, new

@@ -16,7 +16,15 @@ from clm.clauses import api as clause_api
 from clm.clauses.views import terms_csv_response
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
-from clm.versions.views import REDLINE_FORMATS, compare_numbers, read_file_field, redline_filename, render_redline
+from clm.versions.views import (
+    REDLINE_FORMATS,
+    compare_numbers,
+    read_file_field,
+    redline_filename,
+    render_redline,
+    upload_source,
+)
+from clm.web.pages import id_arg
 from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
@@ -81,7 +89,7 @@ def health() -> ResponseReturnValue:
 def list_contracts() -> ResponseReturnValue:
     """List contracts newest first; ``?before=<id>&limit=<n>`` pages through them."""
     limit = request.args.get("limit", default=50, type=int)
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     contracts = store.list_contracts(db.get_session(), before=before, limit=limit)
     next_before = contracts[-1].id if contracts and len(contracts) == max(1, min(limit, 200)) else None
     return jsonify(contracts=[contract_json(c) for c in contracts], next_before=next_before)
@@ -114,7 +122,7 @@ def get_contract(contract_id: int) -> ResponseReturnValue:
 def add_version(contract_id: int) -> ResponseReturnValue:
     """Store an uploaded file as the contract's next version."""
     upload = read_file_field()
-    source = VersionSource.COUNTERPARTY if request.form.get("source") == "counterparty" else VersionSource.UPLOAD
+    source = upload_source()
     with db.transaction() as s:
         version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
                                     author=_author(), contract_id=contract_id, source=source)

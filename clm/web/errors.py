@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from clm.errors import ClmError
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ClmError, _clm_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -59,7 +60,18 @@ def _http_error(err: HTTPException) -> ResponseReturnValue:
     return response
 
 
+OUT_OF_RANGE = "A number or a text in the request is too large for clm; nothing was changed."
+
+
+def _out_of_range(err: Exception) -> ResponseReturnValue:
+    return respond(422, OUT_OF_RANGE)
+
+
 def _database_error(err: DBAPIError) -> ResponseReturnValue:
+    # The database refused a value (a number beyond its integer range, a text longer than
+    # its column): the request's fault, answered like any other bad input.
+    if isinstance(err, DataError):
+        return _out_of_range(err)
     # A connection that dropped (database restarting) is a temporary outage, not a bug.
     if err.connection_invalidated or "could not connect" in str(err.orig).lower() or "database is locked" in str(err.orig):
         log.warning("database unavailable: %s", err.orig)

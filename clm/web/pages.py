@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import request
+from werkzeug.routing import IntegerConverter
+
+from clm.errors import InvalidInput
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -16,8 +19,34 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+MAX_ID = 2**31 - 1
+
+
+def id_arg(name: str) -> int | None:
+    """Return the query argument ``name`` as a database id, None when absent.
+
+    Raise InvalidInput for anything but a whole number from 1 to MAX_ID, so an id no table
+    can hold is refused alike on SQLite and PostgreSQL.
+    """
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise InvalidInput(f"{name} must be a whole number from 1 to {MAX_ID}, not {raw[:30]!r}.")
+    return int(raw)
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in routes: a positive id the database can hold; anything larger is a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Register the security headers and the template filters."""
+    """Register the security headers, the bounded ``int`` route converter and the template filters."""
+    app.url_map.converters["int"] = DatabaseId
     app.after_request(_security_headers)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["term_value"] = term_value

@@ -121,3 +121,29 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     routes = {re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule) for rule in app.url_map.iter_rules()
               if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi"}
     assert routes <= documented
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/api/v1/contracts/99999999999999999999999", 404),
+    ("/api/v1/contracts/3000000000", 404),
+    ("/api/v1/contracts?before=99999999999999999999", 422),
+    ("/api/v1/contracts?before=3000000000", 422),
+])
+def test_numbers_too_large_for_the_database_are_4xx_not_500(client, make_token, url, status):
+    response = client.get(url, headers=_bearer(make_token(Role.VIEWER)))
+    assert response.status_code == status and "error" in response.json
+
+
+def test_text_longer_than_its_column_is_422_and_stores_nothing(client, session, make_token):
+    response = _upload(client, make_token(Role.LEGAL), counterparty="C" * 400)
+    assert response.status_code == 422, response.json
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_an_unknown_source_is_refused_not_stored_as_ours(client, session, make_token):
+    token = make_token(Role.LEGAL)
+    contract = _upload(client, token).json
+    response = _upload(client, token, data=b"LICENSE\nv2\n", filename="v2.txt",
+                       url=f"/api/v1/contracts/{contract['id']}/versions", source="martian")
+    assert response.status_code == 422 and "source must be" in response.json["error"]
+    assert _counts(session) == (1, 1, 1)
