@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -207,6 +209,16 @@ def contract_terms(session: Session, contract_id: int) -> dict[str, TermDecision
                                     .order_by(TermDecision.id)):
         latest[decision.field] = decision
     return {name: d for name, d in latest.items() if d.action is not DecisionAction.CLEARED}
+
+
+def confirmed_terms_digest(session: Session, contract_id: int) -> str:
+    """Return the SHA-256 of the canonical JSON of the contract's confirmed terms ({} when none).
+
+    Signing freezes it on an envelope; downstream refuses to bill when it no longer matches.
+    """
+    terms = {name: decision.value for name, decision in contract_terms(session, contract_id).items()}
+    text = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import date
 from decimal import Decimal
@@ -81,19 +79,6 @@ def attach_terms(session: Session, contract: Contract, data: Any, *, by: str, no
     if waiting:
         session.info[PENDING_KEY] = True
     return document
-
-
-def confirmed_terms_digest(session: Session, contract_id: int) -> str:
-    """Return the SHA-256 of the contract's confirmed terms, as signing freezes it on an envelope.
-
-    The same recipe as ``clm.signing.envelopes.terms_digest`` (which this layer may not import;
-    a test checks the two agree).
-    """
-    from clm.clauses.services import contract_terms
-
-    terms = {name: decision.value for name, decision in contract_terms(session, contract_id).items()}
-    text = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str, Any], list[str]]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from clm.db import utcnow
+from clm.clauses.services import confirmed_terms_digest
 from clm.downstream import commercial
 from clm.downstream.billing import billing_json, build_billing_schedule, contract_value
 from clm.downstream.models import (
@@ -118,7 +119,7 @@ def bound_document(session: Session, payload: dict[str, Any]) -> ContractTermsDo
                       f"{signed[:12]}, now version {latest.version} {latest.sha256[:12]}); nothing is billed "
                       "until the signed terms are restored.")
     frozen = payload.get("terms_sha256")
-    if frozen and commercial.confirmed_terms_digest(session, contract_id) != frozen:
+    if frozen and confirmed_terms_digest(session, contract_id) != frozen:
         raise Refused(f"The confirmed terms of contract {contract_id} changed after it was sent for signature "
                       f"(frozen {frozen[:12]}); nothing is billed until they match what was signed.")
     return latest

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from clm.clauses.services import confirmed_terms_digest
 from clm.errors import ClmError, Conflict, InvalidInput, NotFound
 from clm.signing import audit, tokens
 from clm.signing.mail import Mail
@@ -161,14 +161,6 @@ def _on_completed(session: Session, envelope: Envelope) -> None:
 def sha256_text(text: str) -> str:
     """Return the hex SHA-256 of ``text`` encoded as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def terms_digest(session: Session, contract_id: int) -> str:
-    """Return the SHA-256 of the canonical JSON of the contract's confirmed terms ({} when none)."""
-    from clm.clauses.services import contract_terms
-
-    terms = {name: decision.value for name, decision in contract_terms(session, contract_id).items()}
-    return sha256_text(json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str))
 
 
 def get_envelope(session: Session, envelope_id: int) -> Envelope:
@@ -426,7 +418,7 @@ def create(session: Session, contract_id: int, *, subject: str, message: str,
     parsed = _parse_recipients(recipients)
     envelope = Envelope(
         contract_id=contract.id, version_id=version.id, version_sha256=version.blob_sha256,
-        document_sha256=sha256_text(version.text), terms_sha256=terms_digest(session, contract.id),
+        document_sha256=sha256_text(version.text), terms_sha256=confirmed_terms_digest(session, contract.id),
         subject=subject, message=message, status=EnvelopeStatus.DRAFT,
         expires_at=now + dt.timedelta(days=int(expires_in_days)), created_by=client.actor, created_at=now,
         audit_seq=0,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clm import db
+from clm.clauses.services import confirmed_terms_digest
 from clm.downstream import commercial
 from clm.downstream.models import (
     BillingSchedule,
@@ -50,7 +51,7 @@ def make_envelope(s: Session, cid: int, *, now: dt.datetime) -> Envelope:
     assert version is not None
     envelope = Envelope(contract_id=cid, version_id=version.id, version_sha256=version.blob_sha256,
                         document_sha256=envelopes.sha256_text(version.text),
-                        terms_sha256=envelopes.terms_digest(s, cid), subject="Please sign", message="",
+                        terms_sha256=confirmed_terms_digest(s, cid), subject="Please sign", message="",
                         status=EnvelopeStatus.COMPLETED, expires_at=now + dt.timedelta(days=30),
                         created_by="legal@example.test", created_at=now, sent_at=now, completed_at=now, audit_seq=0)
     s.add(envelope)

@@ -223,10 +223,12 @@ def test_terms_documents_are_versioned_and_unchanged_terms_store_nothing(make_si
                                        now=db.utcnow()).version == 2
 
 
-def test_confirmed_digest_is_the_signing_recipe(make_signed, plain):
+def test_the_envelope_freezes_the_digest_downstream_checks(make_signed, plain):
+    from clm.clauses.services import confirmed_terms_digest
+
     signed = make_signed()
     with db.transaction_for(plain) as s:
-        assert commercial.confirmed_terms_digest(s, signed.contract_id) == envelopes.terms_digest(s, signed.contract_id)
+        assert s.get(Envelope, signed.envelope_id).terms_sha256 == confirmed_terms_digest(s, signed.contract_id)
 
 
 @pytest.mark.parametrize("statement", ["UPDATE orders SET total_minor = 1", "DELETE FROM invoices",
