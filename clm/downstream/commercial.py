@@ -133,7 +133,10 @@ def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str
             took("initial_term", "lines[0].end")
         except ValueError:
             pass
+    # The extractor says how invoices go out as a contract words it ("annually"); billing's
+    # vocabulary is once/monthly/quarterly/annual.
     frequency = str(confirmed.get("billing_frequency") or "").lower()
+    frequency = {"annually": "annual", "yearly": "annual"}.get(frequency, frequency)
     if frequency in FREQUENCIES:
         line["billing"]["frequency"] = frequency
         took("billing_frequency", "lines[0].billing.frequency")

@@ -212,3 +212,22 @@ def test_cli_process_and_renewals(runner, make_signed, plain, tmp_path):
     result = runner.invoke(main, ["renewals", "--within", "60", "--today", "2026-10-01", "--format", "json"])
     assert json.loads(result.output)["renewals"][0]["notice_deadline"] == "2026-10-30"
     assert runner.invoke(main, ["renewals", "--within", "-5"]).exit_code == 2
+
+
+def test_terms_prefill_reads_the_extractor_s_wording_of_the_billing_frequency(plain, make_signed):
+    from datetime import date
+
+    from clm.clauses.models import DecisionAction, TermDecision
+    from clm.downstream import commercial
+    from clm.versions import store
+
+    signed = make_signed(attach=False)
+    with db.transaction_for(plain) as s:
+        contract = store.get_contract(s, signed.contract_id)
+        s.add(TermDecision(contract_id=contract.id, version_id=contract.latest.id, field="billing_frequency",
+                           action=DecisionAction.CONFIRMED, value="annually", decided_by="legal",
+                           decided_at=db.utcnow(), comment=""))
+    with db.transaction_for(plain) as s:
+        doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
+    assert doc["lines"][0]["billing"]["frequency"] == "annual"
+    assert any("billing_frequency" in n for n in notes)
