@@ -230,4 +230,4 @@ def test_terms_prefill_reads_the_extractor_s_wording_of_the_billing_frequency(pl
     with db.transaction_for(plain) as s:
         doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
     assert doc["lines"][0]["billing"]["frequency"] == "annual"
-    assert any("billing_frequency" in n for n in notes)
+    assert "lines[0].billing.frequency from the confirmed billing frequency" in notes
