@@ -36,7 +36,7 @@ class ClmGroup(click.Group):
     """Turn every ClmError into one line on stderr and exit status 2; never a trace."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import DataError
+        from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 
         from clm.errors import ClmError
 
@@ -48,6 +48,11 @@ class ClmGroup(click.Group):
             fail(str(err))
         except (ArithmeticError, DataError):
             fail("a number or a text given is too large for clm; nothing was changed")
+        except (OperationalError, ProgrammingError) as err:
+            # "no such table" (SQLite) / UndefinedTable (PostgreSQL): the schema is not there.
+            if "no such table" in str(err.orig) or "does not exist" in str(err.orig):
+                fail("the database has no clm tables yet; run `clm init` first")
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
@@ -182,10 +187,22 @@ def user() -> None:
     """Manage users."""
 
 
+def _role_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # Checked while parsing, so a wrong role is refused before the password prompt.
+    from clm.errors import InvalidInput
+    from clm.users import parse_role
+
+    try:
+        parse_role(value)
+    except InvalidInput as err:
+        raise click.BadParameter(str(err)) from None
+    return value
+
+
 @user.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")
-@click.option("--role", required=True, help="admin, legal, finance or viewer")
+@click.option("--role", required=True, is_eager=True, callback=_role_option, help="admin, legal, finance or viewer")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="CLM_NEW_USER_PASSWORD", help="Asked for when not given (or CLM_NEW_USER_PASSWORD).")
 def user_create(email: str, name: str, role: str, password: str) -> None:
@@ -385,18 +402,26 @@ def extract(files: tuple[Path, ...], jsonl: Path | None) -> None:
             continue
         click.echo(json.dumps(extract_terms(document.text).to_json(path.stem), ensure_ascii=False))
     if jsonl is not None:
-        with jsonl.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    contract_id, text = str(record["id"]), record["text"]
-                except (ValueError, KeyError, TypeError):
-                    failures += 1
-                    click.echo(f"clm: error: {jsonl}:{number}: not a JSON object with \"id\" and \"text\"", err=True)
-                    continue
-                click.echo(json.dumps(extract_terms(text).to_json(contract_id), ensure_ascii=False))
+        try:
+            records = jsonl.read_bytes().decode("utf-8").split("\n")
+        except OSError as err:
+            fail(f"{jsonl}: cannot read the file: {err.strerror}")
+        except UnicodeDecodeError as err:
+            fail(f"{jsonl}: not UTF-8 text (first bad byte at offset {err.start})")
+        for number, line in enumerate(records, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                contract_id, text = str(record["id"]), record["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                failures += 1
+                click.echo(f"clm: error: {jsonl}:{number}: not a JSON object with \"id\" and a text \"text\"",
+                           err=True)
+                continue
+            click.echo(json.dumps(extract_terms(text).to_json(contract_id), ensure_ascii=False))
     if failures:
         sys.exit(2)
 

@@ -205,3 +205,32 @@ def test_draft_store_stores_nothing_when_the_output_cannot_be_written(runner, se
     link.symlink_to(target)
     assert runner.invoke(main, ["draft", "mutual_nda", "--vars", str(values), "-o", str(link)]).exit_code == 0
     assert link.is_symlink() and target.read_bytes().startswith(b"PK")
+
+
+def test_commands_before_init_say_so_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    monkeypatch.setenv("CLM_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    monkeypatch.setenv("CLM_INSTANCE_PATH", str(tmp_path / "instance"))
+    result = CliRunner().invoke(main, ["token", "create", "--role", "legal"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "clm: error: the database has no clm tables yet; run `clm init` first"
+
+
+def test_a_bad_role_is_refused_before_the_password_prompt(runner):
+    result = runner.invoke(main, ["user", "create", "--email", "a@example.com", "--role", "boss"], input="")
+    assert result.exit_code == 2 and "Unknown role 'boss'" in result.output and "Password" not in result.output
+
+
+def test_extract_jsonl_refuses_records_without_text_and_files_that_are_not_utf8(tmp_path):
+    from click.testing import CliRunner
+
+    good = tmp_path / "c.jsonl"
+    good.write_text('{"id": "a", "text": 5}\n{"id": "b", "text": "Governed by the laws of the State of New York."}\n')
+    result = CliRunner().invoke(main, ["extract", "--jsonl", str(good)])
+    assert result.exit_code == 2 and f"{good}:1: not a JSON object" in result.stderr
+    assert '"id": "b"' in result.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "a", "text": "\xff"}\n')
+    result = CliRunner().invoke(main, ["extract", "--jsonl", str(bad)])
+    assert result.exit_code == 2 and result.stderr.strip() == f"clm: error: {bad}: not UTF-8 text (first bad byte at offset 21)"
