@@ -46,13 +46,6 @@ def document_version(session: Session, contract_id: int, version: int) -> Contra
                                                               ContractTermsDocument.version == version))
 
 
-def document_by_hash(session: Session, contract_id: int, sha256: str) -> ContractTermsDocument | None:
-    """Return the newest of the contract's terms documents with hash ``sha256``, or None."""
-    return session.scalar(select(ContractTermsDocument).where(ContractTermsDocument.contract_id == contract_id,
-                                                              ContractTermsDocument.sha256 == sha256)
-                          .order_by(ContractTermsDocument.version.desc()).limit(1))
-
-
 def attach_terms(session: Session, contract: Contract, data: Any, *, by: str, now: dt.datetime) -> ContractTermsDocument:
     """Store ``data`` (parsed JSON) as the contract's next terms document and return it.
 

@@ -88,17 +88,6 @@ def _one_id(session: Session, model: type[Any], **keys: Any) -> int:
     return found
 
 
-def publish_executed(session: Session, envelope_id: int, payload: dict[str, Any], *, now: dt.datetime) -> None:
-    """Record that envelope ``envelope_id`` was executed; a second call changes nothing.
-
-    Signing writes the same row itself in ``_on_completed`` (it may not import this package);
-    this is for re-delivery and tests.
-    """
-    _insert_ignore(session, OutboxEvent, [{"envelope_id": envelope_id, "event": EXECUTED, "payload": payload,
-                                           "created_at": now, "attempts": 0}], ("envelope_id", "event"))
-    session.info[PENDING_KEY] = True
-
-
 # -- checks -------------------------------------------------------------------------------------
 
 

@@ -30,20 +30,6 @@ def _database_url(settings: dict[str, Any]) -> str | None:
     return str(settings["DATABASE_URL"]) if os.path.exists(default) else None
 
 
-def check_against_database(url: str, envelope_id: int, pdf_sha256: str) -> tuple[str | None, str]:
-    """Return (problem or None, summary) after checking a sealed PDF against the envelope's records."""
-    from clm import db
-    from clm.signing.verification import check_records
-
-    engine = db.make_engine(url)
-    try:
-        with db.transaction_for(db.make_sessionmaker(engine)) as session:
-            result = check_records(session, envelope_id, pdf_sha256)
-            return result.problem, result.summary
-    finally:
-        engine.dispose()
-
-
 @click.command()
 @click.argument("pdf", metavar="SIGNED.pdf", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True),
