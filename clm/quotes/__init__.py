@@ -1,0 +1,1 @@
+"""Configure, price, quote: the catalog, pricing rules and quotes that become contracts."""

@@ -1,0 +1,1 @@
+"""Search: full-text search over every version, with filters on extracted and confirmed terms."""
