@@ -150,11 +150,11 @@ def _notice_in(seg: Seg) -> str | None:
 
 # ----------------------------------------------------------------------------- renewal
 _RENEWAL_TERM_BEFORE = re.compile(
-    r"(?:additional|successive|renewal|further|subsequent|consecutive|another|extension|extended|renew\w*|"
+    r"(?:additional|successive|renewal|further|subsequent|consecutive|another|extension|extended|renew\w*|automatic|"
     r"period\s+of|periods\s+of|terms?\s+of|for|each|like)\s*(?:\w+\s+){0,2}$", re.IGNORECASE)
 _RENEWAL_TERM_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?(?:renewal|periods?|terms?|increments?|each|thereafter)\b"
                                  r"|^\s*(?:,\s*)?(?:unless|until|on\s+the\s+same)", re.IGNORECASE)
-_ANNUAL = re.compile(r"\byear[\s-]+to[\s-]+year\b|\b(?:each|every)\s+(?:calendar\s+)?year\b|\bsuccessive\s+(?:annual|yearly)\b|\bannual(?:ly)?\s+(?:renewal|basis|periods?|terms?)\b|"
+_ANNUAL = re.compile(r"\byear[\s-]+to[\s-]+year\b|\b(?:each|every)\s+(?:calendar\s+)?year\b|\bsuccessive\s+(?:annual|yearly)\b|\bannual(?:ly)?\s+(?:renewals?|basis|periods?|terms?)\b|"
                      r"\bsuccessive\s+annual\b|\bannually\b|\bfrom\s+year\s+to\s+year\b", re.IGNORECASE)
 _RENEW_OTHER = re.compile(r"\brenew\w*\s+(?:of\s+)?(?:the\s+|any\s+|such\s+|its\s+)?(?:licen[cs]e|permit|insurance"
                           r"|polic(?:y|ies)|registration|lease|certificat\w+|patent|order|purchase\s+order)", re.IGNORECASE)
@@ -164,6 +164,7 @@ _RENEW_AGREEMENT = re.compile(
     re.IGNORECASE)
 _RENEW_ACTION = re.compile(
     r"\b(?:auto(?:matically|matic|-)?|tacitly)\s*(?:be\s+)?(?:renew|extend|continu|prolong)\w*"
+    r"|\bautomatic\s+(?:[\w-]+\s+){1,3}?(?:renewals?|extensions?)\b|\brenewed\s+tacitly\b"
     r"|\b(?:renew|extend|continu|prolong)\w*\s+(?:\w+\s+)?automatically|\brenewable\b|\bright\s+to\s+(?:renew|extend)"
     r"|\bthereafter\s+automatically\b|\bprolong\w*\s+(?:\w+\s+){0,6}?(?:for|by)\b"
     r"|\b(?:renew|extend)\w*\s+(?:[\w,()]+\s+){0,8}?(?:for|by)\s+(?:an?\s+)?(?:additional|successive|further"
@@ -278,21 +279,43 @@ _TFC_STRONG = re.compile(
     r"\bfor\s+(?:its\s+|their\s+|his\s+|her\s+)?(?:own\s+)?convenience\b|\bwithout\s+(?:any\s+)?cause\b|"
     r"\bfor\s+any\s+or\s+no\s+reason\b|\bfor\s+no\s+reason\b|\bwith\s+or\s+without\s+(?:cause|reason)\b|"
     r"\bwithout\s+(?:any\s+)?reason\b|\bfor\s+non-?cause\b", re.IGNORECASE)
-_TFC_MEDIUM = re.compile(r"\bfor\s+any\s+reason\b|\bin\s+its\s+(?:sole\s+)?discretion\b|\bat\s+will\b"
+_TFC_MEDIUM = re.compile(r"\bfor\s+any\s+reason\b|\bin\s+(?:its|their|his|her)\s+(?:sole\s+|absolute\s+|sole\s+and\s+absolute\s+)?discretion\b"
+                         r"|\bat\s+the\s+(?:sole\s+)?discretion\s+of\b|\bat\s+will\b"
                          r"|\bat\s+(?:its|their)\s+(?:sole\s+)?option\b|\bat\s+the\s+option\s+of\b|\bunilateral(?:ly)?\b", re.IGNORECASE)
 _TFC_NOTICE = re.compile(
     r"\b(?:upon|on|by\s+(?:giving|providing|delivering|serving)|with|after|giving|providing|delivering|following)"
     r"\s+(?:(?:at\s+least|not\s+less\s+than|no\s+less\s+than|a\s+minimum\s+of)\s+)?(?:\S+\s+){0,6}?"
-    r"(?:(?:prior|advance|advanced|written|express)\s+)*notice|\bat\s+any\s+time\b[^.;]{0,60}?\bby\s+(?:\w+\s+)?notice",
+    r"(?:(?:prior|advance|advanced|written|express)\s+)*notic|\bat\s+any\s+time\b[^.;]{0,60}?\bby\s+(?:\w+\s+)?notice"
+    r"|\b(?:give|provide|deliver|serve|send)s?\s+(?:\S+\s+){0,8}?(?:(?:prior|advance|written)\s+)*notic",
     re.IGNORECASE)
+# "Except as otherwise provided ..., either party may ..." and "unless sooner terminated" set no condition.
+_NOT_A_CONDITION = re.compile(r"^\W*(?:\w+\W+){0,2}?except\s+as\s+[^,;]{0,100},|\bunless\s+(?:sooner|earlier)\s+terminated\b"
+                              r"|\bexcept\s+as\s+(?:otherwise\s+)?(?:set\s+forth|provided|specified|described)\s+"
+                              r"(?:in|under|herein|elsewhere)[^,;]{0,60}", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"\b(?:in\s+the\s+event|if|upon\s+the\s+occurrence|should|in\s+case|where|unless|"
                           r"due\s+to|as\s+a\s+result\s+of|following\s+(?:a|an|the|any)|pursuant\s+to\s+section|"
                           r"except|prior\s+to\s+the\s+(?:commencement|closing|distribution|effective))\b", re.IGNORECASE)
 _NEGATED_TERMINATION = re.compile(r"\b(?:may|shall|will|can)\s+not\s+(?:\w+\s+){0,3}?terminat|\bno\s+(?:party|right)\b"
-                                  r"[^.;]{0,40}terminat|\bnot\s+(?:be\s+)?entitled\s+to\s+terminat", re.IGNORECASE)
+                                  r"[^.;]{0,40}terminat|\bnot\s+(?:be\s+)?entitled\s+to\s+terminat"
+                                  r"|\bneither\s+(?:party|of\s+the\s+parties)\b[^.;]{0,40}terminat", re.IGNORECASE)
+_NOT = re.compile(r"\bnot\b|\bno\b|\bnor\b|\bneither\b", re.IGNORECASE)
+
+
+def _may_terminate(text: str) -> bool:
+    """Return whether ``text`` grants a right to terminate that is not itself negated.
+
+    "Party B may terminate ...; but Party A may not terminate" grants Party B's right, and
+    "provided that such termination shall not act as a termination of ..." takes nothing away.
+    """
+    if not _NEGATED_TERMINATION.search(text):
+        return bool(_MAY_TERMINATE.search(text))
+    return any(not _NOT.search(m.group(0)) and not _NEGATED_TERMINATION.search(text, max(0, m.start() - 30), m.end() + 5)
+               for m in _MAY_TERMINATE.finditer(text))
 _MAY_TERMINATE = re.compile(
     r"\b(?:may|can|shall\s+have\s+the\s+right\s+to|is\s+entitled\s+to|right\s+to|ability\s+to|option\s+to)[\s,]+"
-    r"(?:[\w,]+[\s,]+){0,4}?(?:terminat|cancel)\w*|\b(?:shall\s+be|is)\s+(?:\w+\s+)?(?:terminable|cancellable)\b"
+    r"(?:[\w,]+[\s,]+){0,8}?(?:terminat|cancel)\w*|\b(?:terminable|cancell?able)\b"
+    r"|\bright\s+(?:at\s+any\s+time|at\s+all\s+times)[^.;]{0,60}?\bto\s+(?:terminat|cancel)\w*"
+    r"|\bterminate\s+(?:\(\w{1,3}\)\s*)?at\s+the\s+option\s+of\b"
     r"|\b(?:wishing|electing|elects?|desiring)\s+to\s+terminate|\b(?:unless|until)\s+(?:sooner\s+|earlier\s+)?"
     r"terminated\s+by|\b(?:may|can|shall|will)\s+(?:\w+\s+){0,2}?be\s+(?:earlier\s+)?"
     r"(?:terminated|cancel\w*)|\buntil\s+terminated\s+by|\bnotice\s+of\s+termination\b", re.IGNORECASE)
@@ -309,6 +332,7 @@ _FOR_CAUSE = re.compile(C.CUE_PATTERNS["for_cause"], re.IGNORECASE)
 
 def _weak_convenience(part: str, medium: bool) -> bool:
     """Return whether one sub-clause allows termination on notice with no condition attached."""
+    part = _NOT_A_CONDITION.sub(" ", part)
     return bool((medium or _TFC_NOTICE.search(part)) and not _FOR_CAUSE.search(part)
                 and not _CONDITIONAL.search(part) and not re.search(r"\bimmediately\b", part, re.IGNORECASE))
 
@@ -320,9 +344,31 @@ def _any_convenience_part(text: str, medium: bool) -> bool:
     # "(i) upon thirty days' notice, or (ii) immediately if ...": an alternative of its own;
     # the text before the first alternative does not count (its conditions may follow it).
     head, *alternatives = _SUBCLAUSE.split(text)
+    head = _NOT_A_CONDITION.sub(" ", head)
     if _CONDITIONAL.search(head) or _FOR_CAUSE.search(head):
         return False                                  # "may terminate if (i) ..., (ii) ..."
     return any(_weak_convenience(part, medium) for part in alternatives)
+
+
+_LIST_INTRO = re.compile(r"(?::|\bas\s+follows\W*)\s*$", re.IGNORECASE)
+_ENUMERATED = re.compile(r"^\W{0,2}(?:\(?(?:[ivx]{1,4}|[a-h]|\d{1,2})\)|(?:\d{1,2}\.){1,3}\d{0,2}|[a-h]\.)\s", re.IGNORECASE)
+
+
+def _spans(seg: Seg, item: Seg | None) -> list[tuple[int, int]]:
+    """Return the evidence of a termination right: its sentence, and the list item it points at."""
+    return [(seg.start, seg.end)] + ([(item.start, item.end)] if item is not None else [])
+
+
+def _convenience_item(segs: list[Seg], i: int) -> Seg | None:
+    """Return the enumerated item after a "may terminate ... as follows:" sentence that is an
+    unconditional right to terminate on notice, or None."""
+    for seg in segs[i + 1:i + 7]:
+        if seg.start - segs[i].end > 2000 or not _ENUMERATED.match(seg.text):
+            break
+        if (not _MUTUAL.search(seg.text) and not _TERMINATE_OTHER.search(seg.text)
+                and _weak_convenience(seg.text, bool(_TFC_MEDIUM.search(seg.text)))):
+            return seg
+    return None
 
 
 _ADD_BLOCK = re.compile(r"\b(?:breach\w*|default\w*|fails?|failure|insolven\w*|bankrupt\w*|if|in\s+the\s+event)\b",
@@ -333,10 +379,11 @@ def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | No
     """Return (termination_for_convenience, termination_notice, termination_for_cause, cure_period)."""
     cause = cure = None
     tfc_cands: list[tuple[float, int, float]] = []      # (rank, index, confidence)
+    items: dict[int, Seg] = {}                          # "as follows:" sentence -> its convenience item
     for i, seg in enumerate(segs):
         if "terminate" not in seg.cats:
             continue
-        if _MAY_TERMINATE.search(seg.text) and not _NEGATED_TERMINATION.search(seg.text):
+        if _may_terminate(seg.text):
             strong = bool(_TFC_STRONG.search(seg.text)) and not re.match(
                 r"\W*(?:\(?\w{1,3}\)\s*)?(?:if|in\s+the\s+event|should|where)\b", seg.text, re.IGNORECASE)
             medium = bool(_TFC_MEDIUM.search(seg.text))
@@ -346,6 +393,13 @@ def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | No
                     and not re.search(r":\s*$|\bas\s+follows\b", seg.text)
                     and not _MUTUAL.search(seg.text) and _any_convenience_part(seg.text, medium))
             p = seg.p.get("tfc")
+            if not weak and not renewalish and not _MUTUAL.search(seg.text) and _LIST_INTRO.search(seg.text):
+                item = _convenience_item(segs, i)
+                if item is not None:
+                    weak = True
+                    items[i] = item
+                    if p is not None:
+                        p = max(p, item.p.get("tfc", p))
             if strong or (weak and (p is None or p >= TFC_VETO)):
                 tfc_cands.append((p if p is not None else (1.0 if strong else 0.5) - i * 1e-6, i,
                                   0.9 if strong else 0.7))
@@ -366,11 +420,14 @@ def termination(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | No
     if tfc_cands:
         tfc_cands.sort(key=lambda c: (-c[0], c[1]))
         _, i, conf = tfc_cands[0]
-        tfc = Found(True, [(segs[i].start, segs[i].end)], conf)
+        tfc = Found(True, _spans(segs[i], items.get(i)), conf)
         for _, j, _conf in tfc_cands:
-            value = _notice_in(segs[j])
-            if value:
-                notice = Found(value, [(segs[j].start, segs[j].end)], 0.8)
+            for where in (segs[j], items.get(j)):
+                value = _notice_in(where) if where is not None else None
+                if value:
+                    notice = Found(value, _spans(segs[j], items.get(j)), 0.8)
+                    break
+            if notice:
                 break
     return tfc, notice, cause, cure
 
@@ -415,8 +472,10 @@ def effective_date(text: str, segs: list[Seg], agreed: Found | None, pre_end: in
     return None
 
 
-_UNTIL_DATE = re.compile(r"\b(?:until|through|to|ending\s+on|end\s+on|ends\s+on|expire\w*\s+on|terminat\w*\s+on|"
-                         r"and\s+ending|expiring|expire\w*|terminat\w*|ending|ends?|concluding|-|–)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
+_LATER_OF = r"(?:(?:on\s+)?(?:the\s+)?(?:later|earlier)\s+(?:to\s+occur\s+)?of\s+(?:the\s+date\s+(?:that\s+is\s+)?)?(?:\(\w{1,3}\)\s*)?)"
+_UNTIL_DATE = re.compile(r"\b(?:(?:expiration|termination|end)\s+date\W{0,3}\s*(?:means|shall\s+mean|shall\s+be|is)?|until|through|to|ending\s+on|end\s+on|ends\s+on|expire\w*\s+on|terminat\w*\s+on|"
+                         r"and\s+ending|expiring|expire\w*|terminat\w*|ending|ends?|concluding|-|–)\W*" + _LATER_OF
+                         + r"?(?:\w+\W+){0,3}$", re.IGNORECASE)
 _RANGE_START = re.compile(r"(?:from|commencing|beginning|starting|begin|commence|effective|of)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
 _TERMISH = re.compile(r"\b(?:term|period|agreement|contract|venture|project|engagement)\b", re.IGNORECASE)
 _PERPETUAL = re.compile(
@@ -429,7 +488,7 @@ _TERM_DURATION_BEFORE = re.compile(
     r"(?:period\s+of|term\s+of|for|be|is|last|initial|until|continu\w+|expire\w*|end|terminate|valid|run|through|"
     r"remain\w*(?:\s+in\s+(?:full\s+)?"
     r"(?:force|effect)(?:\s+and\s+effect)?)?(?:\s+for)?|of|(?:an?\s+)?(?:initial\s+)?(?:term|period))\s*(?:a\s+)?"
-    r"(?:(?:period|term)\s+of\s+)?(?:an?\s+)?$", re.IGNORECASE)
+    r"(?:(?:period|term)\s+of\s+)?(?:an?\s+)?(?:the\s+entire\s+|at\s+least\s+|" + _LATER_OF + r")?$", re.IGNORECASE)
 _TERM_DURATION_AFTER = re.compile(r"^\W{0,3}(?:(?:from|after|following|commencing|beginning|starting|of|"
                                   r"thereafter|\(|term|period|unless|,)\b|\s*[.(,\"“]|$)", re.IGNORECASE)
 _ANNIVERSARY = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|fifteenth|twentieth"
@@ -441,6 +500,8 @@ _RENEWALISH = re.compile(r"\brenew|\bsuccessive\b|\badditional\s+(?:\w+\s+){0,3}
 
 _TERM_STRONG = re.compile(
     r"\b(?:initial\s+|effective\s+)?terms?\s+of\s+(?:this|the)\s+(?:agreement|contract)|[\"“](?:initial\s+)?term[\"”]"
+    r"|[\"“](?:expiration|termination|end)\s+date[\"”]\s+(?:means|shall\s+mean)|^\W*(?:expiration|termination)\s+date\s*:"
+    r"|\bterm\s+shall\s+mean\b|\b(?:contract|agreement|license|licen[cs]e|service)\s+period[\"”]?\s+(?:means|shall\s+mean)"
     r"|\b(?:initial|effective)\s+term\b|\bduration\s+of\s+this|\b(?:this|the)\s+(?:agreement|contract)\s+(?:shall|will|is\s+to|is)"
     r"\s+(?:[\w,()]+\s+){0,14}?(?:continue|remain|expire|terminate|end|be\s+(?:in\s+(?:full\s+)?(?:force|effect)|valid|"
     r"effective|for)|extend|last|run|for\s+a)\b", re.IGNORECASE)

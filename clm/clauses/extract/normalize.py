@@ -66,9 +66,10 @@ _UNIT_CODE = {"day": "D", "week": "W", "month": "M", "year": "Y"}
 #: A duration as contracts write it: "thirty (30) days", "one (1) year", "12 months",
 #: "sixty days", "90-day", "six (6) calendar months", "[30] days".
 DURATION_RE = re.compile(
-    r"(?<![\w$.])(?:(?P<word>" + NUMBER_WORD + r")\s*(?:\(\s*(?P<paren>[\dOlI]{1,4})\s*\)\s*)?"
+    r"(?<![\w$.])(?:(?P<word>" + NUMBER_WORD + r")\s*(?:\(\s*[\"“]?(?P<paren>[\dOlI]{1,4})[\"”]?\s*\)\s*)?\]?"
     r"|\(?\[?\s*(?P<digits>\d{1,4})\s*\]?\)?)"
-    r"\s*-?\s*(?:\(\s*\d{1,4}\s*\)\s*)?(?:full\s+|consecutive\s+|calendar\s+|business\s+|working\s+"
+    # "3 (three) months", "ninety (\"90\") days", "[three (3)] months"
+    r"\s*-?\s*(?:\(\s*(?:[\"“]?\d{1,4}[\"”]?|" + NUMBER_WORD + r")\s*\)\s*)?(?:full\s+|consecutive\s+|calendar\s+|business\s+|working\s+"
     r"|banking\s+|additional\s+|successive\s+)*"
     r"(?P<unit>day|week|month|year)s?\b(?:'s?)?",
     re.IGNORECASE,

@@ -26,6 +26,9 @@ from clm.clauses.extract import normalize as N
     ("three (3) weeks", "P3W"),
     ("twenty (20) years", "P20Y"),
     ("thirty (3O) days", "P30D"),            # OCR'd digits fall back to the words
+    ("3 (three) months prior notice", "P3M"),  # digits first, words in the parentheses
+    ('ninety ("90") days', "P90D"),            # quoted digits
+    ("[three (3)] months'", "P3M"),            # bracketed as a blank that was filled in
     ("renews from year to year", "P1Y"),
     ("no duration here", None),
     ("Section 30 of the Agreement", None),
