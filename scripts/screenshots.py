@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         with db.transaction_for(db.sessionmaker_for(app)) as session:
             seed(session)
         extract_all(app)
+        seed_finance(app)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
@@ -45,6 +46,57 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.shutdown()
     return 0
+
+
+# Three subscriptions signed with commercial terms, dated around today so the charts have data.
+FINANCE_CONTRACTS = (
+    ("Globex hosting", "Globex Corporation", "36000.00", "monthly", -200, 165, "P30D"),
+    ("Initech analytics", "Initech", "90000.00", "quarterly", -45, 320, "P60D"),
+    ("Umbrella support", "Umbrella Health", "18000.00", "annual", -300, 65, "P60D"),
+)
+
+
+def seed_finance(app: object) -> None:
+    """Sign the FINANCE_CONTRACTS with their terms (as a completed envelope leaves them) and process the outbox."""
+    import datetime as dt
+
+    from clm.clauses.services import confirmed_terms_digest
+    from clm.downstream import commercial, outbox
+    from clm.signing import envelopes
+    from clm.signing.models import Envelope, EnvelopeStatus
+    from clm.versions import store
+
+    factory = db.sessionmaker_for(app)  # type: ignore[arg-type]
+    today, now = dt.date.today(), db.utcnow()
+    for title, party, price, frequency, start, end, notice in FINANCE_CONTRACTS:
+        first, last = today + dt.timedelta(days=start), today + dt.timedelta(days=end)
+        terms = {"currency": "USD", "signed_on": (first - dt.timedelta(days=7)).isoformat(), "payment_terms_days": 30,
+                 "lines": [{"id": "sub", "description": title, "price": price, "recognition": "ratable",
+                            "start": first.isoformat(), "end": last.isoformat(),
+                            "billing": {"frequency": frequency, "timing": "advance"}},
+                           {"id": "setup", "description": "Onboarding", "price": "5000.00", "ssp": "6000.00",
+                            "recognition": "point_in_time", "satisfied_on": (first + dt.timedelta(days=30)).isoformat(),
+                            "billing": {"frequency": "once", "timing": "arrears"}}],
+                 "renewal": {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": notice,
+                             "price_increase_cap": "5"}}
+        with db.transaction_for(factory) as s:
+            text = f"SUBSCRIPTION AGREEMENT\n1. Fees. USD {price} for the term.\n"
+            version = store.import_file(s, store.Upload(text.encode(), f"{title}.txt"),
+                                        limits=store.limits_from_settings(app.config),  # type: ignore[attr-defined]
+                                        author="legal@example.com", title=title, counterparty=party)
+            commercial.attach_terms(s, version.contract, terms, by="finance@example.com", now=now)
+            s.info.pop(commercial.PENDING_KEY, None)
+            envelope = Envelope(contract_id=version.contract_id, version_id=version.id,
+                                version_sha256=version.blob_sha256, document_sha256=envelopes.sha256_text(version.text),
+                                terms_sha256=confirmed_terms_digest(s, version.contract_id), subject="Please sign",
+                                message="",
+                                status=EnvelopeStatus.COMPLETED, expires_at=now + dt.timedelta(days=30),
+                                created_by="legal@example.com", created_at=now, sent_at=now, completed_at=now,
+                                audit_seq=0)
+            s.add(envelope)
+            s.flush()
+            envelopes._on_completed(s, envelope)
+    outbox.drain(db.make_sessionmaker(app.extensions["clm_db"].kw["bind"]))  # type: ignore[attr-defined]
 
 
 def shoot(base: str, instance: Path, out: Path) -> None:
@@ -85,6 +137,15 @@ def shoot(base: str, instance: Path, out: Path) -> None:
         phone.get_by_label("Full name").fill("Pat Signer")
         phone.locator("#sig-preview").scroll_into_view_if_needed()
         phone.screenshot(path=str(out / "signing.png"))
+        # Finance: the dashboard's charts over the signed contracts seed_finance() made.
+        money = browser.new_page(viewport={"width": 1280, "height": 1000})
+        money.goto(f"{base}/login")
+        money.get_by_label("Email").fill("finance@example.com")
+        money.get_by_label("Password").fill(DEMO_PASSWORD)
+        money.get_by_role("button", name="Sign in").click()
+        money.wait_for_url(f"{base}/")
+        money.goto(f"{base}/finance")
+        money.screenshot(path=str(out / "finance.png"))
         browser.close()
     for path in sorted(out.glob("*.png")):
         print(path.relative_to(ROOT), path.stat().st_size, "bytes")

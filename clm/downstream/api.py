@@ -104,6 +104,94 @@ def renewals() -> ResponseReturnValue:
     return jsonify(today=today.isoformat(), within=int(raw), **body)
 
 
+@bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
+@require("commercial_terms.write")
+def cancel(contract_id: int) -> ResponseReturnValue:
+    """Cancel the executed contract's order from ``{"cancel_on": "YYYY-MM-DD"}``; 201 with the credit note."""
+    from flask import current_app
+
+    from clm.downstream.orders import cancel_order, send_queued_webhooks
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Send {\"cancel_on\": \"YYYY-MM-DD\"} as JSON (Content-Type: application/json).")
+    raw = data.get("cancel_on")
+    try:
+        cancel_on = date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        cancel_on = None
+    if cancel_on is None:
+        raise InvalidInput(f"cancel_on: {str(raw)[:20]!r} is not a date (YYYY-MM-DD).")
+    principal = current_principal()
+    assert principal is not None
+    with db.transaction() as s:
+        store.get_contract(s, contract_id)
+        done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
+    send_queued_webhooks(db.sessionmaker_for(current_app), current_app.config)
+    return jsonify(order_id=done.order_id, contract_id=done.contract_id, cancel_on=done.cancel_on.isoformat(),
+                   credit_note=done.credit_note, cancelled_invoices=list(done.cancelled_invoices),
+                   final_invoice=done.final_invoice), 201
+
+
+@bp.route("/contracts/<int:contract_id>/credit-note")
+@require("finance.read")
+def credit_note(contract_id: int) -> ResponseReturnValue:
+    """Return the credit note of the contract's cancelled order."""
+    from clm.downstream.orders import credit_note_of, stored_credit_note_json
+    from clm.errors import NotFound
+
+    note = credit_note_of(_contract(contract_id), contract_id)
+    if note is None:
+        raise NotFound(f"Contract {contract_id} has no credit note (its order is not cancelled, or nothing was owed).")
+    return jsonify(stored_credit_note_json(note))
+
+
+@bp.route("/contracts/<int:contract_id>/renewal/start", methods=["POST"])
+@require("commercial_terms.write")
+def start_renewal(contract_id: int) -> ResponseReturnValue:
+    """Draft the renewal with ``{"uplift": "7"}`` percent, capped; 201 when drafted, 200 when it already was."""
+    from flask import current_app
+
+    from clm.clauses.approvals import library_from_settings
+    from clm.downstream.renewal_drafts import parse_uplift, start_renewal as start
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Send {\"uplift\": \"5\"} as JSON (Content-Type: application/json).")
+    uplift = parse_uplift(data.get("uplift"))
+    principal = current_principal()
+    assert principal is not None
+    with db.transaction() as s:
+        store.get_contract(s, contract_id)
+        started = start(s, contract_id, uplift, by=principal.label, now=db.utcnow(), today=_day("today"),
+                        library=library_from_settings(current_app.config),
+                        limits=store.limits_from_settings(current_app.config))
+        body = {"contract_id": started.contract_id, "original_contract_id": contract_id,
+                "requested_pct": started.requested_pct, "applied_pct": started.applied_pct,
+                "capped": started.capped, "created": started.created,
+                "terms": commercial.get_document(s, started.contract_id).data}
+    return jsonify(body), 201 if started.created else 200
+
+
+@bp.route("/orders")
+@require("finance.read")
+def orders() -> ResponseReturnValue:
+    """Every order shaped for an ERP (``?format=csv`` for one row per line; ``since``, ``status`` filter)."""
+    from flask import Response
+
+    from clm.downstream.orders import erp_csv, erp_orders
+
+    fmt = request.args.get("format", "json")
+    if fmt not in {"json", "csv"}:
+        raise InvalidInput(f"format: {fmt[:20]!r} must be json or csv.")
+    since = _day("since") if request.args.get("since") else None
+    found = erp_orders(db.get_session(), since=since, status=request.args.get("status") or None)
+    if fmt == "csv":
+        return Response(erp_csv(found), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=orders.csv"})
+    return jsonify(orders=found)
+
+
 def _day(name: str) -> date:
     raw = request.args.get(name)
     if not raw:
@@ -149,6 +237,35 @@ OPENAPI_PATHS: dict[str, Any] = {
         _ID, {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}}]),
     "/contracts/{id}/renewal": _get("The initial term, renewal date and non-renewal notice deadline", [
         _ID, {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}}]),
+    "/contracts/{id}/cancel": {"post": {
+        "summary": "Cancel the executed contract's order from a date: stores one credit note, stops later invoices",
+        "parameters": [_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["cancel_on"],
+            "properties": {"cancel_on": {"type": "string", "format": "date",
+                                         "description": "First day without service, within the term"}}}}}},
+        "responses": {"201": {"description": "{order_id, cancel_on, credit_note, cancelled_invoices, final_invoice}"},
+                      "401": {"description": "No token"}, "403": {"description": "Role lacks commercial_terms.write"},
+                      "404": {"description": "No such contract"},
+                      "409": {"description": "Not executed, or already cancelled"},
+                      "422": {"description": "cancel_on missing, malformed, before the term or after it"}}}},
+    "/contracts/{id}/credit-note": _get("The credit note of the contract's cancelled order"),
+    "/contracts/{id}/renewal/start": {"post": {
+        "summary": "Start the renewal: a draft contract with the terms moved on and prices uplifted, capped",
+        "parameters": [_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["uplift"],
+            "properties": {"uplift": {"type": "string", "description": "Requested price uplift in percent, e.g. 7"}}}}}},
+        "responses": {"201": {"description": "{contract_id, requested_pct, applied_pct, capped, terms}"},
+                      "200": {"description": "Already started: the existing draft"},
+                      "401": {"description": "No token"}, "403": {"description": "Role lacks commercial_terms.write"},
+                      "404": {"description": "No such contract"},
+                      "409": {"description": "Not executed, or cancelled"},
+                      "422": {"description": "Bad uplift"}}}},
+    "/orders": _get("Every order shaped for an ERP: header and lines (JSON), or one row per line (format=csv)", [
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
+        {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["active", "cancelled"]}}]),
     "/renewals": _get("Signed contracts with a notice deadline or renewal within DAYS", [
         {"name": "within", "in": "query", "schema": {"type": "integer", "default": 90, "minimum": 0}},
         {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}}]),

@@ -270,6 +270,21 @@ def cancel_schedule(schedule: Sequence[Invoice], cancel_on: date) -> list[Invoic
     return issued
 
 
+def billed_after_cancellation(schedule: Sequence[Invoice], cancel_on: date,
+                              note: CreditNote | None) -> list[Invoice]:
+    """Return what is billed once the contract is cancelled from ``cancel_on``: the invoices that
+    remain (:func:`cancel_schedule`) and the credit note as a negative invoice on its date.
+
+    Their sum is the consideration the cancelled contract is worth (its new transaction price).
+    """
+    billed = cancel_schedule(schedule, cancel_on)
+    if note is not None:
+        billed.append(Invoice(note.number, note.date, note.date, note.currency, tuple(
+            InvoiceLine(ln.line_id, ln.description, ln.period_start, ln.period_end, -ln.amount, "credit")
+            for ln in note.lines)))
+    return billed
+
+
 # ----------------------------------------------------------------------------- output
 
 

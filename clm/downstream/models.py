@@ -152,7 +152,7 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("billing_schedules.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    #: INV-<contract>-<nnnn>; unique across clm.
+    #: INV-<order id>-<nnnn> (INV-<contract id>-<nnnn> before issue 7's migration); unique across clm.
     number: Mapped[str] = mapped_column(String(60), unique=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     issued_on: Mapped[dt.date] = mapped_column(index=True)
@@ -214,9 +214,142 @@ class Renewal(Base):
     #: The day the next term starts (or the day after expiry without auto-renewal).
     renewal_date: Mapped[dt.date] = mapped_column(index=True)
     #: Last business day to give notice of non-renewal; NULL without auto-renewal or notice.
-    notice_deadline: Mapped[dt.date | None]
+    notice_deadline: Mapped[dt.date | None] = mapped_column(index=True)
     auto_renewal: Mapped[bool]
     renewal_term: Mapped[str | None] = mapped_column(String(20))
     non_renewal_notice: Mapped[str | None] = mapped_column(String(20))
     price_increase_cap: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RenewalTerm(Base):
+    """The term a renewal is in now: the initial term, rolled forward as auto-renewals happen.
+
+    A projection of :class:`Renewal` kept so that "what renews in the next 90 days" is one
+    indexed query however many contracts there are. It is derived data, not evidence:
+    ``reports.roll_renewals`` updates rows whose term has ended (``clm renewals remind`` runs
+    it), and readers compute rows that are behind on the fly, so a missed roll is never wrong,
+    only slower.
+    """
+
+    __tablename__ = "renewal_terms"
+
+    renewal_id: Mapped[int] = mapped_column(ForeignKey("renewals.id"), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    #: 0 for the initial term, n for the n-th renewal term.
+    term_number: Mapped[int] = mapped_column(Integer)
+    term_start: Mapped[dt.date]
+    term_end: Mapped[dt.date] = mapped_column(index=True)
+    renewal_date: Mapped[dt.date] = mapped_column(index=True)
+    notice_deadline: Mapped[dt.date | None] = mapped_column(index=True)
+    auto_renewal: Mapped[bool]
+
+
+class OrderCancellation(Base):
+    """An order cancelled from a date; one per order, insert-only (orders and invoices themselves never change).
+
+    Invoices of the order dated on or after ``cancel_on`` are not issued, except the final
+    invoice (``final_invoice_seq``) added for what was earned before it and not yet billed.
+    """
+
+    __tablename__ = "order_cancellations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: UNIQUE: an order is cancelled once.
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: The first day without service.
+    cancel_on: Mapped[dt.date]
+    #: ``Invoice.seq`` of the final invoice dated ``cancel_on``; NULL when nothing was left to bill.
+    final_invoice_seq: Mapped[int | None] = mapped_column(Integer)
+    cancelled_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def invoice_cancelled(self, issued_on: dt.date, seq: int) -> bool:
+        """Return whether the order's invoice ``seq`` dated ``issued_on`` is not issued because of this cancellation."""
+        return issued_on >= self.cancel_on and seq != self.final_invoice_seq
+
+
+class CreditNote(Base):
+    """The credit note of a cancelled order: what was invoiced for service after the cancellation; one per order."""
+
+    __tablename__ = "credit_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: UNIQUE: an order is cancelled once, so it has at most one credit note.
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: CN-<order id>-0001; unique across clm.
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    #: The cancellation date (first day without service).
+    issued_on: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    #: ``credit_note_json`` lines: invoice, line, description, period, amount.
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    terms_sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def total(self) -> Decimal:
+        return from_minor(self.total_minor, self.currency)
+
+
+class RenewalReminder(Base):
+    """A renewal reminder that went out: one per (renewal, notice deadline, offset in days)."""
+
+    __tablename__ = "renewal_reminders"
+    __table_args__ = (UniqueConstraint("renewal_id", "notice_deadline", "offset_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    renewal_id: Mapped[int] = mapped_column(ForeignKey("renewals.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: The deadline the reminder was about (an auto-renewing contract has one per term).
+    notice_deadline: Mapped[dt.date]
+    #: Days before the deadline this reminder is for (90, 60, 30 ...).
+    offset_days: Mapped[int] = mapped_column(Integer)
+    #: Comma-separated addresses; empty when the mail went with a nearer offset's reminder.
+    sent_to: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RenewalDraft(Base):
+    """A renewal contract drafted from a signed one ("start renewal"): one per order and term."""
+
+    __tablename__ = "renewal_drafts"
+    __table_args__ = (UniqueConstraint("order_id", "term_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    #: The contract being renewed.
+    original_contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    #: The term the renewal replaces (0: the initial term).
+    term_number: Mapped[int] = mapped_column(Integer)
+    #: The new draft contract.
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    #: The uplift asked for and the one applied after the contract's cap, in percent.
+    requested_pct: Mapped[str] = mapped_column(String(20))
+    applied_pct: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OrderWebhookDelivery(Base):
+    """An ``order.created`` webhook to POST to ``CLM_WEBHOOK_URL`` (see :mod:`clm.webhooks`): outbox row and retries."""
+
+    __tablename__ = "order_webhook_deliveries"
+    __table_args__ = (UniqueConstraint("order_id", "event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    #: "order.created"
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    delivered_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from clm.db import utcnow
 from clm.clauses.services import confirmed_terms_digest
-from clm.downstream import commercial
+from clm.downstream import commercial, orders
 from clm.downstream.billing import billing_json, build_billing_schedule, contract_value
 from clm.downstream.models import (
     BillingSchedule,
@@ -36,6 +36,7 @@ from clm.downstream.models import (
     OrderLine,
     OutboxEvent,
     Renewal,
+    RenewalTerm,
     RevenueLine,
     RevenueSchedule,
     to_minor,
@@ -72,7 +73,7 @@ class Outcome:
 # -- idempotent inserts ------------------------------------------------------------------------
 
 
-def _insert_ignore(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def insert_ignore(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     """INSERT ``rows``; a row whose UNIQUE ``keys`` already exist is skipped, not an error."""
     if not rows:
         return
@@ -128,7 +129,7 @@ def materialize(session: Session, envelope_id: int, payload: dict[str, Any], *, 
     if terms_hash(terms) != document.sha256:
         raise Refused(f"Terms document {document.id} does not hash to its recorded SHA-256.")
     sha, contract_id, cur = document.sha256, document.contract_id, terms.currency
-    _insert_ignore(session, Order, [{
+    insert_ignore(session, Order, [{
         "envelope_id": envelope_id, "contract_id": contract_id, "terms_document_id": document.id,
         "terms_sha256": sha, "currency": cur, "total_minor": to_minor(contract_value(terms), cur),
         "signed_on": terms.signed_on, "created_at": now}], ("envelope_id",))
@@ -137,10 +138,12 @@ def materialize(session: Session, envelope_id: int, payload: dict[str, Any], *, 
     if order_sha != sha:
         raise Refused(f"Order {order_id} was built from terms {order_sha}, not {sha}.")
     _after_order(session, order_id)
-    _insert_ignore(session, OrderLine, _order_lines(order_id, terms, sha), ("order_id", "position"))
+    insert_ignore(session, OrderLine, _order_lines(order_id, terms, sha), ("order_id", "position"))
     _billing(session, order_id, contract_id, terms, sha, now)
     _revenue(session, order_id, contract_id, terms, sha, now)
     _renewal(session, order_id, contract_id, terms, sha, now)
+    # The ERP hears of the order through the same transaction: no order without its webhook row.
+    orders.record_order_created(session, order_id, now=now)
     return order_id
 
 
@@ -162,8 +165,8 @@ def _order_lines(order_id: int, terms: ContractTerms, sha: str) -> list[dict[str
 def _billing(session: Session, order_id: int, contract_id: int, terms: ContractTerms, sha: str,
              now: dt.datetime) -> None:
     cur = terms.currency
-    schedule = build_billing_schedule(terms, prefix=f"INV-{contract_id}")
-    _insert_ignore(session, BillingSchedule, [{
+    schedule = build_billing_schedule(terms, prefix=orders.invoice_prefix(order_id))
+    insert_ignore(session, BillingSchedule, [{
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "currency": cur,
         "total_minor": to_minor(sum((inv.total for inv in schedule), contract_value(terms) * 0), cur),
         "created_at": now}], ("order_id",))
@@ -173,7 +176,7 @@ def _billing(session: Session, order_id: int, contract_id: int, terms: ContractT
         rows.append({"schedule_id": schedule_id, "seq": seq, "number": inv.number, "contract_id": contract_id,
                      "issued_on": inv.date, "due_on": inv.due, "currency": cur,
                      "total_minor": to_minor(inv.total, cur), "lines": data["lines"], "terms_sha256": sha})
-    _insert_ignore(session, Invoice, rows, ("schedule_id", "seq"))
+    insert_ignore(session, Invoice, rows, ("schedule_id", "seq"))
 
 
 def _revenue(session: Session, order_id: int, contract_id: int, terms: ContractTerms, sha: str,
@@ -181,13 +184,13 @@ def _revenue(session: Session, order_id: int, contract_id: int, terms: ContractT
     cur = terms.currency
     result = build_revenue_schedule(terms)
     total = sum((e.amount for e in result.entries), contract_value(terms) * 0)
-    _insert_ignore(session, RevenueSchedule, [{
+    insert_ignore(session, RevenueSchedule, [{
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "currency": cur,
         "total_minor": to_minor(total, cur),
         "allocation": {k: format_money(v, cur) for k, v in result.allocation.items()}, "created_at": now}],
         ("order_id",))
     schedule_id = _one_id(session, RevenueSchedule, order_id=order_id)
-    _insert_ignore(session, RevenueLine, [
+    insert_ignore(session, RevenueLine, [
         {"schedule_id": schedule_id, "contract_id": contract_id, "period": e.period, "line_id": e.line_id,
          "currency": cur, "amount_minor": to_minor(e.amount, cur), "terms_sha256": sha}
         for e in result.entries], ("schedule_id", "period", "line_id"))
@@ -199,13 +202,18 @@ def _renewal(session: Session, order_id: int, contract_id: int, terms: ContractT
     rn = terms.renewal
     deadline = (notice_deadline(end, rn.non_renewal_notice)
                 if rn.auto_renewal and rn.non_renewal_notice is not None else None)
-    _insert_ignore(session, Renewal, [{
+    insert_ignore(session, Renewal, [{
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "term_start": start,
         "term_end": end, "renewal_date": date.fromordinal(end.toordinal() + 1), "notice_deadline": deadline,
         "auto_renewal": rn.auto_renewal, "renewal_term": rn.renewal_term.iso if rn.renewal_term else None,
         "non_renewal_notice": rn.non_renewal_notice.iso if rn.non_renewal_notice else None,
         "price_increase_cap": None if rn.price_increase_cap is None
         else format(rn.price_increase_cap.normalize(), "f"), "created_at": now}], ("order_id",))
+    insert_ignore(session, RenewalTerm, [{
+        "renewal_id": _one_id(session, Renewal, order_id=order_id), "contract_id": contract_id,
+        "order_id": order_id, "term_number": 0, "term_start": start, "term_end": end,
+        "renewal_date": date.fromordinal(end.toordinal() + 1), "notice_deadline": deadline,
+        "auto_renewal": rn.auto_renewal}], ("renewal_id",))
 
 
 # -- processing events --------------------------------------------------------------------------
@@ -292,9 +300,26 @@ def process_pending_job(database_url: str) -> int:
 
     engine = db.make_engine(database_url)
     try:
-        return sum(o.result == "processed" for o in drain(db.make_sessionmaker(engine)))
+        factory = db.make_sessionmaker(engine)
+        processed = sum(o.result == "processed" for o in drain(factory))
+        if processed:
+            _deliver_new_webhooks(factory)
+        return processed
     finally:
         engine.dispose()
+
+
+def _deliver_new_webhooks(factory: sessionmaker[Session]) -> None:
+    """Send the ``order.created`` webhooks just queued, with this process's settings; never raises."""
+    from clm import config
+    from clm.downstream.orders import deliver_order_webhooks
+
+    try:
+        settings = config.load()
+        if settings.get("WEBHOOK_URL"):
+            deliver_order_webhooks(factory, settings)
+    except Exception:
+        log.exception("order webhooks failed to send; `clm downstream process` retries them")
 
 
 def after_commit_trigger(settings: dict[str, Any],
@@ -327,3 +352,68 @@ def init_app(app: Any) -> None:
     from clm import db
 
     sa_event.listen(db.sessionmaker_for(app), "after_commit", after_commit_trigger(app.config))
+
+
+# -- evidence check (`clm audit check`) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from clm.db import Finding
+
+
+def terms_findings(session: Session) -> list[Finding]:
+    """Return terms documents that no longer hash to their recorded SHA-256, gaps in a contract's
+    terms versions, and downstream rows whose terms hash differs from the terms they were built from."""
+    from clm.db import Finding
+    from clm.downstream.models import (
+        BillingSchedule,
+        ContractTermsDocument,
+        Invoice,
+        Order,
+        OrderLine,
+        Renewal,
+        RevenueLine,
+        RevenueSchedule,
+    )
+
+    findings: list[Finding] = []
+    documents: dict[int, str] = {}
+    versions: dict[int, set[int]] = {}
+    for document in session.scalars(select(ContractTermsDocument).order_by(ContractTermsDocument.id)):
+        documents[document.id] = document.sha256
+        versions.setdefault(document.contract_id, set()).add(document.version)
+        try:
+            actual = terms_hash(parse_terms(document.data))
+        except Exception as err:  # an edited document may not even parse
+            findings.append(Finding("contract_terms_documents", str(document.id), f"no longer reads as terms: {err}"))
+            continue
+        if actual != document.sha256:
+            findings.append(Finding("contract_terms_documents", str(document.id),
+                                    f"the terms were changed (they hash to {actual[:12]}…, recorded "
+                                    f"{document.sha256[:12]}…)"))
+    for contract_id, present in sorted(versions.items()):
+        for missing in sorted(set(range(1, max(present) + 1)) - present):
+            findings.append(Finding("contract_terms_documents", f"contract {contract_id}",
+                                    f"terms version {missing} is missing (deleted)"))
+    orders: dict[int, str] = {}
+    for order_id, document_id, sha in session.execute(
+            select(Order.id, Order.terms_document_id, Order.terms_sha256).order_by(Order.id)):
+        orders[order_id] = sha
+        if documents.get(document_id) != sha:
+            findings.append(Finding("orders", str(order_id),
+                                    f"terms hash {sha[:12]}… is not that of terms document {document_id}"))
+    schedules: dict[type[Any], dict[int, str]] = {}
+    for model in (OrderLine, BillingSchedule, RevenueSchedule, Renewal):
+        schedules[model] = {}
+        for row_id, order_id, sha in session.execute(
+                select(model.id, model.order_id, model.terms_sha256).order_by(model.id)):
+            schedules[model][row_id] = sha
+            if orders.get(order_id) != sha:
+                findings.append(Finding(model.__tablename__, str(row_id),
+                                        f"terms hash {sha[:12]}… differs from order {order_id}'s"))
+    for model, parent in ((Invoice, BillingSchedule), (RevenueLine, RevenueSchedule)):
+        for row_id, schedule_id, sha in session.execute(
+                select(model.id, model.schedule_id, model.terms_sha256).order_by(model.id)):
+            if schedules[parent].get(schedule_id) != sha:
+                findings.append(Finding(model.__tablename__, str(row_id),
+                                        f"terms hash {sha[:12]}… differs from {parent.__tablename__} {schedule_id}'s"))
+    return findings

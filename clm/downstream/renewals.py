@@ -67,22 +67,36 @@ def current_term(terms: ContractTerms, today: date) -> tuple[int, date, date] | 
     """Return (term number, first day, last day) of the term running on ``today``.
 
     An auto-renewing contract rolls forward one renewal term at a time until the term
-    contains ``today``. Term ``n`` starts ``n - 1`` renewal terms after the first renewal
-    date, counted from that anchor so that month-end dates do not drift (a P1M term from
-    January 31 runs to February 27, the next starts February 28, then March 31). Return None
-    when the contract has expired (no auto-renewal and ``today`` after the term).
+    contains ``today`` (see :func:`running_term`). Return None when the contract has expired
+    (no auto-renewal and ``today`` after the term).
     """
     start, end = contract_term(terms)
+    rn = terms.renewal
+    return running_term(start, end, rn.renewal_term if rn.auto_renewal else None, today)
+
+
+def running_term(start: date, end: date, renewal_term: Duration | None, today: date) -> tuple[int, date, date] | None:
+    """Return (term number, first day, last day) of the term running on ``today``.
+
+    ``start``..``end`` is the initial term; ``renewal_term`` is the length of each renewal, or
+    None when the contract does not renew. Term ``n`` starts ``n - 1`` renewal terms after
+    the first renewal date, counted from that anchor so that month-end dates do not drift
+    (a P1M term from January 31 runs to February 27, the next starts February 28, then
+    March 31). Return None when the contract has expired.
+    """
     if today <= end:
         return 0, start, end
-    rn = terms.renewal
-    if not rn.auto_renewal or rn.renewal_term is None:
+    if renewal_term is None:
         return None
     anchor = end + ONE_DAY
-    n = 1
+    # Jump close to today first: a monthly contract from 1995 must not walk 370 terms one by one.
+    days = renewal_term.months * 30 + renewal_term.days
+    n = max(1, (today - anchor).days // max(days, 1) - 1)
+    while renewal_term.times(n - 1).after(anchor) > today and n > 1:
+        n -= 1
     while True:
-        t_start = rn.renewal_term.times(n - 1).after(anchor)
-        t_end = rn.renewal_term.times(n).after(anchor) - ONE_DAY
+        t_start = renewal_term.times(n - 1).after(anchor)
+        t_end = renewal_term.times(n).after(anchor) - ONE_DAY
         if today <= t_end:
             return n, t_start, t_end
         n += 1
@@ -91,15 +105,25 @@ def current_term(terms: ContractTerms, today: date) -> tuple[int, date, date] | 
 def upcoming_renewal(terms: ContractTerms, today: date, holidays: Collection[date] = (),
                      contract: str = "") -> RenewalEvent | None:
     """Return the renewal of the term running on ``today``, or None if the contract has expired."""
-    term = current_term(terms, today)
+    start, end = contract_term(terms)
+    rn = terms.renewal
+    return renewal_event(contract, start, end, rn.auto_renewal, rn.renewal_term, rn.non_renewal_notice, today,
+                         holidays)
+
+
+def renewal_event(contract: str, start: date, end: date, auto_renewal: bool, renewal_term: Duration | None,
+                  non_renewal_notice: Duration | None, today: date,
+                  holidays: Collection[date] = ()) -> RenewalEvent | None:
+    """Return the renewal of the term running on ``today`` of a contract whose initial term is
+    ``start``..``end``, or None if it has expired."""
+    term = running_term(start, end, renewal_term if auto_renewal else None, today)
     if term is None:
         return None
-    number, start, end = term
-    rn = terms.renewal
+    number, t_start, t_end = term
     deadline = None
-    if rn.auto_renewal and rn.non_renewal_notice is not None:
-        deadline = notice_deadline(end, rn.non_renewal_notice, holidays)
-    return RenewalEvent(contract, number, start, end, end + ONE_DAY, deadline, rn.auto_renewal)
+    if auto_renewal and non_renewal_notice is not None:
+        deadline = notice_deadline(t_end, non_renewal_notice, holidays)
+    return RenewalEvent(contract, number, t_start, t_end, t_end + ONE_DAY, deadline, auto_renewal)
 
 
 def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str, ContractTerms]],
@@ -123,10 +147,10 @@ def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str
         dates = [d for d in (event.notice_deadline, event.renewal_date) if d is not None]
         if any(today <= d <= horizon for d in dates):
             events.append(event)
-    return sorted(events, key=lambda e: (_next_date(e, today), e.contract))
+    return sorted(events, key=lambda e: (next_date(e, today), e.contract))
 
 
-def _next_date(event: RenewalEvent, today: date) -> date:
+def next_date(event: RenewalEvent, today: date) -> date:
     if event.notice_deadline is not None and event.notice_deadline >= today:
         return event.notice_deadline
     return event.renewal_date
@@ -213,3 +237,94 @@ def renewal_price(price: Decimal, requested_pct: Decimal, cap_pct: Decimal | Non
     pct = capped_increase(requested_pct, cap_pct)
     return round_fraction(Fraction(price) * (1 + Fraction(pct) / 100), currency)
 
+
+
+@dataclass(frozen=True)
+class RenewalPlan:
+    """The commercial terms of a renewal: the recurring lines moved to the renewal term, prices uplifted."""
+
+    #: The renewal's terms document (JSON-ready, for ``parse_terms``).
+    document: dict[str, Any]
+    #: The term being renewed (0: the initial term) and the renewal term's first and last day.
+    renews_term: int
+    term_start: date
+    term_end: date
+    requested_pct: Decimal
+    applied_pct: Decimal
+    #: (line id, price for the original period, price for the renewal term), per renewed line.
+    prices: tuple[tuple[str, Decimal, Decimal], ...]
+
+    @property
+    def capped(self) -> bool:
+        """Return True when the contract's cap reduced the uplift asked for."""
+        return self.applied_pct < self.requested_pct
+
+
+def _whole_months(start: date, end: date) -> int | None:
+    """Return how many calendar months ``start``..``end`` (both included) spans, or None if not whole months."""
+    after = end + ONE_DAY
+    months = (after.year - start.year) * 12 + after.month - start.month
+    from clm.downstream.terms import add_months
+
+    return months if months > 0 and add_months(start, months) == after else None
+
+
+def plan_renewal(terms: ContractTerms, today: date, requested_pct: Decimal) -> RenewalPlan:
+    """Return the renewal of the term running on ``today`` with prices raised by ``requested_pct``, capped.
+
+    The lines that run to the end of the contract term (recurring, ratable lines) renew; one-off
+    lines (point in time: set-up, implementation) do not. The renewal term starts the day after
+    the current term ends and lasts the contract's renewal term, or as long as each line did
+    when there is none. A line's price is scaled to the renewal term (by whole months where both
+    periods are whole months, by days otherwise) and then raised by the requested uplift,
+    limited to ``price_increase_cap`` (:func:`capped_increase`), rounded half-up per line.
+    """
+    from dataclasses import replace
+
+    from clm.downstream.terms import Billing, add_months, days_between, terms_to_dict
+
+    if not requested_pct.is_finite() or requested_pct <= -100 or requested_pct > 1000:
+        raise InvalidInput(f"uplift: {requested_pct} must be a percentage above -100 and at most 1000")
+    term = current_term(terms, today)
+    if term is None:  # expired without auto-renewal: renew the initial term late
+        start, end = contract_term(terms)
+        term = (0, start, end)
+    number, _t_start, t_end = term
+    first = t_end + ONE_DAY
+    applied = capped_increase(requested_pct, terms.renewal.price_increase_cap)
+    _c_start, c_end = contract_term(terms)
+    recurring = [ln for ln in terms.all_lines()
+                 if ln.recognition == "ratable" and ln.start is not None and ln.end is not None]
+    renewing = [ln for ln in recurring if ln.end == c_end] or recurring
+    if not renewing:
+        raise InvalidInput("lines: the contract has no recurring (ratable) line to renew")
+    new_lines, prices, last = [], [], first
+    seen: set[str] = set()
+    for ln in renewing:
+        assert ln.start is not None and ln.end is not None
+        if ln.id in seen:  # a modification that re-states a line: the later statement wins below
+            new_lines = [x for x in new_lines if x.id != ln.id]
+            prices = [p for p in prices if p[0] != ln.id]
+        seen.add(ln.id)
+        months = _whole_months(ln.start, ln.end)
+        rn = terms.renewal.renewal_term
+        if rn is not None:
+            end = rn.after(first) - ONE_DAY
+        elif months is not None:
+            end = add_months(first, months) - ONE_DAY
+        else:
+            end = first + timedelta(days=days_between(ln.start, ln.end) - 1)
+        new_months = _whole_months(first, end)
+        if months is not None and new_months is not None:
+            ratio = Fraction(new_months, months)
+        else:
+            ratio = Fraction(days_between(first, end), days_between(ln.start, ln.end))
+        factor = ratio * (1 + Fraction(applied) / 100)
+        price = round_fraction(Fraction(ln.price) * factor, terms.currency)
+        ssp = round_fraction(Fraction(ln.ssp) * factor, terms.currency)
+        new_lines.append(replace(ln, price=price, ssp=ssp, start=first, end=end, satisfied_on=None,
+                                 billing=Billing(ln.billing.frequency, ln.billing.timing)))
+        prices.append((ln.id, ln.price, price))
+        last = max(last, end)
+    renewal_terms = replace(terms, signed_on=today, lines=tuple(new_lines), modifications=())
+    return RenewalPlan(terms_to_dict(renewal_terms), number, first, last, requested_pct, applied, tuple(prices))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from clm.downstream.billing import build_billing_schedule
 from clm.downstream.models import (
@@ -17,17 +17,20 @@ from clm.downstream.models import (
     ContractTermsDocument,
     Invoice,
     Order,
+    OrderCancellation,
     OrderLine,
     OutboxEvent,
     Renewal,
+    RenewalTerm,
     RevenueLine,
     RevenueSchedule,
     from_minor,
 )
-from clm.downstream.renewals import RenewalEvent, renewal_calendar, upcoming_renewal
+from clm.downstream.renewals import RenewalEvent, next_date, renewal_event, upcoming_renewal
+from clm.downstream.revenue import RevenueSchedule as RevenueResult
 from clm.downstream.revenue import balance, build_revenue_schedule
-from clm.downstream.terms import ContractTerms, add_months, format_money, parse_terms
-from clm.errors import NotFound
+from clm.downstream.terms import ContractTerms, add_months, format_money, parse_duration, parse_terms
+from clm.errors import InvalidInput, NotFound
 from clm.versions.models import Contract
 
 if TYPE_CHECKING:
@@ -56,12 +59,18 @@ def _order_or_404(session: Session, contract_id: int) -> Order:
 
 def order_json(session: Session, contract_id: int) -> dict[str, Any]:
     """Return the contract's order with its lines."""
+    from clm.downstream.orders import cancellation_of
+
     order = _order_or_404(session, contract_id)
+    cancellation = cancellation_of(session, order.id)
     cur = order.currency
     lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))
     return {"id": order.id, "contract_id": order.contract_id, "envelope_id": order.envelope_id,
             "terms_sha256": order.terms_sha256, "currency": cur, "total": _money(order.total_minor, cur),
             "signed_on": order.signed_on.isoformat(), "created_at": order.created_at.isoformat(),
+            "status": "cancelled" if cancellation else "active",
+            "cancelled_on": _iso(cancellation.cancel_on) if cancellation else None,
+            "cancelled_by": cancellation.cancelled_by if cancellation else None,
             "lines": [{"line": ln.line_id, "part": ln.contract_part, "description": ln.description,
                        "price": _money(ln.price_minor, cur), "ssp": _money(ln.ssp_minor, cur),
                        "recognition": ln.recognition, "start": _iso(ln.service_start), "end": _iso(ln.service_end),
@@ -76,11 +85,12 @@ def invoices_of(session: Session, order_id: int) -> list[Invoice]:
     return list(session.scalars(select(Invoice).where(Invoice.schedule_id == schedule_id).order_by(Invoice.seq)))
 
 
-def invoice_json(inv: Invoice) -> dict[str, Any]:
-    """Return one invoice as JSON."""
+def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None) -> dict[str, Any]:
+    """Return one invoice as JSON; ``status`` is "cancelled" when ``cancellation`` stops it, else "scheduled"."""
+    cancelled = cancellation is not None and cancellation.invoice_cancelled(inv.issued_on, inv.seq)
     return {"number": inv.number, "date": inv.issued_on.isoformat(), "due": inv.due_on.isoformat(),
             "currency": inv.currency, "total": _money(inv.total_minor, inv.currency), "lines": inv.lines,
-            "terms_sha256": inv.terms_sha256}
+            "terms_sha256": inv.terms_sha256, "status": "cancelled" if cancelled else "scheduled"}
 
 
 def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
@@ -88,23 +98,39 @@ def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
     assert schedule is not None
+    from clm.downstream.orders import cancellation_of, credit_note_of, stored_credit_note_json
+
+    note = credit_note_of(session, contract_id)
+    cancellation = cancellation_of(session, order.id)
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
-            "invoices": [invoice_json(inv) for inv in invoices_of(session, order.id)]}
+            "status": "cancelled" if cancellation else "active",
+            "invoices": [invoice_json(inv, cancellation) for inv in invoices_of(session, order.id)],
+            "credit_note": stored_credit_note_json(note) if note is not None else None}
 
 
 def revenue_json(session: Session, contract_id: int, today: date) -> dict[str, Any]:
     """Return the contract's revenue schedule by month, its allocation and the balance today."""
+    from clm.downstream.orders import cancellation_of
+
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(RevenueSchedule).where(RevenueSchedule.order_id == order.id))
     assert schedule is not None
     cur = schedule.currency
-    lines = session.scalars(select(RevenueLine).where(RevenueLine.schedule_id == schedule.id)
-                            .order_by(RevenueLine.period, RevenueLine.id))
+    cancellation = cancellation_of(session, order.id)
+    if cancellation is None:
+        lines = session.scalars(select(RevenueLine).where(RevenueLine.schedule_id == schedule.id)
+                                .order_by(RevenueLine.period, RevenueLine.id))
+        entries = [{"period": ln.period, "line": ln.line_id, "amount": _money(ln.amount_minor, cur)} for ln in lines]
+        total = _money(schedule.total_minor, cur)
+    else:  # revenue stops at the cancellation, with its catch-up (order_schedules)
+        revenue = order_schedules(session, order)[2]
+        entries = [{"period": e.period, "line": e.line_id, "amount": format_money(e.amount, cur)}
+                   for e in revenue.entries]
+        total = format_money(sum((e.amount for e in revenue.entries), Decimal(0)), cur)
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": cur,
-            "total": _money(schedule.total_minor, cur), "allocation": schedule.allocation,
-            "schedule": [{"period": ln.period, "line": ln.line_id, "amount": _money(ln.amount_minor, cur)}
-                         for ln in lines],
+            "total": total, "allocation": schedule.allocation, "schedule": entries,
+            "cancelled_on": cancellation.cancel_on.isoformat() if cancellation else None,
             "as_of": today.isoformat(),
             "balance": {k: format_money(v, cur) for k, v in contract_balance(session, order, today).items()}}
 
@@ -136,10 +162,52 @@ def order_terms(session: Session, order: Order) -> ContractTerms:
     return parse_terms(document.data)
 
 
-def contract_balance(session: Session, order: Order, today: date) -> dict[str, Decimal]:
-    """Return billed, recognized, deferred revenue and contract asset of an order through ``today``."""
+def order_schedules(session: Session, order: Order) -> tuple[ContractTerms, list[Any], RevenueResult]:
+    """Return an order's terms, what it bills (credit note included) and its revenue schedule, cancellation applied."""
+    from clm.downstream.billing import billed_after_cancellation, credit_note
+    from clm.downstream.orders import cancellation_of
+    from clm.downstream.revenue import cancel_revenue
+
     terms = order_terms(session, order)
-    return balance(terms, build_billing_schedule(terms), build_revenue_schedule(terms), today)
+    billing = build_billing_schedule(terms)
+    revenue = build_revenue_schedule(terms)
+    cancellation = cancellation_of(session, order.id)
+    if cancellation is None:
+        return terms, list(billing), revenue
+    billed = billed_after_cancellation(billing, cancellation.cancel_on, credit_note(billing, cancellation.cancel_on))
+    consideration = sum((inv.total for inv in billed), Decimal(0))
+    return terms, billed, cancel_revenue(revenue, cancellation.cancel_on, consideration)
+
+
+def contract_balance(session: Session, order: Order, today: date) -> dict[str, Decimal]:
+    """Return billed, recognized, deferred revenue and contract asset of an order through ``today``.
+
+    A cancelled order counts its credit note as billed (negatively) and its revenue stops at
+    the cancellation, with the catch-up that brings revenue to what the customer pays.
+    """
+    terms, billed, revenue = order_schedules(session, order)
+    return balance(terms, billed, revenue, today)
+
+
+def _cancelled_entries(session: Session) -> list[tuple[int, str, str, str, Decimal]]:
+    """Return (contract id, title, currency, period, amount) of the revenue of cancelled orders, by line and month."""
+    from clm.downstream.models import OrderCancellation
+
+    out = []
+    for order, contract in session.execute(
+            select(Order, Contract).join(Contract, Contract.id == Order.contract_id)
+            .where(Order.id.in_(select(OrderCancellation.order_id))).order_by(Order.id)):
+        _terms, _billed, revenue = order_schedules(session, order)
+        out += [(contract.id, contract.title, order.currency, e.period, e.amount) for e in revenue.entries]
+    return out
+
+
+def _not_cancelled() -> Any:
+    """Return a condition on RevenueLine: its order is not cancelled (those are computed, see order_schedules)."""
+    from clm.downstream.models import OrderCancellation
+
+    cancelled = (select(RevenueSchedule.id).join(OrderCancellation, OrderCancellation.order_id == RevenueSchedule.order_id))
+    return RevenueLine.schedule_id.not_in(cancelled)
 
 
 # -- across contracts ------------------------------------------------------------------------------
@@ -157,9 +225,15 @@ def billing_forecast(session: Session, today: date, months: int = 12) -> dict[st
     start = date(today.year, today.month, 1)
     end = add_months(start, months)
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for issued_on, currency, units in session.execute(
-            select(Invoice.issued_on, Invoice.currency, Invoice.total_minor)
+    # Invoices a cancellation stopped (dated on or after it, but for its final invoice) are never issued.
+    for issued_on, seq, currency, units, cancel_on, final_seq in session.execute(
+            select(Invoice.issued_on, Invoice.seq, Invoice.currency, Invoice.total_minor, OrderCancellation.cancel_on,
+                   OrderCancellation.final_invoice_seq)
+            .join(BillingSchedule, BillingSchedule.id == Invoice.schedule_id)
+            .outerjoin(OrderCancellation, OrderCancellation.order_id == BillingSchedule.order_id)
             .where(Invoice.issued_on >= start, Invoice.issued_on < end)):
+        if cancel_on is not None and issued_on >= cancel_on and seq != final_seq:
+            continue
         totals[currency][issued_on.strftime("%Y-%m")] += units
     return {cur: [(p, from_minor(by_period.get(p, 0), cur)) for p in periods] for cur, by_period in sorted(totals.items())}
 
@@ -168,12 +242,16 @@ def revenue_by_month(session: Session, today: date, months: int = 12) -> dict[st
     """Return, per currency, the revenue recognized in each month from this one on (the waterfall's total row)."""
     periods = months_from(today, months)
     rows = session.execute(select(RevenueLine.currency, RevenueLine.period, func.sum(RevenueLine.amount_minor))
-                           .where(RevenueLine.period >= periods[0], RevenueLine.period <= periods[-1])
+                           .where(RevenueLine.period >= periods[0], RevenueLine.period <= periods[-1], _not_cancelled())
                            .group_by(RevenueLine.currency, RevenueLine.period))
-    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for currency, period, units in rows:
-        totals[currency][period] = int(units)
-    return {cur: [(p, from_minor(by_period.get(p, 0), cur)) for p in periods] for cur, by_period in sorted(totals.items())}
+        totals[currency][period] += from_minor(int(units), currency)
+    for _cid, _title, currency, period, amount in _cancelled_entries(session):
+        if periods[0] <= period <= periods[-1]:
+            totals[currency][period] += amount
+    return {cur: [(p, by_period.get(p, from_minor(0, cur)) + from_minor(0, cur)) for p in periods]
+            for cur, by_period in sorted(totals.items())}
 
 
 @dataclass
@@ -194,12 +272,15 @@ def revenue_waterfall(session: Session, today: date, months: int = 12) -> tuple[
     query = (select(RevenueLine.contract_id, Contract.title, RevenueLine.currency, RevenueLine.period,
                     func.sum(RevenueLine.amount_minor))
              .join(Contract, Contract.id == RevenueLine.contract_id)
-             .where(RevenueLine.period >= periods[0], RevenueLine.period <= periods[-1])
+             .where(RevenueLine.period >= periods[0], RevenueLine.period <= periods[-1], _not_cancelled())
              .group_by(RevenueLine.contract_id, Contract.title, RevenueLine.currency, RevenueLine.period))
-    for contract_id, title, currency, period, units in session.execute(query):
+    found = [(cid, title, cur, period, from_minor(int(units), cur))
+             for cid, title, cur, period, units in session.execute(query)]
+    found += [e for e in _cancelled_entries(session) if periods[0] <= e[3] <= periods[-1]]
+    for contract_id, title, currency, period, amount in found:
         row = rows.setdefault(contract_id, WaterfallRow(contract_id, title, currency,
                                                         [from_minor(0, currency)] * len(periods)))
-        row.amounts[index[period]] = from_minor(int(units), currency)
+        row.amounts[index[period]] += amount
     return periods, [rows[k] for k in sorted(rows)]
 
 
@@ -245,19 +326,70 @@ class RenewalDue:
 
 
 def renewals_due(session: Session, today: date, within: int) -> list[RenewalDue]:
-    """Return the signed contracts whose notice deadline or renewal date is within ``within`` days."""
-    contracts: dict[str, Contract] = {}
-    terms: list[tuple[str, ContractTerms]] = []
-    for order, contract in _orders(session):
-        contracts[str(contract.id)] = contract
-        terms.append((str(contract.id), order_terms(session, order)))
-    out = []
-    for event in renewal_calendar(terms, today, within):
-        contract = contracts[event.contract]
-        out.append(RenewalDue(contract.id, contract.title, contract.counterparty or "", event,
-                              (event.notice_deadline - today).days if event.notice_deadline else None,
-                              (event.renewal_date - today).days))
-    return out
+    """Return the signed contracts whose notice deadline or renewal date is within ``within`` days.
+
+    The same events as ``renewals.renewal_calendar`` over every order's terms, read from the
+    :class:`RenewalTerm` projection: one indexed query for the rows whose current term is up to
+    date, plus the auto-renewing rows whose term ended before ``today`` and that nobody has
+    rolled forward yet (``roll_renewals``), computed here. Cancelled orders do not renew.
+    """
+    if within < 0:
+        raise InvalidInput(f"within: {within} must be 0 or more days")
+    horizon = today + timedelta(days=within)
+    not_cancelled = ~select(OrderCancellation.id).where(OrderCancellation.order_id == RenewalTerm.order_id).exists()
+    # Plain columns, not ORM objects: thousands of rows due must not cost an identity map.
+    current = session.execute(
+        select(RenewalTerm.contract_id, Contract.title, Contract.counterparty, RenewalTerm.term_number,
+               RenewalTerm.term_start, RenewalTerm.term_end, RenewalTerm.renewal_date, RenewalTerm.notice_deadline,
+               RenewalTerm.auto_renewal)
+        .join(Contract, Contract.id == RenewalTerm.contract_id)
+        .where(RenewalTerm.term_end >= today, not_cancelled,
+               or_(RenewalTerm.renewal_date.between(today, horizon),
+                   RenewalTerm.notice_deadline.between(today, horizon))))
+    out = [_due(contract_id, title, counterparty, RenewalEvent(str(contract_id), *event), today)
+           for contract_id, title, counterparty, *event in current]
+    for title, counterparty, renewal in session.execute(
+            select(Contract.title, Contract.counterparty, Renewal).select_from(RenewalTerm)
+            .join(Contract, Contract.id == RenewalTerm.contract_id)
+            .join(Renewal, Renewal.id == RenewalTerm.renewal_id)
+            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True), not_cancelled)):
+        rolled = _rolled(renewal, today)   # not rolled forward yet (roll_renewals): compute it here
+        if rolled is not None and any(today <= d <= horizon for d in (rolled.notice_deadline, rolled.renewal_date)
+                                      if d is not None):
+            out.append(_due(renewal.contract_id, title, counterparty, rolled, today))
+    return sorted(out, key=lambda r: (next_date(r.event, today), r.event.contract))
+
+
+def roll_renewals(session: Session, today: date) -> int:
+    """Move every auto-renewing contract whose term ended before ``today`` into its current term.
+
+    Return how many rows moved. Run daily (``clm renewals remind`` does), so that
+    :func:`renewals_due` answers from the index alone; rerunning it changes nothing.
+    """
+    moved = 0
+    for row, renewal in session.execute(
+            select(RenewalTerm, Renewal).join(Renewal, Renewal.id == RenewalTerm.renewal_id)
+            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True))):
+        event = _rolled(renewal, today)
+        if event is None or event.term_number == row.term_number:
+            continue
+        row.term_number, row.term_start, row.term_end = event.term_number, event.term_start, event.term_end
+        row.renewal_date, row.notice_deadline = event.renewal_date, event.notice_deadline
+        moved += 1
+    return moved
+
+
+def _rolled(renewal: Renewal, today: date) -> RenewalEvent | None:
+    """The renewal event of the term running on ``today``, from the renewal's initial term."""
+    return renewal_event(str(renewal.contract_id), renewal.term_start, renewal.term_end, renewal.auto_renewal,
+                         parse_duration(renewal.renewal_term) if renewal.renewal_term else None,
+                         parse_duration(renewal.non_renewal_notice) if renewal.non_renewal_notice else None, today)
+
+
+def _due(contract_id: int, title: str, counterparty: str | None, event: RenewalEvent, today: date) -> RenewalDue:
+    return RenewalDue(contract_id, title, counterparty or "", event,
+                      (event.notice_deadline - today).days if event.notice_deadline else None,
+                      (event.renewal_date - today).days)
 
 
 def renewals_json(items: Iterable[RenewalDue]) -> dict[str, Any]:
@@ -289,6 +421,10 @@ class Panel:
     balance: dict[str, str] | None = None
     renewal: dict[str, Any] | None = None
     pending_error: str | None = None
+    credit_note: dict[str, Any] | None = None
+    renewal_draft: dict[str, Any] | None = None
+    #: When this contract is a renewal draft: the contract it renews ({"contract_id", "title", ...}).
+    renews: dict[str, Any] | None = None
 
 
 def downstream_panel(session: Session, contract: Contract, today: date | None = None) -> Panel:
@@ -299,13 +435,31 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
     document = latest_document(session, contract.id)
     base: dict[str, Any] = {"contract_id": contract.id, "terms_version": document.version if document else None,
                             "terms_sha256": document.sha256 if document else None}
+    from clm.downstream.renewal_drafts import renewal_of
+
+    draft = renewal_of(session, contract.id)
+    if draft is not None:
+        original = session.get(Contract, draft.original_contract_id)
+        base["renews"] = {"contract_id": draft.original_contract_id, "title": original.title if original else "",
+                          "requested_pct": draft.requested_pct, "applied_pct": draft.applied_pct,
+                          "capped": Decimal(draft.applied_pct) < Decimal(draft.requested_pct)}
     order = order_of(session, contract.id)
     if order is None:
         error = next((e.last_error for e in refused_events(session)
                       if e.payload.get("contract_id") == contract.id), None)
         return Panel(**base, pending_error=error)
+    from clm.downstream.orders import credit_note_of, stored_credit_note_json
+    from clm.downstream.renewal_drafts import drafts_json
+
     revenue = revenue_json(session, contract.id, today)
+    note = credit_note_of(session, contract.id)
+    drafts = drafts_json(session, order.id)
+    from clm.downstream.orders import cancellation_of
+
+    cancellation = cancellation_of(session, order.id)
     return Panel(**base, order=order_json(session, contract.id),
-                 invoices=[invoice_json(inv) for inv in invoices_of(session, order.id)],
+                 invoices=[invoice_json(inv, cancellation) for inv in invoices_of(session, order.id)],
                  revenue_total=revenue["total"], balance=revenue["balance"],
-                 renewal=renewal_json(session, contract.id, today))
+                 renewal=renewal_json(session, contract.id, today),
+                 credit_note=stored_credit_note_json(note) if note is not None else None,
+                 renewal_draft=drafts[-1] if drafts else None)

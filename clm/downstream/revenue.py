@@ -233,6 +233,36 @@ def _monthly_entries(segments: Sequence[Segment], currency: str,
 # ----------------------------------------------------------------------------- balances
 
 
+#: The line id of the catch-up a cancellation books (see :func:`cancel_revenue`).
+CANCELLATION = "cancellation"
+
+
+def cancel_revenue(result: RevenueSchedule, cancel_on: date, consideration: Decimal) -> RevenueSchedule:
+    """Return the revenue schedule of the contract cancelled from ``cancel_on`` for ``consideration`` in all.
+
+    A termination is a modification that removes the remaining goods and services: every
+    segment stops the day before ``cancel_on`` (a point-in-time line delivered on or after it
+    is never recognized), and the transaction price becomes what the customer pays after the
+    cancellation (the remaining invoices less the credit note). Where that differs from the
+    revenue recognized so far (the refund is computed on prices, the revenue on relative-SSP
+    allocations), the difference is a cumulative catch-up on ``cancel_on`` (606-10-32-43 and
+    32-44), booked as the line ``"cancellation"``, so the schedule sums exactly to
+    ``consideration`` and the balance ends at zero.
+    """
+    cur = result.terms.currency
+    cut = cancel_on - ONE_DAY
+    segments = [replace(seg, stop=cut if seg.stop is None else min(seg.stop, cut)) for seg in result.segments]
+    recognized = sum((seg.recognized(date.max, cur) for seg in segments), Decimal(0))
+    if consideration != recognized:
+        segments.append(Segment(CANCELLATION, CANCELLATION, consideration - recognized, on=cancel_on))
+    order: dict[str, int] = {}
+    for ln in result.terms.all_lines():
+        order.setdefault(ln.id, len(order))
+    return RevenueSchedule(result.terms, result.allocations, tuple(segments),
+                           tuple(_monthly_entries(segments, cur, order)))
+
+
+
 def balance(terms: ContractTerms, billing: Sequence[Invoice], revenue: RevenueSchedule,
             as_of: date) -> dict[str, Decimal]:
     """Return billed, recognized, deferred revenue and contract asset through the end of ``as_of``.

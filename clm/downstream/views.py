@@ -212,7 +212,7 @@ def invoice_pdf(number: str) -> ResponseReturnValue:
     """Render one scheduled invoice as PDF (through the sandboxed renderer)."""
     from sqlalchemy import select
 
-    from clm.downstream.models import Invoice
+    from clm.downstream.models import BillingSchedule, Invoice
     from clm.errors import NotFound
     from clm.pdf import html_to_pdf
 
@@ -221,10 +221,122 @@ def invoice_pdf(number: str) -> ResponseReturnValue:
     if invoice is None:
         raise NotFound(f"There is no invoice {number}.")
     contract = store.get_contract(session, invoice.contract_id)
-    html = render_template("downstream/invoice_pdf.html", invoice=reports.invoice_json(invoice), contract=contract)
+    from clm.downstream.orders import cancellation_of
+
+    schedule = session.get(BillingSchedule, invoice.schedule_id)
+    cancellation = cancellation_of(session, schedule.order_id) if schedule is not None else None
+    html = render_template("downstream/invoice_pdf.html", invoice=reports.invoice_json(invoice, cancellation),
+                           contract=contract)
     pdf = html_to_pdf(html)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename={store.safe_filename(number + '.pdf')}"})
+
+
+def _may_write() -> Any:
+    principal = current_principal()
+    assert principal is not None  # require() let the request through
+    if not principal.can("commercial_terms.write"):
+        return None
+    return principal
+
+
+def _send_order_webhooks() -> None:
+    """Send the order webhooks the committed request queued (order.cancelled), when webhooks are on."""
+    from flask import current_app
+
+    from clm.downstream.orders import send_queued_webhooks
+
+    send_queued_webhooks(db.sessionmaker_for(current_app), current_app.config)
+
+
+def _refuse(message: str, status: int) -> ResponseReturnValue:
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
+@require("commercial_terms.write")
+def cancel(contract_id: int) -> ResponseReturnValue:
+    """Cancel the executed contract's order from the posted date: credit note, later invoices stopped."""
+    from clm.downstream.orders import cancel_order
+    from clm.errors import ClmError
+
+    principal = _may_write()
+    raw = request.form.get("cancel_on", "").strip()
+    try:
+        try:
+            cancel_on = date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(f"cancel_on: {raw[:20]!r} is not a date (YYYY-MM-DD).") from None
+        with db.transaction() as s:
+            store.get_contract(s, contract_id)
+            done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
+    except ClmError as err:
+        return _refuse(str(err), err.status)
+    _send_order_webhooks()
+    note = done.credit_note
+    flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
+          + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
+             else "nothing was owed back, so no credit note."))
+    return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+
+
+@bp.route("/contracts/<int:contract_id>/renewal/start", methods=["POST"])
+@require("commercial_terms.write")
+def start_renewal(contract_id: int) -> ResponseReturnValue:
+    """Draft the renewal of the executed contract with the posted uplift, capped by the contract's cap."""
+    from flask import current_app
+
+    from clm import jobs
+    from clm.clauses.approvals import library_from_settings
+    from clm.downstream.renewal_drafts import parse_uplift, start_renewal as start
+    from clm.errors import ClmError
+
+    principal = _may_write()
+    try:
+        uplift = parse_uplift(request.form.get("uplift", ""))
+        with db.transaction() as s:
+            store.get_contract(s, contract_id)
+            started = start(s, contract_id, uplift, by=principal.label, now=db.utcnow(), today=date.today(),
+                            library=library_from_settings(current_app.config),
+                            limits=store.limits_from_settings(current_app.config))
+            version_id = store.get_contract(s, started.contract_id).latest.id
+    except ClmError as err:
+        return _refuse(str(err), err.status)
+    if started.created:
+        jobs.after_new_version(current_app.config, version_id)
+        message = f"Renewal drafted with a {started.applied_pct}% price uplift"
+        if started.capped:
+            message += (f" (you asked for {started.requested_pct}%; the contract's price increase cap "
+                        f"limits it to {started.applied_pct}%)")
+        flash(message + ".")
+    else:
+        flash("This renewal was already started; here is its draft.")
+    return redirect(url_for("contracts.show", contract_id=started.contract_id)), 303
+
+
+@bp.route("/finance/credit-notes/<number>.pdf")
+@require("finance.read")
+def credit_note_pdf(number: str) -> ResponseReturnValue:
+    """Render a stored credit note as PDF (through the sandboxed renderer)."""
+    from clm.downstream.orders import get_credit_note, stored_credit_note_json
+    from clm.pdf import html_to_pdf
+
+    session = db.get_session()
+    note = get_credit_note(session, number)
+    contract = store.get_contract(session, note.contract_id)
+    html = render_template("downstream/credit_note_pdf.html", note=stored_credit_note_json(note), contract=contract)
+    return Response(html_to_pdf(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={store.safe_filename(number + '.pdf')}"})
+
+
+@bp.route("/finance/orders.csv")
+@require("finance.read")
+def orders_csv() -> ResponseReturnValue:
+    """Every order, one row per line, shaped for an ERP import."""
+    from clm.downstream.orders import erp_csv, erp_orders
+
+    return Response(erp_csv(erp_orders(db.get_session())), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=orders.csv"})
 
 
 def downstream_panel(session: Any, contract: Any) -> reports.Panel:

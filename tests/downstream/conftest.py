@@ -20,6 +20,7 @@ from clm.downstream.models import (
     Invoice,
     Order,
     OrderLine,
+    OrderWebhookDelivery,
     Renewal,
     RevenueLine,
     RevenueSchedule,
@@ -90,13 +91,14 @@ def make_signed(app: Flask, plain: sessionmaker[Session]) -> Callable[..., Signe
 def counts(s: Session) -> dict[str, int]:
     """Return how many rows each downstream table holds."""
     return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Order, OrderLine, BillingSchedule, Invoice, RevenueSchedule, RevenueLine, Renewal)}
+            for model in (Order, OrderLine, BillingSchedule, Invoice, RevenueSchedule, RevenueLine, Renewal,
+                          OrderWebhookDelivery)}
 
 
 #: What one signed SAAS_DOC produces: 1 order, 2 lines, 1 schedule, 2 invoices, 1 revenue schedule,
-#: 12 months of subscription + 1 month of implementation, 1 renewal.
+#: 12 months of subscription + 1 month of implementation, 1 renewal, 1 order.created webhook.
 ONE_SAAS = {"orders": 1, "order_lines": 2, "billing_schedules": 1, "invoices": 2, "revenue_schedules": 1,
-            "revenue_lines": 13, "renewals": 1}
+            "revenue_lines": 13, "renewals": 1, "order_webhook_deliveries": 1}
 
 
 # The signing tests' fixtures, for the end-to-end test that signs through the real envelope flow.

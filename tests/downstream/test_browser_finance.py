@@ -59,3 +59,56 @@ def test_finance_dashboard_charts_and_renewals(finance_server, page):
     assert row.count() == 1 and "Globex" in row.inner_text()
     assert "yes" in row.inner_text()
     assert errors == []  # no CSP violations or script errors
+
+
+@pytest.fixture
+def contract_server(app_config, make_signed, plain) -> Iterator[tuple[str, int]]:
+    """Serve clm with the demo users and one contract in its term: USD 24,000 a year, price increase cap 5%."""
+    today = date.today()
+    with db.transaction_for(plain) as s:
+        seed(s)
+    start, end = today - timedelta(days=100), today + timedelta(days=264)
+    doc = saas_doc(signed_on=(start - timedelta(days=10)).isoformat())
+    doc["lines"] = [{"id": "saas", "description": "Hosting", "price": "24000.00", "recognition": "ratable",
+                     "start": start.isoformat(), "end": end.isoformat(),
+                     "billing": {"frequency": "annual", "timing": "advance"}}]
+    doc["renewal"] = {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": "P30D",
+                      "price_increase_cap": "5%"}
+    signed = make_signed(doc, title="Initech hosting", counterparty="Initech")
+    outbox.drain(plain)
+    app = create_app(app_config)
+    with serving(app) as url:
+        yield url, signed.contract_id
+    app.extensions["clm_db"].kw["bind"].dispose()
+
+
+def test_finance_starts_a_capped_renewal_and_cancels_with_a_credit_note(contract_server, page):
+    url, contract_id = contract_server
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{url}/login")
+    page.get_by_label("Email").fill("finance@example.com")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/contracts/{contract_id}")
+    page.get_by_label("Price uplift for the renewal (%)").fill("8")
+    page.get_by_role("button", name="Start renewal").click()
+    page.wait_for_url(lambda u: u != f"{url}/contracts/{contract_id}" and "/contracts/" in u)
+    assert "limits it to 5%" in page.content()
+    assert page.get_by_role("link", name="Initech hosting").is_visible()  # back to the original
+    page.get_by_role("link", name="Initech hosting").click()
+    page.wait_for_url(f"{url}/contracts/{contract_id}")
+    assert "capped from 8%" in page.content()
+    cancel_on = date.today() + timedelta(days=1)
+    page.get_by_label("Cancel the order from (first day without service)").fill(cancel_on.isoformat())
+    page.get_by_role("button", name="Cancel order").click()
+    page.wait_for_load_state()
+    assert f"Order cancelled from {cancel_on.isoformat()}" in page.content()
+    link = page.get_by_role("link", name="CN-", exact=False)
+    assert link.count() == 1 and link.is_visible()
+    assert page.get_by_role("button", name="Cancel order").count() == 0
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("CN-") and download.value.suggested_filename.endswith(".pdf")
+    assert errors == []

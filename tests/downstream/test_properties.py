@@ -141,3 +141,22 @@ def test_cancellation_never_bills_more_than_the_contract(seed):
     credited = note.total if note else Decimal(0)
     assert 0 <= credited <= sum(inv.total for inv in schedule if inv.date < cancel_on)
     assert 0 <= kept - credited <= contract_value(terms)
+
+
+@pytest.mark.parametrize("seed", range(1, 400, 8))
+def test_cancelled_revenue_sums_to_what_is_paid_and_ends_at_zero(seed):
+    from clm.downstream.billing import billed_after_cancellation
+    from clm.downstream.revenue import cancel_revenue
+
+    terms = parse_terms(random_terms_doc(seed))
+    schedule = build_billing_schedule(terms)
+    rng = random.Random(seed)
+    cancel_on = terms.signed_on + timedelta(days=rng.randint(0, 900))
+    billed = billed_after_cancellation(schedule, cancel_on, credit_note(schedule, cancel_on))
+    paid = sum((inv.total for inv in billed), Decimal(0))
+    revenue = cancel_revenue(build_revenue_schedule(terms), cancel_on, paid)
+    assert sum((e.amount for e in revenue.entries), Decimal(0)) == paid
+    assert all(e.period <= cancel_on.strftime("%Y-%m") for e in revenue.entries)
+    last = max([inv.date for inv in billed] + [cancel_on])
+    end = balance(terms, billed, revenue, last)
+    assert end["deferred_revenue"] == end["contract_asset"] == 0

@@ -178,3 +178,40 @@ def test_renewal_ics_for_a_contract_that_expires():
     assert str(vevent["SUMMARY"]) == "Expiry: C-8"
     assert vevent.decoded("DTSTART") == date(2027, 1, 1)
     assert "ends on 2026-12-31 unless renewed" in str(vevent["DESCRIPTION"])
+
+
+def _walked_term(start, end, renewal_term, today):
+    """The running term found by walking one renewal term at a time (the definition)."""
+    from datetime import timedelta
+
+    if today <= end:
+        return 0, start, end
+    if renewal_term is None:
+        return None
+    anchor, n = end + timedelta(days=1), 1
+    while True:
+        t_end = renewal_term.times(n).after(anchor) - timedelta(days=1)
+        if today <= t_end:
+            return n, renewal_term.times(n - 1).after(anchor), t_end
+        n += 1
+
+
+def test_running_term_jumps_to_the_same_term_as_walking_one_term_at_a_time():
+    import random
+    from datetime import date, timedelta
+
+    from clm.downstream.renewals import running_term
+    from clm.downstream.terms import Duration
+
+    rng = random.Random(606)
+    lengths = [Duration(1, 0), Duration(3, 0), Duration(12, 0), Duration(24, 0), Duration(0, 30), Duration(0, 7),
+               Duration(1, 15)]
+    for _ in range(3000):
+        start = date(1990, 1, 1) + timedelta(days=rng.randrange(12000))
+        end = start + timedelta(days=rng.randrange(1, 2000))
+        today = start + timedelta(days=rng.randrange(0, 14000))
+        term = rng.choice(lengths + [None])
+        assert running_term(start, end, term, today) == _walked_term(start, end, term, today), (start, end, term, today)
+    # month ends do not drift: a P1M term from January 31 runs to February 27, then March 30
+    assert running_term(date(2025, 1, 1), date(2025, 1, 30), Duration(1, 0), date(2025, 3, 15)) == (
+        2, date(2025, 2, 28), date(2025, 3, 30))

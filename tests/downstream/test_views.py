@@ -17,6 +17,14 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def order_id(app, contract_id: int) -> int:
+    """Return the id of the contract's order (invoice numbers are INV-<order id>-<nnnn>)."""
+    from clm.downstream import reports
+
+    with db.transaction_for(db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])) as s:
+        return reports.order_of(s, contract_id).id
+
+
 def test_put_commercial_terms_over_the_api(client, make_token, make_signed):
     signed = make_signed(attach=False)
     finance = make_token("finance")
@@ -68,7 +76,8 @@ def test_order_billing_revenue_renewal_api(client, make_token, make_signed, app)
 
 def test_openapi_documents_the_downstream_paths():
     for path in ("/contracts/{id}/commercial-terms", "/contracts/{id}/order", "/contracts/{id}/billing",
-                 "/contracts/{id}/revenue", "/contracts/{id}/renewal", "/renewals"):
+                 "/contracts/{id}/revenue", "/contracts/{id}/renewal", "/renewals", "/contracts/{id}/cancel",
+                 "/contracts/{id}/credit-note", "/contracts/{id}/renewal/start", "/orders"):
         assert path in OPENAPI["paths"]
 
 
@@ -136,7 +145,7 @@ def test_terms_form_prefills_validates_and_saves(client, auth, make_signed, app)
     response = client.post(url, data={"terms": json.dumps(saas_doc()), "csrf_token": auth.token()})
     assert response.status_code == 303
     page = client.get(url).get_data(as_text=True)
-    assert "Commercial terms version 1 saved." in page and f"INV-{signed.contract_id}-0001" in page
+    assert "Commercial terms version 1 saved." in page and f"INV-{order_id(app, signed.contract_id)}-0001" in page
     assert client.post(url, data={"terms": "{}"}).status_code == 400  # no CSRF token
 
 
@@ -174,7 +183,7 @@ def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
 def test_invoice_pdf(client, auth, make_signed, app):
     signed = make_signed(via=db.sessionmaker_for(app))
     auth.login("finance")
-    response = client.get(f"/finance/invoices/INV-{signed.contract_id}-0001.pdf")
+    response = client.get(f"/finance/invoices/INV-{order_id(app, signed.contract_id)}-0001.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert client.get("/finance/invoices/INV-0-0000.pdf").status_code == 404
 
@@ -190,7 +199,7 @@ def test_contract_panel_partial(app, plain, make_signed):
     with app.test_request_context("/"), db.transaction_for(plain) as s:
         panel = downstream_panel(s, store.get_contract(s, signed.contract_id))
         html = render_template("downstream/_contract_panel.html", downstream=panel)
-    assert "135000.00" in html and f"INV-{signed.contract_id}-0002" in html and "2026-10-30" in html
+    assert "135000.00" in html and f"INV-{panel.order['id']}-0002" in html and "2026-10-30" in html
 
 
 def test_cli_process_and_renewals(runner, make_signed, plain, tmp_path):
