@@ -10,12 +10,14 @@ from clm import db
 from clm.clauses.approvals import review_for
 from clm.clauses.services import terms_panel
 from clm.downstream.views import downstream_panel
+from clm.quotes import services as quotes
 from clm.signing.envelopes import signing_panel
 from clm.versions import store
 from clm.web.auth import require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
+    from sqlalchemy.orm import Session
 
 bp = Blueprint("contracts", __name__)
 
@@ -29,4 +31,12 @@ def show(contract_id: int) -> ResponseReturnValue:
     return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract),
                            review=review_for(session, contract, current_app.config),
                            signing=signing_panel(session, contract),
-                           downstream=downstream_panel(session, contract))
+                           downstream=downstream_panel(session, contract), quote=_quote_panel(session, contract_id))
+
+
+def _quote_panel(session: Session, contract_id: int) -> dict[str, object] | None:
+    """The quote a contract was accepted from and what its latest version changes of it, or None."""
+    quote = quotes.quote_for_contract(session, contract_id)
+    if quote is None:
+        return None
+    return {"quote": quote, "drift": quotes.drift(session, quote)}
