@@ -1,20 +1,85 @@
-"""Background jobs: RQ workers when ``CLM_REDIS_URL`` is set, inline otherwise."""
+"""Background jobs: RQ workers when ``CLM_REDIS_URL`` is set, inline otherwise; their status in the DB.
+
+Job status lives in the ``jobs`` table, never in a process: the web process that shows the jobs
+page, the ``clm import`` that queued the work and the RQ workers that do it may all be different
+processes on different machines.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
 from clm import config as clm_config
 from clm import db
+from clm.db import Base, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 QUEUE_NAME = "clm"
 log = logging.getLogger(__name__)
+
+#: Job kinds and states, as stored.
+EXTRACT, IMPORT = "extract", "import"
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class ImportRun(Base):
+    """One ``clm import`` of files or directories, with its running counts."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What was imported, as given on the command line (paths joined by ", ", shortened).
+    source: Mapped[str] = mapped_column(String(1000))
+    #: "running" until the import ends; one that stays "running" was interrupted (run it again).
+    status: Mapped[str] = mapped_column(String(20), default=RUNNING)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    #: Files whose bytes were already stored as a version (a rerun, or a duplicate file).
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(320))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<ImportRun {self.id} {self.status} {self.imported}/{self.total}>"
+
+
+class Job(Base):
+    """One unit of background work (extracting a version) or one rejected import file."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "extract" (terms of ``version_id``) or "import" (a file an import rejected: ``path``, ``error``).
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    path: Mapped[str | None] = mapped_column(String(1000))
+    #: Why it failed, one line for a person (no stack trace).
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    rq_job_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.kind} {self.status}>"
+
+
+def queue_name(settings: dict[str, Any]) -> str:
+    """Return the RQ queue clm uses (``CLM_RQ_QUEUE``, "clm" by default)."""
+    return str(settings.get("RQ_QUEUE") or QUEUE_NAME)
 
 
 def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kwargs: Any) -> str | None:
@@ -30,7 +95,7 @@ def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kw
     from redis import Redis
     from rq import Queue
 
-    job = Queue(QUEUE_NAME, connection=Redis.from_url(url)).enqueue(func, *args, **kwargs)
+    job = Queue(queue_name(settings), connection=Redis.from_url(url)).enqueue(func, *args, **kwargs)
     return str(job.id)
 
 
@@ -60,20 +125,116 @@ def job_transaction(database_url: str | None = None) -> Iterator[Session]:
         yield session
 
 
-def run_worker(redis_url: str, *, burst: bool = False) -> None:
-    """Process jobs from the clm queue until stopped (or until it is empty, with ``burst``)."""
+def run_worker(redis_url: str, *, burst: bool = False, queue: str = QUEUE_NAME, fork: bool = False) -> None:
+    """Process jobs from ``queue`` until stopped (or until it is empty, with ``burst``).
+
+    By default jobs run in this process (RQ's SimpleWorker), which keeps the extraction
+    pipeline and the database pool warm between jobs: forking a child per job costs more than
+    extracting a contract. Jobs record their own failures and a document is parsed in a
+    separate, limited process anyway; ``fork=True`` gives each job its own child instead.
+    """
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker, Worker
 
+    from clm.clauses.extract import extract
+
+    extract("Warm-up.\n")  # load the pipeline once (forked children inherit it)
     connection = Redis.from_url(redis_url)
-    Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
+    worker_class = Worker if fork else SimpleWorker
+    worker_class([Queue(queue, connection=connection)], connection=connection).work(burst=burst)
 
 
-# -- the jobs --------------------------------------------------------------------------------
+# -- extraction jobs, tracked in the jobs table ----------------------------------------------
+
+
+def queue_extraction(session: Session, version_id: int, import_run_id: int | None = None) -> Job:
+    """Add a queued extraction job for a version (in the caller's transaction); dispatch it after commit."""
+    job = Job(kind=EXTRACT, status=QUEUED, version_id=version_id, import_run_id=import_run_id, attempts=0)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def dispatch(settings: dict[str, Any], job_id: int) -> None:
+    """Hand a committed job to a worker (or run it now, without Redis); record the RQ id.
+
+    A failure to reach Redis leaves the job queued in the table, where the jobs page can retry it.
+    """
+    url = str(settings["DATABASE_URL"])
+    try:
+        rq_id = enqueue(settings, run_extraction_job, job_id, url)
+    except Exception as err:  # noqa: BLE001 - the version is stored; the job stays visible for retry
+        log.exception("could not queue job %s", job_id)
+        _finish(url, job_id, FAILED, f"could not queue the job: {type(err).__name__}")
+        return
+    if rq_id is not None:
+        with job_transaction(url) as session:
+            job = session.get(Job, job_id)
+            if job is not None and job.rq_job_id is None:
+                job.rq_job_id = rq_id
+
+
+def _finish(database_url: str, job_id: int, status: str, error: str | None = None) -> None:
+    with job_transaction(database_url) as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.status, job.error, job.updated_at = status, error, utcnow()
+
+
+def run_extraction_job(job_id: int, database_url: str) -> str:
+    """Extract the terms of the job's version; record running, done or failed. Idempotent.
+
+    A failure is recorded on the job (one line, for the jobs page) rather than raised, so one
+    broken document never stops a worker or an import.
+    """
+    from clm.clauses.services import extract_version
+
+    with job_transaction(database_url) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status == DONE or job.version_id is None:
+            return job.status if job is not None else "missing"
+        job.status, job.attempts, job.updated_at = RUNNING, job.attempts + 1, utcnow()
+        version_id = job.version_id
+    try:
+        with job_transaction(database_url) as session:
+            extract_version(session, version_id)
+    except Exception as err:  # noqa: BLE001 - recorded on the job and shown on the jobs page
+        log.exception("extraction job %s (version %s) failed", job_id, version_id)
+        _finish(database_url, job_id, FAILED, f"{type(err).__name__}: {err}"[:500])
+        return FAILED
+    _finish(database_url, job_id, DONE)
+    return DONE
+
+
+def retry(session: Session, job_id: int) -> Job:
+    """Put a failed extraction job back in the queue; dispatch it after commit."""
+    from clm.errors import Conflict, NotFound
+
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"Job {job_id} does not exist.")
+    if job.kind != EXTRACT or job.status != FAILED:
+        raise Conflict(f"Job {job_id} is {job.status}; only failed extraction jobs can be retried "
+                       "(run the import again for rejected files).")
+    job.status, job.error, job.rq_job_id, job.updated_at = QUEUED, None, None, utcnow()
+    return job
+
+
+def pending_extraction(session: Session, version_id: int) -> bool:
+    """Return True when the version has been extracted or has a job queued or running for it."""
+    from clm.clauses.models import ExtractionRun
+
+    if session.scalar(select(ExtractionRun.id).where(ExtractionRun.version_id == version_id).limit(1)):
+        return True
+    return session.scalar(select(Job.id).where(Job.version_id == version_id, Job.kind == EXTRACT,
+                                               Job.status.in_([QUEUED, RUNNING])).limit(1)) is not None
 
 
 def extract_version_job(version_id: int, database_url: str) -> int:
-    """Extract the terms of a stored version; return the extraction run's id. Idempotent."""
+    """Extract the terms of a stored version; return the extraction run's id. Idempotent.
+
+    Untracked; kept so jobs queued in Redis before the jobs table existed still run.
+    """
     from clm.clauses.services import extract_version
 
     with job_transaction(database_url) as session:
@@ -81,12 +242,14 @@ def extract_version_job(version_id: int, database_url: str) -> int:
 
 
 def after_new_version(settings: dict[str, Any], version_id: int) -> None:
-    """Start the work every new version needs (term extraction).
+    """Start the work every new version needs (term extraction), tracked in the jobs table.
 
     The version is already committed; a failure here is logged and leaves it stored, and
-    the job can be run again (``clm extract-stored``) since it changes nothing twice.
+    the job can be retried from the jobs page since it changes nothing twice.
     """
     try:
-        enqueue(settings, extract_version_job, version_id, settings["DATABASE_URL"])
+        with job_transaction(str(settings["DATABASE_URL"])) as session:
+            job_id = queue_extraction(session, version_id).id
+        dispatch(settings, job_id)
     except Exception:  # noqa: BLE001 - the upload succeeded; extraction is retried later
         log.exception("extraction of version %s failed", version_id)

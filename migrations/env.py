@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from clm import config as clm_config
 from clm.db import UtcDateTime, make_engine
 from clm.models import Base
+from clm.search.models import include_object
 
 target_metadata = Base.metadata
 
@@ -35,6 +36,8 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        # Full-text objects (FTS5 table, tsvector column) are made by hand in their revision.
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -95,26 +95,24 @@ def term_rows(session: Session) -> Iterator[dict[str, Any]]:
 
     last_id = None
     while True:
-        # Keyset pages of 200 keep memory flat however many contracts there are.
-        query = select(Contract).order_by(Contract.id).limit(200)
+        # Keyset pages of 500 keep memory flat however many contracts there are; each page's
+        # terms come in a handful of queries (services.term_values), not several per contract.
+        query = (select(Contract.id, Contract.title, Contract.counterparty, Contract.status)
+                 .order_by(Contract.id).limit(500))
         if last_id is not None:
             query = query.where(Contract.id > last_id)
-        contracts = list(session.scalars(query))
+        contracts = session.execute(query).all()
         if not contracts:
             return
+        values = services.term_values(session, [c.id for c in contracts])
         for contract in contracts:
-            panel = services.terms_panel(session, contract)
+            number, terms = values.get(contract.id, (None, {}))
             row: dict[str, Any] = {"contract_id": contract.id, "title": contract.title,
                                    "counterparty": contract.counterparty or "", "status": contract.status.value,
-                                   "version": panel.version.number if panel.version else ""}
-            for term in panel.rows:
-                if term.decision is not None and term.decision.action is not DecisionAction.CLEARED:
-                    row[term.field.name], source = term.decision.value, "confirmed"
-                elif term.extracted is not None and term.decision is None:
-                    row[term.field.name], source = term.extracted.value, "extracted"
-                else:
-                    continue
-                row[f"{term.field.name}_source"] = source
+                                   "version": number or ""}
+            for field in services.TERM_FIELDS:
+                if field.name in terms:
+                    row[field.name], row[f"{field.name}_source"] = terms[field.name]
             yield row
         last_id = contracts[-1].id
 

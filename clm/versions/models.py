@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from clm.db import Base, enum_values, utcnow
 
@@ -37,8 +37,23 @@ class Blob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str] = mapped_column(String(120))
-    #: Deferred: listing versions must not load every document into memory.
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    #: The ``data`` column as stored: the bytes, or empty when a file store keeps them
+    #: (``location``). Deferred: listing versions must not load every document into memory.
+    stored_data: Mapped[bytes] = mapped_column("data", LargeBinary, deferred=True)
+    #: "db" (bytes in ``data``) or "file" (a content-addressed file under CLM_BLOB_STORE).
+    location: Mapped[str] = mapped_column(String(16), default="db", server_default="db")
+
+    def _read_data(self) -> bytes:
+        from clm.versions import blobs
+
+        return blobs.read(self.sha256, self.location, self.stored_data)
+
+    def _write_data(self, data: bytes) -> None:
+        self.stored_data = data
+
+    #: The blob's bytes wherever they live, checked against the hash. In SQL (``select(Blob.data)``)
+    #: it is the raw column, empty for file-stored blobs.
+    data = synonym("stored_data", descriptor=property(_read_data, _write_data))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
@@ -52,10 +67,10 @@ class Contract(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
-    counterparty: Mapped[str | None] = mapped_column(String(300))
+    counterparty: Mapped[str | None] = mapped_column(String(300), index=True)
     status: Mapped[ContractStatus] = mapped_column(
         Enum(ContractStatus, values_callable=enum_values, native_enum=False, length=20),
-        default=ContractStatus.DRAFT,
+        default=ContractStatus.DRAFT, index=True,
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     #: Email of whoever created it (a user, a token's label, or "cli").

@@ -83,11 +83,20 @@ def read_upload(upload: Upload, limits: Limits, view: str = "accept") -> Documen
 
 
 def put_blob(session: Session, data: bytes, media_type: str) -> Blob:
-    """Return the blob holding ``data``, storing it only if no blob has these bytes yet."""
+    """Return the blob holding ``data``, storing it only if no blob has these bytes yet.
+
+    The bytes go to the store ``CLM_BLOB_STORE`` names (the database by default).
+    """
+    from clm.versions import blobs
+
     sha = hashlib.sha256(data).hexdigest()
     blob = session.get(Blob, sha)
     if blob is None:
-        blob = Blob(sha256=sha, size=len(data), media_type=media_type, data=data)
+        # The configured store keeps the bytes first (a file store writes and renames its file;
+        # if this transaction then rolls back, the file is an unused copy a rerun will reuse).
+        store = blobs.current()
+        blob = Blob(sha256=sha, size=len(data), media_type=media_type, location=store.location,
+                    stored_data=store.put(sha, data))
         session.add(blob)
     return blob
 
@@ -209,3 +218,107 @@ def compare_versions(session: Session, contract_id: int, old_number: int, new_nu
     old = get_version(session, contract_id, old_number)
     new = get_version(session, contract_id, new_number)
     return old, new, diff(document_of(old, limits), document_of(new, limits))
+
+
+# -- evidence check (`clm audit check`) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from clm.db import Finding
+
+
+def evidence_findings(session: Session) -> list[Finding]:
+    """Return every blob whose bytes no longer hash to its name, and every gap or reordering in a
+    contract's version numbers (a deleted or renumbered version).
+
+    Blobs are read a batch at a time, so a large store is checked without loading it whole.
+    """
+    from clm.db import Finding
+
+    findings: list[Finding] = []
+    table = Blob.__table__
+    located = "location" in table.c  # a file store may keep the bytes outside the database
+    columns = [table.c.sha256, table.c.size, table.c.data, *([table.c.location] if located else [])]
+    for row in session.execute(select(*columns).order_by(table.c.sha256).execution_options(yield_per=50)):
+        sha, size = row[0], row[1]
+        data, problem = _blob_bytes(sha, row[3] if located else "db", row[2])
+        if data is None:
+            findings.append(Finding("blobs", sha, problem or "the bytes are missing"))
+            continue
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha:
+            findings.append(Finding("blobs", sha, f"the bytes were changed (they hash to {actual[:12]}…)"))
+        elif size != len(data):
+            findings.append(Finding("blobs", sha, f"the recorded size {size} is not the {len(data)} bytes stored"))
+    known = set(session.scalars(select(Blob.sha256)))
+    numbers: dict[int, list[tuple[int, int]]] = {}
+    for version_id, contract_id, number, blob_sha in session.execute(
+            select(Version.id, Version.contract_id, Version.number, Version.blob_sha256).order_by(Version.id)):
+        numbers.setdefault(contract_id, []).append((version_id, number))
+        if blob_sha not in known:
+            findings.append(Finding("versions", str(version_id), f"its file (blob {blob_sha[:12]}…) is missing"))
+    for contract_id, chain in sorted(numbers.items()):
+        previous = 0
+        for version_id, number in chain:  # in insertion (id) order: numbers must run 1, 2, 3 ...
+            if number <= previous:
+                findings.append(Finding("versions", str(version_id),
+                                        f"version {number} of contract {contract_id} was stored after version "
+                                        f"{previous} (reordered or renumbered)"))
+            previous = max(previous, number)
+        present = {number for _id, number in chain}
+        for missing in sorted(set(range(1, max(present) + 1)) - present):
+            findings.append(Finding("versions", f"contract {contract_id}",
+                                    f"version {missing} is missing (deleted or renumbered)"))
+    return findings
+
+
+def text_findings(session: Session, limits: Limits) -> list[Finding]:
+    """Return every version whose stored text is not what its file reads as (re-parsed, slow)."""
+    from sqlalchemy.orm import undefer
+
+    from clm.db import Finding
+
+    findings: list[Finding] = []
+    # A signed version's file is the sealed PDF: its bytes are checked against their hash and
+    # the envelope's records, its text against the version that was signed.
+    for version in session.scalars(select(Version).options(undefer(Version.text))
+                                   .where(Version.source != VersionSource.SIGNED).order_by(Version.id)
+                                   .execution_options(yield_per=20)):
+        try:
+            text = document_of(version, limits).text
+        except Exception as err:  # a changed file may no longer read at all; blob findings say why
+            findings.append(Finding("versions", str(version.id), f"its file no longer reads: {err}"))
+            continue
+        if text != version.text:
+            findings.append(Finding("versions", str(version.id),
+                                    f"its stored text (version {version.number} of contract {version.contract_id}) "
+                                    "is not what its file reads as: edited"))
+    return findings
+
+
+def _blob_bytes(sha256: str, location: str, stored: bytes | None) -> tuple[bytes | None, str | None]:
+    """Return (the bytes as kept, unverified; or None, why) for a blob kept at ``location``."""
+    if location == "db":
+        return stored or b"", None
+    from clm.versions import blobs
+
+    store = blobs.current()
+    if store.location != location:
+        return None, f"its bytes are in a {location} store, but CLM_BLOB_STORE names none"
+    path = getattr(store, "path", None)
+    if path is None:
+        return None, f"the {location} store cannot be checked"
+    try:
+        return path(sha256).read_bytes(), None
+    except OSError:
+        return None, f"its file in the {location} store is missing"
+
+
+def blob_bytes(session: Session, sha256: str) -> tuple[bytes | None, str | None]:
+    """Return (the stored bytes of blob ``sha256``, unverified; or None, why), wherever they are kept."""
+    table = Blob.__table__
+    located = "location" in table.c
+    row = session.execute(select(table.c.data, *([table.c.location] if located else []))
+                          .where(table.c.sha256 == sha256)).first()
+    if row is None:
+        return None, "the blob row is missing"
+    return _blob_bytes(sha256, row[1] if located else "db", row[0])

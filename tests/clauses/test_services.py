@@ -116,3 +116,35 @@ def test_a_correction_of_a_term_that_was_not_found_is_current(session, version):
     session.commit()
     row = next(r for r in services.terms_panel(session, version.contract).rows if r.field.name == "payment_terms")
     assert row.extracted is None and row.status == "corrected"
+
+
+def test_term_values_for_many_contracts_agree_with_each_contract_panel(app, session, version):
+    """The archive-wide export reads term_values; it must say what each contract's panel says."""
+    services.extract_version(session, version.id)
+    services.decide(session, version.contract, "governing_law", action=DecisionAction.CONFIRMED, by="lee")
+    services.decide(session, version.contract, "renewal_term", action=DecisionAction.CORRECTED, value="P2Y", by="kim")
+    services.decide(session, version.contract, "auto_renewal", action=DecisionAction.CONFIRMED, by="lee")
+    services.decide(session, version.contract, "auto_renewal", action=DecisionAction.CLEARED, by="kim")
+    limits = store.limits_from_settings(app.config)
+    second = store.import_file(session, store.Upload(CONTRACT.replace("New York", "Delaware").encode(), "v2.txt"),
+                               limits=limits, author="lee", contract_id=version.contract_id)
+    services.extract_version(session, second.id)
+    other = store.import_file(session, store.Upload(CONTRACT.encode() + b"\nSchedule A.\n", "other.txt"),
+                              limits=limits, author="lee")
+    services.extract_version(session, other.id)
+    unread = store.import_file(session, store.Upload(b"Not yet extracted.\n", "unread.txt"), limits=limits, author="lee")
+    session.commit()
+    ids = [version.contract_id, other.contract_id, unread.contract_id]
+    values = services.term_values(session, ids)
+    for contract_id in ids:
+        panel = services.terms_panel(session, store.get_contract(session, contract_id))
+        expected = {}
+        for row in panel.rows:
+            if row.decision is not None and row.decision.action is not DecisionAction.CLEARED:
+                expected[row.field.name] = (row.decision.value, "confirmed")
+            elif row.extracted is not None and row.decision is None:
+                expected[row.field.name] = (row.extracted.value, "extracted")
+        assert values[contract_id] == (panel.version.number, expected)
+    number, first = values[version.contract_id]
+    assert number == 2 and first["governing_law"] == ("New York", "confirmed") and "auto_renewal" not in first
+    assert values[unread.contract_id] == (1, {})

@@ -116,3 +116,104 @@ def test_contracts_page_newest_first_with_keyset(session, limits):
     page = store.list_contracts(session, limit=2)
     assert [c.id for c in page] == ids[::-1][:2]
     assert [c.id for c in store.list_contracts(session, before=page[-1].id, limit=10)] == ids[::-1][2:]
+
+
+# -- blob storage: the database by default, a content-addressed directory as an option ---------
+
+
+@pytest.fixture
+def file_store(app, tmp_path):
+    """Switch this process to a file store under tmp_path (as CLM_BLOB_STORE=file://... does)."""
+    from clm.versions import blobs
+
+    root = tmp_path / "blobs"
+    store_ = blobs.configure({"BLOB_STORE": f"file://{root}"})
+    yield store_
+    blobs.configure(app.config)
+
+
+def test_by_default_blobs_live_in_the_database(session, limits):
+    version = store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    session.commit()
+    assert session.execute(select(Blob.location, Blob.data)).one() == ("db", DOCX)
+
+
+def test_a_file_store_keeps_bytes_on_disk_named_by_hash(session, limits, file_store):
+    version = store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    session.commit()
+    sha = version.blob_sha256
+    path = file_store.path(sha)
+    assert path == file_store.root / sha[:2] / sha[2:4] / sha and path.read_bytes() == DOCX
+    assert session.execute(select(Blob.location, Blob.data)).one() == ("file", b"")
+    session.expire_all()
+    assert session.get(Blob, sha).data == DOCX
+    assert store.document_of(session.get(Version, version.id), limits).text.startswith("SUPPLY AGREEMENT")
+    assert not list(path.parent.glob(".tmp-*"))  # the temporary file was renamed into place
+
+
+def test_a_changed_or_missing_file_is_caught_on_read(session, limits, file_store):
+    from clm.versions.blobs import BlobMissingError
+
+    version = store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    session.commit()
+    path = file_store.path(version.blob_sha256)
+    path.chmod(0o600)
+    path.write_bytes(DOCX[:-1] + b"!")
+    session.expire_all()
+    with pytest.raises(BlobMissingError, match="damaged"):
+        session.get(Blob, version.blob_sha256).data
+    path.unlink()
+    session.expire_all()
+    with pytest.raises(BlobMissingError):
+        session.get(Blob, version.blob_sha256).data
+
+
+def test_a_failed_write_leaves_no_file_and_no_row(session, limits, file_store, monkeypatch):
+    import os as os_module
+
+    def full_disk(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os_module, "replace", full_disk)
+    with pytest.raises(OSError):
+        store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    session.rollback()
+    assert _counts(session) == (0, 0, 0)
+    assert not [p for p in file_store.root.rglob("*") if p.is_file()]
+
+
+def test_file_stored_blobs_stay_insert_only(session, limits, file_store):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    session.commit()
+    with pytest.raises(DBAPIError, match="immutable"):
+        session.execute(text("UPDATE blobs SET location = 'db'"))
+    session.rollback()
+
+
+@pytest.mark.parametrize("setting", ["s3://bucket/x", "file://relative/path", "file:relative", "/no/scheme"])
+def test_a_bad_blob_store_setting_is_named(setting):
+    from clm.versions.blobs import store_for
+
+    with pytest.raises(ValueError, match="CLM_BLOB_STORE"):
+        store_for(setting)
+
+
+def test_clm_import_honours_the_blob_store_setting(app, runner, session, tmp_path, monkeypatch):
+    from clm.cli import main
+    from clm.versions import blobs
+
+    root = tmp_path / "drive-blobs"
+    monkeypatch.setenv("CLM_BLOB_STORE", f"file://{root}")
+    path = tmp_path / "supply.docx"
+    path.write_bytes(DOCX)
+    try:
+        result = runner.invoke(main, ["import", str(path)])
+    finally:
+        blobs.configure(app.config)
+    assert result.exit_code == 0, result.output
+    sha = session.scalar(select(Blob.sha256))
+    assert (root / sha[:2] / sha[2:4] / sha).read_bytes() == DOCX
+    assert session.execute(select(Blob.location, Blob.data)).one() == ("file", b"")

@@ -1,0 +1,48 @@
+"""Real-browser check of the search page: from the contracts list to highlighted, filtered hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from clm import db
+from clm.app import create_app
+from clm.cli import extract_all
+from clm.demo import DEMO_PASSWORD, seed
+from tests.conftest import serving
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app_config) -> Iterator[str]:
+    app = create_app(app_config)
+    with db.transaction_for(db.sessionmaker_for(app)) as session:
+        seed(session)
+    extract_all(app)
+    with serving(app) as url:
+        yield url
+
+
+def test_search_from_the_contracts_list(live_server, page):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live_server}/")
+    page.get_by_label("Email").fill("legal@example.com")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/")
+    page.get_by_placeholder("Search all contracts").fill('"Master Subscription" -nothingmatchesthis')
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?**")
+    hits = page.locator("ol.search-hits > li")
+    assert hits.count() >= 1
+    assert hits.first.locator("mark").count() >= 1
+    # A filter no demo contract meets empties the list, and the page says so.
+    page.get_by_label("Status").select_option("terminated")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert page.locator("ol.search-hits > li").count() == 0
+    assert "with these filters" in page.locator("p.empty").inner_text()
+    assert errors == []  # no CSP violations or script errors
