@@ -7,7 +7,7 @@ import decimal
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event
 from sqlalchemy.types import TypeDecorator
@@ -64,10 +64,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Return an engine for ``url`` tuned for clm's use of it."""
+def make_engine(url: str, *, busy_timeout: float = 15) -> Engine:
+    """Return an engine for ``url`` tuned for clm's use of it.
+
+    ``busy_timeout``: how long, in seconds, a SQLite writer waits for the write lock before
+    "database is locked" (answered as 503).
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -75,7 +79,7 @@ def make_engine(url: str) -> Engine:
             # failing with "database is locked"; SQLite leaves foreign keys off unless asked.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
@@ -118,7 +122,8 @@ def transaction_for(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def init_app(app: Flask) -> None:
     """Create the engine for ``app.config["DATABASE_URL"]`` and close sessions on teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"],
+                         busy_timeout=float(app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", 15)))
     app.extensions["clm_db"] = make_sessionmaker(engine)
     app.teardown_appcontext(_close_session)
 
@@ -154,6 +159,28 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+#: What drivers say when the database is not there for a moment (restarting, unreachable, locked).
+_UNAVAILABLE = ("database is locked", "could not connect", "connection refused", "connection failed",
+                "server closed the connection", "terminating connection", "the database system is",
+                "unable to open database file", "connection timeout", "timeout expired", "connection is closed",
+                "consuming input failed", "ssl connection has been closed", "no connection to the server",
+                "connection reset", "broken pipe", "connection not open")
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """Return whether ``err`` means the database is down or busy (retry later), not a bug."""
+    from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+
+    if isinstance(err, PoolTimeout):
+        return True
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    message = str(err.orig).lower()
+    return any(marker in message for marker in _UNAVAILABLE)
+
+
 # -- insert-only tables ------------------------------------------------------------------------
 
 
@@ -183,3 +210,18 @@ def insert_only_ddl(dialect: str, table: str) -> tuple[list[str], list[str]]:
                 f"DROP FUNCTION IF EXISTS {table}_immutable()"]
         return create, drop
     raise NotImplementedError(f"no insert-only triggers for {dialect}")
+
+
+# -- evidence checks ---------------------------------------------------------------------------
+
+
+class Finding(NamedTuple):
+    """One problem ``clm audit check`` found in an evidence table: which row, and what is wrong."""
+
+    table: str
+    #: The row's key ("12", or "contract 3" for a problem of a group of rows).
+    row: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.row}: {self.problem}"

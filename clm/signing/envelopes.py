@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.util import identity_key
 
 from clm.clauses.services import confirmed_terms_digest
 from clm.errors import ClmError, Conflict, InvalidInput, NotFound
@@ -620,8 +621,12 @@ def resolve(session: Session, token_text: str, *, now: dt.datetime) -> Recipient
     recipient = session.scalar(select(Recipient).where(Recipient.token_hash == tokens.hash_token(token_text)))
     if recipient is None or not recipient.acts:
         raise NotFound("This signing link is not valid. If you were sent a newer link, use that one.")
+    # The envelope's status as the database has it now: loaded fresh, or re-read when this
+    # session already held it (a write earlier in the transaction may have changed it).
+    cached = identity_key(Envelope, recipient.envelope_id) in session.identity_map
     envelope = recipient.envelope
-    session.refresh(envelope)
+    if cached:
+        session.refresh(envelope)
     if envelope.status is not EnvelopeStatus.SENT:
         raise Gone({
             EnvelopeStatus.COMPLETED: "This document has been signed by everyone; the link no longer works.",

@@ -12,6 +12,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, render_template, request, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from clm import db
 from clm.errors import ClmError, Conflict, InvalidInput
@@ -47,9 +49,10 @@ def _signer_error(err: ClmError) -> ResponseReturnValue:
     return render_template("signing/message.html", status=err.status, message=str(err)), err.status
 
 
-def _client(recipient: Recipient | None = None) -> envelopes.Client:
-    actor = f"{recipient.role.value}:{recipient.email}" if recipient else "signer"
-    return envelopes.Client(actor=actor, ip=request.remote_addr, user_agent=request.user_agent.string)
+def _client() -> envelopes.Client:
+    # The signer services record the recipient ("signer:alice@...") as the actor themselves;
+    # the client carries where the request came from.
+    return envelopes.Client(actor="signer", ip=request.remote_addr, user_agent=request.user_agent.string)
 
 
 def _send(mails: list[Mail]) -> None:
@@ -63,13 +66,15 @@ def _page(recipient: Recipient, *, error: str | None = None, status: int = 200,
     """Render the signing page; ``form`` refills the fields the signer entered after a refusal."""
     session = db.get_session()
     envelope = recipient.envelope
-    contract = session.get(Contract, envelope.contract_id)
-    version = session.get(Version, envelope.version_id)
+    # The hot path of signing: only the title of the contract (not its versions), and the
+    # version with its text in one query.
+    title = session.scalar(select(Contract.title).where(Contract.id == envelope.contract_id))
+    version = session.get(Version, envelope.version_id, options=[undefer(Version.text)])
     from clm.signing.certificate import paragraphs
 
     return render_template(
         "signing/sign.html", token=request.view_args["token"], recipient=recipient,  # type: ignore[index]
-        envelope=envelope, title=contract.title if contract else envelope.subject,
+        envelope=envelope, title=title or envelope.subject,
         paragraphs=paragraphs(version.text) if version else [], approver=recipient.role is RecipientRole.APPROVER,
         disclosure=envelopes.DISCLOSURE_TEXT, disclosure_version=envelopes.DISCLOSURE_VERSION, error=error,
         fields=recipient.fields or [], field_chars=envelopes.FIELD_VALUE_CHARS, form=form or {},
@@ -114,9 +119,9 @@ def consent(token: str) -> ResponseReturnValue:
         recipient = envelopes.view(db.get_session(), token, now=now)
         return _page(recipient, error="Tick the box to agree, or withdraw below.", status=422)
     with db.transaction() as session:
-        recipient = envelopes.view(session, token, now=now)
+        # The service resolves the token (once) and names the recipient in the audit trail itself.
         recipient = envelopes.consent(session, token, disclosure_version=request.form.get("disclosure_version", ""),
-                                      client=_client(recipient), now=now)
+                                      client=_client(), now=now)
     return _page(recipient)
 
 
@@ -126,11 +131,10 @@ def sign(token: str) -> ResponseReturnValue:
     now = db.utcnow()
     try:
         with db.transaction() as session:
-            recipient = envelopes.view(session, token, now=now)
             outcome = envelopes.sign(session, token, kind=request.form.get("kind", ""),
                                      typed_name=request.form.get("typed_name", ""),
                                      drawn=request.form.get("drawn", ""), fields=request.form,
-                                     client=_client(recipient), now=now)
+                                     client=_client(), now=now)
             envelope_id = outcome.recipient.envelope_id
             name = outcome.recipient.name
     except InvalidInput as err:
@@ -166,9 +170,8 @@ def _end(token: str, *, withdrawn: bool) -> ResponseReturnValue:
     now = db.utcnow()
     try:
         with db.transaction() as session:
-            recipient = envelopes.view(session, token, now=now)
             recipient = envelopes.decline(session, token, reason=request.form.get("reason", ""),
-                                          client=_client(recipient), now=now, withdrawn=withdrawn)
+                                          client=_client(), now=now, withdrawn=withdrawn)
             mails = envelopes.sender_notice(recipient.envelope, "Declined")
     except InvalidInput as err:
         recipient = envelopes.view(db.get_session(), token, now=now)

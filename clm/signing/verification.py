@@ -169,3 +169,77 @@ def sandboxed_seal_check(timeout: float, memory_bytes: int) -> SealChecker:
         return value
 
     return check
+
+
+# -- evidence check (`clm audit check`) ---------------------------------------------------------
+
+if TYPE_CHECKING:
+    from clm.db import Finding
+
+
+def evidence_findings(session: Session) -> list[Finding]:
+    """Return every break in the envelopes' evidence, naming the row.
+
+    * audit events: an edited event (its hash no longer covers its content), a deleted one (a
+      gap in the sequence, or fewer events than the envelope counted), a reordered one (a link
+      to the wrong predecessor, or stored out of sequence order);
+    * the sealed PDF whose bytes no longer hash to what the envelope recorded;
+    * the signed version whose file or text changed after the envelope froze their hashes;
+    * confirmed terms that no longer hash to the digest the envelope froze.
+    """
+    from sqlalchemy import select
+
+    from clm.clauses.services import confirmed_terms_digest_as_of
+    from clm.db import Finding
+    from clm.signing import audit
+    from clm.signing.envelopes import sha256_text
+    from clm.signing.models import AuditEvent, Envelope
+    from clm.versions.models import Version
+    from clm.versions.store import blob_bytes
+
+    findings: list[Finding] = []
+    table = AuditEvent.__tablename__
+    for envelope in session.scalars(select(Envelope).order_by(Envelope.id)):
+        events = audit.events_of(session, envelope.id)
+        expected, prev, last_id = 1, audit.GENESIS, 0
+        for event in events:
+            where = f"{event.id} (envelope {envelope.id}, #{event.seq} {event.kind})"
+            if event.seq > expected:
+                gap = f"#{expected}" if event.seq == expected + 1 else f"#{expected}–#{event.seq - 1}"
+                findings.append(Finding(table, f"envelope {envelope.id}", f"event {gap} is missing (deleted)"))
+            if audit.next_hash(event.prev_hash, event) != event.hash:
+                findings.append(Finding(table, where, "was edited: its hash no longer matches its content"))
+            elif event.prev_hash != prev:
+                findings.append(Finding(table, where, "does not link to the event before it (reordered, or an "
+                                                      "earlier event was replaced)"))
+            if event.id < last_id:
+                findings.append(Finding(table, where, "is stored out of sequence order (reordered)"))
+            expected, prev, last_id = event.seq + 1, event.hash, max(last_id, event.id)
+        if envelope.audit_seq >= expected:
+            gap = f"#{expected}" if envelope.audit_seq == expected else f"#{expected}–#{envelope.audit_seq}"
+            findings.append(Finding(table, f"envelope {envelope.id}",
+                                    f"event {gap} is missing (deleted); the envelope counted {envelope.audit_seq}"))
+        if envelope.final_blob_sha256 is not None:
+            data, _why = blob_bytes(session, envelope.final_blob_sha256)
+            if data is None:
+                findings.append(Finding("envelopes", str(envelope.id), "its sealed PDF is missing"))
+            elif hashlib.sha256(data).hexdigest() != envelope.final_blob_sha256:
+                findings.append(Finding("envelopes", str(envelope.id),
+                                        f"its sealed PDF (blob {envelope.final_blob_sha256[:12]}…) was changed"))
+        row = session.execute(select(Version.blob_sha256, Version.text)
+                              .where(Version.id == envelope.version_id)).first()
+        if row is None:
+            findings.append(Finding("versions", str(envelope.version_id),
+                                    f"the version envelope {envelope.id} was sent with is missing"))
+        else:
+            if row.blob_sha256 != envelope.version_sha256:
+                findings.append(Finding("versions", str(envelope.version_id),
+                                        f"its file is not the one envelope {envelope.id} froze"))
+            if sha256_text(row.text) != envelope.document_sha256:
+                findings.append(Finding("versions", str(envelope.version_id),
+                                        f"its text changed after envelope {envelope.id} froze it"))
+        if confirmed_terms_digest_as_of(session, envelope.contract_id, envelope.created_at) != envelope.terms_sha256:
+            findings.append(Finding("term_decisions", f"contract {envelope.contract_id}",
+                                    f"the confirmed terms no longer hash to what envelope {envelope.id} froze "
+                                    "(a decision was edited or deleted)"))
+    return findings

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 from flask import jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from clm import db
 from clm.errors import ClmError
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ClmError, _clm_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(Exception, _unexpected)
 
@@ -67,15 +70,21 @@ def _out_of_range(err: Exception) -> ResponseReturnValue:
     return respond(422, OUT_OF_RANGE)
 
 
-def _database_error(err: DBAPIError) -> ResponseReturnValue:
+UNAVAILABLE = "The database is unavailable for a moment; nothing was changed. Try again shortly."
+
+
+def _database_error(err: DBAPIError | PoolTimeout) -> ResponseReturnValue:
     # The database refused a value (a number beyond its integer range, a text longer than
     # its column): the request's fault, answered like any other bad input.
     if isinstance(err, DataError):
         return _out_of_range(err)
-    # A connection that dropped (database restarting) is a temporary outage, not a bug.
-    if err.connection_invalidated or "could not connect" in str(err.orig).lower() or "database is locked" in str(err.orig):
-        log.warning("database unavailable: %s", err.orig)
-        return respond(503, "The database is unavailable for a moment; try again shortly.")
+    # A connection that dropped or was refused (database restarting), a lock held too long
+    # (SQLite) or an exhausted pool: a temporary outage, not a bug. One log line, no trace.
+    if db.is_unavailable(err):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(getattr(err, "orig", err)).strip().splitlines()[0][:200])
+        body, status = respond(503, UNAVAILABLE)  # type: ignore[misc]
+        return body, status, {"Retry-After": "5"}
     return _unexpected(err)
 
 

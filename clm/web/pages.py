@@ -58,7 +58,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # A signer's URL holds their token: no page under it (an error page too) may pass it on.
+    response.headers.setdefault("Referrer-Policy",
+                                "no-referrer" if request.path.startswith("/sign/") else "same-origin")
     if request.path.startswith("/api/") or response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

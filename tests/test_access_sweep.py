@@ -1,0 +1,599 @@
+"""Generated access-control sweep: every route x every method x every kind of caller x own/other object.
+
+The cases are generated from ``app.url_map``, so a new route fails this test until it has an
+entry in :data:`POLICY` saying who may call it. For each case the sweep asserts that:
+
+* an allowed caller gets through (a GET answers 200, or the status the table names for a
+  route whose object is not ready, e.g. a signed PDF before completion); an allowed write is
+  never refused as 401/403/404 and never fails with a 500;
+* any other caller gets 401/403/404 (or, for a browser page, a redirect to the sign-in page),
+  never a 500, and the database is byte-for-byte unchanged (a digest of every table);
+* a GET changes nothing, whoever sends it (mail scanners and link previews open links);
+* every answer carries the security headers; signer-token pages send ``Referrer-Policy: no-referrer``.
+
+Browser callers send a valid CSRF token with every POST, so the sweep tests the permission
+check and not just the CSRF check (which has its own test below). API callers send bearer
+tokens; the API never accepts the session cookie.
+
+One app and one database for the whole module (SQLite, or PostgreSQL with CLM_DATABASE_URL);
+allowed writes run after every other case, so they cannot disturb them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from clm import db
+from clm.app import create_app
+from clm.models import Base
+from clm.users import Role, create_token, create_user
+
+PASSWORD = "correct horse battery"
+
+# -- who calls ---------------------------------------------------------------------------------
+
+ANON, SIGNER, VIEWER, LEGAL, FINANCE, ADMIN = "anonymous", "signer", "viewer", "legal", "finance", "admin"
+CALLERS = (ANON, SIGNER, VIEWER, LEGAL, FINANCE, ADMIN)
+STAFF_ROLES = (VIEWER, LEGAL, FINANCE, ADMIN)
+
+#: Named groups for the policy table.
+EVERYONE = frozenset(CALLERS)
+STAFF = frozenset(STAFF_ROLES)  # contracts.read
+WRITERS = frozenset({LEGAL, ADMIN})  # contracts.write, terms.decide, envelopes.manage, clauses.approve
+MONEY = frozenset({LEGAL, FINANCE, ADMIN})  # finance.read, commercial_terms.write
+TOKEN_HOLDER = frozenset({SIGNER})  # the recipient whose token is in the URL
+NOBODY: frozenset[str] = frozenset()
+
+# -- the policy: who may call what -------------------------------------------------------------
+#
+# endpoint -> {method: callers allowed on their own object}. Add an entry with every new route.
+# For staff there is no per-user ownership (every role sees every contract its permission
+# covers), so "someone else's object" differs only where the URL pairs two objects: a version
+# number, clause digest or term of another contract, an unknown key. Those are 404 for all.
+
+POLICY: dict[str, dict[str, frozenset[str]]] = {
+    # public
+    "static": {"GET": EVERYONE},
+    "clauses.static": {"GET": EVERYONE},
+    "downstream.static": {"GET": EVERYONE},
+    "signing.static": {"GET": EVERYONE},
+    "versions.static": {"GET": EVERYONE},
+    "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.logout": {"POST": EVERYONE},
+    "verify.page": {"GET": EVERYONE, "POST": EVERYONE},
+    "api.health": {"GET": EVERYONE},
+    "api.openapi": {"GET": EVERYONE},
+    # contracts and versions (pages)
+    "versions.index": {"GET": STAFF},
+    "versions.new": {"GET": WRITERS, "POST": WRITERS},
+    "versions.upload_version": {"POST": WRITERS},
+    "versions.show_version": {"GET": STAFF},
+    "versions.download": {"GET": STAFF},
+    "versions.compare": {"GET": STAFF},
+    "contracts.show": {"GET": STAFF},
+    # clauses, terms, drafting, library (pages)
+    "clauses.approve": {"POST": WRITERS},
+    "clauses.decide": {"POST": WRITERS},
+    "clauses.terms_csv": {"GET": STAFF},
+    "clauses.draft_index": {"GET": STAFF},
+    # POST previews a draft (stores nothing) for every reader; action=create stores it and needs
+    # contracts.write (test_only_writers_store_a_draft below).
+    "clauses.draft_form": {"GET": STAFF, "POST": STAFF},
+    "clauses.library_index": {"GET": STAFF},
+    "clauses.library_clause": {"GET": STAFF},
+    "clauses.library_edit": {"GET": WRITERS, "POST": WRITERS},
+    "clauses.library_yaml": {"GET": STAFF},
+    # envelopes (sender pages)
+    "envelopes.new": {"GET": WRITERS, "POST": WRITERS},
+    "envelopes.show": {"GET": WRITERS},
+    "envelopes.send": {"POST": WRITERS},
+    "envelopes.void": {"POST": WRITERS},
+    "envelopes.remind": {"POST": WRITERS},
+    "envelopes.signed_pdf": {"GET": WRITERS},
+    # finance pages
+    "downstream.dashboard": {"GET": MONEY},
+    "downstream.contracts": {"GET": MONEY},
+    "downstream.contracts_csv": {"GET": MONEY},
+    "downstream.invoice_pdf": {"GET": MONEY},
+    "downstream.terms_form": {"GET": MONEY, "POST": MONEY},
+    "downstream.cancel": {"POST": MONEY},
+    "downstream.start_renewal": {"POST": MONEY},
+    "downstream.credit_note_pdf": {"GET": MONEY},
+    "downstream.orders_csv": {"GET": MONEY},
+    # the signer's pages: the token in the URL is the only credential
+    "signing.show": {"GET": TOKEN_HOLDER},
+    "signing.document_pdf": {"GET": TOKEN_HOLDER},
+    "signing.consent": {"POST": TOKEN_HOLDER},
+    "signing.sign": {"POST": TOKEN_HOLDER},
+    "signing.decline": {"POST": TOKEN_HOLDER},
+    "signing.withdraw": {"POST": TOKEN_HOLDER},
+    # JSON API (bearer tokens)
+    "api.list_contracts": {"GET": STAFF},
+    "api.create_contract": {"POST": WRITERS},
+    "api.get_contract": {"GET": STAFF},
+    "api.add_version": {"POST": WRITERS},
+    "api.compare": {"GET": STAFF},
+    "api.terms": {"GET": STAFF},
+    "api.terms_csv": {"GET": STAFF},
+    "clauses_api.contract_clauses": {"GET": STAFF},
+    "clauses_api.approve_clause": {"POST": WRITERS},
+    "clauses_api.library": {"GET": STAFF},
+    "clauses_api.library_clause": {"GET": STAFF},
+    "downstream_api.billing": {"GET": MONEY},
+    "downstream_api.order": {"GET": MONEY},
+    "downstream_api.renewal": {"GET": MONEY},
+    "downstream_api.revenue": {"GET": MONEY},
+    "downstream_api.renewals": {"GET": MONEY},
+    "downstream_api.get_terms": {"GET": MONEY},
+    "downstream_api.put_terms": {"PUT": MONEY},
+    "downstream_api.cancel": {"POST": MONEY},
+    "downstream_api.credit_note": {"GET": MONEY},
+    "downstream_api.start_renewal": {"POST": MONEY},
+    "downstream_api.orders": {"GET": MONEY},
+    "envelopes_api.create": {"POST": WRITERS},
+    "envelopes_api.show": {"GET": WRITERS},
+    "envelopes_api.audit_trail": {"GET": WRITERS},
+    "envelopes_api.document": {"GET": WRITERS},
+    "envelopes_api.send": {"POST": WRITERS},
+    "envelopes_api.void": {"POST": WRITERS},
+    "envelopes_api.remind": {"POST": WRITERS},
+    # quotes (issue 8): quotes.read = STAFF, quotes.write and quotes.approve = MONEY,
+    # quotes.approve_finance = finance and admin, accept = contracts.write (WRITERS)
+    "quotes.static": {"GET": EVERYONE},
+    "quotes.index": {"GET": STAFF},
+    "quotes.new": {"GET": MONEY, "POST": MONEY},
+    "quotes.revise": {"GET": MONEY, "POST": MONEY},
+    "quotes.show": {"GET": STAFF},
+    "quotes.approve": {"POST": MONEY},
+    "quotes.send": {"POST": MONEY},
+    "quotes.accept": {"POST": WRITERS},
+    "quotes.document": {"GET": STAFF},
+    "quotes.compare": {"GET": STAFF},
+    "quotes_api.catalog": {"GET": STAFF},
+    "quotes_api.put_catalog": {"PUT": frozenset({FINANCE, ADMIN})},
+    "quotes_api.price": {"POST": STAFF},
+    "quotes_api.list_quotes": {"GET": STAFF},
+    "quotes_api.create": {"POST": MONEY},
+    "quotes_api.show": {"GET": STAFF},
+    "quotes_api.revise": {"PUT": MONEY},
+    "quotes_api.approve": {"POST": MONEY},
+    "quotes_api.send": {"POST": MONEY},
+    "quotes_api.accept": {"POST": WRITERS},
+    "quotes_api.document": {"GET": STAFF},
+    "quotes_api.compare": {"GET": STAFF},
+    "quotes_api.drift": {"GET": STAFF},
+    # search and background jobs (issue 10)
+    "search.index": {"GET": STAFF},
+    "search_api.search": {"GET": STAFF},
+    "jobs.index": {"GET": WRITERS},
+    "jobs.retry": {"POST": WRITERS},
+}
+
+#: Routes whose allowed GET answers something other than 200 on the sweep's data, and why.
+ALLOWED_GET_STATUS: dict[str, set[int]] = {
+    # Envelope A is out for signature: its sealed PDF exists only once it completes.
+    "envelopes.signed_pdf": {409},
+    "envelopes_api.document": {200, 409},
+    # The signer has not consented to electronic records yet.
+    "signing.document_pdf": {409},
+}
+
+#: Routes whose allowed write may answer a status the sweep would otherwise read as a refusal, and why.
+ALLOWED_WRITE_STATUS: dict[str, set[int]] = {
+    # The sweep posts no email or password: "wrong email or password" is the right answer.
+    "auth.login": {401},
+    # Signing out sends the browser to the sign-in page.
+    "auth.logout": {302},
+}
+
+#: Routes about a signed contract's order, schedules and terms: "own" is the signed contract,
+#: "other" a contract out for signature, which has none (404 for everyone).
+SIGNED_CONTRACT_ROUTES = {"downstream_api.billing", "downstream_api.order", "downstream_api.renewal",
+                          "downstream_api.revenue", "downstream_api.get_terms", "downstream_api.credit_note"}
+
+#: Query strings some routes need to do their work.
+QUERY = {"versions.compare": "?from=1&to=2", "api.compare": "?from=1&to=2",
+         "search.index": "?q=agreement", "search_api.search": "?q=agreement"}
+
+
+# -- the world the sweep runs in ---------------------------------------------------------------
+
+
+@dataclass
+class World:
+    app: Flask
+    contract_a: int
+    contract_b: int
+    envelope_a: int
+    envelope_b: int
+    contract_signed: int
+    signer_token: str
+    invoice: str
+    clause_digest: str
+    clause_key: str
+    template_key: str
+    api_tokens: dict[str, str]
+    cookies: dict[str, tuple[str, str]]  # caller -> (cookie value, csrf token)
+    cookie_name: str
+    #: The credit note of the signed contract, cancelled from mid-term.
+    credit_note: str = ""
+    #: Two quotes (issue 8): A has versions 1 and 2 and awaits a sales manager's approval.
+    quote_a: int = 0
+    quote_b: int = 0
+
+
+def _digest(app: Flask) -> str:
+    """Return a SHA-256 over every row of every table, in primary-key order."""
+    engine = app.extensions["clm_db"].kw["bind"]
+    h = hashlib.sha256()
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            keys = list(table.primary_key.columns) or list(table.columns)
+            for row in connection.execute(select(table).order_by(*keys)):
+                h.update(repr(tuple(row)).encode())
+            h.update(table.name.encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def world(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("sweep")
+    if migrated_database.startswith("sqlite"):
+        target = tmp / "clm.sqlite3"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), target)
+        url = f"sqlite:///{target}"
+    else:
+        url = migrated_database
+        engine = db.make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("TRUNCATE " + ", ".join(t.name for t in Base.metadata.sorted_tables)
+                                    + " RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+                      "INSTANCE_PATH": str(tmp / "instance"), "REDIS_URL": ""})
+    yield _seed(app)
+    app.extensions["clm_db"].kw["bind"].dispose()
+
+
+def _seed(app: Flask) -> World:
+    from clm.clauses import approvals
+    from clm.downstream.models import Invoice
+    from clm.signing import envelopes
+    from clm.versions import store
+    from tests.downstream.conftest import make_envelope
+    from tests.downstream.examples import saas_doc
+    from tests.signing.conftest import LEGAL as LEGAL_CLIENT
+    from tests.signing.conftest import NO_APPROVALS, TEXT, make_contract, tokens_in
+
+    factory = db.sessionmaker_for(app)
+    now = db.utcnow()
+    limits = store.limits_from_settings(app.config)
+    with db.transaction_for(factory) as s:
+        for role in Role:
+            create_user(s, email=f"{role.value}@example.test", name=role.value, password=PASSWORD, role=role)
+        api_tokens = {role.value: create_token(s, role=role, label=role.value)[1] for role in Role}
+    contract_a = make_contract(factory, app)
+    contract_b = make_contract(factory, app)
+    with db.transaction_for(factory) as s:
+        # Both contracts have two versions (to compare); "version 3" exists in neither.
+        for cid in (contract_a, contract_b):
+            store.import_file(s, store.Upload((TEXT + "4. Notices. In writing.\n").encode(), "msa-v2.txt"),
+                              limits=limits, author="legal@example.test", contract_id=cid)
+        review = approvals.review_for(s, store.get_contract(s, contract_a), app.config)
+        rows = [*review.rows, *review.missing]
+        clause_digest = rows[0].hash if rows else "0" * 64
+        library = approvals.library_from_settings(app.config)
+        clause_key = sorted(library.clauses)[0]
+        from clm.clauses.services import clause_versions_used
+
+        clause_versions_used(s, library, [clause_key])  # the library's history starts with the file
+    with db.transaction_for(factory) as s:
+        sent = {}
+        for cid in (contract_a, contract_b):
+            recipients = [envelopes.RecipientInput(name="Alice Able", email=f"alice{cid}@example.test", routing_order=1),
+                          envelopes.RecipientInput(name="Bob Baker", email=f"bob{cid}@example.test", routing_order=2)]
+            envelope = envelopes.create(s, cid, subject="Please sign", message="", recipients=recipients,
+                                        client=LEGAL_CLIENT, now=now, approvals=NO_APPROVALS)
+            mails = envelopes.send(s, envelope.id, client=LEGAL_CLIENT, now=now, link_base="https://clm.example",
+                                   approvals=NO_APPROVALS)
+            sent[cid] = (envelope.id, tokens_in(mails)[f"alice{cid}@example.test"])
+    # A third contract signed with commercial terms, so finance has orders and invoices.
+    from clm.downstream import commercial
+
+    with db.transaction_for(factory) as s:
+        version = store.import_file(s, store.Upload(b"MASTER SUBSCRIPTION AGREEMENT\n1. Fees. USD 1.\n", "c.txt"),
+                                    limits=limits, author="legal@example.test", counterparty="Acme")
+        commercial.attach_terms(s, version.contract, saas_doc(), by="finance@example.test", now=now)
+        cid_c = version.contract_id
+    with db.transaction_for(factory) as s:
+        envelope_c = make_envelope(s, cid_c, now=now)
+        envelopes._on_completed(s, envelope_c)
+    with factory() as s:
+        invoice = s.scalar(select(Invoice.number).order_by(Invoice.id).limit(1))
+    assert invoice, "the signed contract should have produced invoices"
+    from datetime import date
+
+    from clm.downstream.orders import cancel_order
+
+    with db.transaction_for(factory) as s:  # cancelled from mid-term: a credit note to fetch
+        credit_note = cancel_order(s, cid_c, date(2026, 7, 1), by="finance@example.test", now=now).credit_note
+    assert credit_note is not None
+
+    from tests.quotes.conftest import CATALOG_FILE, REQUEST
+
+    quote_a, quote_b = _seed_quotes(factory, CATALOG_FILE, REQUEST)
+
+    cookies: dict[str, tuple[str, str]] = {}
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    for caller in CALLERS:
+        client = app.test_client()
+        client.get("/login")  # every browser gets a session with a CSRF token, signed in or not
+        if caller in STAFF_ROLES:
+            with client.session_transaction() as sess:
+                csrf = sess["csrf"]
+            response = client.post("/login", data={"email": f"{caller}@example.test", "password": PASSWORD,
+                                                   "csrf_token": csrf})
+            assert response.status_code == 302, response.get_data(as_text=True)
+        with client.session_transaction() as sess:
+            csrf = sess["csrf"]
+        cookie = client.get_cookie(cookie_name)
+        assert cookie is not None
+        cookies[caller] = (cookie.value, csrf)
+    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
+                 envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
+                 clause_digest=clause_digest, clause_key=clause_key,
+                 template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
+                 cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b)
+
+
+def _seed_quotes(factory: Any, catalog_file: Path, request: dict[str, Any]) -> tuple[int, int]:
+    """Load the catalog; add two quotes needing a sales manager (25 % off); A gets a second version."""
+    import datetime as dt
+
+    import yaml
+
+    from clm.quotes import services
+
+    today = dt.date.today()
+    data = dict(request, start_date=today.isoformat(), promotions=[], discount="0",
+                lines=[{"product": "PLATFORM", "quantity": 30, "discount": "25"},
+                       {"product": "IMPLEMENTATION", "quantity": 1}])
+    with db.transaction_for(factory) as s:
+        services.load_catalog(s, yaml.safe_load(catalog_file.read_text(encoding="utf-8")), source="catalog.yaml",
+                              by="cli")
+        ids = [services.create_quote(s, data, by="cli", today=today).id for _ in range(2)]
+        services.revise_quote(s, ids[0], dict(data, term_months=12), by="cli", today=today)
+    return ids[0], ids[1]
+
+
+# -- the cases ---------------------------------------------------------------------------------
+
+
+def _rules() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """Return (endpoint, method, rule, argument names) for every route, from a throwaway app."""
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "collect", "INSTANCE_PATH": "/tmp/clm-sweep-collect"})
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
+            found.append((rule.endpoint, method, rule.rule, tuple(sorted(rule.arguments))))
+    app.extensions["clm_db"].kw["bind"].dispose()
+    return sorted(found)
+
+
+RULES = _rules()
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+STATIC_FILES = {"static": "clm.css", "clauses.static": "clauses.css", "downstream.static": "finance.css",
+                "signing.static": "signing.css", "versions.static": "redline.css", "quotes.static": "quotes.css"}
+
+
+def _allowed(endpoint: str, method: str) -> frozenset[str]:
+    return POLICY.get(endpoint, {}).get(method, NOBODY)
+
+
+def _cases() -> list[Any]:
+    first, last = [], []
+    for endpoint, method, rule, args in RULES:
+        for caller in CALLERS:
+            for which in ("own", "other"):
+                case = pytest.param(endpoint, method, rule, args, caller, which,
+                                    id=f"{method}-{rule}-{caller}-{which}")
+                # Allowed writes change state: run them after everything else.
+                writes = method in UNSAFE and caller in _allowed(endpoint, method)
+                (last if writes else first).append(case)
+    # The signer's writes go first (a sender's remind or void would end their link), in the
+    # order a signer acts: consent, sign, then decline and withdraw.
+    order = {"signing.consent": 0, "signing.sign": 1, "signing.decline": 2, "signing.withdraw": 3}
+    last.sort(key=lambda case: order.get(case.values[0], 9))
+    return first + last
+
+
+def _foreign(endpoint: str, args: tuple[str, ...]) -> bool:
+    """Does "someone else's object" make the URL point at nothing (a mismatched or unknown part)?"""
+    return endpoint in SIGNED_CONTRACT_ROUTES or bool(set(args) & {"number", "digest", "field", "key", "template_key", "filename", "token"})
+
+
+def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, which: str) -> dict[str, Any]:
+    own = which == "own"
+    values: dict[str, Any] = {}
+    for arg in args:
+        if arg == "contract_id" and endpoint in SIGNED_CONTRACT_ROUTES:
+            values[arg] = world.contract_signed if own else world.contract_a
+        elif arg == "contract_id":
+            values[arg] = world.contract_a if own or _foreign(endpoint, args) else world.contract_b
+        elif arg == "envelope_id":
+            values[arg] = world.envelope_a if own else world.envelope_b
+        elif arg == "number":
+            if endpoint == "downstream.invoice_pdf":
+                values[arg] = world.invoice if own else world.invoice + "9"
+            elif endpoint == "downstream.credit_note_pdf":
+                values[arg] = world.credit_note if own else world.credit_note + "9"
+            elif endpoint == "clauses.library_yaml":
+                values[arg] = 1 if own else 99
+            else:  # a version number of contract A; A has 2 versions, "other" asks for one it lacks
+                values[arg] = 2 if own else 3
+        elif arg == "quote_id":
+            values[arg] = world.quote_a if own else world.quote_b
+        elif arg == "fmt":
+            values[arg] = "pdf"
+        elif arg == "digest":
+            values[arg] = world.clause_digest if own else "f" * 64
+        elif arg == "field":
+            values[arg] = "governing_law" if own else "no_such_term"
+        elif arg == "key":
+            values[arg] = world.clause_key if own else "no_such_clause"
+        elif arg == "template_key":
+            values[arg] = world.template_key if own else "no_such_template"
+        elif arg == "filename":
+            values[arg] = STATIC_FILES[endpoint] if own else "no-such-file.css"
+        elif arg == "job_id":  # no job has failed in the sweep's world: retry reports it on the page
+            values[arg] = 1 if own else 999999
+        elif arg == "token":
+            # Only the signer holds a token; anyone else tries a well-formed one clm never issued.
+            # The signer's "other" is their token with one character changed.
+            real = world.signer_token
+            if caller == SIGNER:
+                values[arg] = real if own else real[:-1] + ("A" if real[-1] != "A" else "B")
+            else:
+                values[arg] = "x" * 43
+        else:
+            raise AssertionError(f"the sweep does not know how to fill <{arg}> of {endpoint}; teach _values()")
+    return values
+
+
+def _client(world: World, caller: str, api: bool) -> FlaskClient:
+    client = world.app.test_client()
+    if api:
+        if caller in STAFF_ROLES:
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {world.api_tokens[caller]}"
+        elif caller == SIGNER:  # a signer token is no API credential
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {world.signer_token}"
+    else:
+        client.set_cookie(world.cookie_name, world.cookies[caller][0])
+    return client
+
+
+def _denied(response: Any, api: bool) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    # A browser page's login wall: the anonymous caller is sent to sign in.
+    return (not api and response.status_code == 302
+            and response.headers.get("Location", "").split("?")[0].endswith("/login"))
+
+
+def _check_headers(response: Any, endpoint: str) -> None:
+    assert "script-src 'self'" in response.headers.get("Content-Security-Policy", "")
+    assert "unsafe-inline" not in response.headers.get("Content-Security-Policy", "")
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
+    assert response.headers.get("X-Frame-Options") == "DENY"
+    if endpoint.startswith("signing.") and endpoint != "signing.static":
+        assert response.headers.get("Referrer-Policy") == "no-referrer"
+
+
+def test_every_route_has_a_policy() -> None:
+    missing = sorted({f"{endpoint} {method} ({rule})" for endpoint, method, rule, _ in RULES
+                      if method not in POLICY.get(endpoint, {})})
+    assert not missing, "routes without an access policy; add them to POLICY in tests/test_access_sweep.py:\n" \
+        + "\n".join(missing)
+    stale = sorted(set(POLICY) - {endpoint for endpoint, *_ in RULES})
+    assert not stale, f"POLICY names endpoints that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "rule", "args", "caller", "which"), _cases())
+def test_access(world: World, endpoint: str, method: str, rule: str, args: tuple[str, ...], caller: str,
+                which: str) -> None:
+    assert method in POLICY.get(endpoint, {}), f"no access policy for {method} {rule}; add {endpoint} to POLICY"
+    api = rule.startswith("/api/")
+    permitted = caller in _allowed(endpoint, method)
+    allowed = permitted and (which == "own" or not _foreign(endpoint, args))
+    with world.app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **_values(world, endpoint, args, caller, which)) + QUERY.get(endpoint, "")
+    client = _client(world, caller, api)
+    kwargs: dict[str, Any] = {}
+    if method in UNSAFE:
+        kwargs = {"json": {}} if api else {"data": {"csrf_token": world.cookies[caller][1]}}
+    before = _digest(world.app) if not (allowed and method in UNSAFE) else None
+    response = client.open(url, method=method, **kwargs)
+    body = response.get_data().decode("utf-8", "replace")
+    assert response.status_code < 500, f"{method} {url} as {caller}: {response.status_code}\n{body[:500]}"
+    assert "Traceback" not in body
+    _check_headers(response, endpoint)
+    if allowed:
+        assert (not _denied(response, api) or response.status_code in ALLOWED_WRITE_STATUS.get(endpoint, set())), \
+            f"{method} {url} as {caller} should be allowed: {response.status_code}\n{body[:300]}"
+        if method == "GET":
+            expected = ALLOWED_GET_STATUS.get(endpoint, {200})
+            assert response.status_code in expected, f"GET {url} as {caller}: {response.status_code}\n{body[:300]}"
+    elif permitted and not api and response.status_code in (302, 303):
+        # A permitted form post naming an object that is not there: the page flashes the error
+        # and sends the browser back; the digest check below proves nothing was written.
+        assert not _denied(response, api) and method in UNSAFE
+    else:
+        assert _denied(response, api), f"{method} {url} as {caller} should be refused: {response.status_code}"
+    if before is not None:
+        assert _digest(world.app) == before, f"{method} {url} as {caller} changed the database"
+
+
+@pytest.mark.parametrize("rule", sorted({rule for _e, _m, rule, _a in RULES if rule.startswith("/api/")}))
+def test_the_api_never_accepts_the_session_cookie(world: World, rule: str) -> None:
+    """A signed-in admin's browser cookie opens no API route that needs a permission."""
+    endpoint, method, _rule, args = next(r for r in RULES if r[2] == rule)
+    if _allowed(endpoint, method) == EVERYONE:
+        pytest.skip("public route")
+    with world.app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **_values(world, endpoint, args, ADMIN, "own"))
+    client = world.app.test_client()
+    client.set_cookie(world.cookie_name, world.cookies[ADMIN][0])
+    before = _digest(world.app)
+    response = client.open(url, method=method, headers={"X-CSRF-Token": world.cookies[ADMIN][1]},
+                           **({"json": {}} if method in UNSAFE else {}))
+    assert response.status_code == 401, f"{method} {url} with the admin's cookie: {response.status_code}"
+    assert _digest(world.app) == before
+
+
+@pytest.mark.parametrize(("endpoint", "method", "rule", "args"),
+                         sorted({(e, m, r, a) for e, m, r, a in RULES if m in UNSAFE and not r.startswith("/api/")}))
+def test_every_browser_write_needs_the_csrf_token(world: World, endpoint: str, method: str, rule: str,
+                                                  args: tuple[str, ...]) -> None:
+    caller = SIGNER if endpoint.startswith("signing.") else ADMIN
+    with world.app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **_values(world, endpoint, args, caller, "own"))
+    client = _client(world, caller, api=False)
+    before = _digest(world.app)
+    response = client.open(url, method=method, data={"csrf_token": "forged"})
+    assert response.status_code == 400, f"{method} {url} without a CSRF token: {response.status_code}"
+    assert _digest(world.app) == before
+
+
+def test_token_urls_send_no_referrer_even_on_error_pages(world: World) -> None:
+    client = world.app.test_client()
+    for response in (client.put(f"/sign/{world.signer_token}"),  # refused (CSRF, then 405)
+                     client.get(f"/sign/{world.signer_token}/nothing-here"),  # 404
+                     client.get(f"/sign/{'x' * 43}")):  # an unknown token
+        assert response.status_code in (400, 404, 405)
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("caller", [VIEWER, FINANCE])
+def test_only_writers_store_a_draft(world: World, caller: str) -> None:
+    client = _client(world, caller, api=False)
+    before = _digest(world.app)
+    response = client.post(f"/draft/{world.template_key}", data={"csrf_token": world.cookies[caller][1],
+                                                                 "action": "create"})
+    assert response.status_code == 403
+    assert _digest(world.app) == before
