@@ -35,6 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app)
+    from clm.versions import blobs
+
+    blobs.configure(app.config)  # where new blob bytes go: the database or CLM_BLOB_STORE's directory
 
     from clm import signing
     from clm.clauses import api as clauses_api
@@ -55,6 +58,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clm.downstream import views as downstream_views
 
     downstream_views.init_app(app)
+    from clm.quotes import views as quotes_views
+
+    quotes_views.init_app(app)
+    from clm.search import views as search_views
+    from clm.web import jobs as jobs_page
+
+    search_views.init_app(app)
+    app.register_blueprint(jobs_page.bp)
     return app
 
 

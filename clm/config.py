@@ -14,6 +14,11 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": "instance",
     # Empty means jobs run inline, in the request or command that queues them.
     "REDIS_URL": "",
+    # The RQ queue clm's jobs go to and `clm worker` reads (one Redis can serve several installs).
+    "RQ_QUEUE": "clm",
+    # Where blob bytes live: empty keeps them in the database; file:///srv/clm/blobs keeps them
+    # as content-addressed files in that directory (the database keeps the hash and size).
+    "BLOB_STORE": "",
     # Only for local use; `clm init` refuses to run a server with it unless told it is a demo.
     "SECRET_KEY": "",
     # Cookies marked Secure need HTTPS; production behind TLS sets CLM_SECURE_COOKIES=1.
@@ -39,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": "",
     # Days after invitation to remind signers who have not acted, e.g. "3,7"; empty: no reminders.
     "REMINDER_DAYS": "",
+    # Days before a renewal's non-renewal notice deadline to email finance and legal, e.g. "90,60,30".
+    "RENEWAL_REMINDER_DAYS": "90,60,30",
+    # Comma-separated addresses for renewal reminders; empty: every active finance and legal user.
+    "RENEWAL_REMINDER_TO": "",
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

@@ -32,3 +32,32 @@ __all__ = [
     "LibraryClause", "LoginAttempt", "Order", "OrderLine", "OutboxEvent", "Recipient", "Renewal",
     "RevenueLine", "RevenueSchedule", "TermDecision", "User", "Version", "WebhookDelivery",
 ]
+
+from clm.downstream.models import (  # noqa: E402
+    CreditNote,
+    OrderCancellation,
+    OrderWebhookDelivery,
+    RenewalDraft,
+    RenewalReminder,
+    RenewalTerm,
+)
+
+__all__ += ["CreditNote", "OrderCancellation", "OrderWebhookDelivery", "RenewalDraft", "RenewalReminder",
+            "RenewalTerm"]
+
+from clm.jobs import ImportRun, Job  # noqa: E402
+from clm.search import models as _search_models  # noqa: E402,F401 - the indexes search filters use
+
+__all__ += ["ImportRun", "Job"]
+
+from clm.quotes.models import (  # noqa: E402
+    PriceBookEntry,
+    Product,
+    Quote,
+    QuoteApproval,
+    QuoteCatalog,
+    QuoteLine,
+    QuoteVersion,
+)
+
+__all__ += ["PriceBookEntry", "Product", "Quote", "QuoteApproval", "QuoteCatalog", "QuoteLine", "QuoteVersion"]

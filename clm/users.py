@@ -37,6 +37,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "finance.read": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
     "commercial_terms.write": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
     "users.manage": frozenset({Role.ADMIN}),
+    # Quotes (clm.quotes): there is no sales role yet, so legal and finance build quotes; whoever
+    # priced a version may not approve it, and only finance (or an admin) clears the finance level.
+    "quotes.read": frozenset(Role),
+    "quotes.write": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
+    "quotes.approve": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
+    "quotes.approve_finance": frozenset({Role.ADMIN, Role.FINANCE}),
 }
 
 _ROLE_ENUM = Enum(Role, values_callable=enum_values, native_enum=False, length=20)

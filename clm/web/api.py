@@ -271,6 +271,34 @@ OPENAPI: dict[str, Any] = {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "Terms", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Terms"}}}}, **_error_responses(401, 403, 404)}}},
+        "/search": {"get": {
+            "summary": "Full-text search over every version's text, ranked, with highlighted snippets",
+            "description": "Words are ANDed; \"quotes\" make a phrase, OR allows either, -word excludes. "
+                           "Filters apply to the contract's confirmed terms, else the matched version's "
+                           "extracted terms; renewal dates use the renewal schedule, else the expiration date.",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 500}},
+                {"name": "counterparty", "in": "query", "schema": {"type": "string"}},
+                {"name": "governing_law", "in": "query", "schema": {"type": "string"}},
+                {"name": "auto_renewal", "in": "query", "schema": {"type": "string", "enum": ["yes", "no"]}},
+                {"name": "renews_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "renews_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+            "responses": {"200": {"description": "Hits best first; next_offset is null on the last page",
+                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                      "query": {"type": "string"},
+                                      "hits": {"type": "array", "items": {"type": "object", "properties": {
+                                          "contract_id": {"type": "integer"}, "version": {"type": "integer"},
+                                          "version_id": {"type": "integer"}, "title": {"type": "string"},
+                                          "counterparty": {"type": "string"}, "status": {"type": "string"},
+                                          "filename": {"type": "string"}, "score": {"type": "number"},
+                                          "snippet": {"type": "string"},
+                                          "snippet_html": {"type": "string", "description":
+                                                           "Escaped text, matches in <mark>"}}}},
+                                      "next_offset": {"type": ["integer", "null"]}}}}}},
+                          **_error_responses(401, 403, 422)}}},
         "/terms.csv": {"get": {
             "summary": "Every contract's terms as CSV (confirmed values, else extracted), streamed",
             "responses": {"200": {"description": "CSV with a header row; a <field>_source column says "
@@ -336,4 +364,6 @@ OPENAPI["paths"].update(ENVELOPE_PATHS)
 from clm.downstream.api import OPENAPI_PATHS as DOWNSTREAM_PATHS  # noqa: E402 - the downstream package documents its API
 OPENAPI["paths"].update(DOWNSTREAM_PATHS)
 OPENAPI["paths"].update(clause_api.OPENAPI_PATHS)
+from clm.quotes.api import OPENAPI_PATHS as QUOTE_PATHS  # noqa: E402 - the quotes package documents its API
+OPENAPI["paths"].update(QUOTE_PATHS)
 OPENAPI["components"]["schemas"].update(clause_api.OPENAPI_SCHEMAS)
