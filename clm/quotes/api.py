@@ -176,22 +176,12 @@ def accept(quote_id: int) -> ResponseReturnValue:
 @require("quotes.read")
 def document(quote_id: int) -> ResponseReturnValue:
     """Return a version (?version=N, default the current one) as the branded PDF (?format=pdf) or Word (docx)."""
-    from clm.quotes.document import quote_docx, quote_pdf
-
-    fmt = request.args.get("format", "pdf")
-    if fmt not in ("pdf", "docx"):
-        raise InvalidInput(f"format: {fmt[:10]!r} is not pdf or docx")
     quote = services.get_quote(db.get_session(), quote_id)
     raw = request.args.get("version", str(quote.current_version))
     if not raw.isdigit() or len(raw) > 6:
         raise InvalidInput(f"version: {raw[:10]!r} is not a version number")
-    number = int(raw)
-    view = services.document_view(quote, services.get_version(quote, number))
-    data = quote_pdf(view) if fmt == "pdf" else quote_docx(view)
-    mimetype = "application/pdf" if fmt == "pdf" else \
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"{quote.number}-v{number}.{fmt}")
+    data, mimetype, name = services.document_file(quote, int(raw), request.args.get("format", "pdf"))
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @bp.route("/quotes/<int:quote_id>/compare")

@@ -373,6 +373,21 @@ def document_view(quote: Quote, version: QuoteVersion) -> dict[str, Any]:
                            "on": a.decided_at.date().isoformat()} for a in version.approvals]}
 
 
+DOCUMENT_TYPES = {"pdf": "application/pdf",
+                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def document_file(quote: Quote, number: int, fmt: str) -> tuple[bytes, str, str]:
+    """Return (bytes, media type, file name) of version ``number`` as the branded PDF or Word document."""
+    from clm.quotes.document import quote_docx, quote_pdf
+
+    if fmt not in DOCUMENT_TYPES:
+        raise InvalidInput(f"format: {fmt[:10]!r} is not pdf or docx")
+    view = document_view(quote, get_version(quote, number))
+    data = quote_pdf(view) if fmt == "pdf" else quote_docx(view)
+    return data, DOCUMENT_TYPES[fmt], f"{quote.number}-v{number}.{fmt}"
+
+
 def compare(quote: Quote, old: int, new: int) -> tuple[QuoteVersion, QuoteVersion, Redline]:
     """Return the redline between two versions' quote documents (their text, as the redline engine reads it)."""
     from clm.documents import from_text

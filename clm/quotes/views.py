@@ -204,17 +204,8 @@ def accept(quote_id: int) -> ResponseReturnValue:
 @require("quotes.read")
 def document(quote_id: int, number: int, fmt: str) -> ResponseReturnValue:
     """Download a version as the branded PDF or Word document."""
-    from clm.quotes.document import quote_docx, quote_pdf
-
-    if fmt not in ("pdf", "docx"):
-        raise InvalidInput(f"format: {fmt[:10]!r} is not pdf or docx")
-    quote = services.get_quote(db.get_session(), quote_id)
-    view = services.document_view(quote, services.get_version(quote, number))
-    data = quote_pdf(view) if fmt == "pdf" else quote_docx(view)
-    mimetype = "application/pdf" if fmt == "pdf" else \
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"{quote.number}-v{number}.{fmt}")
+    data, mimetype, name = services.document_file(services.get_quote(db.get_session(), quote_id), number, fmt)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @bp.route("/quotes/<int:quote_id>/compare")
