@@ -184,8 +184,13 @@ def test_numbers_and_texts_too_large_are_one_line_and_exit_2(runner, session, tm
 
 
 def test_a_device_file_is_read_only_up_to_the_limit(runner):
-    result = runner.invoke(main, ["import", "/dev/zero"])
+    result = runner.invoke(main, ["extract", "/dev/zero"])
     assert result.exit_code == 2 and "larger than the limit" in result.stderr
+
+
+def test_import_refuses_a_device_without_reading_it(runner):
+    result = runner.invoke(main, ["import", "/dev/zero"])
+    assert result.exit_code == 2 and "/dev/zero: not a regular file" in result.stderr
 
 
 def test_draft_store_stores_nothing_when_the_output_cannot_be_written(runner, session, tmp_path):

@@ -16,7 +16,7 @@ def test_draft_an_msa_in_the_browser(live_server, page):  # noqa: F811 - pytest 
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     login(page, live_server)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Draft").click()
-    page.get_by_role("link", name="Master Subscription Agreement").click()
+    page.get_by_role("link", name="Master Subscription Agreement", exact=True).click()
     page.wait_for_url(f"{live_server}/draft/master_subscription_agreement")
 
     # A bad value first: the error appears next to its field and nothing is stored.
@@ -35,7 +35,7 @@ def test_draft_an_msa_in_the_browser(live_server, page):  # noqa: F811 - pytest 
 
     page.get_by_role("button", name="Create contract").click()
     page.wait_for_url(re.compile(rf"{re.escape(live_server)}/contracts/\d+$"))
-    assert page.get_by_role("heading", name="Master Subscription Agreement").is_visible()
+    assert page.get_by_role("heading", name="Master Subscription Agreement", exact=True).is_visible()
     assert "stored as version 1" in page.get_by_role("status").inner_text()
     rows = page.locator("table.versions tbody tr")
     assert rows.count() == 1 and "template" in rows.nth(0).inner_text()

@@ -133,7 +133,7 @@ def file_store(app, tmp_path):
 
 
 def test_by_default_blobs_live_in_the_database(session, limits):
-    version = store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
+    store.import_file(session, store.Upload(DOCX, "supply.docx"), limits=limits, author="a")
     session.commit()
     assert session.execute(select(Blob.location, Blob.data)).one() == ("db", DOCX)
 
