@@ -82,6 +82,7 @@ def tamper(app: Any, tables: list[str], *statements: tuple[str, dict[str, Any]])
 
 def check(runner: Any) -> tuple[int, list[str]]:
     result = runner.invoke(main, ["audit", "check"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, [line for line in result.stdout.splitlines() if line.strip()]
 
 
@@ -92,7 +93,7 @@ def one(app: Any, sql: str, **params: Any) -> Any:
 
 def test_untouched_evidence_is_clean(runner: Any, evidence: Evidence) -> None:
     code, lines = check(runner)
-    assert code == 0, lines
+    assert code == 0, runner.invoke(main, ["audit", "check"]).output
     assert lines == ["audit check: no edited, deleted or reordered evidence found"]
 
 
@@ -183,7 +184,11 @@ def test_signed_text_edited_in_the_database_is_named(app: Any, runner: Any, evid
                                {"id": version_id}))
     code, lines = check(runner)
     assert code == 1
-    assert lines == [f"versions {version_id}: its text changed after envelope {evidence.sealed_envelope} froze it"]
+    contract, number = (one(app, f"SELECT {column} FROM versions WHERE id = :id", id=version_id)
+                        for column in ("contract_id", "number"))
+    assert lines == [f"versions {version_id}: version {number} of contract {contract} was edited, "
+                     "or the version before it was (its fields or text no longer hash to its record)",
+                     f"versions {version_id}: its text changed after envelope {evidence.sealed_envelope} froze it"]
 
 
 def test_an_edited_confirmed_term_is_named(app: Any, runner: Any, evidence: Evidence) -> None:
@@ -242,11 +247,14 @@ def test_deep_finds_edited_text_of_a_version_no_envelope_froze(app: Any, runner:
     assert clean.exit_code == 0, clean.output
     version_id = one(app, "SELECT id FROM versions WHERE contract_id = :c AND number = 1", c=evidence.three_versions)
     tamper(app, ["versions"], ("UPDATE versions SET text = 'AGREEMENT\nForged.' WHERE id = :id", {"id": version_id}))
-    assert check(runner)[0] == 0  # only the file's bytes are hashed: the cheap check cannot see it
+    code, lines = check(runner)  # the version chain covers the text: the cheap check sees it
+    assert code == 1 and lines[0] == (f"versions {version_id}: version 1 of contract {evidence.three_versions} was "
+                                      "edited, or the version before it was (its fields or text no longer hash to "
+                                      "its record)")
     result = runner.invoke(main, ["audit", "check", "--deep"])
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == (f"versions {version_id}: its stored text (version 1 of contract "
-                                             f"{evidence.three_versions}) is not what its file reads as: edited")
+    assert (f"versions {version_id}: its stored text (version 1 of contract {evidence.three_versions}) is not what "
+            "its file reads as: edited") in result.stdout.splitlines()  # and --deep says how
 
 
 def test_blobs_kept_in_a_file_store_are_checked_too(app: Any, runner: Any, monkeypatch: pytest.MonkeyPatch,
@@ -271,3 +279,34 @@ def test_blobs_kept_in_a_file_store_are_checked_too(app: Any, runner: Any, monke
         assert check(runner) == (1, [f"blobs {sha}: its file in the file store is missing"])
     finally:
         blobs.configure({"BLOB_STORE": ""})
+
+
+def test_an_edited_author_of_an_unsigned_version_is_named(app: Any, runner: Any, evidence: Evidence) -> None:
+    version_id = one(app, "SELECT id FROM versions WHERE contract_id = :c AND number = 2", c=evidence.three_versions)
+    tamper(app, ["versions"], ("UPDATE versions SET author = 'mallory', filename = 'other.txt' WHERE id = :id",
+                               {"id": version_id}))
+    code, lines = check(runner)
+    assert code == 1
+    assert lines[0] == (f"versions {version_id}: version 2 of contract {evidence.three_versions} was edited, or the "
+                        "version before it was (its fields or text no longer hash to its record)")
+
+
+def test_the_last_version_deleted_is_named(app: Any, runner: Any, evidence: Evidence) -> None:
+    c = evidence.three_versions
+    tamper(app, ["versions"], ("DELETE FROM versions WHERE contract_id = :c AND number = 3", {"c": c}))
+    code, lines = check(runner)
+    assert code == 1
+    assert lines == [f"contracts {c}: its recorded latest version is not version 2 as stored (a later version was "
+                     "deleted, or the record was edited)"]
+
+
+def test_new_versions_are_chained_to_the_one_before(app: Any, evidence: Evidence) -> None:
+    from clm.versions.models import Contract, Version, chain_head
+
+    with db.sessionmaker_for(app)() as s:
+        versions = s.scalars(select(Version).where(Version.contract_id == evidence.three_versions)
+                             .order_by(Version.number)).all()
+        records = [v.record_sha256 for v in versions]
+        assert all(records) and len(set(records)) == 3
+        assert s.get(Contract, evidence.three_versions).versions_sha256 == chain_head(
+            evidence.three_versions, 3, records[-1])

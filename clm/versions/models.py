@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from clm.db import Base, enum_values, utcnow
@@ -75,6 +78,9 @@ class Contract(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     #: Email of whoever created it (a user, a token's label, or "cli").
     created_by: Mapped[str] = mapped_column(String(320))
+    #: The head of the version chain: :func:`chain_head` of the latest version's record hash,
+    #: so deleting the last version (which no later record points at) is noticed too.
+    versions_sha256: Mapped[str | None] = mapped_column(String(64))
 
     versions: Mapped[list[Version]] = relationship(
         back_populates="contract", order_by="Version.number", lazy="selectin"
@@ -115,9 +121,60 @@ class Version(Base):
     revision_count: Mapped[int] = mapped_column(Integer, default=0)
     #: True when the file hides text (Word's hidden font), which a reviewer would not see.
     has_hidden_text: Mapped[bool] = mapped_column(default=False)
+    #: SHA-256 over this row's fields, its text and the previous version's record hash: a chain
+    #: per contract that ``clm audit check`` walks (NULL for versions stored before chaining).
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
 
     contract: Mapped[Contract] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Version {self.contract_id}.{self.number}>"
+
+
+# -- the version chain ----------------------------------------------------------------------------
+
+
+def record_hash(fields: dict[str, Any], text: str, previous: str | None) -> str:
+    """Return the record hash of a version: its fields, its text's SHA-256 and the previous record hash."""
+    body = dict(fields, text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), previous=previous or "")
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def chain_head(contract_id: int, number: int, record: str) -> str:
+    """Return what a contract records as the head of its version chain."""
+    return hashlib.sha256(f"{contract_id}:{number}:{record}".encode("ascii")).hexdigest()
+
+
+def record_fields(contract_id: int, number: int, blob_sha256: str, filename: str, source: VersionSource | str,
+                  author: str, created_at: dt.datetime, paragraph_count: int, word_count: int,
+                  revision_count: int, has_hidden_text: bool) -> dict[str, Any]:
+    """Return the fields of a version that its record hash covers."""
+    return {"contract_id": contract_id, "number": number, "blob_sha256": blob_sha256, "filename": filename,
+            "source": source.value if isinstance(source, VersionSource) else source, "author": author,
+            "created_at": created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "paragraph_count": paragraph_count, "word_count": word_count, "revision_count": revision_count or 0,
+            "has_hidden_text": bool(has_hidden_text)}
+
+
+@event.listens_for(Version, "before_insert")
+def _chain_version(_mapper: Any, connection: Any, version: Version) -> None:
+    """Link every new version to the one before it (whichever code path stores it)."""
+    if version.created_at is None:
+        version.created_at = utcnow()
+    # Keep microseconds only: what every database gives back, so the hash can be recomputed.
+    version.created_at = version.created_at.astimezone(dt.UTC)
+    previous = connection.scalar(select(Version.record_sha256).where(
+        Version.contract_id == version.contract_id, Version.number == version.number - 1))
+    version.record_sha256 = record_hash(
+        record_fields(version.contract_id, version.number, version.blob_sha256, version.filename, version.source,
+                      version.author, version.created_at, version.paragraph_count, version.word_count,
+                      version.revision_count or 0, bool(version.has_hidden_text)),
+        version.text, previous)
+
+
+@event.listens_for(Version, "after_insert")
+def _move_chain_head(_mapper: Any, connection: Any, version: Version) -> None:
+    connection.execute(update(Contract.__table__).where(Contract.__table__.c.id == version.contract_id)
+                       .values(versions_sha256=chain_head(version.contract_id, version.number,
+                                                          version.record_sha256 or "")))

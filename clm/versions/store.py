@@ -268,6 +268,55 @@ def evidence_findings(session: Session) -> list[Finding]:
         for missing in sorted(set(range(1, max(present) + 1)) - present):
             findings.append(Finding("versions", f"contract {contract_id}",
                                     f"version {missing} is missing (deleted or renumbered)"))
+    return findings + chain_findings(session)
+
+
+def chain_findings(session: Session) -> list[Finding]:
+    """Walk each contract's version chain: a version whose fields or text no longer hash to its
+    record, a record that does not follow the version before it, and a contract whose recorded
+    head is not its last version (the last version deleted, or a head edited).
+
+    Versions stored before chaining (NULL record hash) are skipped; a NULL after a chained
+    version is a finding (its record hash was removed).
+    """
+    from clm.db import Finding
+    from clm.versions.models import chain_head, record_fields, record_hash
+
+    findings: list[Finding] = []
+    heads = {cid: head for cid, head in session.execute(select(Contract.id, Contract.versions_sha256))}
+    last: dict[int, tuple[int, str | None]] = {}
+    rows = session.execute(
+        select(Version.id, Version.contract_id, Version.number, Version.blob_sha256, Version.filename, Version.source,
+               Version.author, Version.created_at, Version.paragraph_count, Version.word_count,
+               Version.revision_count, Version.has_hidden_text, Version.text, Version.record_sha256)
+        .order_by(Version.contract_id, Version.number).execution_options(yield_per=200))
+    for (version_id, contract_id, number, blob_sha, filename, source, author, created_at, paragraphs, words,
+         revisions, hidden, text, record) in rows:
+        previous = last.get(contract_id)
+        where = str(version_id)
+        if record is None:
+            if previous is not None and previous[1] is not None:
+                findings.append(Finding("versions", where, f"version {number} of contract {contract_id} has no "
+                                                           "record hash after a chained version (removed)"))
+            last[contract_id] = (number, None)
+            continue
+        if number > 1 and (previous is None or previous[0] != number - 1):
+            last[contract_id] = (number, record)  # after a gap (named above) there is nothing to link to
+            continue
+        prior = previous[1] if previous is not None else None
+        fields = record_fields(contract_id, number, blob_sha, filename, source, author, created_at, paragraphs,
+                               words, revisions, hidden)
+        if record_hash(fields, text or "", prior) != record:
+            findings.append(Finding("versions", where, f"version {number} of contract {contract_id} was edited, or "
+                                                       "the version before it was (its fields or text no longer "
+                                                       "hash to its record)"))
+        last[contract_id] = (number, record)
+    for contract_id, (number, record) in sorted(last.items()):
+        head = heads.get(contract_id)
+        if record is not None and head != chain_head(contract_id, number, record):
+            findings.append(Finding("contracts", str(contract_id),
+                                    f"its recorded latest version is not version {number} as stored (a later "
+                                    "version was deleted, or the record was edited)"))
     return findings
 
 
