@@ -16,6 +16,19 @@ class InvalidInput(ClmError):
     status = 422
 
 
+class InputErrors(InvalidInput):
+    """Input with one or more problems; ``errors`` lists each as "path: problem".
+
+    Subclasses set ``summary``, the words before the list in the message.
+    """
+
+    summary = "invalid input"
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__(f"{self.summary}: " + "; ".join(self.errors))
+
+
 class TooLarge(InvalidInput):
     """The input is over a configured size limit."""
 

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from clm.errors import InvalidInput
+from clm.errors import InputErrors
 
 #: ISO 4217 codes clm accepts, with their minor-unit digits (JPY has none, KWD has three).
 CURRENCIES: dict[str, int] = {
@@ -45,12 +45,10 @@ _RENEWAL_FIELDS = ("auto_renewal", "renewal_term", "non_renewal_notice", "price_
 _MODIFICATION_FIELDS = ("effective", "treatment", "lines")
 
 
-class TermsError(InvalidInput):
+class TermsError(InputErrors):
     """The terms document has one or more problems; ``errors`` lists each as "path: problem"."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("invalid contract terms: " + "; ".join(self.errors))
+    summary = "invalid contract terms"
 
 
 # ----------------------------------------------------------------------------- values

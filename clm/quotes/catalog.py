@@ -23,7 +23,7 @@ from clm.downstream.terms import (
     parse_duration,
     quantum,
 )
-from clm.errors import InvalidInput
+from clm.errors import InputErrors
 
 KINDS = ("recurring", "one_time")
 OPTION_TYPES = ("required", "optional", "excluded")
@@ -36,20 +36,16 @@ _AMOUNT = re.compile(r"\d+(?:\.\d+)?")
 MAX_PRICE = Decimal(10) ** 10
 
 
-class CatalogError(InvalidInput):
+class CatalogError(InputErrors):
     """The catalog file has problems; ``errors`` lists each as "path: problem"."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("invalid catalog: " + "; ".join(self.errors))
+    summary = "invalid catalog"
 
 
-class ConfigurationError(InvalidInput):
+class ConfigurationError(InputErrors):
     """A configuration breaks catalog rules; ``errors`` names each rule and what to change."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("the configuration breaks catalog rules: " + "; ".join(self.errors))
+    summary = "the configuration breaks catalog rules"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from clm.downstream.terms import CURRENCIES, add_months, format_money, round_fraction
-from clm.errors import InvalidInput
+from clm.errors import InputErrors
 from clm.quotes.catalog import Catalog, ConfigurationError, PriceEntry, check_configuration
 
 MAX_QUANTITY = 10**6
@@ -33,12 +33,10 @@ MAX_TERM_MONTHS = 120
 _PERCENT_Q = Decimal("0.01")
 
 
-class QuoteInputError(InvalidInput):
+class QuoteInputError(InputErrors):
     """The quote request has problems; ``errors`` lists each as "path: problem"."""
 
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("invalid quote: " + "; ".join(self.errors))
+    summary = "invalid quote"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import pytest
 
 from clm.downstream.terms import (
     Duration,
-    InvalidInput,
     TermsError,
     add_months,
     format_money,
@@ -20,6 +19,7 @@ from clm.downstream.terms import (
     parse_terms,
     terms_hash,
 )
+from clm.errors import InvalidInput
 from tests.downstream.examples import saas_doc
 
 
