@@ -569,7 +569,8 @@ def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ..
 
         with _transaction(app) as session:
             version = draft_contract(session, template, values, chosen, author=author, library=library,
-                                     counterparty=counterparty, limits=limits_from_settings(app.config))
+                                     counterparty=counterparty, limits=limits_from_settings(app.config),
+                                     rendered=docx_bytes)
             line = f"{output}: contract {version.contract_id} version {version.number} (drafted from {template})"
             version_id = version.id
         jobs.after_new_version(app.config, version_id)

@@ -381,11 +381,13 @@ def default_counterparty(template_key: str, library: Library, values: dict[str, 
 
 def draft_contract(session: Session, template_key: str, values: dict[str, Any], positions: dict[str, Any],
                    *, author: str, library: Library, counterparty: str | None = None,
-                   limits: Limits | None = None) -> Version:
+                   limits: Limits | None = None, rendered: bytes | None = None) -> Version:
     """Draft ``template_key`` as a .docx and store it as version 1 of a new contract (source template).
 
     A ``DraftRecord`` keeps the template and clause versions, the values and the positions.
     Raises ``InvalidInput`` naming every missing or malformed variable before anything is stored.
+    ``rendered`` is the .docx the caller already drafted from the same inputs (``clm draft -o``
+    stores exactly the bytes it wrote: a second rendering would differ in its zip timestamps).
     """
     from clm.clauses.drafting import draft_docx
     from clm.clauses.library import assemble
@@ -397,7 +399,7 @@ def draft_contract(session: Session, template_key: str, values: dict[str, Any], 
     template = library.template(template_key)
     positions = dict(positions or {})
     sections = assemble(template, library, values, positions)
-    data = draft_docx(template, library, values, positions)
+    data = rendered if rendered is not None else draft_docx(template, library, values, positions)
     used = list(dict.fromkeys(s.clause_type for s in sections if s.clause_type))
     clause_versions = clause_versions_used(session, library, used)
     party = (counterparty or "").strip() or default_counterparty(template_key, library, values)
