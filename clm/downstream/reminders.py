@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from clm.downstream.models import Order, OrderCancellation, Renewal, RenewalReminder
-from clm.downstream.renewals import upcoming_renewal
+from clm.downstream.models import OrderCancellation, Renewal, RenewalReminder
 from clm.mail import Mail, Mailer, to_message
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def due_reminders(session: Session, today: date, offsets: tuple[int, ...]) -> li
     several are reached at once (the first run, or a contract signed close to its deadline)
     one mail goes out for the nearest and the others are recorded with it.
     """
-    from clm.downstream.reports import order_terms
+    from clm.downstream.reports import current_renewal
     from clm.versions.models import Contract
 
     if not offsets:
@@ -68,11 +67,11 @@ def due_reminders(session: Session, today: date, offsets: tuple[int, ...]) -> li
     sent = {(r, d, o) for r, d, o in session.execute(
         select(RenewalReminder.renewal_id, RenewalReminder.notice_deadline, RenewalReminder.offset_days))}
     out = []
-    rows = session.execute(select(Renewal, Order, Contract).join(Order, Order.id == Renewal.order_id)
+    rows = session.execute(select(Renewal, Contract)
                            .join(Contract, Contract.id == Renewal.contract_id)
-                           .where(Order.id.not_in(select(OrderCancellation.order_id))).order_by(Renewal.id))
-    for renewal, order, contract in rows:
-        event = upcoming_renewal(order_terms(session, order), today)
+                           .where(Renewal.order_id.not_in(select(OrderCancellation.order_id))).order_by(Renewal.id))
+    for renewal, contract in rows:
+        event = current_renewal(renewal, today)
         if event is None or event.notice_deadline is None or event.notice_deadline < today:
             continue
         deadline = event.notice_deadline

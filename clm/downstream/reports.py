@@ -353,7 +353,7 @@ def renewals_due(session: Session, today: date, within: int) -> list[RenewalDue]
             .join(Contract, Contract.id == RenewalTerm.contract_id)
             .join(Renewal, Renewal.id == RenewalTerm.renewal_id)
             .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True), not_cancelled)):
-        rolled = _rolled(renewal, today)   # not rolled forward yet (roll_renewals): compute it here
+        rolled = current_renewal(renewal, today)   # not rolled forward yet (roll_renewals): compute it here
         if rolled is not None and any(today <= d <= horizon for d in (rolled.notice_deadline, rolled.renewal_date)
                                       if d is not None):
             out.append(_due(renewal.contract_id, title, counterparty, rolled, today))
@@ -370,7 +370,7 @@ def roll_renewals(session: Session, today: date) -> int:
     for row, renewal in session.execute(
             select(RenewalTerm, Renewal).join(Renewal, Renewal.id == RenewalTerm.renewal_id)
             .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True))):
-        event = _rolled(renewal, today)
+        event = current_renewal(renewal, today)
         if event is None or event.term_number == row.term_number:
             continue
         row.term_number, row.term_start, row.term_end = event.term_number, event.term_start, event.term_end
@@ -379,8 +379,12 @@ def roll_renewals(session: Session, today: date) -> int:
     return moved
 
 
-def _rolled(renewal: Renewal, today: date) -> RenewalEvent | None:
-    """The renewal event of the term running on ``today``, from the renewal's initial term."""
+def current_renewal(renewal: Renewal, today: date) -> RenewalEvent | None:
+    """Return the renewal event of the term running on ``today``, from the renewal row alone.
+
+    The same event as ``renewals.upcoming_renewal`` over the order's terms: the row keeps the
+    initial term and the renewal and notice periods, so nothing needs parsing.
+    """
     return renewal_event(str(renewal.contract_id), renewal.term_start, renewal.term_end, renewal.auto_renewal,
                          parse_duration(renewal.renewal_term) if renewal.renewal_term else None,
                          parse_duration(renewal.non_renewal_notice) if renewal.non_renewal_notice else None, today)

@@ -217,8 +217,12 @@ MAX_PAYMENT_DAYS = 3650
 MAX_DURATION_YEARS = 100
 
 
-class _Reader:
-    """Reads fields of a JSON document, collecting errors named by their path."""
+class FieldReader:
+    """Reads fields of a JSON or YAML document, collecting errors named by their path.
+
+    Shared by every document clm validates field by field (terms here, the quote catalog);
+    subclasses add readers for their own kinds of value.
+    """
 
     def __init__(self) -> None:
         self.errors: list[str] = []
@@ -328,7 +332,7 @@ def parse_terms(data: Any) -> ContractTerms:
     inside lines, billing, renewal and modifications are errors. Defaults: ``payment_terms_days``
     30, a line's ``ssp`` its price, ``description`` "", ``billing.timing`` advance.
     """
-    r = _Reader()
+    r = FieldReader()
     doc = r.mapping(data, "terms")
     if doc is None:
         raise TermsError(r.errors)
@@ -396,7 +400,7 @@ def parse_terms(data: Any) -> ContractTerms:
                          tuple(modifications))
 
 
-def _check_ids(r: _Reader, raw_lines: list[Any], path: str) -> None:
+def _check_ids(r: FieldReader, raw_lines: list[Any], path: str) -> None:
     seen: set[str] = set()
     for i, raw in enumerate(raw_lines):
         if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"]:
@@ -405,7 +409,7 @@ def _check_ids(r: _Reader, raw_lines: list[Any], path: str) -> None:
             seen.add(raw["id"])
 
 
-def _parse_line(r: _Reader, raw: Any, path: str, currency: str | None, base: Line | None,
+def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base: Line | None,
                 default_start: date | None = None) -> Line | None:
     """Return one line, or None after recording its errors.
 
@@ -463,7 +467,7 @@ def _parse_line(r: _Reader, raw: Any, path: str, currency: str | None, base: Lin
     return Line(line_id, str(description), price, ssp, recognition, start, end, satisfied_on, billing)
 
 
-def _parse_billing(r: _Reader, raw: Any, path: str) -> Billing | None:
+def _parse_billing(r: FieldReader, raw: Any, path: str) -> Billing | None:
     if raw is None:
         r.error(path, "missing")
         return None
@@ -483,7 +487,7 @@ def _parse_billing(r: _Reader, raw: Any, path: str) -> Billing | None:
     return Billing(frequency, timing, on)
 
 
-def _parse_renewal(r: _Reader, raw: Any) -> RenewalTerms:
+def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
     obj = r.mapping(raw, "renewal")
     if obj is None:
         return RenewalTerms()
@@ -513,7 +517,7 @@ def _parse_renewal(r: _Reader, raw: Any) -> RenewalTerms:
     return RenewalTerms(auto, term, notice, cap)
 
 
-def _parse_modification(r: _Reader, raw: Any, path: str, currency: str | None,
+def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | None,
                         signed_on: date | None, lines: list[Line], earlier: list[Modification],
                         known_ids: set[str]) -> Modification | None:
     obj = r.mapping(raw, path)

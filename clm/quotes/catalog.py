@@ -20,6 +20,7 @@ from clm.downstream.terms import (
     FREQUENCIES,
     RECOGNITIONS,
     Duration,
+    FieldReader,
     parse_duration,
     quantum,
 )
@@ -179,23 +180,8 @@ class Catalog:
 # ----------------------------------------------------------------------------- parsing
 
 
-class _Reader:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def error(self, path: str, problem: str) -> None:
-        self.errors.append(f"{path}: {problem}")
-
-    def known(self, obj: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
-        for key in obj:
-            if key not in allowed:
-                self.error(f"{path}.{key}" if path else str(key), "unknown field")
-
-    def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.error(path, "must be a mapping")
-            return None
-        return value
+class _Reader(FieldReader):
+    """The catalog's field readers, on top of the terms document's (errors, unknown keys, mappings)."""
 
     def items(self, obj: Mapping[str, Any], key: str, path: str, required: bool = False) -> list[Any]:
         value = obj.get(key)
