@@ -6,10 +6,13 @@ from typing import Any
 
 from clm.clauses.extract import classifier
 from clm.clauses.extract import fields as F
+from clm.clauses.extract import renewal as R
+from clm.clauses.extract import term as T
+from clm.clauses.extract import termination as X
 from clm.clauses.extract.checks import check
 from clm.clauses.extract.pipeline import build_nlp, candidate_segments, run
 
-__all__ = ["Extraction", "build_nlp", "extract"]
+__all__ = ["Extraction", "build_nlp", "extract", "extract_from", "segments"]
 
 
 @dataclass
@@ -40,21 +43,31 @@ class Extraction:
 
 def extract(text: str) -> Extraction:
     """Return the terms found in ``text``; a field appears only where the text states it."""
-    out = Extraction()
     if not isinstance(text, str) or not text.strip():
-        return out
+        return Extraction()
+    return extract_from(text, segments(text))
+
+
+def segments(text: str) -> list[F.Seg]:
+    """Return the candidate segments of ``text``, tagged by the pipeline and scored by the classifier."""
     segs = [F.seg_from_doc(doc) for doc in run(text, candidate_segments(text))]
     model = classifier.active()
     if model is not None and segs:
         probs = model.predict_rows([classifier.features(s.text, s.cats) for s in segs])
         for seg, row in zip(segs, probs):
             seg.p = dict(zip(model.labels, row.tolist()))
+    return segs
+
+
+def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
+    """Return the fields the rules read from ``segs`` (made by :func:`segments` from ``text``)."""
+    out = Extraction()
     found_parties, pre_end = F.parties(text)
-    agreed = F.agreement_date(text, pre_end)
-    eff = F.effective_date(text, segs, agreed, pre_end)
-    initial, expiration = F.term(segs, eff, agreed)
-    auto, renewal_term, non_renewal, limit = F.renewal(segs)
-    tfc, tnotice, cause, cure = F.termination(segs)
+    agreed = T.agreement_date(text, pre_end)
+    eff = T.effective_date(text, segs, agreed, pre_end)
+    initial, expiration = T.term(segs, eff, agreed)
+    auto, renewal_term, non_renewal, limit = R.renewal(segs)
+    tfc, tnotice, cause, cure = X.termination(segs)
     put = out._put
     put("parties", found_parties)
     put("agreement_date", agreed)
