@@ -153,7 +153,7 @@ _DEFINED = re.compile(r"\(\s*(?:[^()\"“”]{0,100}?\b(?:referred\s+to|called|d
                       r"(?:the\s+)?[\"“]([^\"“”()]{1,60}?)[\"”](?:\s*(?:or|and|,)\s*[\"“][^\"“”()]{1,60}?[\"”])*",
                       re.IGNORECASE)
 _DESCRIPTOR = re.compile(
-    r",?\s+(?:a|an)\s+(?:[\w.-]+\s+){0,6}?(?:corporation|company|limited|partnership|llc|"
+    r",?\s+(?:(?:is|being)\s+)?(?:a|an)\s+(?:[\w.-]+\s+){0,6}?(?:corporation|company|limited|partnership|llc|"
     r"association|organi[sz]ation|bank|entity|institution|individual|resident|national|citizen|"
     r"business|subsidiary|agency|trust|foundation|university|societe|société|aktiengesellschaft|gmbh|"
     r"public|private|joint|state|federal|non-?profit|not-for-profit)\b"
@@ -161,9 +161,19 @@ _DESCRIPTOR = re.compile(
     r"residing|of\s+\d|at\s+\d|address|registered|acting|on\s+behalf|a\s+division|its\s+principal|"
     r"duly|represented|domiciled)\b"
     r"|,?\s+\(?\s*(?:formerly|hereinafter|as\s+successor)\b"
+    # a street address: "2450 White Road", "of 512 Bayshore Dr", "Suite 207", "P.O. Box 4324"
+    r"|,?\s+(?:(?:of|at)\s+)?(?:\d{2,6}[A-Z]?\s+(?:[A-Z]|Box\b)|P\.?\s?O\.?\s+Box\b|(?:Suite|Room|Unit)\s+\d)"
+    r"|,?\s+(?:of|at)\s+\["                                         # "of [address removed]"
     r"|\s*\(", re.IGNORECASE)
 _GENERIC_TERMS = {"agreement", "effective date", "parties", "party", "this agreement", "amendment",
-                  "contract", "each", "letter", "term", "territory", "products", "product", "services"}
+                  "contract", "each", "letter", "term", "territory", "products", "product", "services",
+                  "hereafter", "hereinafter", "herein"}
+#: Roles, not names: a party's name is what such a role is defined for.
+_ROLES = {"company", "consultant", "customer", "client", "supplier", "distributor", "reseller", "dealer",
+                  "licensor", "licensee", "franchisor", "franchisee", "agent", "seller", "buyer", "purchaser",
+                  "vendor", "contractor", "provider", "manufacturer", "member", "employee", "executive"}
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"}
 _CORP = re.compile(r"\b(?:inc|incorporated|corp|corporation|company|co|llc|l\.l\.c|ltd|limited|plc|lp|l\.p|llp|"
                    r"gmbh|ag|s\.a|sa|b\.v|bv|n\.v|nv|pty|s\.p\.a|srl|sarl|ab|oy|kk|holdings?|group|trust|bank|"
                    r"university|partners|fund|association|foundation)\b\.?", re.IGNORECASE)
@@ -171,36 +181,83 @@ _CORP = re.compile(r"\b(?:inc|incorporated|corp|corporation|company|co|llc|l\.l\
 
 _COMPANY = re.compile(r"(?<![\w&.-])(?:[A-Z0-9][\w&'.-]*\s+){0,5}[A-Z][\w&'.-]*,?\s+(?:Inc|LLC|L\.L\.C|Ltd|Corporation|Corp"
                       r"|Limited|L\.P|LLP|GmbH|S\.A|B\.V|N\.V|plc|PLC|AG|Co)\b\.?")
+_CORP_OF = re.compile(r"(.*?\b(?:Inc|LLC|L\.L\.C|Ltd|Limited|Corporation|Corp|Company|GmbH|plc|PLC|AG|S\.A|B\.V|N\.V"
+                      r"|Pty)\b\.?),?\s+of\s+(?=[A-Z0-9])")
+# lower-case words before a name: "and", "on the other hand, and", "its subsidiary", "as agent for"
+_LOWER_LEAD = re.compile(r"[),\s]*(?:[a-z][a-z'-]*,?\s+){1,6}(?=[A-Z])")
+_EXHIBIT_LEAD = re.compile(r"(?:Exhibit|Schedule|Annex|Appendix|Attachment)\s+[\d.]+[A-Z]?\s+(?:[A-Z&,-]{2,}\s+)*(?=[A-Z])")
+_NOT_A_NAME = re.compile(r"(?:Exhibit|Schedule|Annex|Appendix|Section|Article|Attachment)\b", re.IGNORECASE)
+_ABBREVIATED_END = re.compile(r"\b(?:Inc|INC|Corp|CORP|Co|CO|Ltd|LTD|N\.A|S\.A|B\.V|N\.V|L\.P|L\.L\.C|P\.C)$")
 _SMALL_WORDS = {"of", "and", "the", "de", "for", "in", "on", "du", "des", "la", "le", "von", "van", "&"}
 
 
 def _clean_name(chunk: str) -> str | None:
-    s = re.sub(r"\s+", " ", chunk).strip(" ,;:.\n\t")
+    flat = re.sub(r"\s+", " ", chunk)
+    s = flat.strip(" ,;:.\n\t")
     s = re.sub(r"^(?:(?:and|by|between|among|with|&|,)\s+)+", "", s, flags=re.IGNORECASE)
-    s = re.sub(r"^(?:\d+[.)]|\(?[a-z0-9]{1,3}\))\s*", "", s)
+    s = re.sub(r"^(?:parties\s*:?\s*)?(?:\d+[.)]|\(?[a-z0-9]{1,3}\))\s*", "", s, flags=re.IGNORECASE)
     s = re.sub(r"^(?:(?:and|by|between|among|with|&|,)\s+)+", "", s, flags=re.IGNORECASE)
     m = _DESCRIPTOR.search(s)
     if m and m.start() > 0:
         s = s[:m.start()]
     s = s.strip(" ,;:\"“”'")
+    corp_of = _CORP_OF.match(s)                  # "Tigrent Learning UK Limited of Boston House"
+    if corp_of:
+        s = corp_of.group(1)
     s = re.sub(r"^(?:the\s+)?(?:undersigned\s+)?", lambda m: m.group(0) if s[:4].lower() == "the " else "", s)
     if not s or len(s) > 90 or len(s.split()) > 12:
         return None
-    if not re.match(r"[A-Z0-9]", s) and not _CORP.search(s):
+    exhibit = _EXHIBIT_LEAD.match(s)                # "Exhibit 10.7 CONSULTING AGREEMENT Aduro Biotech, Inc"
+    if exhibit:
+        s = s[exhibit.end():]
+    lead = _LOWER_LEAD.match(s)
+    if lead:
+        # "and Parcelway Courier Systems", "as administrator for Twentieth Century Fox"
+        s = s[lead.end():]
+    elif not re.match(r"[A-Z0-9]", s) and not _CORP.search(s):
         # "professional golfer, TOM WATSON": the name is the capitalised piece
         pieces = [p.strip() for p in s.split(",") if re.match(r"\s*[A-Z0-9]", p)]
         if not pieces:
             return None
         s = pieces[0]
-    if (s.lower() in _GENERIC_TERMS or s.lower().startswith(("this ", "these ", "such "))
-            or re.fullmatch(r"party\s+\w", s, re.IGNORECASE)):
+    low = s.lower()
+    if (len(re.sub(r"\W", "", s)) < 3 or (low.split(" ")[0] in _MONTHS and re.fullmatch(r"\w+(?:\s+\d[\d,]*)*", low)) or low in _GENERIC_TERMS or low in _ROLES or low.startswith(("this ", "these ", "such "))
+            or re.fullmatch(r"party\s+\w", s, re.IGNORECASE) or _NOT_A_NAME.match(s)):
         return None
     words = [w for w in re.findall(r"[^\W\d_][\w'&.-]*", s) if w.lower() not in _SMALL_WORDS]
-    # without a corporate suffix a name must look like one: short and capitalised
-    if not _CORP.search(s) and (not words or len(words) > 8
-                                or sum(w[0].isupper() for w in words) < 0.75 * len(words)):
+    capitalised = sum(w[0].isupper() for w in words)
+    # a name is mostly capitalised words; without a corporate suffix, short and wholly so
+    if not words or capitalised < 0.5 * len(words):
         return None
+    if not _CORP.search(s) and (len(words) > 8 or capitalised < 0.75 * len(words)):
+        return None
+    if _ABBREVIATED_END.search(s) and s + "." in flat:
+        s += "."                                      # "Inc." keeps the period the sentence end took
     return s
+
+
+_SUFFIX_WORDS = {"inc", "incorporated", "corp", "corporation", "co", "company", "llc", "ltd", "limited", "plc",
+                 "lp", "llp", "l", "p", "c", "sa", "s", "a", "ag", "nv", "n", "v", "bv", "b", "gmbh", "pty", "na"}
+# A filing legend ("... filed separately with the Securities and Exchange Commission ...") is no preamble.
+_LEGEND = re.compile(r"[^.\n]{0,300}(?:Securities\s+and\s+Exchange\s+Commission|confidential\s+treatment)[^.\n]{0,300}",
+                     re.IGNORECASE)
+
+
+_TAIL_PARTY = re.compile(r"[^.;\n]{0,160}?(?:\n[ \t]*)?[,)\s]\s*and\s+(?=[A-Z0-9])", re.DOTALL)
+
+
+_TITLE_PARTIES = re.compile(r"\bbetween\b:?[ \t]*\n?\s*([^\n]{2,120}?)[ \t]*\n\s*and\b:?[ \t]*\n?\s*([^\n]{2,120}?)[ \t]*(?:\n|$)",
+                            re.IGNORECASE)
+
+
+def name_key(name: str) -> str:
+    """Return the key two spellings of one party share: "Acme, Inc." and "ACME Inc" -> "acme"."""
+    words = re.findall(r"[a-z0-9]+", name.lower().replace("&", " and "))
+    while words and words[-1] in _SUFFIX_WORDS:
+        words.pop()
+    while words and words[0] == "the":
+        words.pop(0)
+    return " ".join(words) or name.lower()
 
 
 def parties(text: str) -> tuple[Found | None, int]:
@@ -208,11 +265,12 @@ def parties(text: str) -> tuple[Found | None, int]:
     head = text[:6000]
     stop = _PRE_STOP.search(head, 40)
     pre_end = stop.start() if stop else min(len(head), 3000)
-    pre = text[:pre_end]
+    # blank out filing legends, keeping every offset
+    pre = _LEGEND.sub(lambda m: " " * len(m.group(0)), text[:pre_end])
     names: list[tuple[str, int, int]] = []
     bm = _BETWEEN.search(pre)
     origin = bm.end() if bm else 0
-    last = origin
+    last = party_end = origin
     for m in _DEFINED.finditer(pre, origin):
         term_ = (m.group(1) or m.group(2)).strip().lower()
         chunk = pre[last:m.start()]
@@ -239,8 +297,29 @@ def parties(text: str) -> tuple[Found | None, int]:
             cand = cand[sep.end():]
         name = _clean_name(cand)
         if name:
-            s = pre.find(name, m.start() - len(chunk) - 5)
+            s = pre.find(name, max(0, m.start() - len(chunk) - 5))
             names.append((name, s if s >= 0 else m.start(), (s if s >= 0 else m.start()) + len(name)))
+            party_end = m.end()
+    if names:
+        # '... ("Northwind"), and Kestrel Corporation 780 Harbor Expressway ...': a last party
+        # named without a defined term of its own
+        tail = _TAIL_PARTY.match(pre, party_end)
+        if tail:
+            piece = re.split(r"\n\s*\n|\(|(?<![A-Z])\.\s", pre[tail.end():tail.end() + 300].lstrip(), maxsplit=1)[0]
+            name = _clean_name(piece)
+            if name and not _DEFINED.match(piece):
+                at = pre.find(name, tail.end())
+                names.append((name, at, at + len(name)))
+    if len(names) < 2:
+        # a title page: "BETWEEN / ASTELLAS PHARMA INC. / AND / FIBROGEN, INC.", one party per line
+        title = _TITLE_PARTIES.search(pre, 0, 2500)
+        if title:
+            known = {name_key(n[0]) for n in names}
+            for g in (1, 2):
+                name = _clean_name(title.group(g))
+                if name and name_key(name) not in known:
+                    at = title.start(g)
+                    names.append((name, at, at + len(name)))
     if not names and bm:
         body = pre[origin:]
         body = re.split(r"(?<!\b[A-Z])\.\s|\n\n", body, maxsplit=1)[0]
@@ -262,7 +341,7 @@ def parties(text: str) -> tuple[Found | None, int]:
     seen: set[str] = set()
     uniq = []
     for n in names:
-        k = n[0].lower()
+        k = name_key(n[0])
         if k not in seen:
             seen.add(k)
             uniq.append(n)
