@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from clm.clauses.extract import normalize as N
-from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
+from clm.clauses.extract.fields import Found, Seg, is_notice_duration
 
 #: Classifier thresholds (probabilities of classifier.LABELS).
 RENEWAL_ADD = 0.8      # a renewal sentence the rules miss counts when the model is this sure
@@ -13,7 +13,8 @@ NON_RENEWAL_ADD = 0.7
 _RENEWAL_TERM_BEFORE = re.compile(
     r"(?:additional|successive|renewal|further|subsequent|consecutive|another|extension|extended|renew\w*|automatic|"
     r"period\s+of|periods\s+of|terms?\s+of|for|each|like)\s*(?:\w+\s+){0,2}$", re.IGNORECASE)
-_RENEWAL_TERM_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?(?:renewal|periods?|terms?|increments?|each|thereafter)\b"
+_RENEWAL_TERM_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?(?:renewal|periods?|terms?|increments?|each|thereafter"
+                                 r"|basis)\b"
                                  r"|^\s*(?:,\s*)?(?:unless|until|on\s+the\s+same)", re.IGNORECASE)
 _ANNUAL = re.compile(r"\byear[\s-]+to[\s-]+year\b|\b(?:each|every)\s+(?:calendar\s+)?year\b|\bsuccessive\s+(?:annual|yearly)\b|\bannual(?:ly)?\s+(?:renewals?|basis|periods?|terms?)\b|"
                      r"\bsuccessive\s+annual\b|\bannually\b|\bfrom\s+year\s+to\s+year\b", re.IGNORECASE)
@@ -40,88 +41,239 @@ MUTUAL = re.compile(r"\bmutual(?:ly)?\s+(?:written\s+)?(?:agree\w*|consent|accor
                      r"\bunless\s+the\s+parties\s+agree|\bhas\s+the\s+meaning|\bshall\s+mean\b|\bmeans\b", re.IGNORECASE)
 
 
+# Local refinements (RENEW_ACTION and MUTUAL are shared with term.py and termination.py, so they stay as they are).
+#: "renewable" speaks of the agreement only when it says for what or when ("renewable for one year",
+#: "is renewable", "a renewable one-year term"), not in "renewable notes" or "renewable energy".
+_RENEWABLE_OK = re.compile(r"\brenewable\s+(?:for|on|at|upon|by|every|each|annually|automatically|thereafter"
+                           r"|(?:[\w-]+\s+){0,2}?(?:terms?|periods?))\b|\b(?:is|be|are|automatically)\s+renewable\b",
+                           re.IGNORECASE)
+#: Extensions and renewals that are not the agreement's: a deadline moved by a delay or force majeure,
+#: a term said to be non-renewable, a disclaimer of any right or commitment to renew.
+_NOT_RENEWAL = re.compile(
+    r"\b(?:extended|extend)\s+(?:\w+\s+){0,3}?(?:for|by)\s+(?:a\s+|the\s+)?(?:period|time|number\s+of\s+days)"
+    r"(?:\s+of\s+time)?\s+(?:equal|equivalent|corresponding)"
+    r"|\bextended\s+by\s+(?:the\s+)?(?:number\s+of\s+days|length|duration)\b"
+    r"|\b(?:time|date)\s+(?:required\s+)?(?:for|of)\s+(?:its\s+)?performance\b|\bforce\s+majeure\b"
+    r"|\bnon-?\s?renewable\b|\b(?:has|have|is|was)\s+not\s+been\s+(?:renewed|extended)\b"
+    r"|\bno\s+(?:\w+\s+){0,2}?(?:rights?|options?|commitments?|obligations?|assurances?)\b[^.;]{0,60}?"
+    r"\b(?:renew|extend|extension)",
+    re.IGNORECASE)
+#: Renewal that needs both parties to agree again later is no renewal term (CUAD rarely labels it).
+_MUTUAL_RENEWAL = re.compile(
+    r"\bmutual(?:ly)?[\s,-]+(?:written\s+|signed\s+)?(?:agree|consent|approv|accord|understanding|acceptable|determined)"
+    r"|\b(?:may|shall|will|can)\s+(?:\w+\s+)?agree\s+(?:in\s+writing\s+)?to\s+(?:renew|extend)"
+    r"|\bagreement\s+of\s+(?:all|both)\s+(?:the\s+)?parties\b", re.IGNORECASE)
+#: A renewal sentence clear enough to count even when the tagger did not mark it as one.
+_STRONG_RENEWAL = re.compile(
+    r"\bautomatic(?:ally)?\s+(?:be\s+)?(?:renew|extend)\w*|\bautomatic\s+(?:[\w-]+\s+){0,3}?(?:renewals?|extensions?)\b"
+    r"|\b(?:renew|extend)\w*\s+(?:tacitly|automatically)\b|\bright\s+to\s+(?:\w+\s+)?(?:renew|extend)\s+this\s+agreement"
+    r"\s+for\b", re.IGNORECASE)
+#: Evergreen terms: "shall continue in effect thereafter until terminated by either party upon 30 days' notice".
+#: CUAD labels these as a (perpetual) renewal term when the sentence also gives the notice period.
+_EVERGREEN = re.compile(r"\b(?:continu\w*|remain\w*|indefinitely|thereafter)\b[^.;]{0,60}?\buntil\s+(?:\w+\s+){0,2}?"
+                        r"terminated\b[^.;]{0,60}?\bby\s+(?:either|any|each)\s+(?:party|parties)\b", re.IGNORECASE)
+#: Periods named by their unit alone: "for an additional month", "on a yearly basis", "monthly periods".
+_UNIT_PERIOD = re.compile(r"\b(?:an?\s+)?(?:additional|another|successive|further|subsequent|consecutive|single)\s+"
+                          r"(?:calendar\s+)?(year|month)\b|\b(month)ly\s+(?:periods?|terms?|basis|renewals?|increments?)\b"
+                          r"|\b(year)ly\s+(?:periods?|terms?|basis|renewals?|increments?)\b", re.IGNORECASE)
+#: What a non-renewal notice is about: ending or not renewing (not exercising an option to renew).
+_NON_RENEWAL_CUE = re.compile(
+    r"\bnot\s+(?:to\s+|wish\w*\s+to\s+|want\s+to\s+|desire\s+to\s+|intend\w*\s+to\s+|elect\s+to\s+)?(?:renew|extend|continu)"
+    r"|\bnon-?\s?renew|\bterminat|\bcancel|\bunless\b|\bopt\s+out\b|\bprevent|\bdiscontinu|\botherwise\b"
+    r"|\bexpire\s+(?:at|on|upon)\s+the\s+end", re.IGNORECASE)
+#: A notice said to stop a renewal in so many words.
+_EXPLICIT_NON_RENEWAL = re.compile(r"\bnon-?\s?renewal\b|\bnonrenewal\b|\bnot\s+to\s+(?:renew\b|extend\s+(?:this|the)\s+(?:\w+\s+)?"
+                                   r"(?:agreement|term|contract|franchise)\b)", re.IGNORECASE)
+#: Insurance policies and certificates also get "notice of cancellation or non-renewal".
+_POLICY = re.compile(r"\binsur|\bpolic(?:y|ies)\b|\bcoverage\b|\bcertificate|\bcancell?ation\s*,?\s+(?:or\s+)?non-?\s?renewal"
+                     r"|\bnon-?\s?renewal\s*,?\s+(?:or\s+)?(?:\w+\s+)?(?:change|modification|alteration|reduction)",
+                     re.IGNORECASE)
+#: The sentence speaks of the term's end or renewal (so its notice is not some other notice).
+_NOTICE_CONTEXT = re.compile(r"\brenew|\bexpir|\bextend|\bextension|\bend\s+of|\bthen[\s-]*current|\banniversary"
+                             r"|\b(?:initial|current)\s+term|\buntil\s+terminated\b|\bautomatic", re.IGNORECASE)
+#: "Such notice must be given 90 days before ...": the notice continues the sentence before.
+_NOTICE_CONTINUES = re.compile(r"\b(?:such|said|which|this)\s+(?:written\s+)?notice\b|^\W*(?:by|from)\s+either\s+part",
+                               re.IGNORECASE)
+#: "within 30 days of receiving such notice": a time to answer, not a notice period before the term ends.
+_ANSWER_WINDOW = re.compile(r"^\W{0,3}(?:of|after|following|from)\s+(?:the\s+)?(?:date\s+of\s+)?(?:its\s+|their\s+)?"
+                            r"(?:receipt|receiving|delivery)\b", re.IGNORECASE)
+
+
+def _notice_value(seg: Seg) -> str | None:
+    """Return the first notice period in ``seg`` that is not a time to answer a notice."""
+    for d in seg.durations:
+        if not is_notice_duration(seg, d):
+            continue
+        before = seg.text[max(0, seg.rel(d[1]) - 12):seg.rel(d[1])]
+        if re.search(r"\bwithin\s*$", before, re.IGNORECASE) and _ANSWER_WINDOW.search(seg.text[seg.rel(d[2]):]):
+            continue
+        return d[0]
+    return None
+
+
+def _renewal_match(text: str) -> re.Match[str] | None:
+    """Return the first RENEW_ACTION match that renews something.
+
+    The noun "renewal" ("any renewal terms of the Agreement, and for a period ...") and "renewable" as a mere
+    adjective ("renewable notes") renew nothing.
+    """
+    for m in RENEW_ACTION.finditer(text):
+        word = m.group(0).lower()
+        if word.startswith("renewal"):
+            continue
+        if word == "renewable" and not _RENEWABLE_OK.search(text):
+            continue
+        return m
+    return None
+
+
+def _is_mutual(text: str) -> bool:
+    """Return whether a renewal needs the parties' fresh agreement (and is not automatic)."""
+    return bool((MUTUAL.search(text) or _MUTUAL_RENEWAL.search(text))
+                and not re.search(r"\bautomatic", text, re.IGNORECASE))
+
+
+def _term_options(seg: Seg, after_at: int, nxt: Seg | None) -> list[tuple[int, str, float]]:
+    """Return (position, ISO value, confidence) for each renewal-period reading of ``seg`` after ``after_at``."""
+    options: list[tuple[int, str, float]] = []
+    for d in seg.durations:
+        if d[1] < after_at - 5 or is_notice_duration(seg, d):
+            continue
+        before = seg.text[max(0, seg.rel(d[1]) - 40):seg.rel(d[1])]
+        after = seg.text[seg.rel(d[2]):seg.rel(d[2]) + 40]
+        if _RENEWAL_TERM_BEFORE.search(before) or _RENEWAL_TERM_AFTER.search(after):
+            options.append((d[1], d[0], 0.85))
+    from_rel = max(0, after_at - seg.start - 5)
+    am = _ANNUAL.search(seg.text, from_rel)
+    if am:
+        options.append((seg.start + am.start(), "P1Y", 0.75))
+    mm = re.search(r"\bmonth[\s-]+to[\s-]+month\b", seg.text[from_rel:], re.IGNORECASE)
+    if mm:
+        options.append((seg.start + from_rel + mm.start(), "P1M", 0.75))
+    um = _UNIT_PERIOD.search(seg.text, from_rel)
+    if um:
+        unit = (um.group(1) or um.group(2) or um.group(3)).lower()
+        options.append((seg.start + um.start(), "P1Y" if unit == "year" else "P1M", 0.75))
+    if not options and nxt is not None and nxt.start - seg.end < 20 and not re.search(r"[.;:]\s*$", seg.text):
+        # the segmenter cut "for a period of 12 | months, each ...": read the number with the next words
+        head = seg.text[-30:]
+        tail = head + " " + nxt.text[:30]
+        for d in N.find_durations(tail):
+            if d.start < len(head) <= d.end and _RENEWAL_TERM_BEFORE.search(tail[max(0, d.start - 40):d.start]):
+                options.append((seg.end - len(head) + d.start, d.iso, 0.7))
+                break
+    return options
+
+
+def _notice_ok(segs: list[Seg], j: int) -> bool:
+    """Return whether the notice in ``segs[j]`` is one given to end the term or stop a renewal."""
+    seg = segs[j]
+    if not _NOTICE_CONTEXT.search(seg.text):
+        return False
+    if _NON_RENEWAL_CUE.search(seg.text):
+        return True
+    # "... renew for one-year periods unless terminated | by either party with 90 days' notice before expiry"
+    prev = segs[j - 1] if j > 0 else None
+    return bool(prev is not None and seg.start - prev.end < 20 and _NON_RENEWAL_CUE.search(prev.text)
+                and (_NOTICE_CONTINUES.search(seg.text[:60]) or not re.search(r"[.;:]\W*$", prev.text)))
+
+
+def _rule_rank(segs: list[Seg], i: int) -> int:
+    """Rank a renewal sentence without a classifier: automatic, with a renewal period, not a heading."""
+    seg = segs[i]
+    act = _renewal_match(seg.text)
+    rank = 2 if re.search(r"\bautomatic", seg.text, re.IGNORECASE) else 0
+    if act and _term_options(seg, seg.start + act.start(), None):
+        rank += 2
+    if len(seg.text) < 60:                  # "(b) Option to Renew."
+        rank -= 2
+    return rank
+
+
 def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, Found | None]:
     """Return (auto_renewal, renewal_term, non_renewal_notice, renewal_limit)."""
     cands = []
     for i, seg in enumerate(segs):
-        if "renewal" not in seg.cats:
+        strong = _STRONG_RENEWAL.search(seg.text)
+        if "renewal" not in seg.cats and (not strong or _POLICY.search(seg.text)):
             continue
-        if not RENEW_ACTION.search(seg.text):
+        if not _renewal_match(seg.text):
             continue
         # "...for a term of one year; thereafter, it shall automatically continue": read with the clause before
         context = seg.text
         if i > 0 and seg.start - segs[i - 1].end < 5:
             context = segs[i - 1].text + " " + seg.text
-        if not _RENEW_AGREEMENT.search(context):
+        if not _RENEW_AGREEMENT.search(context) and not (
+                strong and re.search(r"\b(?:agreement|term|contract)\b", context, re.IGNORECASE)):
             continue
-        if MUTUAL.search(seg.text) and not re.search(r"\bautomatic", seg.text, re.IGNORECASE):
+        if _is_mutual(seg.text) or _NOT_RENEWAL.search(seg.text):
             continue
         if _RENEW_OTHER.search(seg.text) and not re.search(r"\bthis\s+agreement\b", seg.text, re.IGNORECASE):
             continue
         cands.append(i)
     # sentences the rules pass over but the classifier is sure of
     extra = [i for i, seg in enumerate(segs) if seg.p.get("renewal", 0.0) >= RENEWAL_ADD and i not in cands
-             and re.search(r"\brenew|\bextend|\bextension", seg.text, re.IGNORECASE)]
+             and re.search(r"\brenew|\bextend|\bextension", seg.text, re.IGNORECASE)
+             and not _is_mutual(seg.text) and not _NOT_RENEWAL.search(seg.text)]
     cands += extra
-    if not cands:
+    # evergreen terms, used when nothing renews the agreement expressly
+    evergreen = [i for i, seg in enumerate(segs) if _EVERGREEN.search(seg.text) and _notice_value(seg)
+                 and not _is_mutual(seg.text)]
+    # "notice of its election not to renew ... six months prior to the expiration", anywhere in the contract
+    explicit = [j for j, seg in enumerate(segs) if _EXPLICIT_NON_RENEWAL.search(seg.text)
+                and not _RENEW_OTHER.search(seg.text) and not _POLICY.search(seg.text) and _notice_value(seg)]
+    if not cands and not evergreen and not explicit:
         return None, None, None, None
-    if segs[cands[0]].p:
+    scored = bool(segs[0].p)
+    if scored:
         cands.sort(key=lambda i: -segs[i].p.get("renewal", 0.0))
     else:
-        cands.sort(key=lambda i: 0 if re.search(r"\bautomatic", segs[i].text, re.IGNORECASE) else 1)
-    auto = Found(True, [(segs[cands[0]].start, segs[cands[0]].end)], 0.85)
+        cands.sort(key=lambda i: -_rule_rank(segs, i))
+    auto: Found | None = None
+    if cands or evergreen:
+        top = cands[0] if cands else evergreen[0]
+        auto = Found(True, [(segs[top].start, segs[top].end)], 0.85 if cands else 0.7)
     term: Found | None = None
     notice: Found | None = None
     for i in cands:
         seg = segs[i]
-        act = RENEW_ACTION.search(seg.text)
+        act = _renewal_match(seg.text)
         after_at = seg.start + (act.start() if act else 0)
-        options: list[tuple[int, str, float]] = []
-        for d in seg.durations:
-            if d[1] < after_at - 5 or is_notice_duration(seg, d):
-                continue
-            before = seg.text[max(0, seg.rel(d[1]) - 40):seg.rel(d[1])]
-            after = seg.text[seg.rel(d[2]):seg.rel(d[2]) + 40]
-            if _RENEWAL_TERM_BEFORE.search(before) or _RENEWAL_TERM_AFTER.search(after):
-                options.append((d[1], d[0], 0.85))
-        for am in _ANNUAL.finditer(seg.text, max(0, after_at - seg.start - 5)):
-            options.append((seg.start + am.start(), "P1Y", 0.75))
-            break
-        for am in re.finditer(r"\bmonth[\s-]+to[\s-]+month\b", seg.text[max(0, after_at - seg.start - 5):], re.IGNORECASE):
-            options.append((after_at + am.start(), "P1M", 0.75))
-            break
+        options = _term_options(seg, after_at, segs[i + 1] if i + 1 < len(segs) else None)
         if options:
             _, value, conf = min(options)
             term = Found(value, [(seg.start, seg.end)], conf)
             break
     # The non-renewal notice sits in the renewal sentence or the one after it.
-    if segs[cands[0]].p:
-        near = {j for i in cands for j in (i, i + 1) if j < len(segs)}
+    if scored:
+        near = {j for i in cands for j in (i, i + 1) if j < len(segs)} | set(evergreen) | set(explicit)
         ranked = sorted((j for j, seg in enumerate(segs)
                          if j in near or seg.p.get("non_renewal", 0.0) >= NON_RENEWAL_ADD),
                         key=lambda j: -segs[j].p.get("non_renewal", 0.0))
         for j in ranked:
-            value = notice_in(segs[j])
-            if value and (segs[j].p.get("non_renewal", 0.0) >= 0.1 or "non_renewal" in segs[j].cats) and re.search(
-                    r"\brenew|\bexpir|\bextend|\bextension|\bend\s+of|\bthen[\s-]*current|\banniversary"
-                    r"|\b(?:initial|current)\s+term", segs[j].text, re.IGNORECASE):
+            value = _notice_value(segs[j])
+            if value and (segs[j].p.get("non_renewal", 0.0) >= 0.1 or "non_renewal" in segs[j].cats
+                          or j in evergreen or j in cands) and _notice_ok(segs, j):
                 notice = Found(value, [(segs[j].start, segs[j].end)], 0.8)
                 break
-    for i in cands if notice is None and not segs[cands[0]].p else ():
+    for i in (cands + evergreen + explicit) if notice is None and not scored else ():
         for j in (i, i + 1):
             if j >= len(segs) or (j != i and segs[j].start - segs[i].end > 400):
                 continue
             seg = segs[j]
             if j != i and "non_renewal" not in seg.cats and "renewal" not in seg.cats:
                 continue
-            for d in seg.durations:
-                if is_notice_duration(seg, d):
-                    notice = Found(d[0], [(seg.start, seg.end)], 0.8)
-                    break
-            if notice:
+            if not _notice_ok(segs, j):
+                continue
+            value = _notice_value(seg)
+            if value:
+                notice = Found(value, [(seg.start, seg.end)], 0.8)
                 break
         if notice:
             break
+    if auto is None and notice is not None:
+        # "notice of its election not to renew": whatever can be not renewed renews
+        auto = Found(True, list(notice.evidence), 0.6)
     limit = None
     for i in cands:
         m = re.search(r"\b(?:up\s+to|maximum\s+of|no\s+more\s+than|not\s+more\s+than)\s+(" + N.NUMBER_WORD
