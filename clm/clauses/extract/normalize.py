@@ -203,15 +203,17 @@ def _year(g: str) -> str:
 
 
 #: Every date form contracts use: "June 1, 2019", "1st day of June, 2019", "the 1st of March,
-#: 2003", "22 Dec. 2017", "2019-06-01", "6/1/19", "first day of June, 2019".
+#: 2003", "22 Dec. 2017", "2019-06-01", "6/1/19", "12-23-2019", "first day of June, 2019".
 DATE_RE = re.compile(
     "|".join([
-        rf"(?P<A>\b{_month('m1')}\s*{_day('d1')}\s*,?\s*{_year('y1')})",
-        (rf"(?P<B>\b{_day('d2')}\s*(?:day\s+of\s+|of\s+)?(?:the\s+month\s+of\s+)?{_month('m2')}"
+        rf"(?P<A>(?:\b|(?<=_)){_month('m1')}\s*{_day('d1')}\s*,?\s*{_year('y1')})",
+        (rf"(?P<B>(?:\b|(?<=_)){_day('d2')}\s*(?:day\s+of\s+|of\s+)?(?:the\s+month\s+of\s+)?{_month('m2')}"
          rf"\s*,?\s*(?:in\s+the\s+year\s+)?{_year('y2')})"),
         r"(?P<C>\b(?P<y3>(?:19|20)\d{2})-(?P<m3>[01]?\d)-(?P<d3>[0-3]?\d)\b)",
         r"(?P<D>(?<![\d/.])(?P<m4>[0-3]?\d)/(?P<d4>[0-3]?\d)/(?P<y4>(?:19|20)?\d{2})(?![\d/]))",
         r"(?P<F>(?<![\d.])(?P<m6>[0-3]\d)\.(?P<d6>[0-3]\d)\.(?P<y6>(?:19|20)\d{2})(?![\d.]))",
+        # "12-23-2019", "3-31-16": hyphenated month-day-year
+        r"(?P<G>(?<![\w/.-])(?P<m7>[0-3]?\d)-(?P<d7>[0-3]?\d)-(?P<y7>(?:19|20)\d{2}|\d{2})(?![\w/.-]))",
         rf"(?P<E>\b(?P<d5>{_ORDINAL_WORDS})\s+day\s+of\s+{_month('m5')}\s*,?\s*{_year('y5')})",
     ]),
     re.IGNORECASE,
@@ -257,6 +259,13 @@ def _date_from_match(m: re.Match[str]) -> str | None:
         if mo > 12 >= d:
             mo, d = d, mo
         return _mk_date(int(m.group("y6")), mo, d)
+    if m.group("G"):
+        ys = m.group("y7")
+        y = int(ys) + ((1900 if int(ys) >= 50 else 2000) if len(ys) == 2 else 0)
+        mo, d = int(m.group("m7")), int(m.group("d7"))
+        if mo > 12 >= d:
+            mo, d = d, mo
+        return _mk_date(y, mo, d)
     if m.group("E"):
         return _mk_date(int(m.group("y5")), _MONTHS[m.group("m5").lower().rstrip(".")],
                         _ORDINALS[m.group("d5").lower()])

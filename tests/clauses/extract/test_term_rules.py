@@ -1,0 +1,216 @@
+"""Date and term rules (term.py): agreement and effective dates, the initial term, the expiration date."""
+from __future__ import annotations
+
+import pytest
+
+from clm.clauses.extract import extract
+from clm.clauses.extract import fields as F
+from clm.clauses.extract import normalize as N
+from clm.clauses.extract import term as T
+
+
+def _dates(text: str) -> tuple[str | None, str | None]:
+    """Return (agreement_date, effective_date) as the term rules read them from ``text``."""
+    _, pre_end = F.parties(text)
+    agreed = T.agreement_date(text, pre_end)
+    eff = T.effective_date(text, [], agreed, pre_end)
+    return (agreed.value if agreed else None), (eff.value if eff else None)
+
+
+def _evidence(text: str, found: F.Found | None) -> str:
+    assert found is not None
+    return " ".join(text[s:e] for s, e in found.evidence)
+
+
+# ----------------------------------------------------------------------------- agreement date
+@pytest.mark.parametrize(("text", "agreed"), [
+    # an EDGAR page footer carries the filing date, not the contract's
+    (("Source: ACME HOLDINGS INC, 10-K, 3/6/2020\n\nSUPPLY AGREEMENT\n\nThis Supply Agreement is made as of "
+      "June 2, 2019 by and between Acme Inc. and Widget LLC."), "2019-06-02"),
+    ("Source: ACME HOLDINGS INC, 10-K, 3/6/2020\n\nSUPPLY AGREEMENT between Acme Inc. and Widget LLC.", None),
+    # no date in the preamble: the parties date it where they sign
+    (("SERVICES AGREEMENT between Acme Inc. and Widget LLC.\n\nWHEREAS the parties wish to work together.\n\n"
+      "IN WITNESS WHEREOF the parties sign below.\n\nAcme Inc. Date: May 3, 2016\nWidget LLC Date: May 9, 2016"),
+     "2016-05-09"),
+    # a date glued to an underscore of the blank it was typed into
+    (('THIS AGREEMENT (the "Agreement") shall be effective as of _Dec. 8, 2005 by and between Acme Inc. and '
+      "Widget LLC."), "2005-12-08"),
+])
+def test_agreement_date(text: str, agreed: str | None) -> None:
+    assert _dates(text)[0] == agreed
+
+
+# ----------------------------------------------------------------------------- effective date
+@pytest.mark.parametrize(("text", "effective"), [
+    # a date labelled or named the effective (commencement) date
+    ("MASTER AGREEMENT\nEffective Date:\nJanuary 1, 2019\nbetween Acme Inc. and Widget LLC.", "2019-01-01"),
+    (('This Agreement is made on May 1, 2018, effective as of June 1, 2018 ("Effective Date"), between Acme Inc. '
+      "and Widget LLC."), "2018-06-01"),
+    ('This Agreement is made as of March 2, 2015 (the "Amendment Effective Date") by Acme Inc. and Widget LLC.',
+     "2015-03-02"),
+    (("This Agreement is made on May 1, 2018 between Acme Inc. and Widget LLC. The commencement date for this "
+      "contract will be 16th June 2018."), "2018-06-16"),
+    (('This Agreement is dated May 1, 2018 between Acme Inc. and Widget LLC.\n\n"Effective Date" means '
+      "12:01 a.m. Eastern Time on May 3, 2018."), "2018-05-03"),
+    ("Trade Date:                 27 April 2016\n\nEffective Date              01 April 2016\n", "2016-04-01"),
+    # a start cue bound to this contract or its term
+    (("This Agreement is made by Acme Inc. and Widget LLC. The term of this Agreement shall be one (1) year, "
+      "commencing January 1, 2008 and ending on December 31, 2008."), "2008-01-01"),
+    (("This Agreement is made by Acme Inc. and Widget LLC. This Agreement shall come into force as of January 1, "
+      "2013 and remain valid for 1 year."), "2013-01-01"),
+    (("This Agreement is made by Acme Inc. and Widget LLC. The Joint Venture is a fixed term Joint Venture "
+      "beginning November 27, 2018 and ending November 30, 2019."), "2018-11-27"),
+    (("This Agreement is made by Acme Inc. and Widget LLC. This First Amendment will be effective as of "
+      "July 5, 2011, upon signature."), "2011-07-05"),
+])
+def test_stated_effective_date(text: str, effective: str) -> None:
+    assert _dates(text)[1] == effective
+
+
+@pytest.mark.parametrize("text", [
+    # a start that belongs to something else
+    ("This Agreement is made by Acme Inc. and Widget LLC. The shares will be redeemable at the option of the "
+     "holders beginning October 21, 2022."),
+    ("This Agreement is made by Acme Inc. and Widget LLC. It replaces the Confidentiality Agreement between the "
+     "Parties, which was effective July 17, 2009."),
+    ("This Agreement is made by Acme Inc. and Widget LLC.\n\nNOW, THEREFORE, the parties agree as follows. Acme "
+     "may terminate this Agreement, effective as of December 31, 2023, if sales fall short."),
+    ("This Agreement is made by Acme Inc. and Widget LLC. For the financial year commencing 01 March 2002 the "
+     "fee is 10%."),
+])
+def test_a_start_of_something_else_is_no_effective_date(text: str) -> None:
+    assert _dates(text)[1] is None
+
+
+@pytest.mark.parametrize(("text", "effective"), [
+    # the contract takes effect on the date it bears
+    (("This Agreement is made as of March 29, 1999 by Acme Inc. and Widget LLC.\n\n4. Term. This Agreement will "
+      "become effective as of the date first written above and will continue until terminated."), "1999-03-29"),
+    (("This Agreement is made as of June 8, 1999 by Acme Inc. and Widget LLC.\n\nThe Term shall commence on the "
+      "date of this Agreement and shall end on December 31, 2000."), "1999-06-08"),
+    (("This Agreement is made on May 25, 2018 by Acme Inc. and Widget LLC.\n\nThis Agreement shall take effect on "
+      "the date of signature of the Agreement by both parties."), "2018-05-25"),
+    (("This Agreement is made on June 1, 2004 by Acme Inc. and Widget LLC.\n\n\"Effective Date\" means the date "
+      "first written above."), "2004-06-01"),
+    (("THIS AGREEMENT is made and entered into this 1st day of June, 2017 by Acme Inc. and Widget LLC.\n\nWHEREAS "
+      "this split-dollar agreement is to be effective as of the date first listed above;"), "2017-06-01"),
+    (("This Agreement is dated June 1, 1998 by Acme Inc. and Widget LLC.\n\n4. This contract shall be for a term of "
+      "one year commencing on the date first above written."), "1998-06-01"),
+    # ... or when the last party signs
+    (('This Agreement is made by Acme Inc. and Widget LLC.\n\n"Effective Date" is the date of the most recent '
+      "final signature on this Agreement.\n\nAcme Inc. Date: December 12, 2019\nWidget LLC Date: December 19, 2019"),
+     "2019-12-19"),
+])
+def test_effective_date_from_the_agreement_or_signature_date(text: str, effective: str) -> None:
+    assert _dates(text)[1] == effective
+
+
+@pytest.mark.parametrize("text", [
+    # silent contracts: CUAD leaves the effective date blank
+    "This Agreement is made as of June 8, 1999 by Acme Inc. and Widget LLC. Fees are due monthly.",
+    # "effective" about something else
+    ("This Agreement is made as of June 8, 1999 by Acme Inc. and Widget LLC. No amendment of this Agreement "
+     "shall be effective unless made in writing."),
+    ("This Agreement is made as of June 8, 1999 by Acme Inc. and Widget LLC.\n\nNOW, THEREFORE, the parties "
+     "agree as follows. Each of the Supply Agreement and the Warrant is effective as of the date hereof."),
+    # the preamble leaves the effective date blank
+    ("EXHIBIT 10.16 DRAFT 1/12/00\n\nThis Support Agreement is entered into and is effective as of the ____ day "
+     "of ______ 2000 by Acme Inc. and Widget LLC."),
+    # the term starts on a date named for an event, not on the agreement date
+    ("This Agreement is made as of March 11, 1999 by Acme Inc. and Widget LLC.\n\nNOW, THEREFORE, the parties "
+     'agree as follows. The Term will begin on the date set forth above * * * (the "Launch Date").'),
+    # the effective date is an event, not the agreement date
+    ("This Agreement is made as of May 23, 2017 by Acme Inc. and Widget LLC.\n\n\"Effective Date\" means the "
+     "date that the Initial Closing occurs. The term of this Agreement shall commence on the Effective Date."),
+])
+def test_no_effective_date(text: str) -> None:
+    assert _dates(text)[1] is None
+
+
+def test_signature_dates_skip_other_labelled_dates() -> None:
+    text = ("SUPPLY AGREEMENT between Acme Inc. and Widget LLC.\n\nWHEREAS the parties wish to work together.\n\n"
+            "Termination Date: December 31, 2023\n\nAcme Inc. Title: CEO Date: January 10, 2020")
+    assert _dates(text)[0] == "2020-01-10"
+
+
+def test_effective_evidence_is_the_date() -> None:
+    text = 'This Agreement is made as of March 2, 2015 (the "Effective Date") by Acme Inc. and Widget LLC.'
+    _, pre_end = F.parties(text)
+    eff = T.effective_date(text, [], T.agreement_date(text, pre_end), pre_end)
+    assert _evidence(text, eff) == "March 2, 2015"
+
+
+# ----------------------------------------------------------------------------- term and expiration
+PREAMBLE = "This Agreement is made as of January 1, 2020 between Acme Inc. and Widget LLC.\n\n"
+
+
+@pytest.mark.parametrize(("clause", "initial", "expiration"), [
+    (("Subject to earlier termination, the initial term of this Agreement shall be for a period beginning on the "
+      "Effective Date and ending ten (10) years thereafter."), "P10Y", "2030-01-01"),
+    (("Unless terminated earlier as provided herein, this Agreement shall terminate on the date three (3) years "
+      "from the Effective Date."), "P3Y", "2023-01-01"),
+    (("This Agreement shall be for the term of one year; thereafter, the Agreement shall renew automatically "
+      "under these same terms."), "P1Y", "2021-01-01"),
+    (("This Agreement shall commence on the Effective Date and shall continue for ten (10) Contract Years, "
+      "unless terminated in accordance with Section 6."), "P10Y", "2030-01-01"),
+    (("Unless sooner terminated, this Agreement shall remain in full force and effect for at least one year "
+      "thereafter."), "P1Y", "2021-01-01"),
+    (("The initial term of this Agreement shall continue until the fifth (5t h) anniversary of the Effective "
+      "Date."), "P5Y", "2025-01-01"),
+    ("The Term shall commence on July 23, 2013 and shall expire on July 22, 2016, unless terminated earlier.",
+     "P3Y", "2016-07-22"),
+    (("The term of this Agreement will commence on the Effective Date and will end automatically upon the end of "
+      "Year 3."), "P3Y", "2023-01-01"),
+])
+def test_term_length_and_end(clause: str, initial: str, expiration: str) -> None:
+    fields = extract(PREAMBLE + clause).fields
+    assert fields.get("initial_term") == initial
+    assert fields.get("expiration_date") == expiration
+
+
+def test_anniversary_of_the_date_hereof_counts_from_the_agreement_date() -> None:
+    text = ("This Agreement is made as of November 28, 2001 between Acme Inc. and Widget LLC.\n\n"
+            "The term of this Agreement shall commence on December 1, 2001 and end on the seventh anniversary of "
+            "the date hereof.")
+    assert extract(text).fields.get("expiration_date") == "2008-11-28"
+
+
+@pytest.mark.parametrize("clause", [
+    "This Agreement and the license granted herein shall remain effective until terminated.",
+    ("The Executive's employment will commence on the Effective Date and shall continue, subject to the terms of "
+     "this Agreement, until terminated by either party giving notice."),
+    "The term of this Agreement will begin on the Effective Date and will end when terminated by either party.",
+    "This Agreement shall continue in force for an unlimited period of time.",
+    "The license shall become effective upon execution and shall endure indefinitely unless terminated.",
+])
+def test_perpetual_terms(clause: str) -> None:
+    fields = extract(PREAMBLE + clause).fields
+    assert fields.get("expiration_date") == "perpetual"
+    assert "initial_term" not in fields        # no length is stated: none is invented
+
+
+@pytest.mark.parametrize("clause", [
+    # a period that is not the contract's term
+    ("If Acme is indebted to Widget at cancellation, Acme may withhold payment for a period of 90 (ninety) days "
+     "to investigate."),
+    ('"Trademark License Term" means the period commencing on the Effective Date and ending twenty-four (24) '
+     "months thereafter."),
+])
+def test_other_periods_are_not_the_term(clause: str) -> None:
+    fields = extract(PREAMBLE + clause).fields
+    assert "initial_term" not in fields
+    assert "expiration_date" not in fields
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("Date: 12-23-2019", "2019-12-23"),            # hyphenated month-day-year
+    ("Date: 3-31-16", "2016-03-31"),
+    ("dated 23-12-2019", "2019-12-23"),            # day first when the month cannot be 23
+    ("call 1-800-555-1234", None),                 # phone numbers are not dates
+    ("Case No. 18-10248-MFW", None),
+    ("as of1 August 2019", None),                  # glued to a word: not read
+    ("effective as of _Dec. 8, 2005", "2005-12-08"),
+    ("the _1st day of June, 2019_", "2019-06-01"),
+])
+def test_more_date_forms(text: str, iso: str | None) -> None:
+    assert N.normalize_date(text) == iso
