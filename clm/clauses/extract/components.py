@@ -56,7 +56,7 @@ CUE_PATTERNS: dict[str, str] = {
         r"|(?:upon|on|by\s+(?:giving|providing))\s+(?:at\s+least\s+)?(?:\S+\s+){0,4}?(?:\(\d+\)\s+)?"
         r"(?:calendar\s+|business\s+)?(?:days?|months?)'?\s*(?:prior\s+|advance\s+)?(?:written\s+)?notice)"
     ),
-    "terminate": r"\b(?:terminat\w*|cancel\w*)\b",
+    "terminate": r"\b(?:terminat\w*|terminab\w*|cancel\w*)\b",
     "for_cause": (
         r"\b(?:material(?:ly)?\s+breach\w*|breach\w*|default\w*|insolven\w*|bankrupt\w*|for\s+cause"
         r"|fails?\s+to|failure\s+to|cure[sd]?|receiver|winding\s+up|liquidat\w*|change\s+of\s+control"

@@ -25,8 +25,9 @@ _SENT_END = re.compile(r"(?<=[.;:!?])[\"”')]?\s+(?=[\"“(\[]?[A-Z0-9(])")
 _LINE = re.compile(r"[^\n]+")
 # Cheap prefilter: a sentence is worth a Doc only if one of these occurs in it.
 _PREFILTER = re.compile(
-    r"renew|extend|extension|successive|year[\s-]to[\s-]year|evergreen|terminat|cancel|govern|constru"
+    r"renew|extend|extension|successive|year[\s-]to[\s-]year|evergreen|terminat|terminab|cancel|govern|constru"
     r"|interpret|laws?\b|effective|commenc|\bterm\b|expir|perpetu|indefinite|remain\s+in|continue"
+    r"|into\s+force|remain\s+valid|anniversar|days?\W{0,3}\s*(?:prior\s+|advance\s+)?(?:written\s+)?notice"
     r"|invoice|payable|\bnet\s*\(?\d|\bpay|\bfee|price|increase|\$|€|£|usd|eur\b|gbp",
     re.IGNORECASE,
 )
