@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from clm.clauses.extract import fields as F
+from clm.clauses.extract import parties as P
 
 CASES = [
     # a last party named without a defined term of its own, its address after it
@@ -167,7 +167,7 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "names"), CASES, ids=[c[1][0] for c in CASES])
 def test_party_names(text: str, names: list[str]) -> None:
-    found, _ = F.parties(text)
+    found, _ = P.parties(text)
     assert found is not None
     assert found.value == names
     for (s, e), name in zip(found.evidence, names):
@@ -181,7 +181,7 @@ def test_party_names(text: str, names: list[str]) -> None:
     "Seller on , in Hong Kong", "the People's Republic of China", "State of Delaware",
 ])
 def test_not_a_name(chunk: str) -> None:
-    assert F._clean_name(chunk) is None
+    assert P._clean_name(chunk) is None
 
 
 @pytest.mark.parametrize(("chunk", "name"), [
@@ -211,14 +211,14 @@ def test_not_a_name(chunk: str) -> None:
     ("Zhongshan Nissa Industry Co., Ltd., a Peoples' Republic of China company", "Zhongshan Nissa Industry Co., Ltd."),
 ])
 def test_names_that_look_odd_but_are_names(chunk: str, name: str) -> None:
-    assert F._clean_name(chunk) == name
+    assert P._clean_name(chunk) == name
 
 
 def test_filing_legend_is_not_a_party() -> None:
     text = ("[***] CERTAIN INFORMATION HAS BEEN OMITTED AND FILED SEPARATELY WITH THE SECURITIES AND EXCHANGE "
             "COMMISSION PURSUANT TO RULE 406.\n\nThis Agreement is entered into by and between Heron Bank, N.A. "
             '("Heron") and Finch Labs, Inc. ("Supplier").')
-    found, _ = F.parties(text)
+    found, _ = P.parties(text)
     assert found is not None and found.value == ["Heron Bank, N.A.", "Finch Labs, Inc."]
 
 
@@ -228,7 +228,7 @@ def test_title_page_evidence_is_the_preamble() -> None:
     text = ("COLLABORATION AGREEMENT\n\nBY AND BETWEEN\n\nORION PHARMA INC.\n\nAND\n\nSILVERGATE BIO, INC.\n\n"
             "TABLE OF CONTENTS\n" + contents + "\nThis Agreement is made by and between Orion Pharma Inc., a Delaware "
             'corporation ("Orion"), and Silvergate Bio, Inc., a Delaware corporation ("Silvergate").')
-    found, _ = F.parties(text)
+    found, _ = P.parties(text)
     assert found is not None and found.value == ["ORION PHARMA INC.", "SILVERGATE BIO, INC."]
     start = text.index("This Agreement")
     assert all(s > start for s, _ in found.evidence)

@@ -6,12 +6,13 @@ import pytest
 from clm.clauses.extract import extract
 from clm.clauses.extract import fields as F
 from clm.clauses.extract import normalize as N
+from clm.clauses.extract import parties as P
 from clm.clauses.extract import term as T
 
 
 def _dates(text: str) -> tuple[str | None, str | None]:
     """Return (agreement_date, effective_date) as the term rules read them from ``text``."""
-    _, pre_end = F.parties(text)
+    _, pre_end = P.parties(text)
     agreed = T.agreement_date(text, pre_end)
     eff = T.effective_date(text, [], agreed, pre_end)
     return (agreed.value if agreed else None), (eff.value if eff else None)
@@ -135,7 +136,7 @@ def test_signature_dates_skip_other_labelled_dates() -> None:
 
 def test_effective_evidence_is_the_date() -> None:
     text = 'This Agreement is made as of March 2, 2015 (the "Effective Date") by Acme Inc. and Widget LLC.'
-    _, pre_end = F.parties(text)
+    _, pre_end = P.parties(text)
     eff = T.effective_date(text, [], T.agreement_date(text, pre_end), pre_end)
     assert _evidence(text, eff) == "March 2, 2015"
 
