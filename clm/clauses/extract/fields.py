@@ -84,6 +84,8 @@ _LAW_OF = re.compile(r"\blaws?\s+(?:in\s+force\s+)?(?:of|in)\s+(?:the\s+)?(?:(?:
 _LAW_AFTER = re.compile(r"^\s*(?:\w+\s+)?laws?\b", re.IGNORECASE)
 _UNKNOWN_JUR = re.compile(r"\blaws?\s+of\s+(?:the\s+)?(?:State|Commonwealth|Province|Republic|Kingdom)\s+of\s+"
                           r"((?:[A-Z][\w'-]+)(?:\s+(?:of\s+)?[A-Z][\w'-]+){0,3})")
+_NOT_A_PLACE = re.compile(r"\b(?:governing|laws?|jurisdiction|venue|courts?|states?|country|province|part(?:y|ies)"
+                          r"|agreement)\b", re.IGNORECASE)
 _NEGATED_LAW = re.compile(r"\b(?:without\s+(?:regard|reference|giving\s+effect)|conflicts?\s+of\s+laws?"
                           r"|choice\s+of\s+laws?)\b", re.IGNORECASE)
 
@@ -101,7 +103,7 @@ def _pick_jurisdiction(seg: Seg) -> str | None:
         if _LAW_AFTER.match(seg.text[seg.rel(je):]):
             return jv
     m = _UNKNOWN_JUR.search(seg.text)
-    if m:
+    if m and not _NOT_A_PLACE.search(m.group(1)):      # a template's "the State of Governing Law"
         return N.normalize_jurisdiction(m.group(1))
     return None
 

@@ -51,7 +51,16 @@ _GENERIC_TERMS = {"agreement", "effective date", "parties", "party", "this agree
 #: Roles, not names: a party's name is what such a role is defined for.
 _ROLES = {"company", "consultant", "customer", "client", "supplier", "distributor", "reseller", "dealer",
                   "licensor", "licensee", "franchisor", "franchisee", "agent", "seller", "buyer", "purchaser",
-                  "vendor", "contractor", "provider", "manufacturer", "member", "employee", "executive"}
+                  "vendor", "contractor", "provider", "manufacturer", "member", "employee", "executive",
+                  "subcontractor", "subscriber", "user", "you", "we", "us", "covered entity", "business associate"}
+#: A document's title names no party.
+_DOCUMENT_TITLE = re.compile(r"\b(?:agreement|contract|amendment|addendum|terms(?:\s+of\s+(?:service|use|sale))?|policy"
+                             r"|conditions|program|programme)$")
+#: Words that open a sentence, not a name, and words only prose has.
+_PROSE_LEAD = {"welcome", "although", "your", "our", "if", "when", "please", "thank", "thanks", "because", "unless",
+               "while", "whereas", "notwithstanding"}
+_PROSE_ONLY = {"that", "this", "these", "those", "which", "whom", "whose", "purpose", "please", "shall", "will",
+               "must", "should", "would", "could", "hereby", "your", "our", "their"}
 _MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"}
 _CORP = re.compile(r"\b(?:inc|incorporated|corp|corporation|company|co|llc|l\.l\.c|ltd|limited|plc|lp|l\.p|llp|"
@@ -78,6 +87,23 @@ _PROSE_WORDS = {"the", "a", "an", "this", "that", "such", "its", "his", "her", "
                 "which", "is", "are", "be", "any", "all", "other", "hereto", "herein", "set", "forth", "having",
                 "located", "whose", "being", "acting", "doing", "business", "offices", "address", "principal"}
 _ENTITY_DESCRIPTOR = re.compile(r",?\s+(?:(?:is|being)\s+)?(?:a|an)\s", re.IGNORECASE)
+
+
+def _not_a_name(s: str, low: str) -> bool:
+    """Return whether a cleaned candidate is something other than a party's name."""
+    words = low.split()
+    return bool(
+        len(re.sub(r"\W", "", s)) < 3
+        or (words[0] in _MONTHS and re.fullmatch(r"\w+(?:\s+\d[\d,]*)*", low))      # "May 21"
+        or low in _GENERIC_TERMS or low in _ROLES or low.startswith(("this ", "these ", "such "))
+        or re.fullmatch(r"party\s+\w", s, re.IGNORECASE) or _NOT_A_NAME.match(s)
+        or _DOCUMENT_TITLE.search(low)                  # "AI Addendum", "GitHub Corporate Terms of Service"
+        or re.match(r"\d{1,3}(?:,\d{3})+\b", s)        # "4,500,000 Trust Preferred ... Securities"
+        or _PLACE.match(s)
+        or _CORP.fullmatch(re.sub(r"^the\s+", "", s, flags=re.IGNORECASE).strip(" ,."))
+        # prose, not a name: "Welcome to GitHub Marketplace", "CUSTOMER FOR THAT PURPOSE"
+        or words[0] in _PROSE_LEAD
+        or any(w.lower() in _PROSE_ONLY and (w.islower() or s.isupper()) for w in s.split()))
 
 
 def _clean_name(chunk: str) -> str | None:
@@ -129,12 +155,7 @@ def _clean_name(chunk: str) -> str | None:
     first_words = low.split()[:2]
     if len(first_words) == 2 and first_words[0] in _ROLES and s.split()[1][0].islower():
         return None                                   # a role in a sentence: "Seller on , in Hong Kong"
-    if (len(re.sub(r"\W", "", s)) < 3 or (low.split(" ")[0] in _MONTHS and re.fullmatch(r"\w+(?:\s+\d[\d,]*)*", low)) or low in _GENERIC_TERMS or low in _ROLES or low.startswith(("this ", "these ", "such "))
-            or re.fullmatch(r"party\s+\w", s, re.IGNORECASE) or _NOT_A_NAME.match(s)
-            or re.search(r"\b(?:agreement|contract|amendment)$", low)    # a document's title names no party
-            or re.match(r"\d{1,3}(?:,\d{3})+\b", s)                       # "4,500,000 Trust Preferred ... Securities"
-            or _PLACE.match(s)
-            or _CORP.fullmatch(re.sub(r"^the\s+", "", s, flags=re.IGNORECASE).strip(" ,."))):
+    if _not_a_name(s, low):
         return None
     # (not counting "d/b/a", "f/k/a": "Cellco Partnership d/b/a Verizon Wireless")
     words = [w for w in re.findall(r"[^\W\d_][\w'&.-]*", re.sub(r"\b[dfan]/[bk]/a\b", " ", s, flags=re.IGNORECASE))

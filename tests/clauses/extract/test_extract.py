@@ -243,3 +243,10 @@ def test_automatic_renewals_named_as_a_noun(text: str, term: str, notice: str | 
     assert fields["auto_renewal"] is True
     assert fields["renewal_term"] == term
     assert fields.get("non_renewal_notice") == notice
+
+
+def test_a_template_placeholder_is_no_jurisdiction() -> None:
+    text = ("9. Governing Law. This Agreement is governed by, and construed in accordance with, the laws of the "
+            "State of Governing Law, without regard to its conflict of laws provisions.\n")
+    assert "governing_law" not in extract(text).fields
+    assert extract(text.replace("State of Governing Law", "State of Oregon")).fields["governing_law"] == "Oregon"

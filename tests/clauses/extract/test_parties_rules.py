@@ -179,6 +179,9 @@ def test_party_names(text: str, names: list[str]) -> None:
     "Exhibit 10.31 pursuant to", "a resident of", "the Corporation", "having", "Consulting Agreement",
     "4,500,000 Trust Preferred Income Equity Redeemable Securities", "the company set forth below",
     "Seller on , in Hong Kong", "the People's Republic of China", "State of Delaware",
+    # from click-through terms and addenda, which name no party in a preamble
+    "AI Addendum", "Acme Corporate Terms of Service", "CUSTOMER FOR THAT PURPOSE", "Subcontractor",
+    "Welcome to Acme Marketplace", "Although offered by Acme, Inc.", "Your participation in the Acme Sponsors Program",
 ])
 def test_not_a_name(chunk: str) -> None:
     assert P._clean_name(chunk) is None
