@@ -80,7 +80,7 @@ def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
     found_parties, pre_end = P.parties(text)
     agreed = T.agreement_date(text, pre_end)
     eff = T.effective_date(text, segs, agreed, pre_end)
-    initial, expiration = T.term(segs, eff, agreed)
+    initial, expiration = T.term(segs, eff, agreed, text)
     auto, renewal_term, non_renewal, limit = R.renewal(segs)
     tfc, tnotice, cause, cure = X.termination(segs)
     put = out._put

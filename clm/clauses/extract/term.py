@@ -1,6 +1,7 @@
 """Date and term rules: agreement and effective dates, the initial term and the expiration date."""
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 
@@ -200,7 +201,8 @@ def effective_date(text: str, segs: list[Seg], agreed: Found | None, pre_end: in
 
 
 _LATER_OF = r"(?:(?:on\s+)?(?:the\s+)?(?:later|earlier)\s+(?:to\s+occur\s+)?of\s+(?:the\s+date\s+(?:that\s+is\s+)?)?(?:\(\w{1,3}\)\s*)?)"
-_UNTIL_DATE = re.compile(r"\b(?:(?:expiration|termination|end)\s+date\W{0,3}\s*(?:means|shall\s+mean|shall\s+be|is)?|until|through|to|ending\s+on|end\s+on|ends\s+on|expire\w*\s+on|terminat\w*\s+on|"
+_UNTIL_DATE = re.compile(r"\b(?:(?:expiration|termination|end)\s+date\W{0,3}\s*(?:means|shall\s+mean|shall\s+be|is)?|until|through"
+                         r"|to(?!\s+(?:commence|begin|start))|ending\s+on|end\s+on|ends\s+on|expire\w*\s+on|terminat\w*\s+on|"
                          r"and\s+ending|expiring|expire\w*|terminat\w*|ending|ends?|concluding|-|–)\W*" + _LATER_OF
                          + r"?(?:\w+\W+){0,3}$", re.IGNORECASE)
 _RANGE_START = re.compile(r"(?:from|commencing|beginning|starting|begin|commence|effective|of)\W*(?:\w+\W+){0,3}$"
@@ -208,7 +210,7 @@ _RANGE_START = re.compile(r"(?:from|commencing|beginning|starting|begin|commence
 #: "will end automatically upon the end of Year 3": the term runs N (contract) years.
 _END_OF_YEAR_N = re.compile(r"\b(?:end|expire|terminate)\w*\s+(?:\w+\s+){0,3}?(?:the\s+)?end\s+of\s+(?:contract\s+)?"
                             r"year\s+(\d{1,2})\b", re.IGNORECASE)
-_TERMISH = re.compile(r"\b(?:term|period|agreement|contract|venture|project|engagement)\b", re.IGNORECASE)
+_TERMISH = re.compile(r"\b(?:term|agreement|contract|venture|project|engagement)\b", re.IGNORECASE)
 #: A term with no end but termination: "shall continue until terminated", "remain effective until
 #: terminated", "in perpetuity", "for an unlimited period", "will end when terminated by either party".
 _PERPETUAL = re.compile(
@@ -219,13 +221,22 @@ _PERPETUAL = re.compile(
     r"(?:thereafter\s+)?(?:indefinitely\s+)?until\s+(?:terminated|termination\b|(?:it\s+is\s+)?(?:terminated|cancel\w+)|"
     r"(?:either|one|a)\s+party)|\bunless\s+and\s+until\s+(?:terminated|either)|\buntil\s+the\s+(?:expiration|termination)"
     r"\s+(?:or\s+(?:earlier\s+)?termination\s+)?of\b"
-    r"|\b(?:end|expire)s?\s+(?:only\s+)?when\s+(?:it\s+is\s+)?terminated\s+by\b", re.IGNORECASE)
+    r"|\b(?:end|expire)s?\s+(?:only\s+)?when\s+(?:it\s+is\s+)?terminated\s+by\b"
+    # it ends only when a party gives notice (or on an event): "shall continue in force until the earlier to
+    # occur of (i) ... and (ii) the delivery of written notice of termination", "shall terminate (a) at the
+    # option of any party, upon 90 days' advance written notice"
+    r"|\b(?:continue|remain)\w*\s+in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?\s+until\s+(?:the\s+)?(?:earlie"
+    r"|first)\w*\s+(?:to\s+occur\s+)?of\b[^.]{0,300}?\bnotice\s+of\s+termination\b"
+    r"|\b(?:agreement|contract)\s+(?:shall|will)\s+terminate\s+(?:\(\w\)\s*)?at\s+the\s+option\s+of\s+(?:any|either)"
+    r"\s+party",
+    re.IGNORECASE)
 _TERM_DURATION_BEFORE = re.compile(
-    r"(?:period\s+of|term\s+of|for|be|is|last|initial|until|continu\w+|expire\w*|end|ending|terminat\w*|valid|run|through|"
+    r"(?:period\s+of|term\s+of|for|be|is|last|initial|until|continu\w+|expire\w*(?:\s+in)?|end|ending|terminat\w*|valid"
+    r"|run|through|"
     r"remain\w*(?:\s+in\s+(?:full\s+)?"
     r"(?:force|effect)(?:\s+and\s+effect)?)?(?:\s+for)?|of|(?:an?\s+)?(?:initial\s+)?(?:term|period))\s*(?:a\s+)?"
     r"(?:(?:period|term)\s+of\s+)?(?:an?\s+)?(?:on\s+)?(?:the\s+(?:date|day)\s+(?:that\s+is\s+|which\s+is\s+)?)?"
-    r"(?:the\s+entire\s+|at\s+least\s+|" + _LATER_OF + r")?$", re.IGNORECASE)
+    r"(?:the\s+entire\s+|the\s+|at\s+least\s+|" + _LATER_OF + r")?$", re.IGNORECASE)
 _TERM_DURATION_AFTER = re.compile(r"^\W{0,3}(?:(?:from|after|following|commencing|beginning|starting|of|"
                                   r"thereafter|\(|term|period|unless|,)\b|\s*[.(,\"“]|$)", re.IGNORECASE)
 _OCR_ORD = r"(?:st|nd|rd|th|s\s?t|n\s?d|r\s?d|t\s?h)"       # OCR splits "5th" into "5t h"
@@ -239,6 +250,18 @@ _CONTRACT_YEARS = re.compile(r"\b(" + N.NUMBER_WORD + r"|\d{1,2})\s*(?:\(\s*(\d{
 #: "for at least one year": a minimum length of the term, not a notice period.
 _MINIMUM_TERM = re.compile(r"\b(?:for|of)\s+(?:at\s+least|not\s+less\s+than|a\s+minimum\s+of|no\s+less\s+than)\s*$",
                            re.IGNORECASE)
+#: The length of a renewal, not of the initial term: "shall be automatically extended for one (1) year periods".
+_RENEWED_FOR = re.compile(r"\b(?:renew(?:s|ed)?|extended|prolonged)\s+(?:\w+\s+)?for\s+(?:a\s+(?:period|term)\s+of\s+)?"
+                          r"(?:an?\s+)?$", re.IGNORECASE)
+#: Between a length and the date it runs from: "(five years) commencing on", "(two months) to commence on".
+_STARTING_AT = re.compile(r"\W{0,3}(?:to\s+)?(?:commenc\w*|beginning|starting|effective)\s+(?:on\s+|as\s+of\s+|from\s+)?"
+                          r"(?:the\s+)?(?:\w+\s+){0,3}?(?:on\s+)?\W?$", re.IGNORECASE)
+#: The length runs from an event whose date the contract does not give: "fifteen (15) years from first
+#: Commercial Launch of the Product", "2 years following the Launch Date". The end date is then only an
+#: estimate from the effective date (low confidence).
+_FROM_EVENT = re.compile(r"\W{0,3}(?:thereafter\s+)?(?:from|after|following)\s+(?:the\s+)?(?:date\s+of\s+(?:the\s+)?)?"
+                         r"(?:first\s+)?(?!(?:Effective|Execution|Agreement|Signing|Start|Commencement)\s+Date\b)"
+                         r"(?-i:(?:[A-Z][\w-]*\s+){0,4}(?:Date|Launch|Sale|Approval|Closing)\b)", re.IGNORECASE)
 _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
         "eighth": 8, "ninth": 9, "tenth": 10, "fifteenth": 15, "twentieth": 20}
 _RENEWALISH = re.compile(r"\brenew|\bsuccessive\b|\badditional\s+(?:\w+\s+){0,3}?(?:term|period)", re.IGNORECASE)
@@ -247,12 +270,14 @@ _RENEWALISH = re.compile(r"\brenew|\bsuccessive\b|\badditional\s+(?:\w+\s+){0,3}
 _TERM_STRONG = re.compile(
     r"\b(?:initial\s+|effective\s+)?terms?\s+of\s+(?:this|the)\s+(?:agreement|contract)|[\"“](?:initial\s+)?term[\"”]"
     r"|[\"“](?:expiration|termination|end)\s+date[\"”]\s+(?:means|shall\s+mean)|^\W*(?:expiration|termination)\s+date\s*:"
-    r"|\bterm\s+shall\s+mean\b|\b(?:contract|agreement|license|licen[cs]e|service)\s+period[\"”]?\s+(?:means|shall\s+mean)"
+    r"|\bterm\s+shall\s+mean\b|\bthe\s+term\s+(?:shall|will)\s+(?:commence|begin|start)\b"
+    r"|\b(?:contract|agreement|license|licen[cs]e|service)\s+period[\"”]?\s+(?:means|shall\s+mean)"
     r"|\b(?:initial|effective)\s+(?:term|period)\b|\bduration\s+of\s+this"
     r"|\b(?:this|the)\s+(?:agreement|contract)(?:,?\s+(?:and|including)(?:\s+[\w-]+){1,5}?)?\s+(?:shall|will|is\s+to|is)"
     r"\s+(?:[\w,()]+\s+){0,14}?(?:continue|remain|expire|terminate|end|be\s+(?:in\s+(?:full\s+)?(?:force|effect)|valid|"
     r"effective|for)|extend|last|run|for\s+a)\b", re.IGNORECASE)
 _TERM_WEAK = re.compile(
+    r"\b(?:shall|will)\s+have\s+a\s+duration\s+of\b|\b(?:agreement|contract)\s+(?:shall|will)\s+have\s+a\s+term\s+of\b|"
     r"\b(?:endur|continu|remain)\w*\s+(?:in\s+perpetuity|perpetually|indefinitely)\b"
     r"|\bfor\s+an?\s+(?:unlimited|indefinite)\s+(?:period|term|duration)\b"
     r"|\b(?:agreement|contract|term|licen[cs]e|appointment|engagement)\b[^.;]{0,120}?\bfor\s+a\s+(?:term|period)\s+of\b"
@@ -261,13 +286,16 @@ _TERM_WEAK = re.compile(
     r"\b(?:continu|until|end|terminat|expir)", re.IGNORECASE)
 _TERM_NOT = re.compile(
     r"\b(?:invalid|illegal|unenforceable)\b|\bduring\s+the\s+(?:initial\s+)?term\b|\b(?:following|after|upon)\s+(?:the\s+|any\s+|such\s+)?(?:expiration|"
-    r"termination|expiry)\b|\bsurviv\w*|\birrevocable\b|\bcalendar\s+(?:quarter|year)\b|\bcontract\s+year\b|"
+    r"termination|expiry)\b|\bsurviv\w*|\birrevocable\b|\b(?:calendar|fiscal)\s+(?:quarter|year)\b|\bcontract\s+year\b|"
     r"\bconfidential|\bnon-?compet|\bwarrant\w*|\bforce\s+majeure|^\W*whereas\b|\beach\s+year\s+of\s+the\s+term|\bcovenants?\b|\bshall\s+within\b|\bbankrupt|\binsolv|\bminimum\s+royalt|\broyalty\s+payment|\bincrease|\bretain\b|\brecords\b|\bfail(?:s|ure)\s+to\b|\bfollowing\s+"
     r"(?:installation|delivery|receipt)|\binsurance\b|\broyalty\s+term\b.{0,30}\bmeans|\bshall\s+mean\b.{0,60}"
     r"\bquarter", re.IGNORECASE)
 #: The definition of the term of something else: '"Royalty Term" means', '"Trademark License Term" means'.
 _OTHER_TERM = re.compile(r"[\"“](?!(?:initial|agreement|contract|original)\s+term)(?:[\w-]+\s+){1,5}term[\"”]\s+"
-                         r"(?:shall\s+)?mean", re.IGNORECASE)
+                         r"(?:shall\s+)?mean"
+                         # ... or of another period: '"Interim Period" means a period of four (4) years'
+                         r"|[\"“](?!(?:initial|agreement|contract|original|licen[cs]e|services?|term|engagement)\s+period)"
+                         r"(?:[\w-]+\s+){1,3}period[\"”]\s+(?:shall\s+)?mean", re.IGNORECASE)
 _TERM_HEADING = re.compile(r"^\W{0,3}(?:\d+(?:\.\d+)*\.?\s*)?(?:\(\w\)\s*)?(?:initial\s+)?(?:term(?:\s+and\s+termination)?|"
                            r"duration|period\s+of\s+agreement)\b\s*[.:\-]", re.IGNORECASE)
 
@@ -296,7 +324,9 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
         if is_notice_duration(seg, d) and not _MINIMUM_TERM.search(before):
             continue
         after = seg.text[seg.rel(d[2]):seg.rel(d[2]) + 30]
-        if re.search(r"(?:additional|successive|renewal|further|extension)\s*(?:\w+\s+){0,1}$", before, re.IGNORECASE):
+        if re.search(r"(?:additional|successive|renewal|further|extension)\s*(?:of\s+)?(?:\w+\s+){0,1}$", before,
+                     re.IGNORECASE) \
+                or _RENEWED_FOR.search(before):
             continue
         anniversary = re.match(r"\s*anniversary", after, re.IGNORECASE)
         survival = re.match(r"\W*(?:after|following)\s+(?:the\s+)?(?:expiration|termination|delivery|receipt|installation"
@@ -308,12 +338,18 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
                                           seg.text[max(0, seg.rel(s) - 30):seg.rel(s)], re.IGNORECASE):
                     start_iso = iso
                     break
+                if d[2] <= s and _STARTING_AT.match(seg.text[seg.rel(d[2]):seg.rel(s)]):
+                    start_iso = iso                   # "for two (2) years commencing on January 1, 2000"
+                    break
+            confidence = 0.7
             if start_iso is None and base is not None:
                 start_iso = base.value
+                if _FROM_EVENT.match(seg.text, seg.rel(d[2])):
+                    confidence = 0.5              # counted from the effective date, as CUAD does
             exp = None
             if start_iso:
                 end = N.add_duration(datetime.date.fromisoformat(start_iso), d[0])
-                exp = Found(end.isoformat(), ev, 0.7) if end else None
+                exp = Found(end.isoformat(), ev, confidence) if end else None
             return Found(d[0], ev, 0.8), exp
     ey = _END_OF_YEAR_N.search(seg.text)
     if ey:
@@ -335,10 +371,125 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
     return None
 
 
-def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Found | None, Found | None]:
-    """Return (initial_term, expiration_date) from the best-scoring term sentence."""
+#: A form field that states the end date: "Expiration Date: August 31, 2006", "TERMINATION DATE:\n
+#: September 30, 1997". Only at the start of a line (or after a wide gap), so "Option Expiration Date" and
+#: other things' end dates are left out.
+_END_DATE_LABEL = re.compile(r"\b(?:expiration|expiry|termination|end)\s+date[ \t]*[:\-–][ \t]*(?:\n[ \t]*)?", re.IGNORECASE)
+_END_DATE_LABEL_HEAD = re.compile(r"\b(?:agreement|contract|initial\s+term|term)\s+$", re.IGNORECASE)
+#: ... or counts it from the start: "Expiration Date: at midnight on the last day of the month fifteen (15)
+#: years from the Effective Date".
+_FROM_START = re.compile(r"\s*(?:from|after)\s+(?:the\s+)?(?:effective\s+date|date\s+(?:hereof|of\s+this\s+agreement))",
+                         re.IGNORECASE)
+#: ... or spans the term: "Initial Distribution Period:  April 15, 2000 through October 15, 2000".
+_TERM_RANGE_LABEL = re.compile(r"\b(?:term|period)[ \t]*:[ \t]*", re.IGNORECASE)
+_TERM_RANGE_LABEL_HEAD = re.compile(r"\b(?:(?:initial|contract|agreement|licen[cs]e|distribution|services?)\s+){1,2}$",
+                                    re.IGNORECASE)
+_RANGE_TO = re.compile(r"\s*(?:through|to|until|[-–])\s*$", re.IGNORECASE)
+_MONTH_END = re.compile(r"\blast\s+day\s+of\s+the\s+(?:calendar\s+)?month\b", re.IGNORECASE)
+
+
+def _label_start(text: str, pos: int, head: re.Pattern[str]) -> int | None:
+    """Return where the label whose last words start at ``pos`` begins (``head`` matches the words
+    before them), if it opens a line or a form cell; else None."""
+    h = head.search(text, max(0, pos - 40), pos)
+    start = h.start() if h else pos
+    return start if _opens_line(text, start) else None
+
+
+def _opens_line(text: str, pos: int) -> bool:
+    """Return whether ``pos`` starts a line or a cell of a form (after a gap of three or more blanks)."""
+    j = pos
+    while j > 0 and text[j - 1] in " \t":
+        j -= 1
+    return j == 0 or text[j - 1] == "\n" or pos - j >= 3
+
+
+def _labelled_end_date(text: str, base: Found | None) -> tuple[Found, str | None] | None:
+    """Return (end date, term length if the field states one) from a form field that states the end
+    date or counts it from ``base``, with the field as evidence."""
+    for m in _END_DATE_LABEL.finditer(text):
+        start = _label_start(text, m.start(), _END_DATE_LABEL_HEAD)
+        if start is None:
+            continue
+        line = re.split(r"\n|[ \t]{3}", text[m.end():m.end() + 160], maxsplit=1)[0]
+        found = N.find_dates(line)
+        if found and found[0].start == 0:
+            return Found(found[0].iso, [(start, m.end() + found[0].end)], 0.9), None
+        for d in N.find_durations(line):
+            if base is not None and _FROM_START.match(line, d.end):
+                end = N.add_duration(datetime.date.fromisoformat(base.value), d.iso)
+                if end is None:
+                    break
+                if _MONTH_END.search(line, 0, d.start):
+                    end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+                return Found(end.isoformat(), [(start, m.end() + len(line))], 0.8), d.iso
+    return None
+
+
+def _labelled_range(text: str) -> tuple[Found, str | None] | None:
+    """Return (end date, term length) from a form field that spans the term from one date to another."""
+    for m in _TERM_RANGE_LABEL.finditer(text):
+        start = _label_start(text, m.start(), _TERM_RANGE_LABEL_HEAD)
+        if start is None:
+            continue
+        chunk = text[m.end():m.end() + 120]
+        found = N.find_dates(chunk)
+        if len(found) >= 2 and found[0].start == 0 and _RANGE_TO.match(chunk[found[0].end:found[1].start]):
+            return (Found(found[1].iso, [(start, m.end() + found[1].end)], 0.85),
+                    N.duration_between(found[0].iso, found[1].iso))
+    return None
+
+
+def term(segs: list[Seg], eff: Found | None, agreed: Found | None,
+         text: str = "") -> tuple[Found | None, Found | None]:
+    """Return (initial_term, expiration_date) from the best-scoring term sentence.
+
+    An end date a form field states ("Expiration Date: August 31, 2006", "Initial Term: April 15,
+    2000 through October 15, 2000") beats one computed from a length: the term sentence of such a
+    contract points to it ("shall expire on the Expiration Date set forth above"). The fields are
+    read from ``text``, not ``segs``: the segmenter splits a label from its date. ``text`` also
+    gives the definitions a term sentence points to ("shall be for the Contract Period").
+    """
     base = eff or agreed
+    initial, expiration = _best_term(segs, base, agreed, text)
+    labelled = (_labelled_end_date(text, base) or _labelled_range(text)) if text else None
+    if labelled is not None and (expiration is None or expiration.confidence < 0.85):
+        expiration, length = labelled
+        if initial is None and base is not None:
+            length = length or N.duration_between(base.value, expiration.value)
+            initial = Found(length, list(expiration.evidence), 0.7) if length else None
+    return initial, expiration
+
+
+#: A sentence that speaks of renewal but states the initial term too.
+_TERM_DESPITE_RENEWAL = re.compile(r"\binitial\s+term|\bterm\s+of\s+this|(?:shall|will)\s+(?:commence|begin|become\s+effective)"
+                                   r"|(?<!renewed\s)(?<!extended\s)\bfor\s+(?:a|an|the)\s+(?:initial\s+)?(?:period|term)\s+of",
+                                   re.IGNORECASE)
+#: The sentence states the term before it turns to renewal: "This Agreement shall be effective until the
+#: earlier of ... two (2) years after the date of this Agreement; provided, however, that it will renew ...".
+_TERM_BEFORE_RENEWAL = re.compile(r"\b(?:this|the)\s+(?:agreement|contract)\s+(?:shall|will)\s+(?:be\s+effective|remain"
+                                  r"|continue)\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+(?:and\s+effect\s+)?)?"
+                                  r"(?:until|for)\b[^;]*;", re.IGNORECASE)
+
+
+#: A term sentence that leads into a list of its end events: "shall remain in effect until the earlier of the
+#: below events occur:"; the segmenter puts "(a) The fifth anniversary of this Agreement;" apart.
+_LIST_LEAD = re.compile(r"\b(?:earlie|late|first)\w*\b[^.;]{0,60}:\s*$", re.IGNORECASE)
+
+
+def _joined(seg: Seg, nxt: Seg, text: str) -> Seg:
+    """Return ``seg`` and the segment after it as one."""
+    gap = text[seg.end:nxt.start] if text else " " * max(0, nxt.start - seg.end)
+    return Seg(seg.start, nxt.end, seg.text + gap + nxt.text, seg.cats | nxt.cats, seg.dates + nxt.dates,
+               seg.durations + nxt.durations, seg.money + nxt.money, seg.juris + nxt.juris, dict(seg.p))
+
+
+def _best_term(segs: list[Seg], base: Found | None, agreed: Found | None,
+               text: str = "") -> tuple[Found | None, Found | None]:
+    """Return (initial_term, expiration_date) from the best-scoring term sentence; failing one, from the
+    definition of the period a term sentence points to, or of the term itself ('"Term" means ...')."""
     best: tuple[float, int, tuple[Found | None, Found | None]] | None = None
+    pointers: list[tuple[float, Seg]] = []           # term sentences that run "for the Contract Period"
     for i, seg in enumerate(segs):
         if _OTHER_TERM.search(seg.text):
             continue
@@ -354,10 +505,9 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Foun
             continue                                  # no cue can lift it to 1: skip the costly checks
         if _TERM_NOT.search(seg.text):
             score -= 3
-        if RENEW_ACTION.search(seg.text) and not re.search(r"\binitial\s+term|\bterm\s+of\s+this|(?:shall|will)\s+"
-                                                            r"(?:commence|begin|become\s+effective)"
-                                                   r"|\bfor\s+(?:a|an|the)\s+(?:initial\s+)?(?:period|term)\s+of",
-                                                   seg.text, re.IGNORECASE):
+        renew = RENEW_ACTION.search(seg.text)
+        if renew and not _TERM_BEFORE_RENEWAL.search(seg.text, 0, renew.start()) \
+                and not _TERM_DESPITE_RENEWAL.search(seg.text):
             score -= 2
         if score < 1 and len(seg.dates) >= 2 and _TERMISH.search(seg.text):
             first, second = seg.dates[0], seg.dates[1]
@@ -371,7 +521,11 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Foun
         if score < 1:
             continue
         value = _term_value(seg, base, agreed)
+        if value is None and i + 1 < len(segs) and _LIST_LEAD.search(seg.text):
+            value = _term_value(_joined(seg, segs[i + 1], text), base, agreed)
         if value is None:
+            if text and score >= 2:
+                pointers.append((score, seg))
             continue
         if value[0] is not None or (value[1] is not None and value[1].value != "perpetual"):
             score += 0.5
@@ -380,5 +534,53 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None) -> tuple[Foun
         if best is None or score > best[0]:
             best = (score, i, value)
     if best is None:
+        for _, seg in sorted(pointers, key=lambda p: -p[0]):
+            value = _defined_period(seg, text, base, agreed)
+            if value is not None:
+                return value
+        m = _TERM_DEFINED.search(text) if text else None
+        if m is not None:                            # the term defined where the segmenter saw no sentence
+            value = _definition_value(text, m.start(), base, agreed)
+            if value is not None:
+                return value
         return None, None
     return best[2]
+
+
+#: A term sentence that runs for a period (or to a date) defined elsewhere: "The Term of this Agreement shall
+#: be for the Contract Period", "shall continue until the Intended End of Term".
+_POINTER = re.compile(r"\b(?i:for|until|through|on)\s+the\s+(?P<name>(?!Effective\b|Term\b)[A-Z][\w-]*"
+                      r"(?:\s+(?:of\s+)?[A-Z][\w-]*){0,3})")
+
+
+def _defined_period(seg: Seg, text: str, base: Found | None,
+                    agreed: Found | None) -> tuple[Found | None, Found | None] | None:
+    """Return (initial_term, expiration_date) from the definition of the period a term sentence points to:
+    '"Contract Period" shall mean that period of time from February 21, 2011 through December 31, 2012'."""
+    for m in _POINTER.finditer(seg.text):
+        name = re.escape(m.group("name")).replace(r"\ ", r"\s+")
+        d = re.search(r"[\"“]" + name + r"[\"”]\s+(?:shall\s+)?means?\b", text)
+        value = _definition_value(text, d.start(), base, agreed) if d else None
+        if value is not None:
+            return tuple(Found(f.value, [(seg.start, seg.end)] + f.evidence, f.confidence) if f else None
+                         for f in value)  # type: ignore[return-value]
+    return None
+
+
+#: The definition of the contract's own term or period: '"CONTRACT PERIOD" means that period of time ...'.
+_TERM_DEFINED = re.compile(r"[\"“](?:(?:initial|contract|agreement)\s+)?(?:term|period)[\"”]\s+(?:shall\s+)?means?\b",
+                           re.IGNORECASE)
+
+
+def _definition_value(text: str, at: int, base: Found | None,
+                      agreed: Found | None) -> tuple[Found | None, Found | None] | None:
+    """Return (initial_term, expiration_date) from the definition sentence at ``at``, if it gives an end."""
+    end = re.search(r"\.\s|\n\s*\n", text[at:at + 600])
+    stop = at + (end.start() if end else 600)
+    sub = text[at:stop]
+    defn = Seg(at, stop, sub, set(), [(x.iso, at + x.start, at + x.end) for x in N.find_dates(sub)],
+               [(x.iso, at + x.start, at + x.end) for x in N.find_durations(sub)], [], [])
+    value = _term_value(defn, base, agreed)
+    if value is None or value[1] is None or value[1].value == "perpetual":
+        return None
+    return value

@@ -162,11 +162,104 @@ PREAMBLE = "This Agreement is made as of January 1, 2020 between Acme Inc. and W
      "P3Y", "2016-07-22"),
     (("The term of this Agreement will commence on the Effective Date and will end automatically upon the end of "
       "Year 3."), "P3Y", "2023-01-01"),
+    # the end events listed after a lead-in the segmenter splits off
+    (("This Agreement shall remain in effect until the earlier of the following events:\n\n(a) the third anniversary "
+      "of this Agreement; and\n\n(b) Widget ceasing to hold any shares of Acme."), "P3Y", "2023-01-01"),
+    # the term is stated before the renewal the same sentence goes on to
+    (("This Agreement shall be effective until the earlier of (a) its termination under Article 9 or (b) the date "
+      "that is two (2) years after the date of this Agreement; provided, however, that this Agreement will renew "
+      "automatically for successive terms of one (1) year."), "P2Y", "2022-01-01"),
+    # "for the five (5) year term"; the one-year extensions are renewals, not the term
+    (("This contract shall remain in effect initially for the five (5) year term from the date signed and shall "
+      "be automatically extended for one (1) year periods thereafter."), "P5Y", "2025-01-01"),
+    ("It shall be effective on 6 October 2020 and shall have a duration of two years.", "P2Y", "2022-10-06"),
+    # the date the length runs from comes after it
+    ("The initial period of this Agreement shall be for a period of two (2) months to commence on March 1, 2020.",
+     "P2M", "2020-05-01"),
+    ("The initial term of this Agreement shall expire in five (5) years from the Effective Date.", "P5Y", "2025-01-01"),
+    # the length of a renewal, or a renewal sentence that names the initial period, is not the term
+    (("The initial term of this Agreement is three (3) years.\n\nA subsequent renewal of a two (2) year term may be "
+      "negotiated in good faith."), "P3Y", "2023-01-01"),
+    (("It shall be effective on 6 October 2020 and shall have a duration of two years.\n\nAfter the initial period "
+      "of two years, the contract shall be automatically renewed for a period of one year on each renewal date."),
+     "P2Y", "2022-10-06"),
 ])
 def test_term_length_and_end(clause: str, initial: str, expiration: str) -> None:
     fields = extract(PREAMBLE + clause).fields
     assert fields.get("initial_term") == initial
     assert fields.get("expiration_date") == expiration
+
+
+@pytest.mark.parametrize(("text", "initial", "expiration"), [
+    # a form field states the end date (on the label's line or the next), and the term sentence points to it
+    (("CONTENT LICENSE AGREEMENT\nEffective Date: October 1, 2020\nExpiration Date: August 31, 2021\n\nThis "
+      "Agreement is made between Acme Inc. and Widget LLC. This Agreement shall expire on the Expiration Date set "
+      "forth above."), "P11M", "2021-08-31"),
+    (("SUPPLY AGREEMENT\n\nThis Agreement is made as of January 1, 2019 between Acme Inc. and Widget LLC.\n\n"
+      "Termination Date:\nDecember 31, 2023\n\nPrices are fixed for each calendar year."), "P5Y", "2023-12-31"),
+    # ... or counts it from the effective date
+    (("FRANCHISE AGREEMENT\nEffective Date: January 15, 2020\nExpiration Date:   at midnight on the last day of the "
+      "month fifteen (15) years from the Effective Date\n\nThis Agreement is made between Acme Inc. and Widget "
+      "LLC."), "P15Y", "2035-01-31"),
+    # ... or spans the term from one date to another
+    (("DISTRIBUTOR AGREEMENT between Acme Inc. and Widget LLC.\n\nINITIAL TERM:      April 15, 2020 through "
+      "October 15, 2020\n\nProducts: widgets."), "P6M", "2020-10-15"),
+    # the term sentence runs for a period defined elsewhere
+    (("This Agreement is made as of February 1, 2020 between Acme Inc. and Widget LLC.\n\n1. Definitions.\n\n"
+      'a. "Contract Period" shall mean that period of time from February 1, 2020 through January 31, 2022.\n\n'
+      "2. Term. The Term of this Agreement shall be for the Contract Period unless it is terminated earlier."),
+     "P2Y", "2022-01-31"),
+    ((PREAMBLE + '"Intended End Date" means the later of (a) the seventh (7th) anniversary of the Effective Date and '
+      "(b) the date the parties agree.\n\nThis Agreement shall commence on the Effective Date and, unless sooner "
+      "terminated, shall continue in effect until the Intended End Date."), "P7Y", "2027-01-01"),
+])
+def test_term_from_labels_and_definitions(text: str, initial: str, expiration: str) -> None:
+    fields = extract(text).fields
+    assert fields.get("initial_term") == initial
+    assert fields.get("expiration_date") == expiration
+
+
+def _seg(text: str) -> F.Seg:
+    """Return ``text`` as one segment with no classifier probabilities."""
+    return F.Seg(0, len(text), text, set(), [(d.iso, d.start, d.end) for d in N.find_dates(text)],
+                 [(d.iso, d.start, d.end) for d in N.find_durations(text)], [], [])
+
+
+@pytest.mark.parametrize(("text", "initial"), [
+    # the term comes before the renewal: the renewal does not count against the sentence
+    (("This Agreement shall be effective until the earlier of (a) its termination under Article 9 or (b) the date "
+      "that is two (2) years after the date of this Agreement; provided, however, that this Agreement will renew "
+      "automatically for successive terms of one (1) year."), "P2Y"),
+    (("This Agreement shall continue in effect for three (3) years from the Effective Date; thereafter it shall "
+      "renew automatically for successive one (1) year periods."), "P3Y"),
+])
+def test_term_stated_before_its_renewal(text: str, initial: str) -> None:
+    found, _ = T.term([_seg(text)], None, None)
+    assert found is not None and found.value == initial
+
+
+@pytest.mark.parametrize(("text", "expiration"), [
+    # a bare range of dates is the term only when the sentence is about the agreement (or its term)
+    ("This Agreement runs from March 1, 2020 until August 31, 2020.", "2020-08-31"),
+    ("During the period beginning March 1, 2020 and ending August 31, 2020, Acme shall not sponsor another program.",
+     None),
+])
+def test_a_range_of_dates(text: str, expiration: str | None) -> None:
+    _, found = T.term([_seg(text)], None, None)
+    assert (found.value if found else None) == expiration
+
+
+def test_other_end_date_labels_are_not_the_term() -> None:
+    text = (PREAMBLE + "WARRANT TERMS\nExercise Price: $5.00   Option Expiration Date: June 1, 2030\n\nWidget may "
+            "exercise the option in whole or in part.")
+    assert "expiration_date" not in extract(text).fields
+
+
+def test_a_term_from_an_event_gives_a_low_confidence_end() -> None:
+    out = extract(PREAMBLE + "The term of this Agreement shall continue for one (1) year following the Launch Date.")
+    assert out.fields.get("initial_term") == "P1Y"
+    assert out.fields.get("expiration_date") == "2021-01-01"   # counted from the effective date, as CUAD does
+    assert out.confidence["expiration_date"] == 0.5
 
 
 def test_anniversary_of_the_date_hereof_counts_from_the_agreement_date() -> None:
@@ -183,6 +276,11 @@ def test_anniversary_of_the_date_hereof_counts_from_the_agreement_date() -> None
     "The term of this Agreement will begin on the Effective Date and will end when terminated by either party.",
     "This Agreement shall continue in force for an unlimited period of time.",
     "The license shall become effective upon execution and shall endure indefinitely unless terminated.",
+    # it ends only when a party gives notice (or on an event)
+    ("This Agreement shall continue in force until the earlier to occur of (i) Acme no longer owns any Receivables, "
+     "and (ii) the delivery of written notice of termination by Acme to Widget."),
+    ("This Agreement shall terminate (a) at the option of any party, upon 90 days' advance written notice to the "
+     "other parties; or (b) upon a material breach that is not cured within ten days."),
 ])
 def test_perpetual_terms(clause: str) -> None:
     fields = extract(PREAMBLE + clause).fields
@@ -196,6 +294,10 @@ def test_perpetual_terms(clause: str) -> None:
      "to investigate."),
     ('"Trademark License Term" means the period commencing on the Effective Date and ending twenty-four (24) '
      "months thereafter."),
+    '"Interim Period" means a period of four (4) years commencing from the Effective Date of this Agreement.',
+    ("During the period beginning March 1, 2020 and ending August 31, 2020, Acme shall not sponsor another "
+     "program."),
+    "The first Fiscal Year shall commence on the Effective Date and end on March 31, 2020.",
 ])
 def test_other_periods_are_not_the_term(clause: str) -> None:
     fields = extract(PREAMBLE + clause).fields
