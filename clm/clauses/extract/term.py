@@ -44,6 +44,9 @@ _NOT_THIS = re.compile(r"\bterminat\w*|\bexpir\w*|\bwhich\s+was\b|\bresign\w*|\b
 _EFFECTIVE_AFTER = re.compile(r"\s*(?:the\s+)?[(,]\s*\(?\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?(?:the\s+)?)?"
                               r"[\"“']?\s*(?:\w+\s+){0,3}?effective\s+date|\s*[\"“']\s*effective\s+date", re.IGNORECASE)
 #: Words near which an effective or commencement date is stated; the date scan starts at them.
+#: How many start words ("effective", "commence" ...) one text is searched at; a CUAD dev contract has at
+#: most 101, and each costs a date search (a text of nothing but "Effective Date:" would cost seconds).
+_MAX_EFFECTIVE_WORDS = 500
 _EFFECTIVE_WORD = re.compile(r"effective|commenc|into\s+(?:force|effect)|take[sn]?\s+effect|begin", re.IGNORECASE)
 #: The preamble calls its date (or a blank for it) the effective date: "is effective as of the ___ day of".
 _PREAMBLE_EFFECTIVE = re.compile(r"\beffective\b(?:\s+dates?\b|[^.;\n]{0,30}?\b(?:date|day)\b"
@@ -102,7 +105,9 @@ def _stated_effective_date(text: str, pre_end: int) -> Found | None:
     cue binds to this contract further on."""
     last = -1
     cued: Found | None = None
-    for m in _EFFECTIVE_WORD.finditer(text):
+    for k, m in enumerate(_EFFECTIVE_WORD.finditer(text)):
+        if k >= _MAX_EFFECTIVE_WORDS:
+            break
         lo = max(m.start() - 40, last)
         for d in N.find_dates(text[lo:m.end() + 120]):
             s, e = lo + d.start, lo + d.end
