@@ -23,7 +23,8 @@ _TFC_NOTICE = re.compile(
     r"\b(?:upon|on|by\s+(?:giving|providing|delivering|serving)|with|after|giving|providing|delivering|following)"
     r"\s+(?:(?:at\s+least|not\s+less\s+than|no\s+less\s+than|a\s+minimum\s+of)\s+)?(?:\S+\s+){0,6}?"
     r"(?:(?:prior|advance|advanced|written|express)\s+)*notic|\bat\s+any\s+time\b[^.;]{0,60}?\bby\s+(?:\w+\s+)?notice"
-    r"|\b(?:give|provide|deliver|serve|send)s?\s+(?:\S+\s+){0,8}?(?:(?:prior|advance|written)\s+)*notic",
+    r"|\b(?:(?:giv|provid|serv)(?:es?|ing)|(?:deliver|send)(?:s|ing)?)\s+(?:\S+\s+){0,8}?"
+    r"(?:(?:prior|advance|written)\s+)*notic",
     re.IGNORECASE)
 # "Except as otherwise provided ..., either party may ..." and "unless sooner terminated" set no condition.
 # "So long as no default exists, either party may ..." grants the right while nobody is in default.
@@ -68,8 +69,9 @@ _TERMINATE_OTHER = re.compile(r"\bterminat\w*\s+(?:the\s+|any\s+|such\s+|its\s+)
                               r"terminate\b[^.;]{0,60}\bwithin\b", re.IGNORECASE)
 
 
-# "(ii)", "(b)", "(y)", "(3)" open an alternative; "thirty (30) days" does not.
-_SUBCLAUSE = re.compile(r";|\(\s*(?:[ivx]{1,4}|[a-h]|[yz]|\d{1,2})\s*\)(?![\s-]*(?:calendar\s+|business\s+|consecutive\s+)?"
+# "(ii)", "(b)", "(y)", "(3)" open an alternative; "thirty (30) days" and "Section 6(b)" do not.
+_SUBCLAUSE = re.compile(r";|(?<![\w)])\(\s*(?:[ivx]{1,4}|[a-h]|[yz]|\d{1,2})\s*\)"
+                        r"(?![\s-]*(?:calendar\s+|business\s+|consecutive\s+)?"
                         r"(?:days?|months?|years?|weeks?)\b)|,?\s+or\s+(?=immediately|\(|upon|if|in\s+the\s+event)",
                         re.IGNORECASE)
 _FOR_CAUSE = re.compile(C.CUE_PATTERNS["for_cause"], re.IGNORECASE)
@@ -155,7 +157,15 @@ _RENEWALISH = re.compile(r"\brenew|(?:prior\s+to|before)\s+(?:the\s+)?(?:end|exp
                          r"(?:then[\s-]*current|current|initial|renewal|any)"
                          r"|\bterminat\w*\s+(?:[\w-]+\s+){0,6}?at\s+the\s+(?:end|expiration|expiry)\s+of\s+(?:a|an|the|any|each|such)"
                          r"\s+(?:[\w-]+\s+)?term\b(?!\s+or\s+(?:at\s+)?any\s+time)", re.IGNORECASE)
-_ANY_REASON = re.compile(r"\bfor\s+any\s+reason\b(?!\s+(?:other\s+than|except))|" + _TFC_STRONG.pattern, re.IGNORECASE)
+# "for any reason other than ...", "for any reason set forth in Section 12.2" name reasons after all.
+_NAMED_REASONS = (r"(?!\s+(?:other\s+than|except|set\s+forth|specified|described|listed|stated|provided|enumerated"
+                  r"|referred|mentioned|permitted|allowed|under|pursuant|as\s+(?:set|provided|described|specified)"
+                  r"|in\s+(?:this\s+)?(?:section|clause|article|paragraph)))")
+# "may terminate this Agreement immediately upon written notice for any reason, including if ...": the right
+# needs no reason; what follows "including" illustrates it.
+_TERMINATE_FOR_ANY_REASON = re.compile(r"\bterminate\s+this\s+agreement\b[^.;]{0,80}?\bfor\s+any\s+reasons?"
+                                       r"(?:\s+whatsoever)?\b" + _NAMED_REASONS, re.IGNORECASE)
+_ANY_REASON = re.compile(r"\bfor\s+any\s+reason\b" + _NAMED_REASONS + "|" + _TFC_STRONG.pattern, re.IGNORECASE)
 # "... will not constitute a termination without Cause": the phrase is named, no right is granted.
 _NOT_A_GRANT = re.compile(r"\bnot\s+(?:constitute|be\s+(?:deemed|considered|treated\s+as))\b[^.;]{0,60}$", re.IGNORECASE)
 # "This option to terminate may only be exercised ...": a right granted (with its conditions) just before.
@@ -166,15 +176,18 @@ _INTRO_BLOCK = re.compile(_CONDITIONAL.pattern + r"|\bimmediately\b|\boccurrence
                           re.IGNORECASE)
 
 
-def _convenience_item(segs: list[Seg], i: int) -> Seg | None:
-    """Return the enumerated item after a "may terminate ... as follows:" sentence that is an
-    unconditional right to terminate on notice, or None."""
+def _convenience_item(segs: list[Seg], i: int) -> tuple[Seg, list[tuple[int, int]]] | None:
+    """Return the enumerated item after a "may terminate ... as follows:" sentence that is (or holds,
+    "(i) upon thirty days' notice, or (ii) immediately if:") an unconditional right to terminate on
+    notice, with the spans of its unconditional alternatives; None if there is none."""
     for seg in segs[i + 1:i + 7]:
         if seg.start - segs[i].end > 2000 or not _ENUMERATED.match(seg.text) or _is_heading(seg.text):
             break
-        if (not MUTUAL.search(seg.text) and not _TERMINATE_OTHER.search(seg.text)
-                and _weak_convenience(seg.text, bool(_TFC_MEDIUM.search(seg.text)))):
-            return seg
+        if MUTUAL.search(seg.text) or _TERMINATE_OTHER.search(seg.text):
+            continue
+        parts = _convenience_parts(seg.text, bool(_TFC_MEDIUM.search(seg.text)))
+        if parts:
+            return seg, parts
     return None
 
 
@@ -215,14 +228,53 @@ _REDACTED = re.compile(r"\[\s*\*|\*\s*\*\s*\*|_{3,}")
 _NOTICE_WORD = re.compile(r"\bnoti(?:ce|fication|fy)", re.IGNORECASE)
 
 
+# "effective sixty (60) days after written notice", "ninety days following receipt of such notice": a period
+# that runs from the notice; it measures the notice when the termination takes effect at its end.
+_AFTER_NOTICE = re.compile(r"\W{0,3}(?:\(\d+\)\s*)?(?:calendar\s+|business\s+)?(?:after|following|from)\s+(?:the\s+)?"
+                           r"(?:(?:date\s+of|receipt\s+of|delivery\s+of|service\s+of|giving(?:\s+of)?)\s+)?"
+                           r"(?:(?:such|the|its|a|written|prior)\s+)*(?:notice|notification)\b", re.IGNORECASE)
+_TAKES_EFFECT = re.compile(r"\b(?:effective|terminat\w*|takes?\s+effect)\b", re.IGNORECASE)
+
+
+def _is_notice(seg: Seg, d: tuple[str, int, int]) -> bool:
+    """Return whether duration ``d`` of ``seg`` is a notice period: before the notice, or the time after it
+    that the termination takes effect ("effective 60 days after notice", not "refund within 30 days after notice")."""
+    at = seg.rel(d[1])
+    return is_notice_duration(seg, d) or bool(_AFTER_NOTICE.match(seg.text, seg.rel(d[2]))
+                                              and _TAKES_EFFECT.search(seg.text, max(0, at - 60), at))
+
+
 def _notice_of(seg: Seg, parts: list[tuple[int, int]] | None) -> str | None:
     """Return the notice period of the right in ``seg``: the one stated in its unconditional
     alternative when there is one ("(a) on breach, upon 30 days' notice; (b) at any time upon 90 days'
     notice" gives 90 days), else the first in the sentence."""
     for d in seg.durations:
-        if parts and any(a <= seg.rel(d[1]) < b for a, b in parts) and is_notice_duration(seg, d):
+        if parts and any(a <= seg.rel(d[1]) < b for a, b in parts) and _is_notice(seg, d):
             return d[0]
-    return notice_in(seg)
+    found = notice_in(seg)
+    if found is None and not _FOR_CAUSE.search(seg.text):
+        found = next((d[0] for d in seg.durations if _is_notice(seg, d)), None)
+    return found
+
+
+#: The sentence that states a right's notice period follows it this closely (in characters).
+FOLLOW_UP_GAP = 10
+# "Such termination shall be effective ninety (90) days after notice", "Any such notice shall be given at
+# least thirty days before ...": the next sentence states the period of the right just granted.
+_FOLLOW_UP = re.compile(r"\W{0,3}(?:any\s+)?(?:such|this|that|the)\s+(?:termination|notice)\b"
+                        r"|\W{0,3}(?:any\s+)?termination\s+(?:under|pursuant\s+to)\b", re.IGNORECASE)
+
+
+def _follow_up_notice(segs: list[Seg], j: int) -> tuple[Seg, str] | None:
+    """Return the sentence after ``segs[j]`` that states the notice period its right leaves unsaid, with the
+    period; None if there is none (or ``segs[j]`` has a figure of its own, even a redacted one)."""
+    if j + 1 >= len(segs) or segs[j].durations or _REDACTED.search(segs[j].text):
+        return None
+    nxt = segs[j + 1]
+    if nxt.start - segs[j].end > FOLLOW_UP_GAP or not _FOLLOW_UP.match(nxt.text) or _FOR_CAUSE.search(nxt.text):
+        return None
+    value = next((d[0] for d in nxt.durations if _is_notice(nxt, d)), None)
+    return (nxt, value) if value else None
 
 
 def _takes_effect_at_once(said: list[Seg]) -> bool:
@@ -238,11 +290,12 @@ def _convenience(segs: list[Seg]) -> tuple[Found | None, Found | None]:
     """Return (termination_for_convenience, termination_notice)."""
     tfc_cands: list[tuple[float, int, float]] = []      # (rank, index, confidence)
     items: dict[int, Seg] = {}                          # "as follows:" sentence -> its convenience item
+    item_parts: dict[int, list[tuple[int, int]]] = {}   # ... and the item's unconditional alternatives
     rights: dict[int, list[tuple[int, int]]] = {}       # sentence -> its unconditional alternatives
     for i, seg in enumerate(segs):
         if "terminate" not in seg.cats or not _may_terminate(seg.text) or _RESTATED_RIGHT.match(seg.text):
             continue
-        sm = _TFC_STRONG.search(seg.text)
+        sm = _TFC_STRONG.search(seg.text) or _TERMINATE_FOR_ANY_REASON.search(seg.text)
         strong = bool(sm) and not _NOT_A_GRANT.search(seg.text, max(0, sm.start() - 80), sm.start()) and not re.match(
             r"\W*(?:\(?\w{1,3}\)\s*)?(?:if|in\s+the\s+event|should|where)\b", seg.text, re.IGNORECASE)
         medium = bool(_TFC_MEDIUM.search(seg.text))
@@ -251,15 +304,17 @@ def _convenience(segs: list[Seg]) -> tuple[Found | None, Found | None]:
         parts = ([] if renewalish or _TERMINATE_OTHER.search(seg.text) or _mutual(seg.text)
                  or re.search(r":\s*$|\bas\s+follows\b", seg.text) else _convenience_parts(seg.text, medium))
         weak = bool(parts)
+        # an unconditional alternative "at any time" or "for any reason" is a right at will
         strong = strong or any(_ANY_TIME_ON_NOTICE.search(seg.text, a, b) or _AT_ANY_TIME.search(seg.text, a, b)
-                               for a, b in parts)
+                               or _ANY_REASON.search(seg.text, a, b) for a, b in parts)
         if parts:
             rights[i] = parts
         p = seg.p.get("tfc")
         if (not weak and not renewalish and not _mutual(seg.text) and _LIST_INTRO.search(seg.text)
                 and not _INTRO_BLOCK.search(_NOT_A_CONDITION.sub(" ", seg.text))):
-            item = _convenience_item(segs, i)
-            if item is not None:
+            found = _convenience_item(segs, i)
+            if found is not None:
+                item, item_parts[i] = found
                 weak = True
                 items[i] = item
                 if p is not None:
@@ -279,10 +334,13 @@ def _convenience(segs: list[Seg]) -> tuple[Found | None, Found | None]:
     _, i, conf = tfc_cands[0]
     tfc = Found(True, _spans(segs[i], items.get(i)), conf)
     for _, j, _conf in tfc_cands:
-        for where in (segs[j], items.get(j)):
-            value = _notice_of(where, rights.get(j)) if where is not None else None
+        for where, parts in ((segs[j], rights.get(j)), (items.get(j), item_parts.get(j))):
+            value = _notice_of(where, parts) if where is not None else None
             if value:
                 return tfc, Found(value, _spans(segs[j], items.get(j)), 0.8)
+        follow = _follow_up_notice(segs, j) if items.get(j) is None else None
+        if follow is not None:
+            return tfc, Found(follow[1], _spans(segs[j], None) + [(follow[0].start, follow[0].end)], 0.75)
     if _takes_effect_at_once([x for x in (segs[i], items.get(i)) if x is not None]):
         return tfc, Found("P0D", tfc.evidence, 0.6)
     return tfc, None

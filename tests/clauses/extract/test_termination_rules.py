@@ -166,3 +166,92 @@ def test_end_to_end_any_time_on_notice() -> None:
     fields = extract(text).to_json("x")["fields"]
     assert fields["termination_for_convenience"] is True
     assert fields["termination_notice"] == "P30D"
+
+
+def _low_p(text: str, p: float = 0.01) -> tuple[object, object]:
+    """Return (tfc, notice) when the model finds every sentence unlikely (below the veto)."""
+    segs = segments(text)
+    for seg in segs:
+        seg.p = {"tfc": p}
+    tfc, notice, _cause, _cure = X.termination(segs)
+    return tfc, notice
+
+
+@pytest.mark.parametrize(("text", "notice"), [
+    # a list item that holds an unconditional alternative beside a conditional one
+    (("Either party may terminate this Agreement before the end of the Term:\n"
+      "(i) upon sixty (60) days prior written notice, or (ii) immediately upon written notice to the other party if "
+      "the other party becomes insolvent.\n"), "P60D"),
+    # "giving to the other not less than N months' notice": the notice word comes late
+    (("Without prejudice to the Employer's right to dismiss you summarily under paragraph 9, either you or the "
+      "Employer may terminate your employment by giving to the other not less than three months' notice in "
+      "writing."), "P3M"),
+    # the period runs from the notice
+    (("Either party may terminate this Agreement for convenience, effective sixty (60) days after written notice "
+      "to the other party."), "P60D"),
+    ("The Distributor may terminate this Agreement at any time, effective ninety days following receipt of such "
+     "notice by the Supplier.", "P90D"),
+])
+def test_more_convenience_phrasings(text: str, notice: str) -> None:
+    tfc, found = _rules(text)
+    assert tfc is not None and tfc.value is True
+    assert found is not None and found.value == notice
+
+
+@pytest.mark.parametrize(("text", "notice"), [
+    # "for any reason" in an unconditional alternative is a right at will, whatever the model says
+    (("This Agreement may be terminated (a) by either party if the other party becomes insolvent; or (b) by "
+      "either party for any reason upon three (3) months prior written notice."), "P3M"),
+    # "immediately ... for any reason, including if ...": what follows "including" illustrates the right
+    (("The Owner reserves the right to terminate this Agreement immediately upon written notice for any reason, "
+      "including if the Mark is used in a way the Owner does not approve."), "P0D"),
+])
+def test_a_right_for_any_reason_survives_a_low_score(text: str, notice: str) -> None:
+    tfc, found = _low_p(text)
+    assert tfc is not None and tfc.value is True
+    assert found is not None and found.value == notice
+
+
+@pytest.mark.parametrize("text", [
+    # a condition before the right still rules it out
+    "If the Licensee fails to pay any fee, the Licensor may terminate this Agreement immediately for any reason.",
+    # "for any reason set forth in ..." points at named reasons
+    "Either party may terminate this Agreement for any reason set forth in Section 12.2 upon thirty days' notice.",
+    # the phrase describes a termination, it grants none
+    ("In the event of a termination of this Agreement by either party for any reason, the Distributor shall return "
+     "all materials within thirty (30) days."),
+])
+def test_any_reason_that_is_not_a_right_at_will(text: str) -> None:
+    tfc, _notice = _low_p(text)
+    assert tfc is None
+
+
+def test_the_next_sentence_states_the_notice_period() -> None:
+    first = "Either party may terminate this Agreement at any time without cause by written notice to the other party."
+    second = "Such termination shall be effective ninety (90) days after receipt of such notice."
+    text = first + " " + second
+    tfc, notice = _rules(text)
+    assert tfc is not None and tfc.value is True
+    assert notice is not None and notice.value == "P90D"
+    assert notice.evidence[-1] == (len(first) + 1, len(text))
+
+
+@pytest.mark.parametrize("second", [
+    "Such termination shall be effective thirty (30) days after notice unless the breach has been cured.",  # a cure
+    "The Supplier shall deliver the remaining goods within thirty (30) days after such notice.",  # not the right's
+    "Such notice shall be copied to the Agent, who shall file it within ten (10) days after such notice.",  # nor this
+])
+def test_a_next_sentence_that_states_no_notice_period(second: str) -> None:
+    text = "Either party may terminate this Agreement at any time upon prior written notice to the other. " + second
+    tfc, notice = _rules(text)
+    assert tfc is not None and tfc.value is True
+    assert notice is None
+
+
+@pytest.mark.parametrize(("text", "cut"), [
+    ("as set out in Section 6(b) hereof", False),     # a section reference opens no alternative
+    ("pursuant to Sections 4.2(a)(ii) and 7", False),
+    ("upon notice, or (b) by either party", True),
+])
+def test_section_references_are_not_alternatives(text: str, cut: bool) -> None:
+    assert any(m.group(0).startswith("(") for m in X._SUBCLAUSE.finditer(text)) is cut
