@@ -63,9 +63,9 @@ _MAY_TERMINATE = re.compile(
     r"|\b(?:wishing|electing|elects?|desiring)\s+to\s+terminate|\b(?:unless|until)\s+(?:sooner\s+|earlier\s+)?"
     r"terminated\s+by|\b(?:may|can|shall|will)\s+(?:\w+\s+){0,2}?be\s+(?:earlier\s+)?"
     r"(?:terminated|cancel\w*)|\buntil\s+terminated\s+by|\bnotice\s+of\s+termination\b", re.IGNORECASE)
-_TERMINATE_OTHER = re.compile(r"\bterminat\w*\s+(?:the\s+|any\s+|such\s+|its\s+)?(?:service|employment|license|"
+_TERMINATE_OTHER = re.compile(r"\b(?:terminat|cancel)\w*\s+(?:the\s+|any\s+|such\s+|its\s+)?(?:service|employment|license|"
                               r"order|purchase\s+order|sow|statement\s+of\s+work|appointment|rights?|display|"
-                              r"exclusivity|provisions?)\b|\bwith\s+cause\b|\bfor\s+[\"“]?cause\b|\boption\s+to\s+"
+                              r"exclusivity|provisions?|events?|meetings?|conferences?|shipments?|deliver(?:y|ies))\b|\bwith\s+cause\b|\bfor\s+[\"“]?cause\b|\boption\s+to\s+"
                               r"terminate\b[^.;]{0,60}\bwithin\b", re.IGNORECASE)
 
 

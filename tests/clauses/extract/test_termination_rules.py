@@ -88,6 +88,9 @@ def test_convenience_phrasings(text: str, notice: str) -> None:
     # naming the phrase grants nothing
     ("For the avoidance of doubt, if the Company elects to pay salary in lieu after notice of termination has been "
     "given by you, this will not constitute a termination by the Company without Cause."),
+    # cancelling an event the terms are about is not ending the terms
+    ("We reserve the right to cancel the Event or any related event at any time, for any reason, and without "
+     "liability to you."),
 ])
 def test_not_convenience(text: str) -> None:
     tfc, notice = _rules(text)
