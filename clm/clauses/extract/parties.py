@@ -399,8 +399,8 @@ def _form_parties(head: str) -> list[tuple[str, int, int]]:
 
 def _form_field(head: str, term_: str) -> tuple[str, int, int] | None:
     """Return the name a form gives a party the preamble only points to ("the company set forth below")."""
-    field_re = re.compile(r"(?:^[ \t]*|(?<=[ \t]{2}))(?:%s|Company)(?:[ \t]+Name)?[ \t]*:[ \t]*(\S[^\n]{1,100})"
-                          % re.escape(term_), re.MULTILINE)
+    field_re = re.compile(r"(?:^[ \t]*|(?<=[ \t]{2}))(?:" + re.escape(term_)
+                          + r"|Company)(?:[ \t]+Name)?[ \t]*:[ \t]*(\S[^\n]{1,100})", re.MULTILINE)
     for m in field_re.finditer(head):
         name = _clean_name(re.split(r"\s{3,}|\b(?:Telephone|Tel|Phone|Fax|Address|E-?mail)\b", m.group(1))[0])
         if name:

@@ -186,14 +186,14 @@ def test_until_termination_is_perpetual() -> None:
 
 @pytest.mark.parametrize("text", [
     "Either party shall have the right to terminate this Agreement with 30 days written notice, for any reason whatsoever.",
-    "Except as specifically described elsewhere in this agreement, either party shall have the right to terminate "
-    "this Agreement with 30 days written notice from the other party, for any reason whatsoever.",
-    "The Company may in its discretion and at its option terminate this Agreement at any time upon five days "
-    "prior written notice to the Consultant.",
-    "Party B shall have the right to terminate this Agreement without cause by sending a written notice of "
-    "thirty (30) days to Party A, but Party A may not terminate or rescind this Agreement.",
-    "Either party wishing to terminate the Agreement must give written notice to the other party at least "
-    "thirty (30) days prior to the desired date of termination.",
+    ("Except as specifically described elsewhere in this agreement, either party shall have the right to terminate "
+    "this Agreement with 30 days written notice from the other party, for any reason whatsoever."),
+    ("The Company may in its discretion and at its option terminate this Agreement at any time upon five days "
+    "prior written notice to the Consultant."),
+    ("Party B shall have the right to terminate this Agreement without cause by sending a written notice of "
+    "thirty (30) days to Party A, but Party A may not terminate or rescind this Agreement."),
+    ("Either party wishing to terminate the Agreement must give written notice to the other party at least "
+    "thirty (30) days prior to the desired date of termination."),
 ])
 def test_termination_for_convenience_phrasings(text: str) -> None:
     fields = extract(text).to_json("x")["fields"]
@@ -218,11 +218,11 @@ def test_a_negated_right_alone_is_not_convenience() -> None:
 
 
 @pytest.mark.parametrize(("text", "initial", "expiration"), [
-    ("This Agreement is made as of January 2, 2017. This Agreement shall be effective as of the date first set "
+    (("This Agreement is made as of January 2, 2017. This Agreement shall be effective as of the date first set "
      "forth above and shall expire on the later of (i) five (5) years from the date hereof, or (ii) completion of "
-     "the Services.", "P5Y", "2022-01-02"),
-    ("The term of this Agreement will begin on December 15, 1997 and will end the later of (i) December 15, 1999 "
-     "or (ii) delivery of all guaranteed click-throughs.", "P2Y", "1999-12-15"),
+     "the Services."), "P5Y", "2022-01-02"),
+    (("The term of this Agreement will begin on December 15, 1997 and will end the later of (i) December 15, 1999 "
+     "or (ii) delivery of all guaranteed click-throughs."), "P2Y", "1999-12-15"),
     ('1.40 "Expiration Date" means March 31, 2020.', None, "2020-03-31"),
 ])
 def test_term_stated_as_the_later_of_or_as_a_definition(text: str, initial: str | None, expiration: str) -> None:
@@ -232,11 +232,11 @@ def test_term_stated_as_the_later_of_or_as_a_definition(text: str, initial: str 
 
 
 @pytest.mark.parametrize(("text", "term", "notice"), [
-    ("The term of this Agreement shall be two (2) years from the Effective Date with automatic annual renewals "
+    (("The term of this Agreement shall be two (2) years from the Effective Date with automatic annual renewals "
      "thereafter provided either party does not provide sixty (60) days notice of termination prior to the renewal "
-     "date.", "P1Y", "P60D"),
-    ("The Term will be 3 years from Effective Date with an automatic 2 year term extensions unless otherwise advised "
-     "by one of the Parties.", "P2Y", None),
+     "date."), "P1Y", "P60D"),
+    (("The Term will be 3 years from Effective Date with an automatic 2 year term extensions unless otherwise advised "
+     "by one of the Parties."), "P2Y", None),
 ])
 def test_automatic_renewals_named_as_a_noun(text: str, term: str, notice: str | None) -> None:
     fields = extract(text).to_json("x")["fields"]

@@ -15,11 +15,7 @@ from clm.clauses.extract import MAX_SEGMENTS, extract
 
 HANG_GUARD_SECONDS = 60
 
-_WORDS = ("either party may terminate this agreement upon thirty ( 30 ) days prior written notice for convenience "
-          "renew automatically successive one year terms unless notice of non-renewal Effective Date : January 1 , "
-          "2020 between ACME CORPORATION , a Delaware corporation ( \" Acme \" ) and ; ( i ) ( ii ) : as follows "
-          "governed by the laws of the State of New York expire perpetual until terminated anniversary Inc. LLC "
-          "[ *** ] ____ Source : FOO , 10-K , 1/2/2020 IN WITNESS WHEREOF Date : By : /s/ Party A : To : From :").split()
+_WORDS = ["either", "party", "may", "terminate", "this", "agreement", "upon", "thirty", "(", "30", ")", "days", "prior", "written", "notice", "for", "convenience", "renew", "automatically", "successive", "one", "year", "terms", "unless", "notice", "of", "non-renewal", "Effective", "Date", ":", "January", "1", ",", "2020", "between", "ACME", "CORPORATION", ",", "a", "Delaware", "corporation", "(", '"', "Acme", '"', ")", "and", ";", "(", "i", ")", "(", "ii", ")", ":", "as", "follows", "governed", "by", "the", "laws", "of", "the", "State", "of", "New", "York", "expire", "perpetual", "until", "terminated", "anniversary", "Inc.", "LLC", "[", "***", "]", "____", "Source", ":", "FOO", ",", "10-K", ",", "1/2/2020", "IN", "WITNESS", "WHEREOF", "Date", ":", "By", ":", "/s/", "Party", "A", ":", "To", ":", "From", ":"]
 
 
 def _soup(words: int, per_line: int | None) -> str:

@@ -192,8 +192,8 @@ def _low_p(text: str, p: float = 0.01) -> tuple[object, object]:
     # the period runs from the notice
     (("Either party may terminate this Agreement for convenience, effective sixty (60) days after written notice "
       "to the other party."), "P60D"),
-    ("The Distributor may terminate this Agreement at any time, effective ninety days following receipt of such "
-     "notice by the Supplier.", "P90D"),
+    (("The Distributor may terminate this Agreement at any time, effective ninety days following receipt of such "
+     "notice by the Supplier."), "P90D"),
 ])
 def test_more_convenience_phrasings(text: str, notice: str) -> None:
     tfc, found = _rules(text)
