@@ -334,8 +334,10 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
                 or _RENEWED_FOR.search(before):
             continue
         anniversary = re.match(r"\s*anniversary", after, re.IGNORECASE)
-        survival = re.match(r"\W*(?:after|following)\s+(?:the\s+)?(?:expiration|termination|delivery|receipt|installation"
-                            r"|completion|date\s+of\s+(?:termination|expiration))", after, re.IGNORECASE)
+        # a time after some other end ("until 12 months have elapsed since the end of the latest SOW")
+        survival = re.match(r"\W*(?:(?:have|has)\s+(?:elapsed|passed)\s+)?(?:after|following|since)\s+(?:the\s+)?"
+                            r"(?:end|expiration|termination|delivery|receipt|installation|completion|last|latest"
+                            r"|date\s+of\s+(?:termination|expiration))", after, re.IGNORECASE)
         if anniversary or (_TERM_DURATION_BEFORE.search(before) and not survival):
             start_iso = None
             for iso, s, e in seg.dates:

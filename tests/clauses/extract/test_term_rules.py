@@ -298,6 +298,9 @@ def test_perpetual_terms(clause: str) -> None:
     ("During the period beginning March 1, 2020 and ending August 31, 2020, Acme shall not sponsor another "
      "program."),
     "The first Fiscal Year shall commence on the Effective Date and end on March 31, 2020.",
+    # a time counted from another end: the term runs until an event
+    ("This Agreement will start on the Effective Date and continue until 12 months have elapsed since the end of "
+     "the latest Statement of Work."),
 ])
 def test_other_periods_are_not_the_term(clause: str) -> None:
     fields = extract(PREAMBLE + clause).fields
