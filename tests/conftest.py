@@ -231,6 +231,20 @@ def serving(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
+def demo_server(app_config) -> Iterator[str]:
+    """Serve a demo-seeded clm, its versions extracted, on a free local port; yield its base URL."""
+    from clm.cli import extract_all
+    from clm.demo import seed
+
+    app = create_app(app_config)
+    with db.transaction_for(db.sessionmaker_for(app)) as session:
+        seed(session)
+    extract_all(app)
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
 def viewport() -> dict[str, int]:
     """The browser window; a module overrides this fixture for a phone-sized screen."""
     return {"width": 1280, "height": 900}

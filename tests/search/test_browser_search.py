@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from clm import db
-from clm.app import create_app
-from clm.cli import extract_all
-from clm.demo import DEMO_PASSWORD, seed
-from tests.conftest import serving
+from clm.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_server(app_config) -> Iterator[str]:
-    app = create_app(app_config)
-    with db.transaction_for(db.sessionmaker_for(app)) as session:
-        seed(session)
-    extract_all(app)
-    with serving(app) as url:
-        yield url
-
-
-def test_search_from_the_contracts_list(live_server, page):
+def test_search_from_the_contracts_list(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{live_server}/")
+    page.goto(f"{demo_server}/")
     page.get_by_label("Email").fill("legal@example.com")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{demo_server}/")
     page.get_by_placeholder("Search all contracts").fill('"Master Subscription" -nothingmatchesthis')
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?**")

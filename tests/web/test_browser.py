@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from clm import db
-from clm.app import create_app
-from clm.cli import extract_all
-from clm.demo import DEMO_PASSWORD, seed
-from tests.conftest import serving
+from clm.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app_config) -> Iterator[str]:
-    """Serve a demo-seeded clm on a free local port; yield its base URL."""
-    app = create_app(app_config)
-    with db.transaction_for(db.sessionmaker_for(app)) as session:
-        seed(session)
-    extract_all(app)
-    with serving(app) as url:
-        yield url
 
 
 def login(page, base_url: str, email: str = "legal@example.com") -> None:
@@ -35,10 +18,10 @@ def login(page, base_url: str, email: str = "legal@example.com") -> None:
     page.wait_for_url(f"{base_url}/")
 
 
-def test_sign_in_and_open_a_contract(live_server, page):
+def test_sign_in_and_open_a_contract(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    login(page, live_server)
+    login(page, demo_server)
     page.get_by_role("link", name="Master Subscription Agreement").click()
     assert page.get_by_role("heading", name="Master Subscription Agreement").is_visible()
     rows = page.locator("table.versions tbody tr")
@@ -49,9 +32,9 @@ def test_sign_in_and_open_a_contract(live_server, page):
     assert errors == []  # no CSP violations or script errors
 
 
-def test_upload_a_version_in_the_browser(live_server, page, tmp_path):
-    login(page, live_server)
-    page.goto(f"{live_server}/contracts/3")
+def test_upload_a_version_in_the_browser(demo_server, page, tmp_path):
+    login(page, demo_server)
+    page.goto(f"{demo_server}/contracts/3")
     new_file = tmp_path / "order-form-v2.txt"
     new_file.write_text("ORDER FORM No. 2026-014\nFees: USD 55,000.00 per year\n")
     page.get_by_label("File").set_input_files(str(new_file))
@@ -61,9 +44,9 @@ def test_upload_a_version_in_the_browser(live_server, page, tmp_path):
     assert page.locator("table.versions tbody tr").count() == 2
 
 
-def test_see_a_term_follow_its_evidence_and_confirm_it(live_server, page):
-    login(page, live_server)
-    page.goto(f"{live_server}/contracts/1")
+def test_see_a_term_follow_its_evidence_and_confirm_it(demo_server, page):
+    login(page, demo_server)
+    page.goto(f"{demo_server}/contracts/1")
     row = page.locator("#term-governing_law")
     assert "Delaware" in row.inner_text() and "changed (was New York)" not in row.inner_text()
     assert "payment terms" in page.locator("#term-payment_terms").inner_text().lower()
@@ -78,11 +61,11 @@ def test_see_a_term_follow_its_evidence_and_confirm_it(live_server, page):
     assert "confirmed" in row.inner_text() and "legal@example.com" in row.inner_text()
 
 
-def test_compare_two_versions_and_download_the_docx(live_server, page, tmp_path):
+def test_compare_two_versions_and_download_the_docx(demo_server, page, tmp_path):
     from tests.versions.test_docx_io import texts
 
-    login(page, live_server)
-    page.goto(f"{live_server}/contracts/1")
+    login(page, demo_server)
+    page.goto(f"{demo_server}/contracts/1")
     page.get_by_label("Compare", exact=True).select_option("1")
     page.get_by_label("with", exact=True).select_option("2")
     page.get_by_role("button", name="Show redline").click()
@@ -100,9 +83,9 @@ def test_compare_two_versions_and_download_the_docx(live_server, page, tmp_path)
     assert not any("auditors and regulators" in p for p in texts(target.read_bytes(), "reject"))
 
 
-def test_approving_the_last_deviation_unblocks_signature(live_server, page):
-    login(page, live_server)
-    page.goto(f"{live_server}/contracts/1")
+def test_approving_the_last_deviation_unblocks_signature(demo_server, page):
+    login(page, demo_server)
+    page.goto(f"{demo_server}/contracts/1")
     assert "Sending for signature is blocked: 1 clause(s)" in page.locator(".signing-panel").inner_text()
     assert page.get_by_role("link", name="Send for signature").count() == 0
     row = page.locator("table.clauses tr.review")

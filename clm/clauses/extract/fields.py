@@ -68,10 +68,17 @@ _NOTICE_BEFORE = re.compile(r"(?:notice\s+(?:of\s+)?(?:at\s+least|not\s+less\s+t
                             r"a\s+minimum\s+of|within|minimum))\s*$", re.IGNORECASE)
 
 
+#: "within 30 days of receiving such notice": a time to answer a notice, not a notice period.
+_ANSWER_WINDOW = re.compile(r"^\W{0,3}(?:of|after|following|from)\s+(?:the\s+)?(?:date\s+of\s+)?(?:its\s+|their\s+)?"
+                            r"(?:receipt|receiving|delivery)\b", re.IGNORECASE)
+
+
 def is_notice_duration(seg: Seg, d: tuple[str, int, int]) -> bool:
     """Return whether a duration in ``seg`` measures a notice period."""
     after = seg.text[seg.rel(d[2]):seg.rel(d[2]) + 60]
     before = seg.text[max(0, seg.rel(d[1]) - 40):seg.rel(d[1])]
+    if re.search(r"\bwithin\s*$", before, re.IGNORECASE) and _ANSWER_WINDOW.search(after):
+        return False
     return bool(_NOTICE_AFTER.search(after) or _NOTICE_BEFORE.search(before))
 
 

@@ -82,10 +82,12 @@ _PLACE = re.compile(r"(?:the\s+)?(?:(?:People'?s\s+)?Republic|State|Commonwealth
                     r"|(?:the\s+)?United\s+(?:States|Kingdom)\b", re.IGNORECASE)
 _SMALL_WORDS = {"of", "and", "the", "de", "for", "in", "on", "du", "des", "la", "le", "von", "van", "&"}
 #: Words no lower-case name ("i-on interactive", "drkoop.com, inc.") contains.
-_PROSE_WORDS = {"the", "a", "an", "this", "that", "such", "its", "his", "her", "their", "each", "said", "above", "below",
-                "named", "party", "parties", "and", "or", "of", "to", "for", "as", "by", "in", "on", "with", "who",
-                "which", "is", "are", "be", "any", "all", "other", "hereto", "herein", "set", "forth", "having",
-                "located", "whose", "being", "acting", "doing", "business", "offices", "address", "principal"}
+_NOT_IN_A_LOWER_CASE_NAME = {
+    "the", "a", "an", "this", "that", "such", "its", "his", "her", "their", "each", "said", "above", "below",
+    "named", "party", "parties", "and", "or", "of", "to", "for", "as", "by", "in", "on", "with", "who",
+    "which", "is", "are", "be", "any", "all", "other", "hereto", "herein", "set", "forth", "having",
+    "located", "whose", "being", "acting", "doing", "business", "offices", "address", "principal",
+}
 _ENTITY_DESCRIPTOR = re.compile(r",?\s+(?:(?:is|being)\s+)?(?:a|an)\s", re.IGNORECASE)
 
 
@@ -136,7 +138,7 @@ def _clean_name(chunk: str) -> str | None:
     # suffix or ", a Florida corporation" after it says it is one
     lower_name = (not re.match(r"[A-Z0-9]", s) and (entity or bool(_CORP.search(s))) and len(s.split()) <= 4
                   and bool(re.search(r"\w[.-]\w|\d", s) or _CORP.search(s))
-                  and not any(w.strip(",.") in _PROSE_WORDS for w in s.lower().split()))
+                  and not any(w.strip(",.") in _NOT_IN_A_LOWER_CASE_NAME for w in s.lower().split()))
     if lead and not lower_name:
         # "and Parcelway Courier Systems", "as administrator for Twentieth Century Fox"
         s = s[lead.end():]

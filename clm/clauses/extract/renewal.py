@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from clm.clauses.extract import normalize as N
-from clm.clauses.extract.fields import Found, Seg, is_notice_duration
+from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
 
 #: Classifier thresholds (probabilities of classifier.LABELS).
 RENEWAL_ADD = 0.8      # a renewal sentence the rules miss counts when the model is this sure
@@ -41,7 +41,7 @@ MUTUAL = re.compile(r"\bmutual(?:ly)?\s+(?:written\s+)?(?:agree\w*|consent|accor
                      r"\bunless\s+the\s+parties\s+agree|\bhas\s+the\s+meaning|\bshall\s+mean\b|\bmeans\b", re.IGNORECASE)
 
 
-# Local refinements (RENEW_ACTION and MUTUAL are shared with term.py and termination.py, so they stay as they are).
+# RENEW_ACTION and MUTUAL are shared with term.py and termination.py; what only renewals need follows.
 #: "renewable" speaks of the agreement only when it says for what or when ("renewable for one year",
 #: "is renewable", "a renewable one-year term"), not in "renewable notes" or "renewable energy".
 _RENEWABLE_OK = re.compile(r"\brenewable\s+(?:for|on|at|upon|by|every|each|annually|automatically|thereafter"
@@ -94,23 +94,6 @@ _NOTICE_CONTEXT = re.compile(r"\brenew|\bexpir|\bextend|\bextension|\bend\s+of|\
 #: "Such notice must be given 90 days before ...": the notice continues the sentence before.
 _NOTICE_CONTINUES = re.compile(r"\b(?:such|said|which|this)\s+(?:written\s+)?notice\b|^\W*(?:by|from)\s+either\s+part",
                                re.IGNORECASE)
-#: "within 30 days of receiving such notice": a time to answer, not a notice period before the term ends.
-_ANSWER_WINDOW = re.compile(r"^\W{0,3}(?:of|after|following|from)\s+(?:the\s+)?(?:date\s+of\s+)?(?:its\s+|their\s+)?"
-                            r"(?:receipt|receiving|delivery)\b", re.IGNORECASE)
-
-
-def _notice_value(seg: Seg) -> str | None:
-    """Return the first notice period in ``seg`` that is not a time to answer a notice."""
-    for d in seg.durations:
-        if not is_notice_duration(seg, d):
-            continue
-        before = seg.text[max(0, seg.rel(d[1]) - 12):seg.rel(d[1])]
-        if re.search(r"\bwithin\s*$", before, re.IGNORECASE) and _ANSWER_WINDOW.search(seg.text[seg.rel(d[2]):]):
-            continue
-        return d[0]
-    return None
-
-
 def _renewal_match(text: str) -> re.Match[str] | None:
     """Return the first RENEW_ACTION match that renews something.
 
@@ -217,11 +200,11 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
              and not _is_mutual(seg.text) and not _NOT_RENEWAL.search(seg.text)]
     cands += extra
     # evergreen terms, used when nothing renews the agreement expressly
-    evergreen = [i for i, seg in enumerate(segs) if _EVERGREEN.search(seg.text) and _notice_value(seg)
+    evergreen = [i for i, seg in enumerate(segs) if _EVERGREEN.search(seg.text) and notice_in(seg)
                  and not _is_mutual(seg.text)]
     # "notice of its election not to renew ... six months prior to the expiration", anywhere in the contract
     explicit = [j for j, seg in enumerate(segs) if _EXPLICIT_NON_RENEWAL.search(seg.text)
-                and not _RENEW_OTHER.search(seg.text) and not _POLICY.search(seg.text) and _notice_value(seg)]
+                and not _RENEW_OTHER.search(seg.text) and not _POLICY.search(seg.text) and notice_in(seg)]
     if not cands and not evergreen and not explicit:
         return None, None, None, None
     scored = bool(segs[0].p)
@@ -251,7 +234,7 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
                          if j in near or seg.p.get("non_renewal", 0.0) >= NON_RENEWAL_ADD),
                         key=lambda j: -segs[j].p.get("non_renewal", 0.0))
         for j in ranked:
-            value = _notice_value(segs[j])
+            value = notice_in(segs[j])
             if value and (segs[j].p.get("non_renewal", 0.0) >= 0.1 or "non_renewal" in segs[j].cats
                           or j in evergreen or j in cands) and _notice_ok(segs, j):
                 notice = Found(value, [(segs[j].start, segs[j].end)], 0.8)
@@ -265,7 +248,7 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
                 continue
             if not _notice_ok(segs, j):
                 continue
-            value = _notice_value(seg)
+            value = notice_in(seg)
             if value:
                 notice = Found(value, [(seg.start, seg.end)], 0.8)
                 break
