@@ -6,18 +6,18 @@ import re
 
 import pytest
 
-from tests.web.test_browser import live_server, login  # noqa: F401 - fixture shared with the web tests
+from tests.web.test_browser import login
 
 pytestmark = pytest.mark.browser
 
 
-def test_draft_an_msa_in_the_browser(live_server, page):  # noqa: F811 - pytest fixtures
+def test_draft_an_msa_in_the_browser(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    login(page, live_server)
+    login(page, demo_server)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Draft").click()
     page.get_by_role("link", name="Master Subscription Agreement", exact=True).click()
-    page.wait_for_url(f"{live_server}/draft/master_subscription_agreement")
+    page.wait_for_url(f"{demo_server}/draft/master_subscription_agreement")
 
     # A bad value first: the error appears next to its field and nothing is stored.
     page.get_by_label("Customer's legal name").fill("Initech Corporation")
@@ -34,7 +34,7 @@ def test_draft_an_msa_in_the_browser(live_server, page):  # noqa: F811 - pytest 
     assert "Initech Corporation" in preview.inner_text() and "September 1, 2026" in preview.inner_text()
 
     page.get_by_role("button", name="Create contract").click()
-    page.wait_for_url(re.compile(rf"{re.escape(live_server)}/contracts/\d+$"))
+    page.wait_for_url(re.compile(rf"{re.escape(demo_server)}/contracts/\d+$"))
     assert page.get_by_role("heading", name="Master Subscription Agreement", exact=True).is_visible()
     assert "stored as version 1" in page.get_by_role("status").inner_text()
     rows = page.locator("table.versions tbody tr")
