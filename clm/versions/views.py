@@ -176,7 +176,8 @@ def render_redline(contract: Contract, old: Version, new: Version, redline: Redl
     if fmt == "docx":
         from clm.versions import docx_io
 
-        base = new.blob.data if new.blob.media_type == store.MEDIA_TYPES["docx"] else None
+        source = new.document_version  # a signed version's document is the .docx that was signed
+        base = source.blob.data if source.blob.media_type == store.MEDIA_TYPES["docx"] else None
         return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at)
     raise InvalidInput(f"Unknown redline format {fmt!r}; choose one of {', '.join(REDLINE_FORMATS)}.")
 
