@@ -229,6 +229,8 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     (tmp_path / "signed.pdf").write_bytes(sealed)
     verdict = site.clm("verify", str(tmp_path / "signed.pdf"))
     assert "valid" in verdict.stdout.lower()
+    sweep = site.clm("signing", "sweep")  # cron: nothing was left for it to finish
+    assert "completed 0" in sweep.stdout
     # A signer who opens the used link again is not shown a form to sign twice.
     signer.goto(first)
     assert signer.get_by_role("button", name="Finish").count() == 0
