@@ -288,12 +288,17 @@ class _Piece:
     variable: str | None = None
 
 
-def _pieces(text: str) -> list[_Piece]:
+def _pieces(text: str, variables: dict[str, Variable]) -> list[_Piece]:
+    """Return the tokens of a position text; a fixed variable is the literal words of its value."""
     out: list[_Piece] = []
     pos = 0
     for m in _PLACEHOLDER.finditer(text):
         out.extend(_Piece(t.group(0).lower()) for t in _tokens(text[pos : m.start()]))
-        out.append(_Piece(None, m.group(1)))
+        variable = variables.get(m.group(1))
+        if variable is not None and variable.fixed:
+            out.extend(_Piece(t.group(0).lower()) for t in _tokens(format_value(variable, variable.default)))
+        else:
+            out.append(_Piece(None, m.group(1)))
         pos = m.end()
     out.extend(_Piece(t.group(0).lower()) for t in _tokens(text[pos:]))
     return out
@@ -455,8 +460,8 @@ def match(clause_text: str, clause_type: ClauseType) -> Match:
     """Return how ``clause_text`` (a clause body) compares with ``clause_type``'s positions.
 
     Standard or fallback N when the words are those of that position with each variable filled
-    by a value of its type (the most preferred such position wins); nonstandard otherwise, with
-    the redline against the most similar position.
+    by a value of its type and each fixed variable by its one value (the most preferred such
+    position wins); nonstandard otherwise, with the redline against the most similar position.
     """
     body = _strip_number(clause_text.strip())
     spans = _tokens(body)
@@ -470,7 +475,7 @@ def match(clause_text: str, clause_type: ClauseType) -> Match:
     candidates: list[tuple[float, int, list[_Piece]]] = []
     bag = Counter(words)
     for position in clause_type.positions:
-        pieces = _pieces(position.text)
+        pieces = _pieces(position.text, variables)
         ranges = _exact(pieces, words, variables)
         if ranges is not None:
             values = values_of(ranges)

@@ -164,3 +164,20 @@ def test_a_clause_the_draft_had_and_a_new_version_dropped_needs_approval(app, cl
                            data={"decision": "approved", "comment": "cap is in the order form", "csrf_token": auth.token()})
     assert response.status_code == 303
     approvals.ensure_approved(session, contract, library, store.limits_from_settings(app.config), 1)
+
+
+def test_the_customers_governing_law_is_named_before_signature(app, session):
+    from clm.clauses.services import draft_contract
+
+    library = approvals.library_from_settings(app.config)
+    version = draft_contract(session, "master_subscription_agreement",
+                             {**_MSA_VALUES, "customer_governing_law": "New York"}, {"governing_law": "fallback_2"},
+                             author="lee", library=library)
+    session.commit()
+    review = _review(app, session, version.contract)
+    assert [(approvals._name(row), row.status) for row in review.pending] == [
+        ("Governing Law and Jurisdiction", "fallback 2")]
+    with pytest.raises(Conflict, match=r"Governing Law and Jurisdiction \(fallback 2\)"):
+        approvals.ensure_approved(session, version.contract, library, store.limits_from_settings(app.config), 1)
+    app.config["APPROVAL_FALLBACK_LEVEL"] = 2
+    assert _review(app, session, version.contract).pending == ()
