@@ -17,7 +17,9 @@ import yaml
 from clm.errors import InvalidInput, NotFound
 
 __all__ = [
+    "CLAUSE_TEXT_MAX_WORDS",
     "VARIABLE_TYPES",
+    "WORD",
     "AssembledSection",
     "ClauseType",
     "Condition",
@@ -63,6 +65,13 @@ _CONDITION_TERM = re.compile(r"^\s*(not\s+)?([a-z][a-z0-9_]*)\s*$")
 _POSITION_NAME = re.compile(r"^(standard|fallback_([1-9]))$")
 _MAX_FALLBACKS = 3
 _MAX_LABEL = 60
+#: A word as the clause matcher counts them: "24,000.00", "per-user" and "Customer's" are one each.
+WORD = re.compile(r"\w+(?:[.,'\-/]\w+)*")
+#: The most words a party or text value may have where it fills a blank of a clause position (a
+#: region, a seat of arbitration, an address). The matcher reads no longer value there, so words
+#: someone adds next to the blank are an edit, not part of the value. A template's own sections
+#: (order lines, special terms) take values of any valid length.
+CLAUSE_TEXT_MAX_WORDS = 30
 
 
 class LibraryError(InvalidInput):
@@ -1299,6 +1308,22 @@ def template_variables(
     return wanted
 
 
+def _long_values(
+    clause: ClauseType, position: Position, variables: Mapping[str, Variable], current: Mapping[str, Any]
+) -> list[str]:
+    """Return an error per party or text value too long for its blank in a clause position."""
+    errors = []
+    for name in dict.fromkeys(_placeholders(position.text)):
+        value = current.get(name)
+        long = isinstance(value, str) and len(WORD.findall(value)) > CLAUSE_TEXT_MAX_WORDS
+        if variables[name].type in ("party", "text") and long:
+            errors.append(
+                f"Variable '{name}' ({variables[name].label}) fills a blank in the {clause.title} clause and "
+                f"may have at most {CLAUSE_TEXT_MAX_WORDS} words"
+            )
+    return errors
+
+
 def assemble(
     template: Template,
     library: Library,
@@ -1346,6 +1371,8 @@ def assemble(
     for section, picked_position, _clause in chosen:
         text = picked_position.text if picked_position is not None else section.text or ""
         needed.extend(_placeholders(text))
+        if picked_position is not None and _clause is not None:
+            errors.extend(_long_values(_clause, picked_position, variables, current))
     # Values that were supplied have been checked (and any error reported) above.
     needed = [n for n in dict.fromkeys(needed) if values.get(n) is None]
     _, missing_errors = _validate(variables, {}, needed)

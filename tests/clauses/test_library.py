@@ -617,3 +617,14 @@ def test_providers_governing_law_is_fixed_for_every_draft(library):
     with pytest.raises(InvalidInput, match=r"Variable 'governing_law' \(Provider's governing law\) is fixed by the "
                                            r"clause library to the State of Delaware; choose another position"):
         assemble(msa, library, {**values, "governing_law": "New York"})
+
+
+def test_a_clause_blank_takes_a_phrase_and_a_form_field_any_line(library):
+    msa = library.template("master_subscription_agreement")
+    values = {**SAMPLE_VALUES["master_subscription_agreement"], "include_arbitration": True}
+    seat = " ".join(["word"] * 31)
+    with pytest.raises(InvalidInput, match="'arbitration_seat' .* fills a blank in the Dispute Resolution clause and "
+                                           "may have at most 30 words"):
+        assemble(msa, library, {**values, "arbitration_seat": seat})
+    description = " ".join(["word"] * 300)
+    assert any(description in s.text for s in assemble(msa, library, {**values, "customer_description": description}))
