@@ -32,8 +32,22 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+#: Commands that read files and print, with no database: they start without loading the models.
+_NO_DATABASE = frozenset({"diff", "extract", "billing", "revenue"})
+
+
 class ClmGroup(click.Group):
     """Turn every ClmError into one line on stderr and exit status 2; never a trace."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in _NO_DATABASE:
+            # The command line composes the application, as create_app does for the web: every
+            # package's models are registered before any command opens a session, so a foreign
+            # key into another package's table resolves (`clm downstream process` run from cron
+            # once failed every event with NoReferencedTableError: 'envelopes').
+            import clm.models  # noqa: F401
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DataError, OperationalError, ProgrammingError

@@ -93,13 +93,10 @@ def make_engine(url: str, *, busy_timeout: float = 15) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; objects stay readable after commit so views can render them.
 
-    Every package's models are registered first: a relationship or foreign key names its
-    target by table, which SQLAlchemy resolves only among the models imported so far, so a
-    command that imported one package's models alone (``clm downstream process`` in a bare
-    shell) failed with ``NoReferencedTableError`` on the first row it wrote.
+    The process must have imported every model first (``clm.models``): a foreign key names its
+    target by table, which SQLAlchemy resolves only among the models imported so far. The entry
+    points do it: ``create_app`` and the ``clm`` command.
     """
-    import clm.models  # noqa: F401 - registers every table
-
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
