@@ -50,10 +50,10 @@ def decide(contract_id: int, field: str) -> ResponseReturnValue:
             contract = store.get_contract(s, contract_id)
             services.decide(s, contract, field, action=action, value=value, by=principal.label,
                             comment=request.form.get("comment", ""))
+    except ClmError as err:           # first: a value that cannot be read is a ValueError too
+        flash(str(err), "error")
     except ValueError:
         flash("Choose confirm, correct or clear.", "error")
-    except ClmError as err:
-        flash(str(err), "error")
     else:
         label = services.FIELDS_BY_NAME[field].label
         flash(f"{label} {action.value}.")
