@@ -42,6 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clm.versions import blobs
 
     blobs.configure(app.config)  # where new blob bytes go: the database or CLM_BLOB_STORE's directory
+    from clm.values import calendars
+
+    calendars.configure(app.config["HOLIDAYS"])  # the business-day calendar when a contract names none
 
     from clm import signing
     from clm.clauses import api as clauses_api

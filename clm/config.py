@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "RENEWAL_REMINDER_DAYS": "90,60,30",
     # Comma-separated addresses for renewal reminders; empty: every active finance and legal user.
     "RENEWAL_REMINDER_TO": "",
+    # The holiday calendar business days count on when a contract names none: a country code
+    # with an optional subdivision (US, US-NY, GB-ENG, DE-BY), or "none" for weekends only.
+    "HOLIDAYS": "US",
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

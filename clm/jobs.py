@@ -120,7 +120,11 @@ def dispose_engines() -> None:
 @contextmanager
 def job_transaction(database_url: str | None = None) -> Iterator[Session]:
     """Yield a session for a job (no Flask in workers); commit on success, roll back on error."""
-    url = database_url or clm_config.load()["DATABASE_URL"]
+    settings = clm_config.load()
+    from clm.values import calendars
+
+    calendars.configure(settings["HOLIDAYS"])
+    url = database_url or settings["DATABASE_URL"]
     with db.transaction_for(_factory(url)) as session:
         yield session
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from clm import db
+from clm.access import current_principal, require
 from clm.clauses import services
 from clm.clauses.approvals import decide, library_from_settings, review_for
 from clm.clauses.models import ApprovalDecision
 from clm.errors import InvalidInput
 from clm.versions import store
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

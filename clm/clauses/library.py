@@ -7,14 +7,17 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from clm.errors import InvalidInput, NotFound
+from clm.values import ValueReadError, dates, durations, jurisdictions, money, numbers
+from clm.values.durations import Duration
+from clm.values.money import Money
 
 __all__ = [
     "CLAUSE_TEXT_MAX_WORDS",
@@ -23,12 +26,10 @@ __all__ = [
     "AssembledSection",
     "ClauseType",
     "Condition",
-    "Duration",
     "Guidance",
     "Library",
     "LibraryError",
     "MatchHints",
-    "Money",
     "Position",
     "Template",
     "TemplateSection",
@@ -89,133 +90,7 @@ class LibraryError(InvalidInput):
 # --------------------------------------------------------------------------- typed values
 
 
-@dataclass(frozen=True)
-class Duration:
-    """A period such as thirty days; ``unit`` is hour, day, business_day, week, month or year."""
-
-    amount: int
-    unit: str
-
-    def iso(self) -> str:
-        """Return the period as ISO 8601 (business days, which ISO lacks, as ``P10BD``)."""
-        if self.unit == "hour":
-            return f"PT{self.amount}H"
-        code = {"day": "D", "business_day": "BD", "week": "W", "month": "M", "year": "Y"}[self.unit]
-        return f"P{self.amount}{code}"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in a currency; ``amount`` is a ``Decimal`` quantized to the currency's minor unit."""
-
-    amount: Decimal
-    currency: str
-
-
-_DURATION_ISO = re.compile(r"^P(?:(\d{1,6})(Y|M|W|D|BD)|T(\d{1,6})H)$", re.IGNORECASE)
-_DURATION_TEXT = re.compile(
-    r"^(?:[a-z][a-z\- ]*?\s*\(\s*)?(\d{1,6})\s*\)?\s*"
-    r"(business\s+days?|calendar\s+days?|days?|weeks?|months?|years?|hours?)$",
-    re.IGNORECASE,
-)
-_ISO_UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day", "BD": "business_day"}
-_UNIT_NAMES = {
-    "hour": ("hour", "hours"),
-    "day": ("day", "days"),
-    "business_day": ("business day", "business days"),
-    "week": ("week", "weeks"),
-    "month": ("month", "months"),
-    "year": ("year", "years"),
-}
-_AMOUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
-_MONEY_CODE_FIRST = re.compile(rf"^([A-Za-z]{{3}})\s*{_AMOUNT}$")
-_MONEY_CODE_LAST = re.compile(rf"^{_AMOUNT}\s*([A-Za-z]{{3}})$")
-_MONEY_SYMBOL = re.compile(rf"^([$€£])\s*{_AMOUNT}$")
-_CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
-#: Currencies with no minor unit; every other currency is written with two decimals.
-_ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "ISK", "VND"})
 _ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]+$")
-_JURISDICTION = re.compile(r"^[^\W\d_][\w .,'&()\-]{0,99}$")
-
-_US_STATES = {
-    "AL": "Alabama",
-    "AK": "Alaska",
-    "AZ": "Arizona",
-    "AR": "Arkansas",
-    "CA": "California",
-    "CO": "Colorado",
-    "CT": "Connecticut",
-    "DE": "Delaware",
-    "FL": "Florida",
-    "GA": "Georgia",
-    "HI": "Hawaii",
-    "ID": "Idaho",
-    "IL": "Illinois",
-    "IN": "Indiana",
-    "IA": "Iowa",
-    "KS": "Kansas",
-    "KY": "Kentucky",
-    "LA": "Louisiana",
-    "ME": "Maine",
-    "MD": "Maryland",
-    "MA": "Massachusetts",
-    "MI": "Michigan",
-    "MN": "Minnesota",
-    "MS": "Mississippi",
-    "MO": "Missouri",
-    "MT": "Montana",
-    "NE": "Nebraska",
-    "NV": "Nevada",
-    "NH": "New Hampshire",
-    "NJ": "New Jersey",
-    "NM": "New Mexico",
-    "NY": "New York",
-    "NC": "North Carolina",
-    "ND": "North Dakota",
-    "OH": "Ohio",
-    "OK": "Oklahoma",
-    "OR": "Oregon",
-    "PA": "Pennsylvania",
-    "RI": "Rhode Island",
-    "SC": "South Carolina",
-    "SD": "South Dakota",
-    "TN": "Tennessee",
-    "TX": "Texas",
-    "UT": "Utah",
-    "VT": "Vermont",
-    "VA": "Virginia",
-    "WA": "Washington",
-    "WV": "West Virginia",
-    "WI": "Wisconsin",
-    "WY": "Wyoming",
-}
-#: Four states style themselves commonwealths, and a careful drafter follows them.
-_COMMONWEALTHS = frozenset({"Kentucky", "Massachusetts", "Pennsylvania", "Virginia"})
-_CANADIAN_PROVINCES = {
-    "AB": "Alberta",
-    "BC": "British Columbia",
-    "MB": "Manitoba",
-    "NB": "New Brunswick",
-    "NL": "Newfoundland and Labrador",
-    "NS": "Nova Scotia",
-    "ON": "Ontario",
-    "PE": "Prince Edward Island",
-    "QC": "Quebec",
-    "SK": "Saskatchewan",
-}
-_JURISDICTION_ALIASES: dict[str, str] = {
-    **{code.lower(): name for code, name in _US_STATES.items()},
-    **{name.lower(): name for name in _US_STATES.values()},
-    **{name.lower(): name for name in _CANADIAN_PROVINCES.values()},
-    "dc": "District of Columbia",
-    "d.c.": "District of Columbia",
-    "washington, d.c.": "District of Columbia",
-    "district of columbia": "District of Columbia",
-    "england": "England and Wales",
-    "england and wales": "England and Wales",
-}
-# Province codes are deliberately not aliases: "NB" or "NS" in a form is likelier a typo for a US
-# state code than a Canadian province. "UK" is not an alias either: Scotland has its own law.
 
 _EXPECTED = {
     "party": "a party's name on one line",
@@ -229,44 +104,6 @@ _EXPECTED = {
     "boolean": "true or false",
 }
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def _words(n: int) -> str:
-    """Return ``n`` (0 <= n < 1,000,000) in English words, US style ("one hundred twenty")."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else "")
-    if n < 1000:
-        rest = n % 100
-        return f"{_ONES[n // 100]} hundred" + (f" {_words(rest)}" if rest else "")
-    rest = n % 1000
-    return f"{_words(n // 1000)} thousand" + (f" {_words(rest)}" if rest else "")
-
-
 def _bad(variable: Variable, raw: Any) -> InvalidInput:
     shown = repr(raw)
     if len(shown) > 60:
@@ -274,123 +111,47 @@ def _bad(variable: Variable, raw: Any) -> InvalidInput:
     return InvalidInput(f"Variable '{variable.name}' must be {_EXPECTED[variable.type]}, got {shown}")
 
 
+def _maybe(read: Any, raw: Any) -> Any:
+    try:
+        return read(raw)
+    except ValueReadError:
+        return None
+
+
 def _parse_duration(raw: Any) -> Duration | None:
-    if isinstance(raw, Duration):
-        return raw if raw.amount > 0 and raw.unit in _UNIT_NAMES else None
     if isinstance(raw, timedelta):
-        if raw.total_seconds() <= 0:
-            return None
-        if raw.total_seconds() % 86400 == 0:
-            return Duration(int(raw.total_seconds() // 86400), "day")
-        if raw.total_seconds() % 3600 == 0:
-            return Duration(int(raw.total_seconds() // 3600), "hour")
+        seconds = raw.total_seconds()
+        if seconds > 0 and seconds % 86400 == 0:
+            return Duration(int(seconds // 86400), "day")
+        if seconds > 0 and seconds % 3600 == 0:
+            return Duration(int(seconds // 3600), "hour")
         return None
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    match = _DURATION_ISO.match(text)
-    if match:
-        if match.group(3):
-            amount, unit = int(match.group(3)), "hour"
-        else:
-            amount, unit = int(match.group(1)), _ISO_UNITS[match.group(2).upper()]
-    else:
-        match = _DURATION_TEXT.match(text)
-        if not match:
-            return None
-        amount = int(match.group(1))
-        word = " ".join(match.group(2).lower().split()).removesuffix("s")
-        unit = {"business day": "business_day", "calendar day": "day"}.get(word, word)
-    return Duration(amount, unit) if amount > 0 else None
-
-
-def _money(amount: Decimal, currency: str) -> Money | None:
-    currency = currency.upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency) or not amount.is_finite() or amount < 0:
-        return None
-    places = 0 if currency in _ZERO_DECIMAL_CURRENCIES else 2
-    quantum = Decimal(1).scaleb(-places)
-    quantized = amount.quantize(quantum)
-    # A value finer than the currency's minor unit is a typo, not something to round silently.
-    if quantized != amount:
-        return None
-    return Money(quantized, currency)
+    value = _maybe(durations.read, raw)
+    return value if value is not None and value.amount > 0 else None
 
 
 def _parse_money(raw: Any) -> Money | None:
-    if isinstance(raw, Money):
-        return _money(raw.amount, raw.currency)
     if isinstance(raw, Mapping):
         if set(raw) != {"amount", "currency"} or not isinstance(raw["currency"], str):
             return None
-        value = raw["amount"]
-        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-            return None
-        try:
-            amount = Decimal(str(value).replace(",", ""))
-        except InvalidOperation:
-            return None
-        return _money(amount, raw["currency"])
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    for pattern in (_MONEY_CODE_FIRST, _MONEY_CODE_LAST, _MONEY_SYMBOL):
-        match = pattern.match(text)
-        if not match:
-            continue
-        if pattern is _MONEY_CODE_LAST:
-            whole, frac, code = match.groups()
-        else:
-            code, whole, frac = match.groups()
-            code = _CURRENCY_SYMBOLS.get(code, code)
-        return _money(Decimal(whole.replace(",", "") + (frac or "")), code)
-    return None
+        cur = _maybe(money.currency, raw["currency"])
+        amount = _maybe(lambda v: money.amount(str(v).replace(",", "") if isinstance(v, str) else v, cur),
+                        raw["amount"]) if cur else None
+        return Money(amount, cur) if amount is not None and cur is not None else None
+    return _maybe(money.read, raw)
 
 
 def _parse_percentage(raw: Any) -> Decimal | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, Decimal)):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
-        value = Decimal(str(raw))
-    elif isinstance(raw, str):
-        text = raw.strip().removesuffix("%").removesuffix(" percent").strip()
-        if not re.fullmatch(r"\d{1,3}(\.\d{1,4})?", text):
-            return None
-        value = Decimal(text)
-    else:
-        return None
-    if not value.is_finite() or not 0 <= value <= 100:
-        return None
-    return value
+    value = _maybe(numbers.read_percent, raw)
+    return value if value is not None and value <= 100 else None
 
 
 def _parse_date(raw: Any) -> date | None:
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    for fmt in ("%Y-%m-%d", "%B %d, %Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+    return _maybe(dates.parse, raw)
 
 
 def _parse_jurisdiction(raw: Any) -> str | None:
-    if not isinstance(raw, str):
-        return None
-    text = " ".join(raw.split())
-    bare = re.sub(r"^(the\s+)?(state|commonwealth|province)\s+of\s+", "", text, flags=re.IGNORECASE)
-    known = _JURISDICTION_ALIASES.get(bare.lower())
-    if known:
-        return known
-    return text if _JURISDICTION.match(text) else None
+    return _maybe(jurisdictions.parse, raw)
 
 
 def _parse_boolean(raw: Any) -> bool | None:
@@ -402,15 +163,7 @@ def _parse_boolean(raw: Any) -> bool | None:
 
 
 def _parse_integer(raw: Any) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and re.fullmatch(r"\d{1,3}(,\d{3})+|\d+", raw.strip()):
-        value = int(raw.strip().replace(",", ""))
-    else:
-        return None
-    return value if value >= 0 else None
+    return _maybe(numbers.read, raw)
 
 
 def _parse_line(raw: Any) -> str | None:
@@ -448,30 +201,17 @@ def format_value(variable: Variable, value: Any) -> str:
     """Return a normalized value as a lawyer writes it: "thirty (30) days", "USD 12,000.00"."""
     kind = variable.type
     if kind == "duration":
-        singular, plural = _UNIT_NAMES[value.unit]
-        unit = singular if value.amount == 1 else plural
-        if value.amount < 1_000_000:
-            return f"{_words(value.amount)} ({value.amount}) {unit}"
-        return f"{value.amount:,} {unit}"
+        return durations.format_words(value)
     if kind == "money":
-        places = 0 if value.currency in _ZERO_DECIMAL_CURRENCIES else 2
-        return f"{value.currency} {value.amount:,.{places}f}"
+        return money.format(value)
     if kind == "date":
-        return f"{value:%B} {value.day}, {value.year}"
+        return dates.format(value)
     if kind == "percentage":
-        return f"{value.normalize():f}%"
+        return numbers.format_percent(value)
     if kind == "integer":
-        return f"{_words(value)} ({value})" if value < 1000 else f"{value:,}"
+        return numbers.format(value)
     if kind == "jurisdiction":
-        if value in _COMMONWEALTHS:
-            return f"the Commonwealth of {value}"
-        if value in _US_STATES.values():
-            return f"the State of {value}"
-        if value == "District of Columbia":
-            return "the District of Columbia"
-        if value in _CANADIAN_PROVINCES.values():
-            return f"the Province of {value}"
-        return str(value)
+        return jurisdictions.format(value)
     if kind == "boolean":
         return "yes" if value else "no"
     # party and text are inserted as they are: markup such as "<b>" stays literal text here, and
@@ -481,7 +221,7 @@ def format_value(variable: Variable, value: Any) -> str:
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, Duration):
-        return value.iso()
+        return value.iso
     if isinstance(value, Money):
         return f"{value.currency} {value.amount}"
     if isinstance(value, (date, Decimal)):

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from clm.clauses.models import DecisionAction, ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
+from clm.clauses.models import (
+    DecisionAction,
+    ExtractedTerm,
+    ExtractionRun,
+    LibraryClause,
+    TermDecision,
+)
 from clm.errors import Conflict, InvalidInput, NotFound
+from clm.values import fields
+from clm.values.durations import Duration
+from clm.values.money import Money
 from clm.versions.models import Contract, Version, VersionSource
 
 if TYPE_CHECKING:
@@ -61,82 +70,18 @@ EXTRACTOR = "clm-rules/1"
 REVIEW_BELOW = 0.75
 
 
-@dataclass(frozen=True)
-class TermField:
-    """How a term is shown and how a person's correction of it is read."""
-
-    name: str
-    label: str
-    kind: str  # bool | duration | date | text | list | percent | frequency
-
-
-TERM_FIELDS: tuple[TermField, ...] = (
-    TermField("parties", "Parties", "list"),
-    TermField("agreement_date", "Agreement date", "date"),
-    TermField("effective_date", "Effective date", "date"),
-    TermField("initial_term", "Initial term", "duration"),
-    TermField("expiration_date", "Expiration date", "date"),
-    TermField("auto_renewal", "Auto-renewal", "bool"),
-    TermField("renewal_term", "Renewal term", "duration"),
-    TermField("non_renewal_notice", "Non-renewal notice", "duration"),
-    TermField("renewal_limit", "Renewal limit", "text"),
-    TermField("termination_for_convenience", "Termination for convenience", "bool"),
-    TermField("termination_notice", "Termination notice", "duration"),
-    TermField("termination_for_cause", "Termination for cause", "bool"),
-    TermField("cure_period", "Cure period", "duration"),
-    TermField("governing_law", "Governing law", "text"),
-    TermField("payment_terms", "Payment terms", "duration"),
-    TermField("fees", "Fees", "text"),
-    TermField("billing_frequency", "Billing frequency", "text"),
-    TermField("price_increase_cap", "Price increase cap (%)", "percent"),
-)
-FIELDS_BY_NAME = {f.name: f for f in TERM_FIELDS}
-
-_DURATION = re.compile(r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?$")
-_DURATION_WORDS = re.compile(r"^(\d+)\s*(day|week|month|year)s?$", re.I)
+#: The catalogue of terms (name, label, kind) lives with the values: ``clm.values.fields``.
+TERM_FIELDS = fields.TERM_FIELDS
+FIELDS_BY_NAME = fields.FIELDS
 
 
 def parse_correction(field_name: str, raw: str) -> Any:
-    """Return a person's typed correction as the value stored for ``field_name``.
+    """Return a person's typed correction of ``field_name`` as the value stored for it (JSON, our own forms).
 
-    Raise InvalidInput naming the field when the text is not a value of its kind.
+    The field's kind reads the wording ("thirty (30) days" -> "P30D"); InvalidInput names the field
+    and the wording when it is not a value of that kind.
     """
-    field = FIELDS_BY_NAME.get(field_name)
-    if field is None:
-        raise InvalidInput(f"Unknown term {field_name!r}.")
-    text = raw.strip()
-    if not text:
-        raise InvalidInput(f"{field.label}: enter a value, or clear the term instead.")
-    if field.kind == "bool":
-        lowered = text.lower()
-        if lowered in {"yes", "true", "1", "y"}:
-            return True
-        if lowered in {"no", "false", "0", "n"}:
-            return False
-        raise InvalidInput(f"{field.label}: answer yes or no, not {text!r}.")
-    if field.kind == "duration":
-        if _DURATION.match(text.upper()) and text.upper() != "P":
-            return text.upper()
-        words = _DURATION_WORDS.match(text)
-        if words:
-            return f"P{words.group(1)}{words.group(2)[0].upper()}"
-        raise InvalidInput(f"{field.label}: give a duration such as '30 days', '12 months' or P1Y, not {text!r}.")
-    if field.kind == "date":
-        try:
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise InvalidInput(f"{field.label}: give a date as YYYY-MM-DD, not {text!r}.") from None
-    if field.kind == "percent":
-        try:
-            value = float(text.rstrip("%").strip())
-        except ValueError:
-            raise InvalidInput(f"{field.label}: give a percentage such as 5 or 3.5%, not {text!r}.") from None
-        if not 0 <= value <= 1000:
-            raise InvalidInput(f"{field.label}: {value} is not a plausible percentage.")
-        return value
-    if field.kind == "list":
-        return [part.strip() for part in re.split(r"[\n;]", text) if part.strip()]
-    return text
+    return fields.to_json(field_name, fields.read(field_name, raw))
 
 
 def extract_version(session: Session, version_id: int) -> ExtractionRun:
@@ -225,7 +170,7 @@ def confirmed_terms_digest(session: Session, contract_id: int) -> str:
 class TermRow:
     """One line of a contract's terms panel."""
 
-    field: TermField
+    field: fields.TermField
     extracted: ExtractedTerm | None
     previous_value: Any
     changed: bool
@@ -336,10 +281,8 @@ def term_values(session: Session, contract_ids: list[int]) -> dict[int, tuple[in
 
 def _json_value(value: Any) -> Any:
     """Return a supplied variable value as JSON (dates ISO, money and durations as text)."""
-    from clm.clauses.library import Duration, Money
-
     if isinstance(value, Duration):
-        return value.iso()
+        return value.iso
     if isinstance(value, Money):
         return f"{value.currency} {value.amount}"
     if isinstance(value, (dt.date, dt.datetime)):

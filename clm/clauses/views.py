@@ -21,11 +21,12 @@ from flask import (
 )
 
 from clm import db
+from clm.access import current_principal, require
 from clm.clauses import services
 from clm.clauses.models import DecisionAction
 from clm.errors import ClmError
+from clm.values import fields
 from clm.versions import store
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -49,10 +50,10 @@ def decide(contract_id: int, field: str) -> ResponseReturnValue:
             contract = store.get_contract(s, contract_id)
             services.decide(s, contract, field, action=action, value=value, by=principal.label,
                             comment=request.form.get("comment", ""))
+    except ClmError as err:           # first: a value that cannot be read is a ValueError too
+        flash(str(err), "error")
     except ValueError:
         flash("Choose confirm, correct or clear.", "error")
-    except ClmError as err:
-        flash(str(err), "error")
     else:
         label = services.FIELDS_BY_NAME[field].label
         flash(f"{label} {action.value}.")
@@ -121,12 +122,15 @@ CSV_COLUMNS = ["contract_id", "title", "counterparty", "status", "version"] + [
     column for field in services.TERM_FIELDS for column in (field.name, f"{field.name}_source")]
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    text = "" if value is None else str(value)
+def _cell(value: Any, field: str | None = None) -> str:
+    if field in fields.FIELDS:
+        text = fields.cell(field, value)
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, list):
+        text = "; ".join(str(v) for v in value)
+    else:
+        text = "" if value is None else str(value)
     # A cell starting with = + - @ is a formula in a spreadsheet; quote it (CSV injection).
     return "'" + text if text[:1] in {"=", "+", "-", "@"} and not _is_number(text) else text
 
@@ -151,7 +155,7 @@ def terms_csv_response() -> Response:
             writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             for row in term_rows(session):
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+                writer.writerow({k: _cell(v, k) for k, v in row.items()})
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, jsonify, request
 
 from clm import db
+from clm.access import current_principal, require
 from clm.downstream import commercial, reports
 from clm.downstream.models import ContractTermsDocument
 from clm.downstream.terms import TermsError
 from clm.errors import InvalidInput
 from clm.versions import store
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -153,7 +153,8 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
     from flask import current_app
 
     from clm.clauses.approvals import library_from_settings
-    from clm.downstream.renewal_drafts import parse_uplift, start_renewal as start
+    from clm.downstream.renewal_drafts import parse_uplift
+    from clm.downstream.renewal_drafts import start_renewal as start
 
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

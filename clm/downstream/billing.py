@@ -13,16 +13,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from clm.downstream.terms import (
-    PERIOD_MONTHS,
-    ContractTerms,
-    Line,
-    add_months,
-    days_between,
-    format_money,
-    round_fraction,
-)
+from clm.downstream.terms import ContractTerms, Line
 from clm.errors import InvalidInput
+from clm.values import money
+from clm.values.dates import add_months, days_between
+from clm.values.durations import Duration
+from clm.values.frequencies import PERIOD_MONTHS
+from clm.values.money import round_fraction
 
 ONE_DAY = timedelta(days=1)
 
@@ -179,9 +176,17 @@ def build_billing_schedule(terms: ContractTerms, prefix: str = "INV") -> list[In
         for when, inv_line in _line_installments(terms, line):
             if inv_line.amount != 0:
                 by_date[when].append(inv_line)
-    due = timedelta(days=terms.payment_terms_days)
-    return [Invoice(f"{prefix}-{n:04d}", when, when + due, terms.currency, tuple(by_date[when]))
+    return [Invoice(f"{prefix}-{n:04d}", when, due_date(terms, when), terms.currency, tuple(by_date[when]))
             for n, when in enumerate(sorted(by_date), start=1)]
+
+
+def due_date(terms: ContractTerms, issued: date) -> date:
+    """Return when an invoice issued on ``issued`` is due: payment terms in days, or in business
+    days counted on the contract's holiday calendar ("P10BD" from a Friday before a holiday Monday
+    skips the weekend and the holiday)."""
+    if terms.payment_business_days:
+        return Duration(terms.payment_terms_days, "business_day").after(issued, terms.calendar())
+    return issued + timedelta(days=terms.payment_terms_days)
 
 
 def contract_value(terms: ContractTerms) -> Decimal:
@@ -300,10 +305,10 @@ def _invoice_dict(inv: Invoice) -> dict[str, Any]:
         "date": inv.date.isoformat(),
         "due": inv.due.isoformat(),
         "currency": cur,
-        "total": format_money(inv.total, cur),
+        "total": money.plain(inv.total, cur),
         "lines": [{"line": ln.line_id, "description": ln.description,
                    "period_start": ln.period_start.isoformat(), "period_end": ln.period_end.isoformat(),
-                   "amount": format_money(ln.amount, cur)} for ln in inv.lines],
+                   "amount": money.plain(ln.amount, cur)} for ln in inv.lines],
     }
 
 
@@ -314,10 +319,10 @@ def credit_note_json(note: CreditNote | None) -> dict[str, Any] | None:
     cur = note.currency
     return {
         "number": note.number, "date": note.date.isoformat(), "currency": cur,
-        "total": format_money(note.total, cur),
+        "total": money.plain(note.total, cur),
         "lines": [{"invoice": ln.invoice_number, "line": ln.line_id, "description": ln.description,
                    "period_start": ln.period_start.isoformat(), "period_end": ln.period_end.isoformat(),
-                   "amount": format_money(ln.amount, cur)} for ln in note.lines],
+                   "amount": money.plain(ln.amount, cur)} for ln in note.lines],
     }
 
 
@@ -334,7 +339,7 @@ def billing_csv(schedule: Sequence[Invoice]) -> str:
         for ln in inv.lines:
             writer.writerow([inv.number, inv.date.isoformat(), inv.due.isoformat(), inv.currency,
                              ln.line_id, ln.description, ln.period_start.isoformat(),
-                             ln.period_end.isoformat(), format_money(ln.amount, inv.currency)])
+                             ln.period_end.isoformat(), money.plain(ln.amount, inv.currency)])
     return out.getvalue()
 
 
@@ -343,5 +348,5 @@ def check_schedule_total(terms: ContractTerms, schedule: Sequence[Invoice]) -> N
     billed = sum((inv.total for inv in schedule), Decimal(0))
     expected = contract_value(terms)
     if billed != expected:
-        raise InvalidInput(f"billing schedule totals {format_money(billed, terms.currency)}, "
-                           f"contract value is {format_money(expected, terms.currency)}")
+        raise InvalidInput(f"billing schedule totals {money.plain(billed, terms.currency)}, "
+                           f"contract value is {money.plain(expected, terms.currency)}")

@@ -24,8 +24,10 @@ def process() -> None:
     """
     from clm import config, db
     from clm.downstream.outbox import drain
+    from clm.values import calendars
 
     settings = config.load()
+    calendars.configure(settings["HOLIDAYS"])
     engine = db.make_engine(settings["DATABASE_URL"])
     try:
         outcomes = drain(db.make_sessionmaker(engine))
@@ -66,8 +68,10 @@ def cancel(contract_id: int, cancel_on: dt.datetime, by: str) -> None:
     from clm import config, db
     from clm.downstream.orders import cancel_order, send_queued_webhooks
     from clm.errors import ClmError
+    from clm.values import calendars
 
     settings = config.load()
+    calendars.configure(settings["HOLIDAYS"])
     engine = db.make_engine(settings["DATABASE_URL"])
     try:
         factory = db.make_sessionmaker(engine)
@@ -92,8 +96,10 @@ def _remind(today: dt.datetime | None) -> None:
     from clm import config, db
     from clm.downstream.reminders import parse_offsets, send_reminders
     from clm.mail import mailer_for
+    from clm.values import calendars
 
     settings = config.load()
+    calendars.configure(settings["HOLIDAYS"])
     try:
         parse_offsets(str(settings["RENEWAL_REMINDER_DAYS"]))
     except ValueError as err:
@@ -151,8 +157,10 @@ def renewals(ctx: click.Context, within: int, ics: Path | None, today: dt.dateti
     from clm import config, db
     from clm.downstream import reports
     from clm.downstream.renewals import renewal_ics
+    from clm.values import calendars
 
     settings = config.load()
+    calendars.configure(settings["HOLIDAYS"])
     day = today.date() if today else dt.date.today()
     engine = db.make_engine(settings["DATABASE_URL"])
     try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -11,15 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from clm.downstream.models import ContractTermsDocument, OutboxEvent
-from clm.downstream.terms import (
-    CURRENCIES,
-    FREQUENCIES,
-    parse_duration,
-    parse_terms,
-    terms_hash,
-    terms_to_dict,
-)
+from clm.downstream.terms import FREQUENCIES, parse_terms, terms_hash, terms_to_dict
 from clm.errors import Conflict, NotFound
+from clm.values import ValueReadError, calendars, fields, frequencies, money, numbers
+from clm.values.dates import add_months
+from clm.values.frequencies import PERIOD_MONTHS
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -30,8 +25,6 @@ if TYPE_CHECKING:
 
 #: session.info flag: the transaction left outbox events to process once it commits.
 PENDING_KEY = "clm.outbox_pending"
-
-_FEES = re.compile(r"\b([A-Z]{3})\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
 
 
 def latest_document(session: Session, contract_id: int) -> ContractTermsDocument | None:
@@ -77,75 +70,108 @@ def attach_terms(session: Session, contract: Contract, data: Any, *, by: str, no
 def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str, Any], list[str]]:
     """Return a starting terms document drawn from the confirmed terms, and notes on what came from where.
 
-    Renewal (auto-renewal, renewal term, notice, price cap), payment days, the signing date,
-    the service period, billing frequency and the currency and amount of the fees are taken
-    where they were confirmed; the rest is left for a person to fill in.
+    Each confirmed term is read by its kind (``clm.values.fields``) and mapped to the document:
+    the signing date, payment terms (days, or business days), the service period, the billing
+    frequency, the fees (currency and price; a periodic fee times the periods of the service
+    period), renewal (auto-renewal, renewal term, notice, price cap) and the holiday calendar of
+    the governing law. The rest is left for a person to fill in and confirm.
     """
     from clm.clauses.services import contract_terms
 
-    confirmed = {name: d.value for name, d in contract_terms(session, contract.id).items()}
+    confirmed: dict[str, Any] = {}
+    for name, decision in contract_terms(session, contract.id).items():
+        if decision.value in (None, "", []) or name not in fields.FIELDS:
+            continue
+        try:
+            confirmed[name] = fields.parse(name, decision.value)
+        except ValueReadError:
+            continue             # a value an older clm stored in another form: left for a person
     notes: list[str] = []
 
     def took(field: str, target: str) -> None:
         notes.append(f"{target} from the confirmed {field.replace('_', ' ')}")
 
     doc: dict[str, Any] = {"currency": "", "signed_on": today.isoformat(), "payment_terms_days": 30}
-    signed = confirmed.get("agreement_date") or confirmed.get("effective_date")
-    if isinstance(signed, str) and signed:
-        doc["signed_on"] = signed
-        took("agreement_date" if confirmed.get("agreement_date") else "effective_date", "signed_on")
+    signed_from = "agreement_date" if "agreement_date" in confirmed else "effective_date"
+    if signed_from in confirmed:
+        doc["signed_on"] = confirmed[signed_from].isoformat()
+        took(signed_from, "signed_on")
     payment = confirmed.get("payment_terms")
-    if isinstance(payment, str) and payment:
-        try:
-            duration = parse_duration(payment)
-        except ValueError:
-            duration = None
-        if duration is not None and duration.months == 0:
-            doc["payment_terms_days"] = duration.days
-            took("payment_terms", "payment_terms_days")
+    if payment is not None and payment.unit in ("day", "business_day"):
+        doc["payment_terms_days"] = payment.amount
+        if payment.business:
+            doc["payment_terms"] = payment.iso
+        took("payment_terms", "payment_terms" if payment.business else "payment_terms_days")
     line: dict[str, Any] = {"id": "main", "description": contract.title, "price": "", "recognition": "ratable",
                             "start": "", "end": "", "billing": {"frequency": "annual", "timing": "advance"}}
-    fees = confirmed.get("fees")
-    match = _FEES.search(fees) if isinstance(fees, str) else None
-    if match and match.group(1) in CURRENCIES:
-        doc["currency"] = match.group(1)
-        line["price"] = match.group(2).replace(",", "")
-        took("fees", "currency and lines[0].price")
-    start = confirmed.get("effective_date")
-    if isinstance(start, str) and start:
-        line["start"] = start
+    start: date | None = confirmed.get("effective_date")
+    end: date | None = confirmed.get("expiration_date")
+    if start is not None:
+        line["start"] = start.isoformat()
         took("effective_date", "lines[0].start")
-    end = confirmed.get("expiration_date")
-    if isinstance(end, str) and end:
-        line["end"] = end
+    if end is not None:
         took("expiration_date", "lines[0].end")
-    elif line["start"] and isinstance(confirmed.get("initial_term"), str):
-        try:
-            term = parse_duration(str(confirmed["initial_term"]))
-            line["end"] = date.fromordinal(term.after(date.fromisoformat(line["start"])).toordinal() - 1).isoformat()
-            took("initial_term", "lines[0].end")
-        except ValueError:
-            pass
-    # The extractor says how invoices go out as a contract words it ("annually"); billing's
-    # vocabulary is once/monthly/quarterly/annual.
-    frequency = str(confirmed.get("billing_frequency") or "").lower()
-    frequency = {"annually": "annual", "yearly": "annual"}.get(frequency, frequency)
+    elif start is not None and confirmed.get("initial_term") is not None \
+            and confirmed["initial_term"].unit not in ("hour", "business_day"):
+        end = confirmed["initial_term"].after(start) - timedelta(days=1)
+        took("initial_term", "lines[0].end")
+    if end is not None:
+        line["end"] = end.isoformat()
+    frequency = confirmed.get("billing_frequency")
+    fees_: list[fields.Fee] = confirmed.get("fees") or []
+    if fees_:
+        fee = fees_[0]
+        same = [f for f in fees_ if f.money.currency == fee.money.currency and f.period == fee.period]
+        amount = sum((f.money.amount for f in same), Decimal(0))
+        doc["currency"] = fee.money.currency
+        periods = _periods(start, end, fee.period)
+        if fee.period is None:
+            line["price"] = money.plain(amount, fee.money.currency)
+            took("fees", "currency and lines[0].price")
+        elif periods is not None:
+            line["price"] = money.plain(amount * periods, fee.money.currency)
+            notes.append(f"currency and lines[0].price from the confirmed fees ({periods} x "
+                         f"{money.format(money.Money(amount, fee.money.currency))} "
+                         f"{frequencies.format(fee.period)})")
+        else:
+            took("fees", "currency")
+        if frequency is None and fee.period in FREQUENCIES:
+            frequency = fee.period
+            took("fees", "lines[0].billing.frequency")
+    if frequency in FREQUENCIES and "billing_frequency" in confirmed:
+        took("billing_frequency", "lines[0].billing.frequency")
     if frequency in FREQUENCIES:
         line["billing"]["frequency"] = frequency
-        took("billing_frequency", "lines[0].billing.frequency")
     doc["lines"] = [line]
     renewal: dict[str, Any] = {}
     for field in ("auto_renewal", "renewal_term", "non_renewal_notice"):
-        if confirmed.get(field) not in (None, ""):
-            renewal[field] = confirmed[field]
+        if field in confirmed:
+            renewal[field] = fields.to_json(field, confirmed[field])
             took(field, f"renewal.{field}")
-    cap = confirmed.get("price_increase_cap")
-    if cap not in (None, ""):
-        renewal["price_increase_cap"] = f"{format(Decimal(str(cap)).normalize(), 'f')}%"
+    if "price_increase_cap" in confirmed:
+        renewal["price_increase_cap"] = numbers.format_percent(confirmed["price_increase_cap"])
         took("price_increase_cap", "renewal.price_increase_cap")
     if renewal:
         doc["renewal"] = renewal
+    law = confirmed.get("governing_law")
+    code = calendars.for_jurisdiction(law) if law else None
+    if code:
+        # Business days count on the holidays of the place whose law governs; saving the
+        # prefilled document is the person's confirmation of it.
+        doc["holidays"] = code
+        took("governing_law", "holidays")
     return doc, notes
+
+
+def _periods(start: date | None, end: date | None, period: str | None) -> int | None:
+    """Return how many whole ``period``s run from ``start`` to ``end`` (both included), or None."""
+    months = PERIOD_MONTHS.get(period or "")
+    if start is None or end is None or months is None:
+        return None
+    n = 0
+    while add_months(start, (n + 1) * months) <= end + timedelta(days=1):
+        n += 1
+    return n if n and add_months(start, n * months) == end + timedelta(days=1) else None
 
 
 def get_document(session: Session, contract_id: int) -> ContractTermsDocument:

@@ -23,20 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clm.db import Base, utcnow
-from clm.downstream.terms import minor_units
+from clm.values.money import from_minor, to_minor
 
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    """Return ``amount`` in minor units of ``currency`` (12.34 USD -> 1234); exact or ValueError."""
-    units = amount.scaleb(minor_units(currency))
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} has more decimals than {currency} allows")
-    return int(units)
-
-
-def from_minor(units: int, currency: str) -> Decimal:
-    """Return minor ``units`` of ``currency`` as a Decimal with the currency's decimals."""
-    return Decimal(units).scaleb(-minor_units(currency))
+__all__ = ["from_minor", "to_minor"]
 
 
 class ContractTermsDocument(Base):
@@ -219,6 +208,8 @@ class Renewal(Base):
     renewal_term: Mapped[str | None] = mapped_column(String(20))
     non_renewal_notice: Mapped[str | None] = mapped_column(String(20))
     price_increase_cap: Mapped[str | None] = mapped_column(String(20))
+    #: The holiday calendar its deadlines count on ("GB", "US-NY"); NULL: the configured default.
+    holidays: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from clm.downstream.billing import build_billing_schedule, cancel_schedule, credit_note, credit_note_json
+from clm.downstream.billing import (
+    build_billing_schedule,
+    cancel_schedule,
+    credit_note,
+    credit_note_json,
+)
 from clm.downstream.models import (
     BillingSchedule,
     CreditNote,
@@ -24,8 +29,8 @@ from clm.downstream.models import (
     to_minor,
 )
 from clm.downstream.renewals import contract_term
-from clm.downstream.terms import format_money
 from clm.errors import Conflict, InvalidInput, NotFound
+from clm.values import money
 from clm.versions.models import Contract
 
 if TYPE_CHECKING:
@@ -142,7 +147,7 @@ def cancel_order(session: Session, contract_id: int, cancel_on: date, *, by: str
                             lines=[{"line": ln.line_id, "description": ln.description,
                                     "period_start": ln.period_start.isoformat(),
                                     "period_end": ln.period_end.isoformat(),
-                                    "amount": format_money(ln.amount, cur)} for ln in final.lines]))
+                                    "amount": money.plain(ln.amount, cur)} for ln in final.lines]))
     session.add(OrderCancellation(order_id=order.id, contract_id=order.contract_id, cancel_on=cancel_on,
                                   final_invoice_seq=final_seq, cancelled_by=by, created_at=now))
     if note is not None and note_json is not None:
@@ -171,7 +176,7 @@ def stored_credit_note_json(note: CreditNote) -> dict[str, Any]:
     """Return a stored credit note as JSON."""
     return {"number": note.number, "order_id": note.order_id, "contract_id": note.contract_id,
             "date": note.issued_on.isoformat(), "currency": note.currency,
-            "total": format_money(from_minor(note.total_minor, note.currency), note.currency), "lines": note.lines,
+            "total": money.plain(from_minor(note.total_minor, note.currency), note.currency), "lines": note.lines,
             "terms_sha256": note.terms_sha256, "created_by": note.created_by}
 
 
@@ -202,11 +207,11 @@ def erp_order(session: Session, order: Order) -> dict[str, Any]:
         "customer": (contract.counterparty if contract else None) or "", "contract_title": contract.title if contract else "",
         "order_date": order.signed_on.isoformat(), "status": CANCELLED if cancellation else ACTIVE,
         "cancelled_on": cancellation.cancel_on.isoformat() if cancellation else None,
-        "currency": cur, "total": format_money(from_minor(order.total_minor, cur), cur),
+        "currency": cur, "total": money.plain(from_minor(order.total_minor, cur), cur),
         "terms_sha256": order.terms_sha256,
         "lines": [{"line_number": ln.position + 1, "line_id": ln.line_id, "description": ln.description,
-                   "quantity": 1, "unit_price": format_money(from_minor(ln.price_minor, cur), cur),
-                   "amount": format_money(from_minor(ln.price_minor, cur), cur),
+                   "quantity": 1, "unit_price": money.plain(from_minor(ln.price_minor, cur), cur),
+                   "amount": money.plain(from_minor(ln.price_minor, cur), cur),
                    "service_start": ln.service_start.isoformat() if ln.service_start else None,
                    "service_end": ln.service_end.isoformat() if ln.service_end else None,
                    "satisfied_on": ln.satisfied_on.isoformat() if ln.satisfied_on else None,

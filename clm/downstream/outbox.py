@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from clm.db import utcnow
 from clm.clauses.services import confirmed_terms_digest
+from clm.db import utcnow
 from clm.downstream import commercial, orders
 from clm.downstream.billing import billing_json, build_billing_schedule, contract_value
 from clm.downstream.models import (
@@ -43,8 +43,10 @@ from clm.downstream.models import (
 )
 from clm.downstream.renewals import contract_term, notice_deadline
 from clm.downstream.revenue import ORIGINAL, build_revenue_schedule
-from clm.downstream.terms import ContractTerms, format_money, parse_terms, terms_hash
+from clm.downstream.terms import ContractTerms, parse_terms, terms_hash
 from clm.errors import Conflict, NotFound
+from clm.values import durations, money
+from clm.values.numbers import plain_percent
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -192,7 +194,7 @@ def _revenue(session: Session, order_id: int, contract_id: int, terms: ContractT
     insert_ignore(session, RevenueSchedule, [{
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "currency": cur,
         "total_minor": to_minor(total, cur),
-        "allocation": {k: format_money(v, cur) for k, v in result.allocation.items()}, "created_at": now}],
+        "allocation": {k: money.plain(v, cur) for k, v in result.allocation.items()}, "created_at": now}],
         ("order_id",))
     schedule_id = _one_id(session, RevenueSchedule, order_id=order_id)
     insert_ignore(session, RevenueLine, [
@@ -205,15 +207,16 @@ def _renewal(session: Session, order_id: int, contract_id: int, terms: ContractT
              now: dt.datetime) -> None:
     start, end = contract_term(terms)
     rn = terms.renewal
-    deadline = (notice_deadline(end, rn.non_renewal_notice)
+    deadline = (notice_deadline(end, rn.non_renewal_notice, terms.calendar())
                 if rn.auto_renewal and rn.non_renewal_notice is not None else None)
     insert_ignore(session, Renewal, [{
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "term_start": start,
         "term_end": end, "renewal_date": date.fromordinal(end.toordinal() + 1), "notice_deadline": deadline,
-        "auto_renewal": rn.auto_renewal, "renewal_term": rn.renewal_term.iso if rn.renewal_term else None,
-        "non_renewal_notice": rn.non_renewal_notice.iso if rn.non_renewal_notice else None,
-        "price_increase_cap": None if rn.price_increase_cap is None
-        else format(rn.price_increase_cap.normalize(), "f"), "created_at": now}], ("order_id",))
+        "auto_renewal": rn.auto_renewal,
+        "renewal_term": durations.canonical(rn.renewal_term) if rn.renewal_term else None,
+        "non_renewal_notice": durations.canonical(rn.non_renewal_notice) if rn.non_renewal_notice else None,
+        "price_increase_cap": None if rn.price_increase_cap is None else plain_percent(rn.price_increase_cap),
+        "holidays": terms.holidays, "created_at": now}], ("order_id",))
     insert_ignore(session, RenewalTerm, [{
         "renewal_id": _one_id(session, Renewal, order_id=order_id), "contract_id": contract_id,
         "order_id": order_id, "term_number": 0, "term_start": start, "term_end": end,

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from clm.downstream.models import Order, RenewalDraft
 from clm.downstream.renewals import RenewalPlan, plan_renewal
-from clm.downstream.terms import format_money
 from clm.errors import Conflict, InvalidInput
+from clm.values import money
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -80,7 +80,7 @@ def _values(session: Session, order: Order, plan: RenewalPlan, template_key: str
         "start_date": plan.term_start.isoformat(), "effective_date": plan.term_start.isoformat(),
         "initial_term": f"{months} months" if months % 12 else f"{months // 12} years",
         "product_name": "; ".join(ln["description"] or ln["id"] for ln in doc["lines"]),
-        "annual_fee": f"{cur} {format_money(fee, cur)}", "payment_terms": f"{doc['payment_terms_days']} days",
+        "annual_fee": money.format_amount(fee, cur), "payment_terms": doc.get("payment_terms") or f"P{doc['payment_terms_days']}D",
     }
     cap = doc["renewal"].get("price_increase_cap")
     if cap:
@@ -108,9 +108,8 @@ def start_renewal(session: Session, contract_id: int, uplift: Decimal, *, by: st
     from clm.clauses.models import DraftRecord
     from clm.clauses.services import draft_contract
     from clm.downstream import commercial
-    from clm.downstream.reports import order_terms
-
     from clm.downstream.orders import cancellation_of, serialize_order_writes
+    from clm.downstream.reports import order_terms
 
     serialize_order_writes(session)
     order = session.scalar(select(Order).where(Order.contract_id == contract_id).order_by(Order.id.desc()).limit(1))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from clm.downstream.terms import ContractTerms, Duration, round_fraction
+from clm.downstream.terms import ContractTerms
 from clm.errors import InvalidInput
+from clm.values import calendars
+from clm.values.calendars import BusinessCalendar
+from clm.values.dates import add_months, days_between
+from clm.values.durations import Duration
+from clm.values.money import round_fraction
 
 ONE_DAY = timedelta(days=1)
 
@@ -29,22 +34,16 @@ def contract_term(terms: ContractTerms) -> tuple[date, date]:
     return min(starts, default=terms.signed_on), max(ends)
 
 
-def is_business_day(day: date, holidays: Collection[date] = ()) -> bool:
-    """Return True unless ``day`` is a Saturday, a Sunday or one of ``holidays``."""
-    return day.weekday() < 5 and day not in holidays
-
-
-def notice_deadline(term_end: date, notice: Duration, holidays: Collection[date] = ()) -> date:
+def notice_deadline(term_end: date, notice: Duration, calendar: BusinessCalendar | None = None) -> date:
     """Return the last day to give notice of non-renewal: ``term_end`` minus ``notice``.
 
     Notice "at least 60 days before the end of the term" must be given by term end minus 60
-    days; when that is a weekend day or a holiday, the deadline is the business day before
-    (moving it later would let notice arrive too late).
+    days; "30 business days" counts back business days on ``calendar`` (the configured default
+    when None). When the day is a weekend day or a holiday, the deadline is the business day
+    before (moving it later would let notice arrive too late): 25 December moves to the 24th.
     """
-    day = notice.before(term_end)
-    while not is_business_day(day, holidays):
-        day -= ONE_DAY
-    return day
+    calendar = calendar or calendars.calendar()
+    return calendar.on_or_before(notice.before(term_end, calendar))
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def running_term(start: date, end: date, renewal_term: Duration | None, today: d
         return None
     anchor = end + ONE_DAY
     # Jump close to today first: a monthly contract from 1995 must not walk 370 terms one by one.
-    days = renewal_term.months * 30 + renewal_term.days
+    days = int(renewal_term.approx_days()) - 1
     n = max(1, (today - anchor).days // max(days, 1) - 1)
     while renewal_term.times(n - 1).after(anchor) > today and n > 1:
         n -= 1
@@ -102,18 +101,20 @@ def running_term(start: date, end: date, renewal_term: Duration | None, today: d
         n += 1
 
 
-def upcoming_renewal(terms: ContractTerms, today: date, holidays: Collection[date] = (),
-                     contract: str = "") -> RenewalEvent | None:
-    """Return the renewal of the term running on ``today``, or None if the contract has expired."""
+def upcoming_renewal(terms: ContractTerms, today: date, contract: str = "") -> RenewalEvent | None:
+    """Return the renewal of the term running on ``today``, or None if the contract has expired.
+
+    The notice deadline counts on the contract's holiday calendar.
+    """
     start, end = contract_term(terms)
     rn = terms.renewal
     return renewal_event(contract, start, end, rn.auto_renewal, rn.renewal_term, rn.non_renewal_notice, today,
-                         holidays)
+                         terms.calendar())
 
 
 def renewal_event(contract: str, start: date, end: date, auto_renewal: bool, renewal_term: Duration | None,
                   non_renewal_notice: Duration | None, today: date,
-                  holidays: Collection[date] = ()) -> RenewalEvent | None:
+                  calendar: BusinessCalendar | None = None) -> RenewalEvent | None:
     """Return the renewal of the term running on ``today`` of a contract whose initial term is
     ``start``..``end``, or None if it has expired."""
     term = running_term(start, end, renewal_term if auto_renewal else None, today)
@@ -122,13 +123,12 @@ def renewal_event(contract: str, start: date, end: date, auto_renewal: bool, ren
     number, t_start, t_end = term
     deadline = None
     if auto_renewal and non_renewal_notice is not None:
-        deadline = notice_deadline(t_end, non_renewal_notice, holidays)
+        deadline = notice_deadline(t_end, non_renewal_notice, calendar)
     return RenewalEvent(contract, number, t_start, t_end, t_end + ONE_DAY, deadline, auto_renewal)
 
 
 def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str, ContractTerms]],
-                     today: date, within_days: int,
-                     holidays: Collection[date] = ()) -> list[RenewalEvent]:
+                     today: date, within_days: int) -> list[RenewalEvent]:
     """Return the renewals whose notice deadline or renewal date falls in the next ``within_days`` days.
 
     The window is ``today`` to ``today + within_days``, both included. Events are sorted by
@@ -141,7 +141,7 @@ def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str
     horizon = today + timedelta(days=within_days)
     events = []
     for contract, terms in items:
-        event = upcoming_renewal(terms, today, holidays, contract)
+        event = upcoming_renewal(terms, today, contract)
         if event is None:
             continue
         dates = [d for d in (event.notice_deadline, event.renewal_date) if d is not None]
@@ -264,8 +264,6 @@ def _whole_months(start: date, end: date) -> int | None:
     """Return how many calendar months ``start``..``end`` (both included) spans, or None if not whole months."""
     after = end + ONE_DAY
     months = (after.year - start.year) * 12 + after.month - start.month
-    from clm.downstream.terms import add_months
-
     return months if months > 0 and add_months(start, months) == after else None
 
 
@@ -281,7 +279,7 @@ def plan_renewal(terms: ContractTerms, today: date, requested_pct: Decimal) -> R
     """
     from dataclasses import replace
 
-    from clm.downstream.terms import Billing, add_months, days_between, terms_to_dict
+    from clm.downstream.terms import Billing, terms_to_dict
 
     if not requested_pct.is_finite() or requested_pct <= -100 or requested_pct > 1000:
         raise InvalidInput(f"uplift: {requested_pct} must be a percentage above -100 and at most 1000")

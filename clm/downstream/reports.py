@@ -26,11 +26,18 @@ from clm.downstream.models import (
     RevenueSchedule,
     from_minor,
 )
-from clm.downstream.renewals import RenewalEvent, next_date, renewal_event, upcoming_renewal
+from clm.downstream.renewals import (
+    RenewalEvent,
+    next_date,
+    renewal_event,
+    upcoming_renewal,
+)
 from clm.downstream.revenue import RevenueSchedule as RevenueResult
 from clm.downstream.revenue import balance, build_revenue_schedule
-from clm.downstream.terms import ContractTerms, add_months, format_money, parse_duration, parse_terms
+from clm.downstream.terms import ContractTerms, parse_terms
 from clm.errors import InvalidInput, NotFound
+from clm.values import calendars, durations, money
+from clm.values.dates import add_months
 from clm.versions.models import Contract
 
 if TYPE_CHECKING:
@@ -38,7 +45,7 @@ if TYPE_CHECKING:
 
 
 def _money(units: int, currency: str) -> str:
-    return format_money(from_minor(units, currency), currency)
+    return money.plain(from_minor(units, currency), currency)
 
 
 def _iso(day: date | None) -> str | None:
@@ -98,7 +105,11 @@ def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
     assert schedule is not None
-    from clm.downstream.orders import cancellation_of, credit_note_of, stored_credit_note_json
+    from clm.downstream.orders import (
+        cancellation_of,
+        credit_note_of,
+        stored_credit_note_json,
+    )
 
     note = credit_note_of(session, contract_id)
     cancellation = cancellation_of(session, order.id)
@@ -125,14 +136,14 @@ def revenue_json(session: Session, contract_id: int, today: date) -> dict[str, A
         total = _money(schedule.total_minor, cur)
     else:  # revenue stops at the cancellation, with its catch-up (order_schedules)
         revenue = order_schedules(session, order)[2]
-        entries = [{"period": e.period, "line": e.line_id, "amount": format_money(e.amount, cur)}
+        entries = [{"period": e.period, "line": e.line_id, "amount": money.plain(e.amount, cur)}
                    for e in revenue.entries]
-        total = format_money(sum((e.amount for e in revenue.entries), Decimal(0)), cur)
+        total = money.plain(sum((e.amount for e in revenue.entries), Decimal(0)), cur)
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": cur,
             "total": total, "allocation": schedule.allocation, "schedule": entries,
             "cancelled_on": cancellation.cancel_on.isoformat() if cancellation else None,
             "as_of": today.isoformat(),
-            "balance": {k: format_money(v, cur) for k, v in contract_balance(session, order, today).items()}}
+            "balance": {k: money.plain(v, cur) for k, v in contract_balance(session, order, today).items()}}
 
 
 def renewal_json(session: Session, contract_id: int, today: date) -> dict[str, Any]:
@@ -386,8 +397,9 @@ def current_renewal(renewal: Renewal, today: date) -> RenewalEvent | None:
     initial term and the renewal and notice periods, so nothing needs parsing.
     """
     return renewal_event(str(renewal.contract_id), renewal.term_start, renewal.term_end, renewal.auto_renewal,
-                         parse_duration(renewal.renewal_term) if renewal.renewal_term else None,
-                         parse_duration(renewal.non_renewal_notice) if renewal.non_renewal_notice else None, today)
+                         durations.parse(renewal.renewal_term) if renewal.renewal_term else None,
+                         durations.parse(renewal.non_renewal_notice) if renewal.non_renewal_notice else None, today,
+                         calendars.calendar(renewal.holidays))
 
 
 def _due(contract_id: int, title: str, counterparty: str | None, event: RenewalEvent, today: date) -> RenewalDue:

@@ -13,14 +13,10 @@ from fractions import Fraction
 from typing import Any
 
 from clm.downstream.billing import Invoice, build_billing_schedule
-from clm.downstream.terms import (
-    ContractTerms,
-    Line,
-    days_between,
-    format_money,
-    quantum,
-    round_fraction,
-)
+from clm.downstream.terms import ContractTerms, Line
+from clm.values import money
+from clm.values.dates import days_between
+from clm.values.money import quantum, round_fraction
 
 ONE_DAY = timedelta(days=1)
 ORIGINAL = "original"
@@ -294,8 +290,8 @@ def revenue_json(result: RevenueSchedule, as_of: date | None = None,
     cur = result.terms.currency
     out: dict[str, Any] = {
         "currency": cur,
-        "allocation": {k: format_money(v, cur) for k, v in result.allocation.items()},
-        "schedule": [{"period": e.period, "line": e.line_id, "amount": format_money(e.amount, cur)}
+        "allocation": {k: money.plain(v, cur) for k, v in result.allocation.items()},
+        "schedule": [{"period": e.period, "line": e.line_id, "amount": money.plain(e.amount, cur)}
                      for e in result.entries],
         "as_of": as_of.isoformat() if as_of else None,
         "balance": None,
@@ -303,7 +299,7 @@ def revenue_json(result: RevenueSchedule, as_of: date | None = None,
     if as_of is not None:
         if billing is None:
             billing = build_billing_schedule(result.terms)
-        out["balance"] = {k: format_money(v, cur)
+        out["balance"] = {k: money.plain(v, cur)
                           for k, v in balance(result.terms, billing, result, as_of).items()}
     return out
 
@@ -314,5 +310,5 @@ def revenue_csv(result: RevenueSchedule) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("period", "line", "amount"))
     for e in result.entries:
-        writer.writerow((e.period, e.line_id, format_money(e.amount, result.terms.currency)))
+        writer.writerow((e.period, e.line_id, money.plain(e.amount, result.terms.currency)))
     return out.getvalue()

@@ -1,42 +1,27 @@
-"""Confirmed contract terms: parsing and validating the terms document, money and duration helpers."""
+"""Confirmed contract terms: parsing and validating the terms document, its canonical form and hash."""
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from clm.errors import InputErrors
-
-#: ISO 4217 codes clm accepts, with their minor-unit digits (JPY has none, KWD has three).
-CURRENCIES: dict[str, int] = {
-    "AED": 2, "ARS": 2, "AUD": 2, "BDT": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2,
-    "CLP": 0, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2, "GBP": 2, "HKD": 2,
-    "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0, "KES": 2, "KRW": 0,
-    "KWD": 3, "MXN": 2, "MYR": 2, "NGN": 2, "NOK": 2, "NZD": 2, "OMR": 3, "PEN": 2, "PHP": 2,
-    "PKR": 2, "PLN": 2, "QAR": 2, "RON": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2, "TND": 3,
-    "TRY": 2, "TWD": 2, "UAH": 2, "UGX": 0, "USD": 2, "VND": 0, "XAF": 0, "XOF": 0, "ZAR": 2,
-}
+from clm.values import ValueReadError, calendars, durations, money, numbers
+from clm.values.calendars import BusinessCalendar
+from clm.values.durations import Duration
+from clm.values.reader import FieldReader, kind_of
 
 RECOGNITIONS = ("ratable", "point_in_time")
+#: How often a line may be billed (a subset of the values' frequencies).
 FREQUENCIES = ("once", "monthly", "quarterly", "annual")
 TIMINGS = ("advance", "arrears")
 TREATMENTS = ("separate_contract", "prospective")
 
-#: Months in one billing period of each periodic frequency.
-PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
-
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DURATION_RE = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
-_AMOUNT_RE = re.compile(r"-?\d+(?:\.\d+)?")
-_PERCENT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s*%?")
 
 _LINE_FIELDS = ("id", "description", "price", "ssp", "recognition", "start", "end",
                 "satisfied_on", "billing")
@@ -49,95 +34,6 @@ class TermsError(InputErrors):
     """The terms document has one or more problems; ``errors`` lists each as "path: problem"."""
 
     summary = "invalid contract terms"
-
-
-# ----------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class Duration:
-    """An ISO-8601 duration in calendar months and days (weeks count as 7 days)."""
-
-    months: int
-    days: int
-
-    @property
-    def iso(self) -> str:
-        """Return the canonical ISO-8601 form (P1Y, P18M, P30D, P1Y6M ...)."""
-        if not self.months and not self.days:
-            return "P0D"
-        years, months = divmod(self.months, 12)
-        out = "P"
-        out += f"{years}Y" if years else ""
-        out += f"{months}M" if months else ""
-        out += f"{self.days}D" if self.days else ""
-        return out
-
-    def times(self, n: int) -> Duration:
-        """Return this duration repeated ``n`` times."""
-        return Duration(self.months * n, self.days * n)
-
-    def after(self, start: date) -> date:
-        """Return ``start`` plus this duration (months first, clamped to the month end; then days)."""
-        return add_months(start, self.months) + timedelta(days=self.days)
-
-    def before(self, end: date) -> date:
-        """Return ``end`` minus this duration (months first, clamped to the month end; then days)."""
-        return add_months(end, -self.months) - timedelta(days=self.days)
-
-
-def parse_duration(text: str) -> Duration:
-    """Return the :class:`Duration` for an ISO-8601 text such as P1Y, P12M, P2W or P30D.
-
-    Time parts (PT1H) are refused: contract periods are counted in days.
-    """
-    m = _DURATION_RE.fullmatch(text) if isinstance(text, str) else None
-    if not m or text == "P":
-        raise ValueError(f"{text!r} is not an ISO-8601 duration such as P1Y, P12M or P30D")
-    years, months, weeks, days = (int(g) if g else 0 for g in m.groups())
-    return Duration(12 * years + months, 7 * weeks + days)
-
-
-def add_months(day: date, months: int) -> date:
-    """Return ``day`` moved by ``months`` calendar months, clamped to the last day of the month."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def days_between(start: date, end: date) -> int:
-    """Return the number of days from ``start`` to ``end``, both included."""
-    return (end - start).days + 1
-
-
-def minor_units(currency: str) -> int:
-    """Return the number of decimals of ``currency`` (2 when the code is not in the table)."""
-    return CURRENCIES.get(currency, 2)
-
-
-def quantum(currency: str) -> Decimal:
-    """Return the smallest amount of ``currency`` (0.01 for USD, 1 for JPY)."""
-    return Decimal(1).scaleb(-minor_units(currency))
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """Return ``amount`` rounded half-up to the minor unit of ``currency``."""
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
-
-
-def round_fraction(value: Fraction, currency: str) -> Decimal:
-    """Return the exact rational ``value`` rounded half-up (away from zero) to the currency's minor unit."""
-    digits = minor_units(currency)
-    units = abs(value) * 10**digits
-    whole = int(units)  # floor, as units >= 0
-    if units - whole >= Fraction(1, 2):
-        whole += 1
-    return (Decimal(-whole if value < 0 else whole)).scaleb(-digits)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """Return ``amount`` as a string with exactly the currency's minor-unit decimals ("10.00")."""
-    return str(round_money(amount, currency))
 
 
 # ----------------------------------------------------------------------------- the model
@@ -201,6 +97,14 @@ class ContractTerms:
     lines: tuple[Line, ...]
     renewal: RenewalTerms = field(default_factory=RenewalTerms)
     modifications: tuple[Modification, ...] = ()
+    #: The holiday calendar business days count on ("GB", "US-NY"); None: the configured default.
+    holidays: str | None = None
+    #: Whether ``payment_terms_days`` counts business days (a document's ``"payment_terms": "P30BD"``).
+    payment_business_days: bool = False
+
+    def calendar(self) -> BusinessCalendar:
+        """Return the business-day calendar of the contract (its own, else the configured default)."""
+        return calendars.calendar(self.holidays)
 
     def all_lines(self) -> tuple[Line, ...]:
         """Return the original lines followed by every modification's lines."""
@@ -211,56 +115,12 @@ class ContractTerms:
 
 
 #: Bounds that keep every schedule computable; values outside them are refused, naming the field.
-MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_AMOUNT = Decimal(10) ** 13
 MAX_PAYMENT_DAYS = 3650
-MAX_DURATION_YEARS = 100
 
 
-class FieldReader:
-    """Reads fields of a JSON or YAML document, collecting errors named by their path.
-
-    Shared by every document clm validates field by field (terms here, the quote catalog);
-    subclasses add readers for their own kinds of value.
-    """
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def error(self, path: str, problem: str) -> None:
-        self.errors.append(f"{path}: {problem}")
-
-    def known(self, obj: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
-        # A misspelt key in a money document ("satisified_on") must not be silently ignored.
-        for key in obj:
-            if key not in allowed:
-                self.error(f"{path}.{key}" if path else str(key), "unknown field")
-
-    def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.error(path, f"must be an object, not {_kind(value)}")
-            return None
-        return value
-
-    def date(self, obj: Mapping[str, Any], key: str, path: str, required: bool) -> date | None:
-        value = obj.get(key)
-        if value is None or value == "":
-            if required:
-                self.error(path, "missing")
-            return None
-        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
-            self.error(path, f"{value!r} is not a date (YYYY-MM-DD)")
-            return None
-        try:
-            parsed = date.fromisoformat(value)
-        except ValueError:
-            self.error(path, f"{value!r} is not a valid date")
-            return None
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            # Schedules run months past an end date; year 9999 would overflow the calendar.
-            self.error(path, f"{value} is outside {MIN_YEAR}-{MAX_YEAR}")
-            return None
-        return parsed
+class _Reader(FieldReader):
+    """The terms document's readers, on top of the values' field reader."""
 
     def amount(self, obj: Mapping[str, Any], key: str, path: str, currency: str | None,
                required: bool = True) -> Decimal | None:
@@ -269,58 +129,7 @@ class FieldReader:
             if required:
                 self.error(path, "missing")
             return None
-        if isinstance(value, (bool, float)):
-            # A binary float cannot carry an exact amount of money; ask for the decimal string.
-            self.error(path, f"{value!r} must be a decimal string such as \"1200.00\"")
-            return None
-        text = str(value).strip()
-        if not _AMOUNT_RE.fullmatch(text):
-            self.error(path, f"{value!r} is not a decimal amount")
-            return None
-        amount = Decimal(text)
-        if amount < 0:
-            self.error(path, f"{text} is negative")
-            return None
-        if amount >= MAX_AMOUNT:
-            self.error(path, f"{text} is larger than any contract clm bills ({MAX_AMOUNT:,} or more)")
-            return None
-        if currency is not None:
-            digits = minor_units(currency)
-            if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
-                self.error(path, f"{text} has more than {digits} decimals for {currency}")
-                return None
-            amount = amount.quantize(quantum(currency))
-        return amount
-
-    def duration(self, obj: Mapping[str, Any], key: str, path: str) -> Duration | None:
-        value = obj.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            duration = parse_duration(value)
-        except ValueError as exc:
-            self.error(path, str(exc))
-            return None
-        if duration.months > 12 * MAX_DURATION_YEARS or duration.days > 366 * MAX_DURATION_YEARS:
-            self.error(path, f"{value!r} is longer than {MAX_DURATION_YEARS} years")
-            return None
-        return duration
-
-    def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...],
-               default: str | None = None) -> str | None:
-        value = obj.get(key, default)
-        if value is None:
-            self.error(path, f"missing (one of {', '.join(choices)})")
-            return None
-        if value not in choices:
-            self.error(path, f"{value!r} is not one of {', '.join(choices)}")
-            return None
-        return str(value)
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+        return self.money_amount(value, path, currency, MAX_AMOUNT)
 
 
 def parse_terms(data: Any) -> ContractTerms:
@@ -332,19 +141,12 @@ def parse_terms(data: Any) -> ContractTerms:
     inside lines, billing, renewal and modifications are errors. Defaults: ``payment_terms_days``
     30, a line's ``ssp`` its price, ``description`` "", ``billing.timing`` advance.
     """
-    r = FieldReader()
+    r = _Reader()
     doc = r.mapping(data, "terms")
     if doc is None:
         raise TermsError(r.errors)
 
-    currency: str | None = None
-    raw_currency = doc.get("currency")
-    if raw_currency is None or raw_currency == "":
-        r.error("currency", "missing")
-    elif not isinstance(raw_currency, str) or raw_currency.upper() not in CURRENCIES:
-        r.error("currency", f"{raw_currency!r} is not a known ISO 4217 currency code")
-    else:
-        currency = raw_currency.upper()
+    currency = r.currency(doc.get("currency"), "currency")
 
     signed_on = r.date(doc, "signed_on", "signed_on", required=True)
 
@@ -354,13 +156,24 @@ def parse_terms(data: Any) -> ContractTerms:
         r.error("payment_terms_days", f"{raw_days!r} must be a whole number of days from 0 to {MAX_PAYMENT_DAYS}")
     else:
         payment_terms_days = raw_days
+    # Payment terms in business days ("P30BD") count on the contract's holiday calendar.
+    payment_business_days = False
+    payment = r.duration(doc, "payment_terms", "payment_terms", units=("day", "business_day"))
+    if payment is not None:
+        if payment.amount > MAX_PAYMENT_DAYS:
+            r.error("payment_terms", f"{payment.iso} is more than {MAX_PAYMENT_DAYS} days")
+        elif "payment_terms_days" in doc and raw_days != payment.amount:
+            r.error("payment_terms", f"{payment.iso} disagrees with payment_terms_days {raw_days!r}; give one")
+        else:
+            payment_terms_days, payment_business_days = payment.amount, payment.business
+    holidays = r.holidays(doc, "holidays", "holidays")
 
     lines: list[Line] = []
     raw_lines = doc.get("lines")
     if raw_lines is None:
         r.error("lines", "missing")
     elif not isinstance(raw_lines, list):
-        r.error("lines", f"must be a list, not {_kind(raw_lines)}")
+        r.error("lines", f"must be a list, not {kind_of(raw_lines)}")
     elif not raw_lines:
         r.error("lines", "must have at least one line")
     else:
@@ -381,7 +194,7 @@ def parse_terms(data: Any) -> ContractTerms:
     raw_mods = doc.get("modifications")
     if raw_mods is not None:
         if not isinstance(raw_mods, list):
-            r.error("modifications", f"must be a list, not {_kind(raw_mods)}")
+            r.error("modifications", f"must be a list, not {kind_of(raw_mods)}")
         else:
             known_ids = {str(raw.get("id")) for raw in raw_lines or () if isinstance(raw, Mapping)}
             for i, raw in enumerate(raw_mods):
@@ -397,7 +210,7 @@ def parse_terms(data: Any) -> ContractTerms:
         raise TermsError(r.errors)
     assert currency is not None and signed_on is not None
     return ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
-                         tuple(modifications))
+                         tuple(modifications), holidays, payment_business_days)
 
 
 def _check_ids(r: FieldReader, raw_lines: list[Any], path: str) -> None:
@@ -432,7 +245,7 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
         line_id = ""
     description = obj.get("description", base.description if base else "")
     if not isinstance(description, str):
-        r.error(f"{path}.description", f"must be a string, not {_kind(description)}")
+        r.error(f"{path}.description", f"must be a string, not {kind_of(description)}")
     price = r.amount(obj, "price", f"{path}.price", currency)
     ssp = inherited("ssp")
     if ssp is None:
@@ -497,23 +310,24 @@ def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
         r.error("renewal.auto_renewal", f"{auto!r} must be true or false")
         auto = False
     term = r.duration(obj, "renewal_term", "renewal.renewal_term")
-    if term is not None and term.months == 0 and term.days == 0:
+    if term is not None and term.unit in ("hour", "business_day"):
+        r.error("renewal.renewal_term", f"{term.iso} must be counted in days, weeks, months or years")
+        term = None
+    elif term is not None and term.amount == 0:
         r.error("renewal.renewal_term", f"{obj['renewal_term']} must be longer than zero")
         term = None
     elif term is None and auto and "renewal_term" not in obj:
         r.error("renewal.renewal_term", "missing (required when auto_renewal is true)")
-    notice = r.duration(obj, "non_renewal_notice", "renewal.non_renewal_notice")
+    notice = r.duration(obj, "non_renewal_notice", "renewal.non_renewal_notice",
+                        units=("day", "business_day", "week", "month", "year"))
     cap: Decimal | None = None
     raw_cap = obj.get("price_increase_cap")
     if raw_cap is not None and raw_cap != "":
         # Extraction yields the cap as a number of percent (5.0); a document may say "5%".
-        m = _PERCENT_RE.fullmatch(str(raw_cap).strip()) if not isinstance(raw_cap, bool) else None
-        if not m:
-            r.error("renewal.price_increase_cap", f"{raw_cap!r} is not a percentage such as \"5%\"")
-        elif Decimal(m.group(1)) < 0:
-            r.error("renewal.price_increase_cap", f"{raw_cap} is negative")
-        else:
-            cap = Decimal(m.group(1))
+        try:
+            cap = numbers.read_percent(raw_cap)
+        except ValueReadError as err:
+            r.refused("renewal.price_increase_cap", err)
     return RenewalTerms(auto, term, notice, cap)
 
 
@@ -584,7 +398,7 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
     def line(ln: Line) -> dict[str, Any]:
         return {
             "id": ln.id, "description": ln.description,
-            "price": format_money(ln.price, cur), "ssp": format_money(ln.ssp, cur),
+            "price": money.plain(ln.price, cur), "ssp": money.plain(ln.ssp, cur),
             "recognition": ln.recognition,
             "start": _iso(ln.start), "end": _iso(ln.end), "satisfied_on": _iso(ln.satisfied_on),
             "billing": {"frequency": ln.billing.frequency, "timing": ln.billing.timing,
@@ -592,17 +406,17 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         }
 
     rn = terms.renewal
-    return {
+    out = {
         "currency": cur,
         "signed_on": terms.signed_on.isoformat(),
         "payment_terms_days": terms.payment_terms_days,
         "lines": [line(ln) for ln in terms.lines],
         "renewal": {
             "auto_renewal": rn.auto_renewal,
-            "renewal_term": rn.renewal_term.iso if rn.renewal_term else None,
-            "non_renewal_notice": rn.non_renewal_notice.iso if rn.non_renewal_notice else None,
+            "renewal_term": durations.canonical(rn.renewal_term) if rn.renewal_term else None,
+            "non_renewal_notice": durations.canonical(rn.non_renewal_notice) if rn.non_renewal_notice else None,
             "price_increase_cap": None if rn.price_increase_cap is None
-            else format(rn.price_increase_cap.normalize(), "f"),
+            else numbers.plain_percent(rn.price_increase_cap),
         },
         "modifications": [
             {"effective": m.effective.isoformat(), "treatment": m.treatment,
@@ -610,6 +424,13 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
             for m in terms.modifications
         ],
     }
+    # Keys added since hashes were first stored appear only when used, so a document written
+    # before them hashes as it did (RELIABILITY T3).
+    if terms.payment_business_days:
+        out["payment_terms"] = Duration(terms.payment_terms_days, "business_day").iso
+    if terms.holidays:
+        out["holidays"] = terms.holidays
+    return out
 
 
 def terms_hash(terms: ContractTerms) -> str:

@@ -22,11 +22,12 @@ from flask import (
 )
 
 from clm import db
+from clm.access import current_principal, require
 from clm.downstream import commercial, reports
-from clm.downstream.terms import TermsError, format_money
+from clm.downstream.terms import TermsError
 from clm.errors import InvalidInput
+from clm.values import fields, money
 from clm.versions import store
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -81,8 +82,8 @@ def bar_chart(title: str, currency: str, series: Sequence[tuple[str, Decimal]], 
     for i, (label, value) in enumerate(series):
         h = float(value / peak) * plot if peak > 0 and value > 0 else 0.0
         bars.append(Bar(x=round(i * step + step * 0.15, 1), y=round(top + plot - h, 1), width=round(step * 0.7, 1),
-                        height=round(h, 1), label=label, value=format_money(value, currency)))
-    return Chart(title, currency, width, height, tuple(bars), format_money(peak, currency), top + plot)
+                        height=round(h, 1), label=label, value=money.plain(value, currency)))
+    return Chart(title, currency, width, height, tuple(bars), money.plain(peak, currency), top + plot)
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template("downstream/dashboard.html", today=today, forecast=forecast, revenue=revenue,
                            periods=periods, waterfall=waterfall, deferred=deferred, deferred_totals=deferred_totals,
                            renewals=reports.renewals_due(session, today, within), within=within, windows=WINDOWS,
-                           refused=reports.refused_events(session), money=format_money)
+                           refused=reports.refused_events(session), money=money.plain)
 
 
 def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
@@ -122,7 +123,7 @@ def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
         document = commercial.latest_document(session, row["contract_id"])
         order = reports.order_of(session, row["contract_id"])
         row["currency"] = document.currency if document else ""
-        row["contract_value"] = format_money(order.total, order.currency) if order else ""
+        row["contract_value"] = money.plain(order.total, order.currency) if order else ""
         row["terms_version"] = document.version if document else ""
         row["downstream"] = "order" if order else ("terms attached" if document else "")
         rows.append(row)
@@ -144,7 +145,8 @@ def contracts() -> ResponseReturnValue:
     status = request.args.get("status", "")
     rows = _contract_rows(counterparty, status)
     return render_template("downstream/contracts.html", rows=rows, counterparty=counterparty, status=status,
-                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS)
+                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS,
+                           term_fields=set(fields.FIELDS))
 
 
 @bp.route("/finance/contracts.csv")
@@ -158,7 +160,7 @@ def contracts_csv() -> ResponseReturnValue:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FINANCE_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in FINANCE_COLUMNS])
+        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=finance-contracts.csv"})
 
@@ -288,7 +290,8 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
 
     from clm import jobs
     from clm.clauses.approvals import library_from_settings
-    from clm.downstream.renewal_drafts import parse_uplift, start_renewal as start
+    from clm.downstream.renewal_drafts import parse_uplift
+    from clm.downstream.renewal_drafts import start_renewal as start
     from clm.errors import ClmError
 
     principal = _may_write()

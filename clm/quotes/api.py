@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, current_app, jsonify, request, send_file
 
 from clm import db
+from clm.access import current_principal, require
 from clm.errors import InvalidInput
 from clm.quotes import services
 from clm.quotes.catalog import CatalogError, ConfigurationError
 from clm.quotes.models import Quote
 from clm.quotes.pricing import QuoteInputError
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -15,16 +15,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from clm.downstream.terms import (
-    CURRENCIES,
-    FREQUENCIES,
-    RECOGNITIONS,
-    Duration,
-    FieldReader,
-    parse_duration,
-    quantum,
-)
+from clm.downstream.terms import FREQUENCIES, RECOGNITIONS
 from clm.errors import InputErrors
+from clm.values import ValueReadError, durations, money
+from clm.values.durations import Duration
+from clm.values.money import quantum
+from clm.values.reader import FieldReader
 
 KINDS = ("recurring", "one_time")
 OPTION_TYPES = ("required", "optional", "excluded")
@@ -349,9 +345,9 @@ def _product(r: _Reader, raw: Any, path: str) -> Product | None:
     delivery = None
     if obj.get("delivery") is not None:
         try:
-            delivery = parse_duration(str(obj["delivery"]))
-        except ValueError as err:
-            r.error(f"{path}.delivery", str(err))
+            delivery = durations.parse(str(obj["delivery"]))
+        except ValueReadError as err:
+            r.refused(f"{path}.delivery", err)
     if kind == "one_time" and recognition == "ratable" and delivery is None:
         r.error(f"{path}.delivery", "missing (a ratable one-time service needs its service period)")
     if len(r.errors) > before:
@@ -407,8 +403,8 @@ def _price_book(r: _Reader, raw: Any, path: str, products: Mapping[str, Product]
         r.error(f"{path}.key", f"{key!r} is not a key (lower case, digits, - and _)")
     name = r.text(obj, "name", f"{path}.name", required=False) or str(key)
     currency = obj.get("currency")
-    if currency not in CURRENCIES:
-        r.error(f"{path}.currency", f"{currency!r} is not a known ISO 4217 currency code")
+    if not money.is_currency(currency):
+        r.refused(f"{path}.currency", ValueReadError(currency, "a known ISO 4217 currency code", "USD"))
         currency = None
     entries: dict[str, PriceEntry] = {}
     for j, raw_entry in enumerate(r.items(obj, "entries", f"{path}.entries", required=True)):
@@ -482,9 +478,9 @@ def _defaults(r: _Reader, raw: Any) -> Defaults:
         r.error("defaults.auto_renewal", "must be true or false")
     for key in ("renewal_term", "non_renewal_notice"):
         try:
-            parse_duration(str(obj.get(key, getattr(out, key))))
-        except ValueError as err:
-            r.error(f"defaults.{key}", str(err))
+            durations.parse(str(obj.get(key, getattr(out, key))))
+        except ValueReadError as err:
+            r.refused(f"defaults.{key}", err)
     return Defaults(days if days is not None else 30, valid if valid is not None else 30, bool(auto),
                     str(obj.get("renewal_term", out.renewal_term)),
                     str(obj.get("non_renewal_notice", out.non_renewal_notice)))

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from clm.downstream.terms import parse_duration
 from clm.quotes.pricing import PricedLine, PricedQuote
+from clm.values import durations, money
 
 #: How the Order Form words a billing frequency.
 BILLING_WORDS = {"annual": "annually in advance", "quarterly": "quarterly in advance",
@@ -34,7 +34,7 @@ def _terms_line(index: int, line: PricedLine, quote: PricedQuote) -> dict[str, A
         out.update(start=start.isoformat(), end=quote.end_date.isoformat(),
                    billing={"frequency": line.billing, "timing": "advance"})
         return out
-    delivery = parse_duration(line.delivery) if line.delivery else None
+    delivery = durations.parse(line.delivery) if line.delivery else None
     if line.recognition == "ratable":
         assert delivery is not None  # the catalog requires a service period
         out.update(start=start.isoformat(), end=(delivery.after(start) - timedelta(days=1)).isoformat())
@@ -67,9 +67,7 @@ def terms_document(quote: PricedQuote, *, signed_on: date) -> dict[str, Any]:
 
 def money_text(amount: str, currency: str) -> str:
     """Return ``amount`` as the contract writes money: "USD 12,000.00"."""
-    value = Decimal(amount)
-    places = len(amount.partition(".")[2])
-    return f"{currency} {value:,.{places}f}"
+    return money.format_amount(Decimal(amount), currency)
 
 
 def order_lines_text(quote: PricedQuote) -> str:

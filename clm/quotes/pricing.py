@@ -24,9 +24,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from clm.downstream.terms import CURRENCIES, add_months, format_money, round_fraction
 from clm.errors import InputErrors
-from clm.quotes.catalog import Catalog, ConfigurationError, PriceEntry, check_configuration
+from clm.quotes.catalog import (
+    Catalog,
+    ConfigurationError,
+    PriceEntry,
+    check_configuration,
+)
+from clm.values import money, numbers
+from clm.values.dates import add_months
+from clm.values.money import round_fraction
 
 MAX_QUANTITY = 10**6
 MAX_TERM_MONTHS = 120
@@ -143,8 +150,7 @@ def priced_from_dict(data: Mapping[str, Any]) -> PricedQuote:
     return PricedQuote(**values)
 
 
-def _pct(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value else "0"
+_pct = numbers.plain_percent
 
 
 # ----------------------------------------------------------------------------- reading a request
@@ -216,7 +222,7 @@ def parse_request(data: Any, catalog: Catalog, today: date) -> QuoteRequest:
         currency = book.currency if book else None
         if currency is None:
             errors.append("currency: missing")
-    elif not isinstance(currency, str) or currency.upper() not in CURRENCIES:
+    elif not isinstance(currency, str) or not money.is_currency(currency.upper()):
         errors.append(f"currency: {currency!r} is not a known ISO 4217 currency code")
         currency = None
     else:
@@ -335,7 +341,7 @@ def _as_percent(share: Fraction) -> Decimal:
 
 
 def _fmt(value: Fraction | Decimal, currency: str) -> str:
-    return format_money(round_fraction(Fraction(value), currency), currency)
+    return money.plain(round_fraction(Fraction(value), currency), currency)
 
 
 def price_quote(catalog: Catalog, request: QuoteRequest) -> PricedQuote:
@@ -365,11 +371,11 @@ def price_quote(catalog: Catalog, request: QuoteRequest) -> PricedQuote:
         ssp_exact = Fraction(entry.ssp) * req.quantity * (years if recurring else 1)
         lines.append(PricedLine(
             sku=req.product, name=product.name, kind=product.kind, unit=product.unit, quantity=req.quantity,
-            unit_price=_fmt(per_period / req.quantity, cur), list_total=format_money(list_total, cur),
+            unit_price=_fmt(per_period / req.quantity, cur), list_total=money.plain(list_total, cur),
             discount=_pct(req.discount), promotion=promo.code if promo else None,
             promotion_percent=_pct(promo.percent) if promo else "0", quote_discount=_pct(request.discount),
             discretionary=_pct(_as_percent(discretionary).quantize(_PERCENT_Q)),
-            net_total=format_money(net_total, cur), annual_net=format_money(annual, cur),
+            net_total=money.plain(net_total, cur), annual_net=money.plain(annual, cur),
             ssp_total=_fmt(ssp_exact, cur), billing=product.billing, recognition=product.recognition,
             delivery=product.delivery.iso if product.delivery else None))
         list_sum += list_total
@@ -383,8 +389,8 @@ def price_quote(catalog: Catalog, request: QuoteRequest) -> PricedQuote:
         customer=request.customer, currency=cur, price_book=book.key, bundle=request.bundle,
         term_months=request.term_months, start_date=request.start_date, end_date=end,
         payment_terms_days=request.payment_terms_days, lines=tuple(lines),
-        list_total=format_money(list_sum, cur), discount_total=format_money(list_sum - net_sum, cur),
-        net_total=format_money(net_sum, cur), acv=format_money(acv, cur), tcv=format_money(net_sum, cur),
+        list_total=money.plain(list_sum, cur), discount_total=money.plain(list_sum - net_sum, cur),
+        net_total=money.plain(net_sum, cur), acv=money.plain(acv, cur), tcv=money.plain(net_sum, cur),
         discount_percent=_pct(overall.quantize(_PERCENT_Q)), max_discretionary=_pct(max_pct.quantize(_PERCENT_Q)),
         approvals=approvals, auto_renewal=catalog.defaults.auto_renewal,
         renewal_term=catalog.defaults.renewal_term, non_renewal_notice=catalog.defaults.non_renewal_notice)

@@ -421,22 +421,24 @@ class DriftReport:
 
 
 def _months(iso: str | None) -> int | None:
-    from clm.downstream.terms import parse_duration
+    from clm.values import ValueReadError, durations
 
     try:
-        d = parse_duration(str(iso))
-    except ValueError:
+        d = durations.parse(str(iso))
+    except ValueReadError:
         return None
-    return d.months if not d.days else None
+    return d.calendar()[0] if d.unit in ("month", "year") else None
 
 
 def _fee_amounts(run: Any) -> set[Decimal]:
     term = next((t for t in run.terms if t.field == "fees"), None) if run else None
     out: set[Decimal] = set()
+    from clm.values import ValueReadError, fields
+
     for item in (term.value if term and isinstance(term.value, list) else []):
         try:
-            out.add(Decimal(str(item.get("amount"))).quantize(Decimal("0.01")))
-        except (ArithmeticError, AttributeError, ValueError):
+            out.add(fields.parse_fee(item).money.amount)
+        except ValueReadError:
             continue
     return out
 
@@ -493,7 +495,9 @@ def drift(session: Session, quote: Quote) -> DriftReport:
     stated = order_form_terms(latest.text)
 
     def money(amount: Decimal) -> str:
-        return f"{cur} {amount:,.{len(result.tcv.partition('.')[2])}f}"
+        from clm.values.money import format_amount
+
+        return format_amount(amount, cur)
 
     for key, label, expected in (("total", "total fees", Decimal(result.tcv)),
                                  ("annual", "annual recurring fees", Decimal(result.acv))):

@@ -6,16 +6,25 @@ import io
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from markupsafe import Markup
 
 from clm import db
+from clm.access import current_principal, require
 from clm.errors import ClmError, InvalidInput
 from clm.quotes import services
 from clm.quotes.catalog import ConfigurationError
 from clm.quotes.models import QuoteStatus
 from clm.quotes.pricing import QuoteInputError
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask import Flask

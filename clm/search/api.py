@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, jsonify, request
 
 from clm import db
+from clm.access import require
 from clm.errors import InvalidInput
 from clm.search import services
-from clm.web.auth import require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

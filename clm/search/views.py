@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, render_template, request
 
 from clm import db
+from clm.access import require
 from clm.search import services
 from clm.search.query import describe
 from clm.versions.models import ContractStatus
-from clm.web.auth import require
 
 if TYPE_CHECKING:
     from flask import Flask

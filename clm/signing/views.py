@@ -17,13 +17,13 @@ from flask import (
 )
 
 from clm import db
+from clm.access import current_principal, require
 from clm.clauses.approvals import approval_check
 from clm.errors import ClmError, Conflict
 from clm.signing import envelopes
 from clm.signing.mail import DEFAULT_SENDER, Mail, deliver, mailer_for, setting
 from clm.versions import store
 from clm.versions.models import Blob
-from clm.web.auth import current_principal, require
 
 __all__ = ["bp", "client", "link_base", "require", "send_mail", "signed_pdf_response"]
 

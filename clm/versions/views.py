@@ -5,15 +5,23 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from markupsafe import Markup
 
 from clm import db, jobs
+from clm.access import current_principal, id_arg, require
 from clm.errors import ClmError, InvalidInput
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
-from clm.web.pages import id_arg
-from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

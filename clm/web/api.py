@@ -334,7 +334,7 @@ OPENAPI: dict[str, Any] = {
                     "evidence": {"type": "array", "items": {"type": "object", "properties": {
                         "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}}}}},
                 "x-fields": {"type": "string", "description": "Field names: " + ", ".join(
-                    f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y)."}}},
+                    f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y) or business days (P10BD), fees [{amount, currency, period}]."}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             "Version": {"type": "object", "properties": {
                 "number": {"type": "integer"}, "filename": {"type": "string"},

@@ -2,47 +2,44 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from clm import db
+from clm.access import (  # moved to clm.access; re-exported
+    Principal,
+    current_principal,
+    require,
+)
 from clm.errors import ClmError
-from clm.users import ApiToken, Role, User, authenticate, find_token
+from clm.users import User, authenticate, find_token
 
 if TYPE_CHECKING:
     from flask import Flask
     from flask.typing import ResponseReturnValue
 
+__all__ = ["CsrfError", "Principal", "bp", "csrf_token", "current_principal", "init_app", "require"]
+
 bp = Blueprint("auth", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class CsrfError(ClmError):
     status = 400
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller of this request: a signed-in user or an API token."""
-
-    label: str
-    role: Role
-    user: User | None = None
-    token: ApiToken | None = None
-
-    def can(self, permission: str) -> bool:
-        """Return whether the caller may do ``permission``."""
-        holder = self.user or self.token
-        return holder is not None and holder.can(permission)
 
 
 def init_app(app: Flask) -> None:
@@ -51,12 +48,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_principal"] = current_principal
-
-
-def current_principal() -> Principal | None:
-    """Return the caller of this request, or None when anonymous."""
-    principal: Principal | None = g.get("principal")
-    return principal
 
 
 def csrf_token() -> str:
@@ -102,26 +93,6 @@ def _check_csrf() -> None:
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfError("This form has expired or did not come from clm; reload the page and try again.")
-
-
-def require(permission: str) -> Callable[[F], F]:
-    """Decorate a view so it runs only for callers whose role grants ``permission``."""
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            if principal is None:
-                if request.path.startswith("/api/"):
-                    abort(401)
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not principal.can(permission):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def _safe_next(target: str | None) -> str:

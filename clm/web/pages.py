@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-from clm.errors import InvalidInput
+from clm.access import MAX_ID, id_arg  # moved to clm.access; re-exported
+from clm.values import fields
+
+__all__ = ["MAX_ID", "DatabaseId", "filesize", "id_arg", "init_app", "term_value"]
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -17,23 +20,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-
-
-MAX_ID = 2**31 - 1
-
-
-def id_arg(name: str) -> int | None:
-    """Return the query argument ``name`` as a database id, None when absent.
-
-    Raise InvalidInput for anything but a whole number from 1 to MAX_ID, so an id no table
-    can hold is refused alike on SQLite and PostgreSQL.
-    """
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise InvalidInput(f"{name} must be a whole number from 1 to {MAX_ID}, not {raw[:30]!r}.")
-    return int(raw)
 
 
 class DatabaseId(IntegerConverter):
@@ -76,18 +62,6 @@ def filesize(size: int) -> str:
     return f"{size} bytes"
 
 
-def term_value(value: Any) -> str:
-    """Return an extracted or confirmed term value as a reader expects to see it."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return "; ".join(term_value(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {term_value(v)}" for k, v in value.items())
-    if isinstance(value, str) and value.startswith("P") and len(value) > 1 and value[1:-1].isdigit():
-        amount, unit = int(value[1:-1]), {"D": "day", "W": "week", "M": "month", "Y": "year"}.get(value[-1])
-        if unit:
-            return f"{amount} {unit}{'s' if amount != 1 else ''}"
-    return str(value)
+def term_value(value: Any, field: str) -> str:
+    """Return an extracted or confirmed value of term ``field`` as a reader sees it ("30 business days")."""
+    return fields.format(field, value)

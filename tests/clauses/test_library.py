@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from clm.clauses.library import (
-    Duration,
     LibraryError,
-    Money,
     Variable,
     assemble,
     default_library_path,
@@ -25,6 +23,8 @@ from clm.clauses.library import (
     template_variables,
 )
 from clm.errors import InvalidInput
+from clm.values.durations import Duration
+from clm.values.money import Money
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -500,7 +500,7 @@ def test_values_are_normalized_and_formatted(kind, raw, expected):
     [
         ("duration", "soon"),
         ("duration", "P0D"),
-        ("duration", "P1Y6M"),
+        ("duration", "P1M15D"),      # months and days mixed: no single unit
         ("duration", 30),
         ("money", 12000),
         ("money", "USD 12.345"),
@@ -628,3 +628,12 @@ def test_a_clause_blank_takes_a_phrase_and_a_form_field_any_line(library):
         assemble(msa, library, {**values, "arbitration_seat": seat})
     description = " ".join(["word"] * 300)
     assert any(description in s.text for s in assemble(msa, library, {**values, "customer_description": description}))
+
+
+def test_kwd_has_three_minor_units_in_the_library_as_in_billing():
+    # Issue 18: the library wrote every currency but five with two decimals, billing KWD with three.
+    variable = var("money")
+    value = normalize_value(variable, "KWD 1,250.500")
+    assert format_value(variable, value) == "KWD 1,250.500"
+    with pytest.raises(InvalidInput, match="KWD 1.2345"):
+        normalize_value(variable, "KWD 1.2345")

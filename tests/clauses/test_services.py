@@ -90,17 +90,33 @@ def test_the_panel_shows_what_changed_in_a_new_version(app, session, version):
     ("price_increase_cap", "3.5%", 3.5),
     ("parties", "Alpha Corp.; Beta LLC", ["Alpha Corp.", "Beta LLC"]),
     ("governing_law", " England and Wales ", "England and Wales"),
+    # Issue 18: the correction form reads the extractor's own wording, business days included.
+    ("non_renewal_notice", "thirty (30) days", "P30D"),
+    ("termination_notice", "thirty (30) business days", "P30BD"),
+    ("non_renewal_notice", "P30BD", "P30BD"),
+    ("governing_law", "the laws of the State of New York", "New York"),
+    ("effective_date", "June 1, 2026", "2026-06-01"),
+    ("renewal_limit", "three (3)", 3),
+    ("billing_frequency", "annually", "annual"),
+    ("fees", "USD 135,000.00 per year; EUR 5,000", [
+        {"amount": "135000.00", "currency": "USD", "period": "annual"},
+        {"amount": "5000.00", "currency": "EUR", "period": None}]),
+    ("fees", "KWD 1,250.500 per month", [{"amount": "1250.500", "currency": "KWD", "period": "monthly"}]),
 ])
 def test_corrections_are_read_by_the_kind_of_term(field, raw, expected):
     assert services.parse_correction(field, raw) == expected
 
 
 @pytest.mark.parametrize(("field", "raw", "message"), [
-    ("auto_renewal", "maybe", "answer yes or no"),
-    ("renewal_term", "a while", "give a duration"),
-    ("renewal_term", "P", "give a duration"),
-    ("effective_date", "June 1", "YYYY-MM-DD"),
-    ("price_increase_cap", "lots", "percentage"),
+    # One message shape: the field's label, the wording, what it should be.
+    ("auto_renewal", "maybe", "Auto-renewal: cannot read 'maybe' as yes or no"),
+    ("renewal_term", "a while", "Renewal term: cannot read 'a while' as a duration"),
+    ("renewal_term", "P", "Renewal term: cannot read 'P' as a duration"),
+    ("renewal_term", "P1M15D", "Renewal term: cannot read 'P1M15D' as a duration in one unit"),
+    ("effective_date", "June 1", "Effective date: cannot read 'June 1' as a date"),
+    ("price_increase_cap", "lots", "Price increase cap \\(%\\): cannot read 'lots' as a percentage"),
+    ("fees", "USD 12.345", "Fees: cannot read 'USD 12.345' as an amount with at most 2 decimals in USD"),
+    ("fees", "a lot of money", "Fees: cannot read 'a lot of money' as a fee"),
     ("governing_law", "   ", "enter a value"),
     ("no_such_term", "x", "Unknown term"),
 ])

@@ -17,7 +17,8 @@ from clm.downstream.billing import (
     credit_note,
 )
 from clm.downstream.revenue import balance, build_revenue_schedule
-from clm.downstream.terms import minor_units, parse_terms, quantum
+from clm.downstream.terms import parse_terms
+from clm.values.money import minor_units, quantum
 
 CURRENCIES = ["USD", "USD", "EUR", "JPY", "KWD"]
 

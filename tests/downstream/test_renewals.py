@@ -18,12 +18,15 @@ from clm.downstream.renewals import (
     renewals_json,
     upcoming_renewal,
 )
-from clm.downstream.terms import parse_duration, parse_terms
+from clm.downstream.terms import parse_terms
+from clm.values.calendars import BusinessCalendar
+from clm.values.durations import Duration
+from clm.values.durations import parse as parse_duration
 from clm.errors import InvalidInput
 from tests.downstream.examples import saas_doc
 
 D = Decimal
-CHRISTMAS = {date(2026, 12, 25)}
+CHRISTMAS = {date(2026, 12, 25): "Christmas Day"}
 
 
 @pytest.mark.parametrize(("term_end", "notice", "holidays", "expected"), [
@@ -36,7 +39,7 @@ CHRISTMAS = {date(2026, 12, 25)}
     # Without the holiday set, Friday 25th.
     (date(2026, 12, 31), "P5D", (), date(2026, 12, 25)),
     # A holiday on a weekday: 2027-01-31 - 31 days = 2026-12-31 (Thursday), a holiday here.
-    (date(2027, 1, 31), "P31D", {date(2026, 12, 31)}, date(2026, 12, 30)),
+    (date(2027, 1, 31), "P31D", {date(2026, 12, 31): "a holiday"}, date(2026, 12, 30)),
     # Months clamp to the month end: 2027-05-31 - 3 months = 2027-02-28, a Sunday: Friday 26th.
     (date(2027, 5, 31), "P3M", (), date(2027, 2, 26)),
     # A zero notice period: the term end itself (2026-12-31, a Thursday).
@@ -45,7 +48,8 @@ CHRISTMAS = {date(2026, 12, 25)}
     (date(2029, 2, 28), "P1Y", (), date(2028, 2, 28)),
 ])
 def test_notice_deadline(term_end, notice, holidays, expected):
-    assert notice_deadline(term_end, parse_duration(notice), holidays) == expected
+    calendar = BusinessCalendar("test", holidays) if holidays else BusinessCalendar("none")
+    assert notice_deadline(term_end, parse_duration(notice), calendar) == expected
 
 
 def test_contract_term_spans_all_lines():
@@ -201,11 +205,10 @@ def test_running_term_jumps_to_the_same_term_as_walking_one_term_at_a_time():
     from datetime import date, timedelta
 
     from clm.downstream.renewals import running_term
-    from clm.downstream.terms import Duration
 
     rng = random.Random(606)
-    lengths = [Duration(1, 0), Duration(3, 0), Duration(12, 0), Duration(24, 0), Duration(0, 30), Duration(0, 7),
-               Duration(1, 15)]
+    lengths = [Duration(1, "month"), Duration(3, "month"), Duration(12, "month"), Duration(2, "year"),
+               Duration(30, "day"), Duration(1, "week"), Duration(45, "day")]
     for _ in range(3000):
         start = date(1990, 1, 1) + timedelta(days=rng.randrange(12000))
         end = start + timedelta(days=rng.randrange(1, 2000))
@@ -213,5 +216,5 @@ def test_running_term_jumps_to_the_same_term_as_walking_one_term_at_a_time():
         term = rng.choice(lengths + [None])
         assert running_term(start, end, term, today) == _walked_term(start, end, term, today), (start, end, term, today)
     # month ends do not drift: a P1M term from January 31 runs to February 27, then March 30
-    assert running_term(date(2025, 1, 1), date(2025, 1, 30), Duration(1, 0), date(2025, 3, 15)) == (
+    assert running_term(date(2025, 1, 1), date(2025, 1, 30), Duration(1, "month"), date(2025, 3, 15)) == (
         2, date(2025, 2, 28), date(2025, 3, 30))

@@ -157,7 +157,8 @@ def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
     signed = make_signed(attach=False)
     values = {"effective_date": "2026-01-01", "initial_term": "P1Y", "auto_renewal": True, "renewal_term": "P1Y",
               "non_renewal_notice": "P60D", "payment_terms": "P45D", "price_increase_cap": 5.0,
-              "fees": "USD 120,000 per year", "billing_frequency": "quarterly"}
+              # fees in the shape the extractor stores them (issue 18: the prefill once read only a string)
+              "fees": [{"amount": "120000", "currency": "USD", "period": "annual"}], "billing_frequency": "quarterly"}
     with db.transaction_for(plain) as s:
         contract = store.get_contract(s, signed.contract_id)
         for field, value in values.items():
@@ -173,7 +174,7 @@ def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
                               "price_increase_cap": "5%"}
     line = doc["lines"][0]
     assert (line["price"], line["start"], line["end"], line["billing"]["frequency"]) == (
-        "120000", "2026-01-01", "2026-12-31", "quarterly")
+        "120000.00", "2026-01-01", "2026-12-31", "quarterly")
     from clm.downstream.terms import parse_terms
 
     parse_terms(doc)  # a complete, valid document

@@ -127,7 +127,7 @@ def test_rules_are_checked_after_the_fields(catalog):
     (lambda d: d["products"][0].update(kind="weekly"), "products[0].kind: 'weekly' is not one of"),
     (lambda d: d["price_books"][0]["entries"][1].update(list_price="-3"), "is not a non-negative decimal amount"),
     (lambda d: d["price_books"][0]["entries"][1].update(list_price="3.001"), "has more decimals than USD allows"),
-    (lambda d: d["price_books"][0].update(currency="ZZZ"), "price_books[0].currency: 'ZZZ' is not a known"),
+    (lambda d: d["price_books"][0].update(currency="ZZZ"), "price_books[0].currency: cannot read 'ZZZ' as a known ISO 4217"),
     (lambda d: d["bundles"][0]["options"].append({"product": "GHOST", "type": "optional"}), "unknown product GHOST"),
     (lambda d: d["approvals"].reverse(), "levels must escalate"),
     (lambda d: d["promotions"][0].update(percent="120"), "promotions[0].percent: 120 is more than 100%"),
@@ -149,4 +149,4 @@ def test_the_terms_document_is_read_unchanged_by_downstream(catalog):
     # ratable one-time service over P3M from the start; 12 seats graduated = 5,800 x 0.95 = 5,510
     assert (training.start, training.end, training.price) == (date(2027, 1, 1), date(2027, 3, 31), Decimal("5510.00"))
     assert training.billing.frequency == "once" and training.billing.on == date(2027, 1, 1)
-    assert terms.renewal.auto_renewal and terms.renewal.non_renewal_notice.days == 60
+    assert terms.renewal.auto_renewal and terms.renewal.non_renewal_notice.iso == "P60D"

@@ -13,6 +13,9 @@ from spacy.tokens import Doc
 
 from clm.clauses.extract import components as C
 from clm.clauses.extract import normalize as N
+from clm.values import fields as values_fields
+from clm.values import frequencies
+from clm.values.money import Money
 
 
 @dataclass
@@ -186,7 +189,7 @@ def fees(segs: list[Seg]) -> Found | None:
             m = re.match(r"\W*(?:\(\S+\)\s*)?(?:per|each|a|every|/)\s*(month|year|quarter|week)|\W*(monthly|annually|"
                          r"annual|quarterly|weekly)", after)
             period = _PERIOD_WORDS.get(m.group(1) or m.group(2)) if m else None
-            out.append({"amount": str(amount), "currency": cur, "period": period})
+            out.append(values_fields.fee_json(values_fields.Fee(Money(amount, cur), period)))
             ev.append((s, e))
             if len(out) >= 10:
                 break
@@ -205,9 +208,8 @@ def billing_frequency(segs: list[Seg]) -> Found | None:
         if "payment" not in seg.cats:
             continue
         m = _BILLING.search(seg.text)
-        if m:
-            v = m.group(1).lower().replace("yearly", "annually")
-            return Found(re.sub(r"\s+", " ", v), [(seg.start, seg.end)], 0.7)
+        if m and not m.group(1).lower().startswith("in "):        # "in advance" is a timing, not a frequency
+            return Found(frequencies.read(m.group(1)), [(seg.start, seg.end)], 0.7)
     return None
 
 

@@ -22,7 +22,8 @@ from clm.clauses.extract import normalize as N
     ("one hundred twenty (120) days", "P120D"),
     ("[30] days", "P30D"),
     ("two (2) year(s)", "P2Y"),
-    ("ten (10) business days", "P10D"),
+    ("ten (10) business days", "P10BD"),              # business days keep their unit (issue 18)
+        ("thirty (30) working days", "P30BD"),
     ("three (3) weeks", "P3W"),
     ("twenty (20) years", "P20Y"),
     ("thirty (3O) days", "P30D"),            # OCR'd digits fall back to the words
