@@ -20,7 +20,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.path.abspath(settings["INSTANCE_PATH"]),
                 static_folder="web/static", template_folder="web/templates")
     app.config.from_mapping(settings)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Private: it holds the SQLite file, the secret key, the seal and audit keys, the mail outbox.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _local_secret(app.instance_path)
     app.config.update(
         # Werkzeug refuses bodies over this before a view reads them (multipart DoS).
@@ -33,6 +34,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=app.config["SESSION_ABSOLUTE_HOURS"] * 3600,
     )
+
+    if int(app.config.get("PROXY_HOPS") or 0) > 0:
+        # Behind that many reverse proxies, each appending X-Forwarded-For/-Proto/-Host: the
+        # client's address (audit trail, sign-in throttling) and https are read from them.
+        # Without the setting these headers are ignored: anyone could send them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from clm.web import jsonbody
+
+    app.json = jsonbody.BoundedJSONProvider(app)
 
     db.init_app(app)
     from clm.versions import blobs

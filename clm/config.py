@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "RENEWAL_REMINDER_DAYS": "90,60,30",
     # Comma-separated addresses for renewal reminders; empty: every active finance and legal user.
     "RENEWAL_REMINDER_TO": "",
+    # How many reverse proxies in front of clm append X-Forwarded-For/-Proto/-Host; 0: none,
+    # the headers are ignored and the connection's address is the client's.
+    "PROXY_HOPS": 0,
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
