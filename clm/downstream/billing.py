@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from collections import defaultdict
@@ -13,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from clm import csvfile
 from clm.downstream.terms import (
     PERIOD_MONTHS,
     ContractTerms,
@@ -328,7 +328,7 @@ BILLING_CSV_COLUMNS = ("invoice", "date", "due", "currency", "line", "descriptio
 def billing_csv(schedule: Sequence[Invoice]) -> str:
     """Return the schedule as CSV, one row per invoice line, with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow(BILLING_CSV_COLUMNS)
     for inv in schedule:
         for ln in inv.lines:
