@@ -14,6 +14,9 @@ from clm import db
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a clm web application; ``config`` overrides settings (tests)."""
+    from clm import logs
+
+    logs.install_redaction()  # signer links and API tokens never reach a log line
     settings = clm_config.load()
     if config:
         settings.update(config)
