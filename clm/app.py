@@ -51,6 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json = jsonbody.BoundedJSONProvider(app)
 
     db.init_app(app)
+    from clm.signing import audit, keys
+
+    # The audit chain's key, read once, kept outside the database (clm.signing.audit).
+    db.sessionmaker_for(app).configure(info={audit.KEY_INFO: keys.audit_key(app.config)})
     from clm.versions import blobs
 
     blobs.configure(app.config)  # where new blob bytes go: the database or CLM_BLOB_STORE's directory

@@ -631,7 +631,8 @@ def audit() -> None:
 
 
 @audit.command("check")
-@click.option("--deep", is_flag=True, help="Also re-read every version's file and compare its text (slow).")
+@click.option("--deep", is_flag=True, help="Also re-read every version's file and compare its text, and check "
+                                          "every sealed PDF's seal against this installation's certificate (slow).")
 def audit_check(deep: bool) -> None:
     """Find any edited, deleted or reordered evidence row and name it: exit 0 when clean, 1 with
     one line per finding, 2 when the check could not run."""
@@ -644,11 +645,15 @@ def audit_check(deep: bool) -> None:
     from clm.versions.store import evidence_findings as version_findings
     from clm.versions.store import limits_from_settings, text_findings
 
+    from clm.signing.keys import installation_fingerprint
+
     app = _app()
+    own = installation_fingerprint(app.instance_path)
+    trusted = ({own} if own else set()) if deep else None
     try:
         with db.sessionmaker_for(app)() as session:
-            findings = [*version_findings(session), *decision_findings(session), *signing_findings(session),
-                        *terms_findings(session)]
+            findings = [*version_findings(session), *decision_findings(session),
+                        *signing_findings(session, trusted=trusted), *terms_findings(session)]
             if deep:
                 findings += text_findings(session, limits_from_settings(app.config))
     except SQLAlchemyError as err:

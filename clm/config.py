@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "BLOB_STORE": "",
     # Only for local use; `clm init` refuses to run a server with it unless told it is a demo.
     "SECRET_KEY": "",
+    # The key that MACs the envelope audit chains; empty: audit.key in the instance folder
+    # (generated on first use). Every app server and `clm init` need the same key.
+    "AUDIT_KEY": "",
     # Cookies marked Secure need HTTPS; production behind TLS sets CLM_SECURE_COOKIES=1.
     "SECURE_COOKIES": False,
     "SESSION_IDLE_MINUTES": 30,

@@ -71,6 +71,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
     "auth.logout": {"POST": EVERYONE},
     "verify.page": {"GET": EVERYONE, "POST": EVERYONE},
+    "verify.certificate": {"GET": EVERYONE},
     "api.health": {"GET": EVERYONE},
     "api.openapi": {"GET": EVERYONE},
     # contracts and versions (pages)
