@@ -63,12 +63,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clm.clauses import api as clauses_api
     from clm.clauses import views as clauses_views
     from clm.versions import views as versions_views
-    from clm.web import api, auth, contracts, errors, pages
+    from clm.web import admin, api, auth, contracts, errors, pages
 
     pages.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(versions_views.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(clauses_views.bp)

@@ -30,7 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "PARSE_TIMEOUT_SECONDS": 10.0,
+    # Failed sign-ins per account (from devices it never signed in from; each known device has
+    # its own count) and per client address, over 15 minutes, before they are refused.
     "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+    "LOGIN_ATTEMPTS_PER_ADDRESS": 30,
     "CLAUSE_LIBRARY": "",
     # Fallback positions up to this rank go to signature without approval; beyond it, and
     # every non-standard clause, need legal's approval.

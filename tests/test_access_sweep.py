@@ -70,6 +70,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "versions.static": {"GET": EVERYONE},
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
     "auth.logout": {"POST": EVERYONE},
+    "auth.password": {"GET": STAFF, "POST": STAFF},
+    # administration (issue 17): API tokens
+    "admin.tokens": {"GET": frozenset({ADMIN})},
+    "admin.create": {"POST": frozenset({ADMIN})},
+    "admin.revoke": {"POST": frozenset({ADMIN})},
     "verify.page": {"GET": EVERYONE, "POST": EVERYONE},
     "verify.certificate": {"GET": EVERYONE},
     "api.health": {"GET": EVERYONE},
@@ -195,6 +200,10 @@ ALLOWED_WRITE_STATUS: dict[str, set[int]] = {
     "auth.login": {401},
     # Signing out sends the browser to the sign-in page.
     "auth.logout": {302},
+    # The sweep posts an empty form: no current password, so nothing is changed (422).
+    "auth.password": {422},
+    # An empty form names no owner (422).
+    "admin.create": {422},
 }
 
 #: Routes about a signed contract's order, schedules and terms: "own" is the signed contract,
@@ -231,6 +240,8 @@ class World:
     #: Two quotes (issue 8): A has versions 1 and 2 and awaits a sales manager's approval.
     quote_a: int = 0
     quote_b: int = 0
+    #: An API token of the admin that no case authenticates with (admin.revoke revokes it).
+    spare_token_id: int = 0
 
 
 def _digest(app: Flask) -> str:
@@ -280,9 +291,10 @@ def _seed(app: Flask) -> World:
     now = db.utcnow()
     limits = store.limits_from_settings(app.config)
     with db.transaction_for(factory) as s:
-        for role in Role:
-            create_user(s, email=f"{role.value}@example.test", name=role.value, password=PASSWORD, role=role)
-        api_tokens = {role.value: create_token(s, role=role, label=role.value)[1] for role in Role}
+        users = {role: create_user(s, email=f"{role.value}@example.test", name=role.value, password=PASSWORD,
+                                   role=role) for role in Role}
+        api_tokens = {role.value: create_token(s, user=users[role], label=role.value)[1] for role in Role}
+        spare_token_id = create_token(s, user=users[Role.ADMIN], label="spare")[0].id
     contract_a = make_contract(factory, app)
     contract_b = make_contract(factory, app)
     with db.transaction_for(factory) as s:
@@ -334,6 +346,18 @@ def _seed(app: Flask) -> World:
 
     quote_a, quote_b = _seed_quotes(factory, CATALOG_FILE, REQUEST)
 
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    cookies = _sign_in_everyone(app)
+    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
+                 envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
+                 clause_digest=clause_digest, clause_key=clause_key,
+                 template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
+                 cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b,
+                 spare_token_id=spare_token_id)
+
+
+def _sign_in_everyone(app: Flask) -> dict[str, tuple[str, str]]:
+    """Return caller -> (session cookie, CSRF token): staff signed in, the others with a bare session."""
     cookies: dict[str, tuple[str, str]] = {}
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     for caller in CALLERS:
@@ -350,11 +374,14 @@ def _seed(app: Flask) -> World:
         cookie = client.get_cookie(cookie_name)
         assert cookie is not None
         cookies[caller] = (cookie.value, csrf)
-    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
-                 envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
-                 clause_digest=clause_digest, clause_key=clause_key,
-                 template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
-                 cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b)
+    return cookies
+
+
+@pytest.fixture(scope="module")
+def signed_in(world: World) -> World:
+    """The world with fresh sessions: the sweep's sign-out cases ended the first ones (server side)."""
+    world.cookies = _sign_in_everyone(world.app)
+    return world
 
 
 def _seed_quotes(factory: Any, catalog_file: Path, request: dict[str, Any]) -> tuple[int, int]:
@@ -412,15 +439,18 @@ def _cases() -> list[Any]:
                 writes = method in UNSAFE and caller in _allowed(endpoint, method)
                 (last if writes else first).append(case)
     # The signer's writes go first (a sender's remind or void would end their link), in the
-    # order a signer acts: consent, sign, then decline and withdraw.
-    order = {"signing.consent": 0, "signing.sign": 1, "signing.decline": 2, "signing.withdraw": 3}
+    # order a signer acts: consent, sign, then decline and withdraw. Signing out ends every session
+    # of the caller's user (server side), so it goes last.
+    order = {"signing.consent": 0, "signing.sign": 1, "signing.decline": 2, "signing.withdraw": 3,
+             "auth.logout": 99}
     last.sort(key=lambda case: order.get(case.values[0], 9))
     return first + last
 
 
 def _foreign(endpoint: str, args: tuple[str, ...]) -> bool:
     """Does "someone else's object" make the URL point at nothing (a mismatched or unknown part)?"""
-    return endpoint in SIGNED_CONTRACT_ROUTES or bool(set(args) & {"number", "digest", "field", "key", "template_key", "filename", "token"})
+    return endpoint in SIGNED_CONTRACT_ROUTES or bool(set(args) & {"number", "digest", "field", "key", "template_key",
+                                                                   "filename", "token", "token_id"})
 
 
 def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, which: str) -> dict[str, Any]:
@@ -456,6 +486,8 @@ def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, whi
             values[arg] = world.template_key if own else "no_such_template"
         elif arg == "filename":
             values[arg] = STATIC_FILES[endpoint] if own else "no-such-file.css"
+        elif arg == "token_id":  # a spare token no sweep caller uses: revoking it disturbs nothing
+            values[arg] = world.spare_token_id if own else 999999
         elif arg == "job_id":  # no job has failed in the sweep's world: retry reports it on the page
             values[arg] = 1 if own else 999999
         elif arg == "token":
@@ -547,6 +579,7 @@ def test_access(world: World, endpoint: str, method: str, rule: str, args: tuple
 
 
 @pytest.mark.parametrize("rule", sorted({rule for _e, _m, rule, _a in RULES if rule.startswith("/api/")}))
+@pytest.mark.usefixtures("signed_in")
 def test_the_api_never_accepts_the_session_cookie(world: World, rule: str) -> None:
     """A signed-in admin's browser cookie opens no API route that needs a permission."""
     endpoint, method, _rule, args = next(r for r in RULES if r[2] == rule)
@@ -567,6 +600,7 @@ def test_the_api_never_accepts_the_session_cookie(world: World, rule: str) -> No
 
 @pytest.mark.parametrize(("endpoint", "method", "rule", "args"),
                          sorted({(e, m, r, a) for e, m, r, a in RULES if m in UNSAFE and not r.startswith("/api/")}))
+@pytest.mark.usefixtures("signed_in")
 def test_every_browser_write_needs_the_csrf_token(world: World, endpoint: str, method: str, rule: str,
                                                   args: tuple[str, ...]) -> None:
     caller = SIGNER if endpoint.startswith("signing.") else ADMIN
@@ -591,6 +625,7 @@ def test_token_urls_send_no_referrer_even_on_error_pages(world: World) -> None:
 
 
 @pytest.mark.parametrize("caller", [VIEWER, FINANCE])
+@pytest.mark.usefixtures("signed_in")
 def test_only_writers_store_a_draft(world: World, caller: str) -> None:
     client = _client(world, caller, api=False)
     before = _digest(world.app)
