@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Enum, ForeignKey, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clm.access import PERMISSIONS, Role
 from clm.db import Base, enum_values, utcnow
 from clm.errors import Conflict, InvalidInput, NotFound
 
@@ -21,30 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-class Role(enum.Enum):
-    ADMIN = "admin"
-    LEGAL = "legal"
-    FINANCE = "finance"
-    VIEWER = "viewer"
-
-
-#: What each role may do; views and API endpoints ask for a permission, not a role.
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "contracts.read": frozenset(Role),
-    "contracts.write": frozenset({Role.ADMIN, Role.LEGAL}),
-    "terms.decide": frozenset({Role.ADMIN, Role.LEGAL}),
-    "envelopes.manage": frozenset({Role.ADMIN, Role.LEGAL}),
-    "clauses.approve": frozenset({Role.ADMIN, Role.LEGAL}),
-    "finance.read": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
-    "commercial_terms.write": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
-    "users.manage": frozenset({Role.ADMIN}),
-    # Quotes (clm.quotes): there is no sales role yet, so legal and finance build quotes; whoever
-    # priced a version may not approve it, and only finance (or an admin) clears the finance level.
-    "quotes.read": frozenset(Role),
-    "quotes.write": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
-    "quotes.approve": frozenset({Role.ADMIN, Role.LEGAL, Role.FINANCE}),
-    "quotes.approve_finance": frozenset({Role.ADMIN, Role.FINANCE}),
-}
+# Roles and their permissions live in clm.access (below every package); importable from here too.
 
 _ROLE_ENUM = Enum(Role, values_callable=enum_values, native_enum=False, length=20)
 _hasher = PasswordHasher()
