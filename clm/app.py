@@ -29,7 +29,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         # Werkzeug refuses bodies over this before a view reads them (multipart DoS).
         MAX_CONTENT_LENGTH=app.config["MAX_UPLOAD_BYTES"] + 64 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # What one text field may hold in memory, which also caps the multipart parser's
+        # buffer: Werkzeug reads the body in 64 KiB chunks and counts them against this limit, so
+        # 64 KiB refused every file over about 300 KB as "too large". A drawn signature (at most
+        # 200 KB of PNG, 267 KB as base64) is the largest field; files stream to disk regardless.
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
         MAX_FORM_PARTS=50,
         SESSION_COOKIE_NAME="__Host-clm" if app.config["SECURE_COOKIES"] else "clm_session",
         SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],

@@ -144,10 +144,12 @@ def extract_all(app: Flask) -> int:
 
     from clm import jobs
     from clm.clauses.models import ExtractionRun
-    from clm.versions.models import Version
+    from clm.versions.models import Version, VersionSource
 
     with _transaction(app) as session:
+        # A signed version's terms are those of the version it carries, extracted already.
         pending = list(session.scalars(select(Version.id).where(
+            Version.source != VersionSource.SIGNED,
             ~select(ExtractionRun.id).where(ExtractionRun.version_id == Version.id).exists()).order_by(Version.id)))
     for version_id in pending:
         jobs.after_new_version(app.config, version_id)
@@ -175,7 +177,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
     app = _app()
-    bind = f"{host or app.config['HOST']}:{port or app.config['PORT']}"
+    # What is bound is also where signer links point when CLM_PUBLIC_URL is not set.
+    app.config["HOST"], app.config["PORT"] = host or app.config["HOST"], port or app.config["PORT"]
+    bind = f"{app.config['HOST']}:{app.config['PORT']}"
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

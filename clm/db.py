@@ -113,7 +113,15 @@ def _create_private_sqlite_file(url: str) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory; objects stay readable after commit so views can render them."""
+    """Return the session factory; objects stay readable after commit so views can render them.
+
+    Every package's models are registered first: a relationship or foreign key names its
+    target by table, which SQLAlchemy resolves only among the models imported so far, so a
+    command that imported one package's models alone (``clm downstream process`` in a bare
+    shell) failed with ``NoReferencedTableError`` on the first row it wrote.
+    """
+    import clm.models  # noqa: F401 - registers every table
+
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

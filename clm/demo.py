@@ -145,7 +145,7 @@ def seed(session: Session) -> list[str]:
     limits = Limits()
     chains = _drafted_chains() + [
         ("Order Form 2026-014", "Contoso Retail LLC", [
-            ("order-form-2026-014.txt", _plain(_ORDER_FORM).encode(), VersionSource.UPLOAD, "finance@example.com"),
+            ("order-form-2026-014.txt", _plain(_ORDER_FORM).encode(), VersionSource.UPLOAD, "legal@example.com"),
         ]),
     ]
     for title, counterparty, versions in chains:

@@ -177,7 +177,7 @@ def review(session: Session, contract: Contract, library: Library, limits: Limit
     version lacks is a deviation too: deleting the liability cap needs approval as much as
     rewriting it.
     """
-    version = contract.latest
+    version = contract.latest_document
     if version is None:
         return Review(None, (), ())
     analysis = analyze_version(version, library, limits)

@@ -673,7 +673,8 @@ class Library:
         try:
             return self.templates[key]
         except KeyError:
-            raise NotFound(f"No template '{key}' in the clause library") from None
+            raise NotFound(f"No template '{key}' in the clause library; choose one of: "
+                           f"{', '.join(sorted(self.templates))}") from None
 
 
 @dataclass(frozen=True)

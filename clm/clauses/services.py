@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clm.clauses.models import DecisionAction, ExtractedTerm, ExtractionRun, LibraryClause, TermDecision
 from clm.errors import Conflict, InvalidInput, NotFound
-from clm.versions.models import Contract, Version
+from clm.versions.models import Contract, Version, VersionSource
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -183,7 +183,7 @@ def decide(session: Session, contract: Contract, field_name: str, *, action: Dec
     """
     if field_name not in FIELDS_BY_NAME:
         raise InvalidInput(f"Unknown term {field_name!r}.")
-    version = contract.latest
+    version = contract.latest_document
     if version is None:
         raise Conflict("The contract has no version to take terms from.")
     run = latest_run(session, version.id)
@@ -254,12 +254,17 @@ class TermsPanel:
 
 
 def terms_panel(session: Session, contract: Contract) -> TermsPanel:
-    """Return what the contract page shows of its terms: latest values, changes, decisions."""
-    version = contract.latest
+    """Return what the contract page shows of its terms: latest values, changes, decisions.
+
+    The terms of a signed contract are those of the version that was signed (its signed version
+    carries that version's text).
+    """
+    version = contract.latest_document
     if version is None:
         return TermsPanel(None, None, None, ())
     run = latest_run(session, version.id)
-    previous = contract.versions[-2] if len(contract.versions) > 1 else None
+    earlier = [v for v in contract.versions if v.number < version.number and v.source is not VersionSource.SIGNED]
+    previous = earlier[-1] if earlier else None
     previous_run = latest_run(session, previous.id) if previous is not None else None
     found = {t.field: t for t in run.terms} if run else {}
     before = {t.field: t.value for t in previous_run.terms} if previous_run else {}
@@ -288,16 +293,20 @@ def term_values(session: Session, contract_ids: list[int]) -> dict[int, tuple[in
     """Return, per contract, its latest version number and each term's value with its source.
 
     The source is "confirmed" (the newest decision, unless it cleared the value) or
-    "extracted" (the latest version's newest run, for fields nobody decided). The same
-    values as :func:`terms_panel`, for many contracts in five queries instead of several
-    per contract: what exports across the whole archive read.
+    "extracted" (the newest run of the latest version, or of the version a signed one carries,
+    for fields nobody decided). The same values as :func:`terms_panel`, for many contracts in
+    five queries instead of several per contract: what exports across the whole archive read.
     """
     if not contract_ids:
         return {}
+    latest = dict(session.execute(select(Version.contract_id, func.max(Version.number))
+                                  .where(Version.contract_id.in_(contract_ids)).group_by(Version.contract_id)).all())
+    # A signed version's terms are those of the version it carries: the newest that is not signed.
     newest = (select(Version.contract_id, func.max(Version.number).label("number"))
-              .where(Version.contract_id.in_(contract_ids)).group_by(Version.contract_id).subquery())
-    versions = {version_id: (contract_id, number) for version_id, contract_id, number in session.execute(
-        select(Version.id, Version.contract_id, Version.number)
+              .where(Version.contract_id.in_(contract_ids), Version.source != VersionSource.SIGNED)
+              .group_by(Version.contract_id).subquery())
+    versions = {version_id: (contract_id, latest[contract_id]) for version_id, contract_id in session.execute(
+        select(Version.id, Version.contract_id)
         .join(newest, (Version.contract_id == newest.c.contract_id) & (Version.number == newest.c.number)))}
     runs = {run_id: version_id for run_id, version_id in session.execute(
         select(func.max(ExtractionRun.id), ExtractionRun.version_id)

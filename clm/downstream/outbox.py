@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +128,11 @@ def materialize(session: Session, envelope_id: int, payload: dict[str, Any], *, 
     terms = parse_terms(document.data)
     if terms_hash(terms) != document.sha256:
         raise Refused(f"Terms document {document.id} does not hash to its recorded SHA-256.")
+    if payload.get("signed_on"):
+        # The order is dated on the day the envelope completed, not on the date the terms were
+        # drafted with: invoices due "on signature" go out then. (Events written before the
+        # payload carried the day keep the terms' date.)
+        terms = replace(terms, signed_on=date.fromisoformat(payload["signed_on"]))
     sha, contract_id, cur = document.sha256, document.contract_id, terms.currency
     insert_ignore(session, Order, [{
         "envelope_id": envelope_id, "contract_id": contract_id, "terms_document_id": document.id,

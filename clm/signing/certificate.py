@@ -71,10 +71,11 @@ def final_html(envelope: Envelope, contract: Contract, version: Version, recipie
                            "order": recipient.routing_order, "kind": recipient.signature_kind.value
                            if recipient.signature_kind else None, "typed": recipient.signature_name,
                            "image": image, "signed_at": recipient.signed_at, "ip": recipient.ip,
+                           "user_agent": recipient.user_agent,
                            "consent_at": recipient.consent_at, "consent_version": recipient.consent_version,
                            "fields": [{**f, "display": field_display(f)} for f in recipient.field_values or ()]})
     timeline = [{"seq": e.seq, "kind": e.kind, "at": e.at, "actor": e.actor, "ip": e.ip or "—",
-                 "hash": e.hash} for e in events]
+                 "user_agent": e.user_agent, "hash": e.hash} for e in events]
     html = _env().get_template("signing/final_pdf.html").render(
         envelope_id=envelope.id, title=contract.title, counterparty=contract.counterparty,
         paragraphs=paragraphs(version.text), version_number=version.number,

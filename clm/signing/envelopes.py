@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.util import identity_key
 
 from clm.clauses.services import confirmed_terms_digest
@@ -146,9 +146,13 @@ def _on_completed(session: Session, envelope: Envelope) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    completed_at = envelope.completed_at or utcnow()
     session.execute(insert(outbox).values(
-        envelope_id=envelope.id, event="executed", created_at=envelope.completed_at or utcnow(), attempts=0,
-        payload={"contract_id": envelope.contract_id, "terms_sha256": envelope.terms_sha256,
+        envelope_id=envelope.id, event="executed", created_at=completed_at, attempts=0,
+        # The day the last signature completed the envelope is the day the contract was signed,
+        # whatever date the commercial terms were drafted with (UTC).
+        payload={"contract_id": envelope.contract_id, "signed_on": completed_at.date().isoformat(),
+                 "terms_sha256": envelope.terms_sha256,
                  "commercial_terms_sha256": current.sha256 if current else None,
                  "commercial_terms_version": current.version if current else None},
     ).on_conflict_do_nothing(index_elements=["envelope_id", "event"]))
@@ -834,28 +838,21 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
     if not _set_status(session, envelope, (EnvelopeStatus.SENT,), EnvelopeStatus.COMPLETED, completed_at=now,
                        ended_at=now):
         return []
-    blob = store.put_blob(session, pdf, "application/pdf")
-    session.flush()
-    number = (session.scalar(select(func.max(Version.number)).where(Version.contract_id == contract.id)) or 0) + 1
-    signed = Version(contract_id=contract.id, number=number, blob_sha256=blob.sha256,
-                     filename=store.safe_filename(f"{contract.title[:80]} signed.pdf"), source=VersionSource.SIGNED,
-                     author="clm signing", created_at=now, text=version.text,
-                     paragraph_count=version.paragraph_count, word_count=version.word_count, revision_count=0,
-                     has_hidden_text=version.has_hidden_text)
-    session.add(signed)
-    session.flush()
+    signed = store.add_signed_version(session, contract, version, pdf, filename=f"{contract.title[:80]} signed.pdf",
+                                      author="clm signing", created_at=now)
+    number = signed.number
     session.execute(update(Envelope).where(Envelope.id == envelope.id)
-                    .values(final_blob_sha256=blob.sha256, final_version_id=signed.id),
+                    .values(final_blob_sha256=signed.blob_sha256, final_version_id=signed.id),
                     execution_options={"synchronize_session": False})
     session.refresh(envelope)
     contract.status = ContractStatus.EXECUTED
     audit.append(session, envelope, "completed", at=now, actor="system",
-                 details={"pdf_sha256": blob.sha256, "version": number,
+                 details={"pdf_sha256": signed.blob_sha256, "version": number,
                           "sealed_chain_head": events[-1].hash if events else audit.GENESIS,
                           "sealed_chain_seq": events[-1].seq if events else 0})
     _on_completed(session, envelope)
     notice = (f"\"{contract.title}\" has been signed by everyone. The sealed PDF is attached; "
-              f"its SHA-256 is {blob.sha256}.\n\n"
+              f"its SHA-256 is {signed.blob_sha256}.\n\n"
               f"It is sealed with the certificate whose SHA-256 fingerprint is\n{seal_fingerprint}\n"
               f"(published at {cert_url}). Keep this email: the fingerprint is what proves the PDF came "
               f"from us. Check the PDF any time with\n"

@@ -91,6 +91,12 @@ class Contract(Base):
         """Return the newest version, or None for a contract with none yet."""
         return self.versions[-1] if self.versions else None
 
+    @property
+    def latest_document(self) -> Version | None:
+        """Return the version whose file is the contract's current document: the latest version,
+        or, when that is a signed version, the version that was sent for signature."""
+        return self.latest.document_version if self.latest is not None else None
+
     def __repr__(self) -> str:
         return f"<Contract {self.id} {self.title!r}>"
 
@@ -127,6 +133,22 @@ class Version(Base):
 
     contract: Mapped[Contract] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship(lazy="joined")
+
+    @property
+    def document_version(self) -> Version:
+        """Return the version whose file holds this version's document: itself, or for a signed
+        version the version that was sent for signature.
+
+        A signed version's own file is the sealed PDF (the evidence); its text is the text of the
+        version that was signed, which is always the version just before it (completing an
+        envelope is refused when the contract has a newer version than the one sent), so
+        everything that reads documents (compare, clause review, extraction, terms) reads that one.
+        """
+        if self.source is not VersionSource.SIGNED:
+            return self
+        earlier = [v for v in self.contract.versions
+                   if v.number < self.number and v.source is not VersionSource.SIGNED]
+        return earlier[-1] if earlier else self
 
     def __repr__(self) -> str:
         return f"<Version {self.contract_id}.{self.number}>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -205,9 +206,33 @@ def document_of(version: Version, limits: Limits, view: str = "accept") -> Docum
     """Return the Document of a stored version, read through the same checks as an upload.
 
     ``view="reject"`` reads a .docx with its tracked changes rejected (the text before the
-    sender's changes); the stored text is always the accept-all view.
+    sender's changes); the stored text is always the accept-all view. A signed version's
+    document is the one that was signed (:attr:`Version.document_version`), not its sealed PDF.
     """
-    return read_upload(Upload(data=version.blob.data, filename=version.filename), limits, view)
+    source = version.document_version
+    return read_upload(Upload(data=source.blob.data, filename=source.filename), limits, view)
+
+
+def add_signed_version(session: Session, contract: Contract, sent: Version, pdf: bytes, *, filename: str,
+                       author: str, created_at: dt.datetime) -> Version:
+    """Store the sealed PDF of ``sent`` as the contract's signed version, the next after ``sent``.
+
+    The signed version carries the sent version's text (what was signed); its file is the sealed
+    PDF. Raise Conflict when ``sent`` is no longer the contract's latest version, since then the
+    signed version would not follow the version it carries.
+    """
+    latest = session.scalar(select(func.max(Version.number)).where(Version.contract_id == contract.id))
+    if latest != sent.number:
+        raise Conflict(f"Contract {contract.id} has a newer version than version {sent.number}, which was signed.")
+    blob = put_blob(session, pdf, "application/pdf")
+    signed = Version(contract_id=contract.id, number=sent.number + 1, blob_sha256=blob.sha256,
+                     filename=safe_filename(filename), source=VersionSource.SIGNED, author=author,
+                     created_at=created_at, text=sent.text, paragraph_count=sent.paragraph_count,
+                     word_count=sent.word_count, revision_count=0, has_hidden_text=sent.has_hidden_text)
+    session.add(signed)
+    session.flush()
+    session.refresh(contract, ["versions"])
+    return signed
 
 
 def compare_versions(session: Session, contract_id: int, old_number: int, new_number: int,

@@ -45,7 +45,7 @@ def plain(app: Flask) -> sessionmaker[Session]:
     return db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
 
 
-def make_envelope(s: Session, cid: int, *, now: dt.datetime) -> Envelope:
+def make_envelope(s: Session, cid: int, *, now: dt.datetime, completed_at: dt.datetime | None = None) -> Envelope:
     """Add a completed envelope for the contract's latest version, as signing leaves it."""
     contract = store.get_contract(s, cid)
     version = contract.latest
@@ -54,7 +54,8 @@ def make_envelope(s: Session, cid: int, *, now: dt.datetime) -> Envelope:
                         document_sha256=envelopes.sha256_text(version.text),
                         terms_sha256=confirmed_terms_digest(s, cid), subject="Please sign", message="",
                         status=EnvelopeStatus.COMPLETED, expires_at=now + dt.timedelta(days=30),
-                        created_by="legal@example.test", created_at=now, sent_at=now, completed_at=now, audit_seq=0)
+                        created_by="legal@example.test", created_at=now, sent_at=now, completed_at=completed_at or now,
+                        audit_seq=0)
     s.add(envelope)
     s.flush()
     return envelope
@@ -69,8 +70,12 @@ def make_signed(app: Flask, plain: sessionmaker[Session]) -> Callable[..., Signe
     """
 
     def _make(doc: dict[str, Any] | None = None, *, title: str = "Acme subscription", counterparty: str = "Acme",
-              via: sessionmaker[Session] | None = None, attach: bool = True) -> Signed:
+              via: sessionmaker[Session] | None = None, attach: bool = True,
+              completed_on: dt.date | None = None) -> Signed:
+        """``completed_on``: the day the envelope completed (default: the terms' ``signed_on``)."""
         now = db.utcnow()
+        signed_on = completed_on or dt.date.fromisoformat((doc or saas_doc())["signed_on"])
+        completed_at = dt.datetime.combine(signed_on, dt.time(12), tzinfo=dt.UTC)
         with db.transaction_for(plain) as s:
             version = store.import_file(s, store.Upload(TEXT.encode(), f"{title}.txt"),
                                         limits=store.limits_from_settings(app.config), author="legal@example.test",
@@ -80,7 +85,7 @@ def make_signed(app: Flask, plain: sessionmaker[Session]) -> Callable[..., Signe
                 commercial.attach_terms(s, version.contract, doc or saas_doc(), by="finance@example.test", now=now)
             s.info.pop(commercial.PENDING_KEY, None)
         with db.transaction_for(via or plain) as s:
-            envelope = make_envelope(s, cid, now=now)
+            envelope = make_envelope(s, cid, now=now, completed_at=completed_at)
             envelopes._on_completed(s, envelope)
             envelope_id = envelope.id
         return Signed(cid, envelope_id)

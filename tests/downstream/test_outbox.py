@@ -30,7 +30,7 @@ def test_signing_writes_one_event_with_the_frozen_hashes(make_signed, plain):
         event = s.scalar(select(OutboxEvent))
         document = commercial.latest_document(s, signed.contract_id)
         assert (event.envelope_id, event.event, event.processed_at) == (signed.envelope_id, "executed", None)
-        assert event.payload == {"contract_id": signed.contract_id,
+        assert event.payload == {"contract_id": signed.contract_id, "signed_on": "2025-12-15",
                                  "terms_sha256": s.get(Envelope, signed.envelope_id).terms_sha256,
                                  "commercial_terms_sha256": document.sha256, "commercial_terms_version": 1}
 
@@ -285,3 +285,21 @@ def test_an_envelope_finished_by_the_sweep_reaches_finance_too(app, plain, runne
     assert "completed 1" in result.output
     with plain() as s:
         assert counts(s) == ONE_SAAS
+
+
+def test_the_order_is_dated_on_the_day_the_envelope_completed(make_signed, plain):
+    """The terms were drafted with signed_on 2025-12-15; the last signature came on 2026-01-20.
+
+    The order, and the implementation invoice due on signature, are dated on the real signature
+    day, not weeks before it.
+    """
+    doc = saas_doc()
+    doc["lines"][1]["billing"] = {"frequency": "once", "timing": "advance"}  # invoiced on signature
+    signed = make_signed(doc, via=plain, completed_on=date(2026, 1, 20))
+    outbox.drain(plain)
+    with plain() as s:
+        order = s.scalar(select(Order).where(Order.envelope_id == signed.envelope_id))
+        assert order.signed_on == date(2026, 1, 20)
+        issued = {i.number[-4:]: i.issued_on for i in s.scalars(select(Invoice).where(
+            Invoice.contract_id == signed.contract_id))}
+        assert sorted(issued.values()) == [date(2026, 1, 1), date(2026, 1, 20)]  # subscription start; signature

@@ -238,3 +238,18 @@ def test_one_envelope_out_for_signature_per_contract(factory, contract_id, send_
         second = envelopes.create(s, contract_id, subject="", message="", client=LEGAL, approvals=NO_APPROVALS,
                                   now=now(), recipients=recipients)
         assert second.id != first
+
+
+def test_the_certificate_of_completion_names_each_signers_browser(app, factory, send_envelope, monkeypatch):
+    """The certificate lists, as the README promises, each signer's IP address and user agent."""
+    import clm.pdf
+
+    rendered: list[str] = []
+    real = clm.pdf.html_to_pdf
+    monkeypatch.setattr(clm.pdf, "html_to_pdf", lambda html, **kw: rendered.append(html) or real(html, **kw))
+    envelope_id, tokens = send_envelope([("A", "a@example.test", 1)])
+    sign_as(factory, tokens["a@example.test"], "A")
+    complete(factory, app, envelope_id)
+    certificate = rendered[-1]
+    assert "192.0.2.7" in certificate and "pytest-signer" in certificate  # sign_as's client
+    assert "Browser: pytest-signer" in certificate
