@@ -120,7 +120,7 @@ def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
         # Reading the certificate parses the signature's CMS structure: a damaged signature
         # fails here, and is tampering (exit 1), not an unreadable file.
         embedded = seals[0].signer_cert
-        print_ = fingerprint(embedded.dump())
+        seal_print = fingerprint(embedded.dump())
         status = validate_pdf_signature(seals[0], ValidationContext(trust_roots=[embedded]))
     except Exception as err:  # noqa: BLE001 - any failure to validate means "not intact"
         return SealReport(False, False, False, envelope_id,
@@ -128,7 +128,7 @@ def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
                           audit_head=audit_head)
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     intact = bool(status.intact and status.valid)
-    is_trusted = print_ in trusted
+    is_trusted = seal_print in trusted
     problem = None
     if not status.intact:
         problem = "the sealed content was modified (digest mismatch)"
@@ -138,9 +138,9 @@ def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
         problem = "content was added after sealing (incremental update)"
     elif not trusted:
         problem = (f"signer not trusted: no trusted certificate was given to check the seal's certificate "
-                   f"(SHA-256 {print_}) against; pass --fingerprint (from your completion email or the "
+                   f"(SHA-256 {seal_print}) against; pass --fingerprint (from your completion email or the "
                    "installation's published certificate) or --cert")
     elif not is_trusted:
-        problem = (f"signer not trusted: the seal's certificate (SHA-256 {print_}) is not a trusted "
-                   "certificate (not this installation's)")
-    return SealReport(intact, whole, is_trusted, envelope_id, problem, print_, audit_head)
+        problem = (f"signer not trusted: the seal's certificate (SHA-256 {seal_print}) is not a trusted "
+                   "certificate")
+    return SealReport(intact, whole, is_trusted, envelope_id, problem, seal_print, audit_head)
