@@ -189,6 +189,9 @@ def review(session: Session, contract: Contract, library: Library, limits: Limit
         body = text[clause.start:analyzed.end] if analyzed.end else clause.text
         digest = clause_hash(body)
         title = library.clauses[analyzed.clause_type].title if analyzed.clause_type in library.clauses else None
+        if analyzed.section is not None and analyzed.section[0] in library.templates:
+            # A template's own text ("Order Details" of the order form) is the library's too.
+            title = f"{library.templates[analyzed.section[0]].title}: {analyzed.section[1]}"
         rows.append(ClauseRow(analyzed, body, digest, title, _needs_approval(analyzed, fallback_level),
                               decisions.get(digest)))
     missing = []

@@ -18,7 +18,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from clm.clauses.library import Library, Template, assemble
 
-__all__ = ["DraftSection", "Signatory", "draft_docx", "draft_html", "layout"]
+__all__ = ["DraftSection", "Signatory", "draft_docx", "draft_html", "layout", "reading_order"]
 
 #: A signature field line of a template: "By: ______  Name: ______  Title: ______".
 _FIELD_LINE = re.compile(r"^\s*(?:[A-Z][\w ]{0,20}:\s*_{3,}\s*)+$")
@@ -65,6 +65,27 @@ def _signatories(lines: list[str]) -> tuple[list[str], list[Signatory]]:
         intro.append(lines[i])
         i += 1
     return intro, blocks
+
+
+def _field_line(field: str) -> str:
+    return f"{field}: ______________________"
+
+
+def reading_order(text: str) -> str:
+    """Return a section's text (filled in or not) in the order a drafted Word document reads it.
+
+    The lines before any signature blocks come first, then the signature table row by row: each
+    party's name, then each field line across the parties. The clause matcher reads a template's
+    signature page this way.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    intro, signatories = _signatories(lines)
+    if not signatories:
+        return "\n".join(lines)
+    out = [*intro, *(s.party for s in signatories)]
+    for row in range(max(len(s.fields) for s in signatories)):
+        out.extend(_field_line(s.fields[row]) for s in signatories if row < len(s.fields))
+    return "\n".join(out)
 
 
 def layout(
@@ -205,7 +226,7 @@ def _signature_table(document: Any, signatories: tuple[Signatory, ...]) -> None:
             if field.lower() == "by":
                 # Room to sign above the line.
                 cell.add_run().add_break(WD_BREAK.LINE)
-            cell.add_run(f"{field}: ______________________")
+            cell.add_run(_field_line(field))
 
 
 # --------------------------------------------------------------------------- HTML

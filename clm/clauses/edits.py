@@ -37,6 +37,8 @@ def clause_yaml(content: dict[str, Any], version: int) -> str:
             item["default"] = variable["default"]
         if variable.get("description"):
             item["description"] = variable["description"]
+        if variable.get("fixed"):
+            item["fixed"] = True
         variables.append(item)
     positions = sorted(content["positions"], key=lambda p: p["rank"])
     data: dict[str, Any] = {"key": content["key"], "title": content["title"], "version": version,

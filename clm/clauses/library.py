@@ -17,7 +17,9 @@ import yaml
 from clm.errors import InvalidInput, NotFound
 
 __all__ = [
+    "CLAUSE_TEXT_MAX_WORDS",
     "VARIABLE_TYPES",
+    "WORD",
     "AssembledSection",
     "ClauseType",
     "Condition",
@@ -38,6 +40,7 @@ __all__ = [
     "normalize_value",
     "render_text",
     "template_variables",
+    "wording",
 ]
 
 #: The types a variable may have. ``boolean`` variables only drive ``when`` conditions.
@@ -62,6 +65,13 @@ _CONDITION_TERM = re.compile(r"^\s*(not\s+)?([a-z][a-z0-9_]*)\s*$")
 _POSITION_NAME = re.compile(r"^(standard|fallback_([1-9]))$")
 _MAX_FALLBACKS = 3
 _MAX_LABEL = 60
+#: A word as the clause matcher counts them: "24,000.00", "per-user" and "Customer's" are one each.
+WORD = re.compile(r"\w+(?:[.,'\-/]\w+)*")
+#: The most words a party or text value may have where it fills a blank of a clause position (a
+#: region, a seat of arbitration, an address). The matcher reads no longer value there, so words
+#: someone adds next to the blank are an edit, not part of the value. A template's own sections
+#: (order lines, special terms) take values of any valid length.
+CLAUSE_TEXT_MAX_WORDS = 30
 
 
 class LibraryError(InvalidInput):
@@ -492,12 +502,16 @@ class Variable:
     default: Any = None
     required: bool = True
     description: str = ""
+    #: Provider's own value, the same in every contract (its home law and courts): the default is
+    #: the only value, a draft cannot change it, and the matcher reads it as literal words, so a
+    #: contract that says anything else there is at another position or non-standard.
+    fixed: bool = False
     #: Line of the declaration in its file, for error messages; not part of the content.
     line: int = field(default=0, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the declaration as plain JSON-ready values."""
-        return {
+        out = {
             "name": self.name,
             "type": self.type,
             "label": self.label,
@@ -505,6 +519,10 @@ class Variable:
             "required": self.required,
             "description": self.description,
         }
+        if self.fixed:
+            # Only when set, so the content hash of every clause without one stays as it was.
+            out["fixed"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -864,10 +882,12 @@ def _check_markup(file: _File, text: str, node: yaml.Node) -> None:
 
 
 def _read_variables(file: _File, data: _Map, allow_required: bool) -> dict[str, Variable]:
+    # allow_required is True for templates (which may say what a form requires) and False for
+    # clauses (which may instead fix a value of Provider's own).
     items = file.get(data, "variables", _Seq, "the file", required=False)
     if items is None:
         return {}
-    allowed = {"name", "type", "label", "default", "description"} | ({"required"} if allow_required else set())
+    allowed = {"name", "type", "label", "default", "description"} | ({"required"} if allow_required else {"fixed"})
     variables: dict[str, Variable] = {}
     for item, node in zip(items, items.nodes):
         if not isinstance(item, _Map):
@@ -896,8 +916,12 @@ def _read_variables(file: _File, data: _Map, allow_required: bool) -> dict[str, 
         required = file.get(item, "required", bool, f"variable '{name}'", required=False)
         if required is None:
             required = default is None
+        fixed = bool(file.get(item, "fixed", bool, f"variable '{name}'", required=False))
+        if fixed and default is None:
+            raise file.error(f"fixed variable '{name}' needs a default: the one value it has", node)
         variables[name] = Variable(
-            name, kind, label, default, bool(required), " ".join(description.split()), line=node.start_mark.line + 1
+            name, kind, label, default, bool(required), " ".join(description.split()), fixed,
+            line=node.start_mark.line + 1,
         )
     return variables
 
@@ -994,6 +1018,7 @@ def _load_clause(file: _File) -> ClauseType:
     for name, variable in variables.items():
         if name not in used:
             raise LibraryError(f"variable '{name}' is declared but no position uses it", file.display, variable.line)
+    _check_positions_differ(file, data, positions, variables)
 
     guidance_data = file.get(data, "guidance", _Map, "the file")
     file.keys(guidance_data, {"overview", "when_to_concede", "red_flags"}, "guidance")
@@ -1017,6 +1042,44 @@ def _load_clause(file: _File) -> ClauseType:
         tuple(k.lower() for k in _string_list(file, hints_data, "keywords", "match_hints", required=False)),
     )
     return ClauseType(key, title, version, category, tuple(positions), variables, guidance, hints, source=file.display)
+
+
+def wording(text: str, variables: Mapping[str, Variable]) -> str:
+    """Return ``text`` as every contract at that position reads, whatever the values.
+
+    Fixed variables are written in, the others blanked out, and whitespace is collapsed.
+    """
+
+    def blank(m: re.Match[str]) -> str:
+        variable = variables.get(m.group(1))
+        if variable is not None and variable.fixed:
+            return format_value(variable, variable.default)
+        return "{{ }}"
+
+    return " ".join(_PLACEHOLDER.sub(blank, text).split())
+
+
+def _check_positions_differ(
+    file: _File, data: _Map, positions: list[Position], variables: Mapping[str, Variable]
+) -> None:
+    """Refuse two positions that read the same once filled in: no contract could say which it has.
+
+    Positions that differ only in which variables they use (Provider's law in one, the
+    customer's in the other) are told apart by fixing Provider's value (``fixed: true``).
+    """
+    seen: dict[str, Position] = {}
+    for position in positions:
+        key = wording(position.text, variables).lower()
+        earlier = seen.get(key)
+        if earlier is not None:
+            node = data.nodes["standard"] if position.rank == 0 else data["fallbacks"].nodes[position.rank - 1]
+            raise file.error(
+                f"{position.name} reads the same as {earlier.name} once its variables are filled in, so a "
+                "contract could not say which position it is at: make the words differ, or fix Provider's "
+                "own value (fixed: true) where the two positions use different variables",
+                node,
+            )
+        seen[key] = position
 
 
 def _parse_when(file: _File, raw: Any, node: yaml.Node) -> tuple[Condition, ...]:
@@ -1053,6 +1116,12 @@ def _load_template(file: _File, clauses: Mapping[str, ClauseType]) -> Template:
             if mine is not None and mine.type != variable.type:
                 raise LibraryError(
                     f"variable '{name}' is a {mine.type} here but a {variable.type} in {clause.source}",
+                    file.display,
+                    mine.line,
+                )
+            if mine is not None and variable.fixed:
+                raise LibraryError(
+                    f"variable '{name}' is fixed in {clause.source}; a template cannot redeclare it",
                     file.display,
                     mine.line,
                 )
@@ -1178,6 +1247,13 @@ def _validate(
             normalized[name] = normalize_value(variable, raw)
         except InvalidInput as err:
             errors.append(str(err))
+            continue
+        if variable.fixed and normalized[name] != variable.default:
+            errors.append(
+                f"Variable '{name}' ({variable.label}) is fixed by the clause library to "
+                f"{format_value(variable, variable.default)}; choose another position of the clause to agree "
+                "something else"
+            )
     return normalized, errors
 
 
@@ -1218,6 +1294,7 @@ def template_variables(
 
     That is the template's own variables plus those used by the clause positions it selects
     (or that ``positions`` selects instead), whatever the ``when`` conditions turn out to be.
+    Fixed variables are left out: there is nothing to ask.
     """
     everything = _all_variables(template, library)
     wanted = dict(template.variables)
@@ -1227,8 +1304,25 @@ def template_variables(
             clause = library.clause(section.clause)
             text = clause.position(positions.get(section.clause, section.position)).text
             for name in _placeholders(text):
-                wanted.setdefault(name, everything[name])
+                if not everything[name].fixed:
+                    wanted.setdefault(name, everything[name])
     return wanted
+
+
+def _long_values(
+    clause: ClauseType, position: Position, variables: Mapping[str, Variable], current: Mapping[str, Any]
+) -> list[str]:
+    """Return an error per party or text value too long for its blank in a clause position."""
+    errors = []
+    for name in dict.fromkeys(_placeholders(position.text)):
+        value = current.get(name)
+        long = isinstance(value, str) and len(WORD.findall(value)) > CLAUSE_TEXT_MAX_WORDS
+        if variables[name].type in ("party", "text") and long:
+            errors.append(
+                f"Variable '{name}' ({variables[name].label}) fills a blank in the {clause.title} clause and "
+                f"may have at most {CLAUSE_TEXT_MAX_WORDS} words"
+            )
+    return errors
 
 
 def assemble(
@@ -1278,6 +1372,8 @@ def assemble(
     for section, picked_position, _clause in chosen:
         text = picked_position.text if picked_position is not None else section.text or ""
         needed.extend(_placeholders(text))
+        if picked_position is not None and _clause is not None:
+            errors.extend(_long_values(_clause, picked_position, variables, current))
     # Values that were supplied have been checked (and any error reported) above.
     needed = [n for n in dict.fromkeys(needed) if values.get(n) is None]
     _, missing_errors = _validate(variables, {}, needed)

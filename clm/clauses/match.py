@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal
 
 from diff_match_patch import diff_match_patch
 
 from clm.clauses.library import (
+    CLAUSE_TEXT_MAX_WORDS,
+    WORD,
     ClauseType,
     Library,
+    Position,
     Variable,
     default_library_path,
     format_value,
@@ -137,12 +142,49 @@ class _Index:
             self.models.append(
                 _TypeModel(key, self.vector(docs[key]), tuple(h for h in headings if h), tuple(k for k in keywords if k))
             )
+        self.sections = _template_texts(library)
 
     def vector(self, feats: Counter[str]) -> dict[str, float]:
         """Return the L2-normalized sublinear TF-IDF vector of ``feats`` (unknown terms dropped)."""
         weights = {t: (1.0 + math.log(c)) * self.idf[t] for t, c in feats.items() if t in self.idf}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {t: w / norm for t, w in weights.items()}
+
+
+@dataclass(frozen=True)
+class _TemplateText:
+    """A headed section of literal text in a template: approved wording, though no clause type."""
+
+    template: str
+    heading: str
+    position: Position
+    variables: dict[str, Variable] = field(hash=False, compare=False)
+
+
+def _heading_key(heading: str) -> str:
+    return " ".join(_WORD.findall(heading.lower().replace("\u2019", "'")))
+
+
+def _template_texts(library: Library) -> dict[str, list[_TemplateText]]:
+    """Return the templates' own headed text sections by heading, as a drafted document reads them.
+
+    A section made only of variables ("{{ special_terms }}") is left out: its words are whoever
+    filled it in's, not the library's, so it is classified and matched like any other clause.
+    """
+    from clm.clauses.drafting import reading_order
+
+    out: dict[str, list[_TemplateText]] = {}
+    for template in library.templates.values():
+        for section in template.sections:
+            if section.clause is not None or not section.heading or not section.text:
+                continue
+            if not _tokens(_PLACEHOLDER.sub(" ", section.text)):
+                continue
+            text = reading_order(section.text)
+            out.setdefault(_heading_key(section.heading), []).append(
+                _TemplateText(template.key, section.heading, Position(0, "Template text", text), template.variables)
+            )
+    return out
 
 
 def _heading_score(heading: Sequence[str], hints: Iterable[tuple[str, ...]]) -> float:
@@ -253,22 +295,43 @@ class Match:
     values: tuple[tuple[str, str], ...] = ()
 
 
-_TOKEN = re.compile(r"\w+(?:[.,'\-/]\w+)*")
+_TOKEN = WORD
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
                          "\u00a0": " "})
 
+#: A number in words as values are written ("twenty-five", "one hundred twenty", "thousand").
+_NUMBER_WORD = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight"
+    r"|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|hundred|thousand|million)"
+)
+#: A whole number in words: "one hundred twenty", "one hundred and twenty".
+_IN_WORDS = rf"{_NUMBER_WORD}(?: (?:and )?{_NUMBER_WORD}){{0,11}}"
+
 #: What a filled-in value of each variable type looks like, over lower-cased word tokens joined by
-#: single spaces (punctuation such as "(", "%", "$" is not a token).
+#: single spaces (punctuation such as "(", "%", "$" is not a token). Each accepts what
+#: ``format_value`` writes for every valid value ("nine hundred ninety-nine thousand nine hundred
+#: ninety-nine (999999) days", a jurisdiction of 100 characters, a one-line text of 2,000) and the
+#: usual other ways of writing it ("30 days", "thirty days", "five percent (5%)"); the words around a
+#: number must be number words, so a value never takes in a neighbouring word of the clause.
 _VALUE_PATTERNS = {
-    "duration": r"(?:\S+ ){0,4}(?:business |calendar )?(?:days?|weeks?|months?|years?|hours?)",
+    "duration": rf"(?:{_IN_WORDS} (?:\d[\d,]* )?|\d[\d,]* )(?:business |calendar )?"
+                r"(?:days?|weeks?|months?|years?|hours?)",
     "money": r"(?:[a-z]{3} )?\d[\d,.]*(?: (?:[a-z]{3}|dollars|million|thousand))?",
-    "percentage": r"(?:[a-z\-]+ ){0,3}\d+(?:\.\d+)?(?: percent)?|[a-z\-]+(?: [a-z\-]+){0,2} percent",
-    "integer": r"(?:[a-z\-]+ ){0,3}\d[\d,]*|[a-z\-]+(?: [a-z\-]+){0,2}",
+    "percentage": rf"(?:{_IN_WORDS} (?:point {_IN_WORDS} )?percent )?\d+(?:\.\d+)?(?: percent)?"
+                  rf"|{_IN_WORDS}(?: point {_IN_WORDS})? percent",
+    "integer": rf"(?:{_IN_WORDS} )?\d[\d,]*|{_IN_WORDS}",
     "date": r"[a-z]+ \d{1,2} \d{4}|\d{1,2} [a-z]+ \d{4}|\d{4}-\d{2}-\d{2}|\d{1,2} \d{1,2} \d{2,4}",
-    "jurisdiction": r"(?:the )?(?:(?:state|commonwealth|province|district) of )?\S+(?: \S+){0,4}",
-    "party": r"\S+(?: \S+){0,19}",
-    "text": r"\S+(?: \S+){0,29}",
+    "jurisdiction": r"(?:the )?(?:(?:state|commonwealth|province|district) of )?\S+(?: \S+){0,49}",
+    "party": rf"\S+(?: \S+){{0,{CLAUSE_TEXT_MAX_WORDS - 1}}}",
+    "text": rf"\S+(?: \S+){{0,{CLAUSE_TEXT_MAX_WORDS - 1}}}",
 }
+#: The most tokens a value of each type can take (bounds the clause lengths worth a full match).
+_MAX_TOKENS = {"duration": 26, "money": 3, "percentage": 50, "integer": 25, "date": 3, "jurisdiction": 53,
+               "party": CLAUSE_TEXT_MAX_WORDS, "text": CLAUSE_TEXT_MAX_WORDS}
+#: A template's own sections take party and text values of any valid length: one line of at most
+#: 2,000 characters, so at most 1,000 words.
+_TEMPLATE_TEXT_MAX_WORDS = 1000
 _VALUE_RES = {kind: re.compile(f"(?:{pattern})") for kind, pattern in _VALUE_PATTERNS.items()}
 
 _dmp = diff_match_patch()
@@ -288,24 +351,51 @@ class _Piece:
     variable: str | None = None
 
 
-def _pieces(text: str) -> list[_Piece]:
+def _pieces(text: str, variables: dict[str, Variable]) -> list[_Piece]:
+    """Return the tokens of a position text; a fixed variable is the literal words of its value."""
+    fixed = tuple(sorted((name, format_value(v, v.default)) for name, v in variables.items() if v.fixed))
+    return list(_tokenized(text, fixed))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokenized(text: str, fixed: tuple[tuple[str, str], ...]) -> tuple[_Piece, ...]:
+    # Every clause of every contract is compared with the same few hundred texts: tokenize once.
+    values = dict(fixed)
     out: list[_Piece] = []
     pos = 0
     for m in _PLACEHOLDER.finditer(text):
         out.extend(_Piece(t.group(0).lower()) for t in _tokens(text[pos : m.start()]))
-        out.append(_Piece(None, m.group(1)))
+        if m.group(1) in values:
+            out.extend(_Piece(t.group(0).lower()) for t in _tokens(values[m.group(1)]))
+        else:
+            out.append(_Piece(None, m.group(1)))
         pos = m.end()
     out.extend(_Piece(t.group(0).lower()) for t in _tokens(text[pos:]))
-    return out
+    return tuple(out)
 
 
-def _exact(pieces: list[_Piece], words: list[str], variables: dict[str, Variable]) -> dict[str, tuple[int, int]] | None:
-    """Return the token range each variable took if ``words`` is ``pieces`` filled in, else None."""
+def _exact(pieces: list[_Piece], words: list[str], variables: dict[str, Variable],
+           free_words: int = CLAUSE_TEXT_MAX_WORDS) -> dict[str, tuple[int, int]] | None:
+    """Return the token range each variable took if ``words`` is ``pieces`` filled in, else None.
+
+    ``free_words`` is the most words a party or text value may take.
+    """
+
+    def most(name: str | None) -> int:
+        kind = _type(variables.get(name or ""))
+        return free_words if kind in ("party", "text") else _MAX_TOKENS[kind]
+
+    def pattern(name: str) -> str:
+        kind = _type(variables.get(name))
+        if kind in ("party", "text"):
+            return rf"\S+(?: \S+){{0,{free_words - 1}}}"
+        return _VALUE_PATTERNS[kind]
+
     literal = sum(1 for p in pieces if p.word is not None)
     holes = len(pieces) - literal
-    # No value is longer than 30 words: a clause of any other length cannot match, and the
-    # regular expression is never tried on a whole contract.
-    if not literal + holes <= len(words) <= literal + 30 * holes:
+    # A clause of any other length cannot match, and the regular expression is never tried on a
+    # whole contract.
+    if not literal + holes <= len(words) <= literal + sum(most(p.variable) for p in pieces if p.word is None):
         return None
     parts: list[str] = []
     seen: set[str] = set()
@@ -317,7 +407,7 @@ def _exact(pieces: list[_Piece], words: list[str], variables: dict[str, Variable
             if name in seen:
                 parts.append(f"(?P={name})")  # one variable, one value everywhere in the clause
             else:
-                parts.append(f"(?P<{name}>{_VALUE_PATTERNS[_type(variables.get(name))]})")
+                parts.append(f"(?P<{name}>{pattern(name)})")
                 seen.add(name)
     joined = " ".join(words)
     m = re.fullmatch(" ".join(parts), joined)
@@ -455,29 +545,47 @@ def match(clause_text: str, clause_type: ClauseType) -> Match:
     """Return how ``clause_text`` (a clause body) compares with ``clause_type``'s positions.
 
     Standard or fallback N when the words are those of that position with each variable filled
-    by a value of its type (the most preferred such position wins); nonstandard otherwise, with
-    the redline against the most similar position.
+    by a value of its type and each fixed variable by its one value (the most preferred such
+    position wins); nonstandard otherwise, with the redline against the most similar position.
+    """
+    found = _compare(clause_text, clause_type.positions, clause_type.variables)
+    assert found is not None
+    return found
+
+
+def _compare(clause_text: str, positions: Sequence[Position], variables: dict[str, Variable], *,
+             exact_only: bool = False, free_words: int = CLAUSE_TEXT_MAX_WORDS) -> Match | None:
+    """Return :func:`match` against ``positions``; None when ``exact_only`` and none matches exactly.
+
+    When several positions match (a party or text value can take in the words one position adds
+    to another), the one whose own words cover more of the clause wins, then the most preferred.
     """
     body = _strip_number(clause_text.strip())
     spans = _tokens(body)
     words = [m.group(0).lower() for m in spans]
-    variables = clause_type.variables
 
     def values_of(ranges: dict[str, tuple[int, int]]) -> dict[str, str]:
         return {name: _value_text(body, spans[s].start(), spans[e - 1].end()) for name, (s, e) in ranges.items()
                 if e > s}
 
     candidates: list[tuple[float, int, list[_Piece]]] = []
+    exact: list[tuple[int, int, Position, dict[str, tuple[int, int]]]] = []
     bag = Counter(words)
-    for position in clause_type.positions:
-        pieces = _pieces(position.text)
-        ranges = _exact(pieces, words, variables)
+    for position in positions:
+        pieces = _pieces(position.text, variables)
+        ranges = _exact(pieces, words, variables, free_words)
         if ranges is not None:
-            values = values_of(ranges)
-            approved = _fill(position.text, variables, values)
-            status: Status = "standard" if position.rank == 0 else "fallback"
-            return Match(status, position.rank, 1.0, position.rank, _redline(approved, body), tuple(sorted(values.items())))
-        candidates.append((_bag_similarity(pieces, bag), position.rank, pieces))
+            exact.append((-sum(1 for p in pieces if p.word is not None), position.rank, position, ranges))
+        elif not exact_only:
+            candidates.append((_bag_similarity(pieces, bag), position.rank, pieces))
+    if exact:
+        _, _, position, ranges = min(exact, key=lambda e: (e[0], e[1]))
+        values = values_of(ranges)
+        approved = _fill(position.text, variables, values)
+        status: Status = "standard" if position.rank == 0 else "fallback"
+        return Match(status, position.rank, 1.0, position.rank, _redline(approved, body), tuple(sorted(values.items())))
+    if exact_only:
+        return None
     # Aligning word sequences costs time in proportion to how different they are, so only the
     # positions that share enough words with the clause are aligned; for the others the
     # bag-of-words Dice (an upper bound of the aligned one) stands in.
@@ -492,7 +600,8 @@ def match(clause_text: str, clause_type: ClauseType) -> Match:
         if similarity > best[0]:
             best = (similarity, rank, values)
     similarity, rank, values = best
-    approved = _fill(clause_type.position(rank).text, variables, values)
+    text = next(p.text for p in positions if p.rank == rank)
+    approved = _fill(text, variables, values)
     return Match("nonstandard", None, round(min(similarity, 0.9999), 4), rank, _redline(approved, body),
                  tuple(sorted(values.items())))
 
@@ -517,6 +626,9 @@ class AnalyzedClause:
     #: Where the text that was classified and matched ends (sub-clauses with their own heading
     #: are analyzed on their own and left out).
     end: int = 0
+    #: (template key, heading) when the clause is a template's own text section rather than a
+    #: clause type ("Order Details" of the order form); ``clause_type`` is then None.
+    section: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -568,25 +680,93 @@ def _units(clauses: list[Clause]) -> list[tuple[Clause, int]]:
     return units
 
 
+def _body(text: str, clauses: list[Clause], clause: Clause, end: int) -> str:
+    """Return the words of ``clause`` after its heading up to ``end``, without nested clause numbers.
+
+    A plain-text or PDF contract writes "1.2" before its second paragraph where Word keeps the
+    number in the list numbering; either way the number is layout, not wording.
+    """
+    if clause.body_start < 0:
+        return clause.text
+    start = clause.body_start
+    pieces: list[str] = []
+    at = start
+    for sub in clauses[bisect.bisect_left(clauses, start, key=lambda c: c.start) :]:
+        if sub.start >= end:
+            break
+        if sub is clause or not sub.number or sub.start < at:
+            continue
+        # A number Word keeps in the paragraph's list label is not in the text at all (the body
+        # then starts where the clause does).
+        in_text = sub.body_start > sub.start and text.startswith(
+            sub.number.strip("()"), sub.start + (1 if text[sub.start] == "(" else 0))
+        number = _LEADING_NUMBER.match(text[sub.start : end]) if in_text else None
+        if number is None:
+            continue
+        pieces.append(text[at : sub.start])
+        at = sub.start + number.end()
+    pieces.append(text[at:end])
+    return "\n".join(piece.strip() for piece in pieces if piece.strip())
+
+
 def analyze(document: Document, library: Library | None = None, expected: set[str] | None = None) -> Analysis:
     """Return the document's clauses classified against the library and matched to its positions.
 
     ``expected`` names clause types the contract should have (say, a template's clauses); those
-    not found are listed in ``missing``.
+    not found are listed in ``missing``. A headed clause whose words are not a position of its
+    type is also tried as a whole (with its headed sub-clauses), and against the templates' own
+    sections of the same heading: a drafted order form's "Order Details" is the library's wording
+    though no clause type.
     """
     library = _library(library)
+    index = _index(library)
     text = document.text
+    clauses = segment(document)
     out: list[AnalyzedClause] = []
-    for clause, own_end in _units(segment(document)):
-        body = text[clause.body_start : own_end].strip() if clause.body_start >= 0 else clause.text
+    covered = -1  # end of the last clause matched whole, sub-clauses included
+    for clause, own_end in _units(clauses):
+        if clause.start < covered:
+            continue
+        body = _body(text, clauses, clause, own_end)
         if not body and not clause.heading:
             continue
         ranked = classify(body, library, heading=clause.heading)
         key, score = ranked[0]
-        if score < CLASSIFY_MIN_SCORE or not body:
-            out.append(AnalyzedClause(clause, None, score, None, tuple(ranked[:3]), own_end))
+        found: Match | None = None
+        if score >= CLASSIFY_MIN_SCORE and body:
+            found = match(body, library.clause(key))
+        else:
+            key = ""
+        if found is not None and found.status != "nonstandard":
+            out.append(AnalyzedClause(clause, key, score, found, tuple(ranked[:3]), own_end))
             continue
-        out.append(AnalyzedClause(clause, key, score, match(body, library.clause(key)), tuple(ranked[:3]), own_end))
-    found = {c.clause_type for c in out if c.clause_type}
-    missing = tuple(sorted(set(expected or ()) - found))
+        whole = _whole(text, clauses, clause, own_end, key, library, index)
+        if whole is not None:
+            out.append(replace(whole, score=score, candidates=tuple(ranked[:3])))
+            covered = clause.end
+            continue
+        out.append(AnalyzedClause(clause, key or None, score, found, tuple(ranked[:3]), own_end))
+    found_types = {c.clause_type for c in out if c.clause_type}
+    missing = tuple(sorted(set(expected or ()) - found_types))
     return Analysis(tuple(out), missing)
+
+
+def _whole(text: str, clauses: list[Clause], clause: Clause, own_end: int, key: str, library: Library,
+           index: _Index) -> AnalyzedClause | None:
+    """Return ``clause`` with its sub-clauses matched exactly to its type or to a template section."""
+    if not clause.heading:
+        return None
+    body = _body(text, clauses, clause, clause.end)
+    if not body:
+        return None
+    if key and own_end < clause.end:
+        clause_type = library.clause(key)
+        found = _compare(body, clause_type.positions, clause_type.variables, exact_only=True)
+        if found is not None:
+            return AnalyzedClause(clause, key, 0.0, found, (), clause.end)
+    for section in index.sections.get(_heading_key(clause.heading), ()):
+        found = _compare(body, (section.position,), section.variables, exact_only=True,
+                         free_words=_TEMPLATE_TEXT_MAX_WORDS)
+        if found is not None:
+            return AnalyzedClause(clause, None, 0.0, found, (), clause.end, (section.template, section.heading))
+    return None

@@ -164,3 +164,78 @@ def test_a_clause_the_draft_had_and_a_new_version_dropped_needs_approval(app, cl
                            data={"decision": "approved", "comment": "cap is in the order form", "csrf_token": auth.token()})
     assert response.status_code == 303
     approvals.ensure_approved(session, contract, library, store.limits_from_settings(app.config), 1)
+
+
+# --------------------------------------------------------------------------- clm's own templates
+
+#: Values for each shipped template (the quote order form's as clm.quotes.conversion writes them).
+TEMPLATE_VALUES = {
+    "master_subscription_agreement": dict(_MSA_VALUES),
+    "order_form": {"customer_name": "Contoso Retail LLC", "customer_address": "1 Main St., Springfield, IL 62701",
+                   "agreement_date": "2026-03-01", "order_date": "2026-03-01", "start_date": "2026-04-01",
+                   "product_name": "Northwind Analytics, Enterprise edition", "quantity": 250,
+                   "annual_fee": "USD 60,000", "payment_terms": "P45D", "price_increase_cap": "4%",
+                   "customer_may_terminate_for_convenience": True},
+    "mutual_nda": {"party_b_name": "Fabrikam Manufacturing GmbH", "party_b_description": "a German limited "
+                   "liability company", "effective_date": "2026-01-15", "nda_term": "P18M"},
+    "quote_order_form": {"customer_name": "Initech Corporation", "quote_number": "Q-0001 v1",
+                         "order_date": "2026-12-10", "start_date": "2027-01-01",
+                         "order_lines": "Platform (PLATFORM), 120 x USD 1,080.00 per user per year, less discounts "
+                                        "of USD 86,832.00, fee USD 172,368.00; Analytics (ANALYTICS), 120 x USD "
+                                        "300.00 per user per year, fee USD 61,560.00",
+                         "total_fees": "USD 248,178.00", "annual_fee": "USD 116,964.00", "initial_term": "P24M",
+                         "renewal_term": "P12M", "renewal_notice_period": "P60D"},
+}
+
+
+@pytest.mark.parametrize("key", sorted(TEMPLATE_VALUES))
+def test_every_template_drafted_by_clm_can_go_for_signature(app, session, key):
+    from clm.clauses.services import draft_contract
+
+    library = approvals.library_from_settings(app.config)
+    assert set(TEMPLATE_VALUES) == set(library.templates)
+    version = draft_contract(session, key, dict(TEMPLATE_VALUES[key]), {}, author="lee", library=library)
+    session.commit()
+    review = _review(app, session, version.contract)
+    assert [(approvals._name(row), row.status) for row in review.pending] == []
+    assert review.missing == ()
+    # The template's own sections are shown as the library's text, not as unknown clauses.
+    assert any(row.analyzed.section is not None and row.status == "standard" for row in review.rows)
+    approvals.ensure_approved(session, version.contract, library, store.limits_from_settings(app.config), 1)
+
+
+def test_the_customers_governing_law_is_named_before_signature(app, session):
+    from clm.clauses.services import draft_contract
+
+    library = approvals.library_from_settings(app.config)
+    version = draft_contract(session, "master_subscription_agreement",
+                             {**_MSA_VALUES, "customer_governing_law": "New York"}, {"governing_law": "fallback_2"},
+                             author="lee", library=library)
+    session.commit()
+    review = _review(app, session, version.contract)
+    assert [(approvals._name(row), row.status) for row in review.pending] == [
+        ("Governing Law and Jurisdiction", "fallback 2")]
+    with pytest.raises(Conflict, match=r"Governing Law and Jurisdiction \(fallback 2\)"):
+        approvals.ensure_approved(session, version.contract, library, store.limits_from_settings(app.config), 1)
+    app.config["APPROVAL_FALLBACK_LEVEL"] = 2
+    assert _review(app, session, version.contract).pending == ()
+
+
+def test_the_demo_shows_the_counterpartys_deviations_and_nothing_else(app, session):
+    from clm.demo import seed
+    from clm.versions.models import Contract
+
+    seed(session)
+    session.commit()
+    pending = {}
+    for contract in session.scalars(select(Contract).order_by(Contract.id)):
+        pending[contract.title] = sorted((approvals._name(row), row.status)
+                                         for row in _review(app, session, contract).pending)
+    assert pending == {
+        # Contoso's own sentence in the confidentiality clause; the fallbacks we answered with are
+        # within the approval level.
+        "Master Subscription Agreement": [("Confidentiality", "nonstandard")],
+        # Fabrikam changed only the date: nothing to approve.
+        "Mutual Non-Disclosure Agreement": [],
+        "Order Form 2026-014": [],
+    }

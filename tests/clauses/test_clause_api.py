@@ -42,12 +42,14 @@ def _post(client, token, url, body):
 
 
 def test_library_lists_clause_types_with_their_latest_version(client, make_token, runner):
+    from clm.clauses.library import default_library_path, load_library
     from clm.cli import main
 
+    file_version = load_library(default_library_path()).clause("governing_law").version
     token = make_token(Role.VIEWER)
     before = _get(client, token, "/api/v1/library").get_json()["clauses"]
     governing = next(c for c in before if c["key"] == "governing_law")
-    assert governing["version"] is None and governing["library_file_version"] == 1  # nothing stored yet
+    assert governing["version"] is None and governing["library_file_version"] == file_version  # nothing stored yet
     assert runner.invoke(main, ["init"]).exit_code == 0
     response = _get(client, token, "/api/v1/library")
     assert response.status_code == 200
@@ -55,7 +57,7 @@ def test_library_lists_clause_types_with_their_latest_version(client, make_token
     assert len(clauses) >= 20
     assert clauses["governing_law"] == {
         "key": "governing_law", "title": "Governing Law and Jurisdiction", "category": "boilerplate",
-        "version": 1, "in_effect_version": 1, "library_file_version": 1, "edited_in_clm": False,
+        "version": 1, "in_effect_version": 1, "library_file_version": file_version, "edited_in_clm": False,
         "fallbacks": clauses["governing_law"]["fallbacks"], "url": "/api/v1/library/governing_law"}
     assert clauses["governing_law"]["fallbacks"] >= 1
 

@@ -406,7 +406,8 @@ sections:
 
 def test_a_valid_template_loads_and_assembles(tmp_path):
     library = load_library(write_library(tmp_path, template=VALID_TEMPLATE))
-    sections = assemble(library.template("broken"), library, {"party": "Acme", "governing_law": "NY"})
+    sections = assemble(library.template("broken"), library, {"party": "Acme", "customer_governing_law": "NY"},
+                        {"governing_law": "fallback_2"})
     assert [s.clause_type for s in sections] == [None, "governing_law"]
     assert "the State of New York" in sections[1].text
 
@@ -556,3 +557,74 @@ def test_values_are_never_evaluated_as_templates():
     variables = {"a": var("text", "a"), "b": var("text", "b")}
     rendered = render_text("{{ a }} / {{ b }}", variables, {"a": "{{ b }} {{ 7*7 }}", "b": "{% raw %}"})
     assert rendered == "{{ b }} {{ 7*7 }} / {% raw %}"
+
+
+# --------------------------------------------------------------------------- positions told apart
+
+#: A clause whose fallback differs from the standard only in which variable it uses.
+TWINS = VALID_CLAUSE.replace("""  - name: notice_period
+    type: duration
+    label: Notice period
+""", """  - name: our_court
+    type: jurisdiction
+    label: Our courts
+    default: Delaware
+  - name: their_court
+    type: jurisdiction
+    label: Their courts
+""").replace("Give notice within {{ notice_period }}.", "Sue in {{ our_court }}.").replace(
+    "Give notice within {{ notice_period }} or a bit more.", "Sue in {{ their_court }}.")
+
+
+def test_positions_that_read_the_same_once_filled_in_are_refused(tmp_path):
+    with pytest.raises(LibraryError, match=r"broken\.yaml, line 16: fallback_1 reads the same as standard once "
+                                           r"its variables are filled in.*fixed: true"):
+        load_library(write_library(tmp_path, clause=TWINS))
+
+
+def test_a_fixed_value_of_providers_tells_them_apart(tmp_path):
+    clause = TWINS.replace("    default: Delaware\n", "    default: Delaware\n    fixed: true\n")
+    library = load_library(write_library(tmp_path, clause=clause))
+    assert library.clause("broken").variables["our_court"].fixed
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (lambda s: s.replace("    default: Delaware\n", "    fixed: true\n"), "fixed variable 'our_court' needs a default"),
+    (lambda s: s.replace("    default: Delaware\n", "    default: Delaware\n    fixed: maybe\n"), "must be true or false"),
+])
+def test_bad_fixed_variables_are_reported(tmp_path, change, fragment):
+    with pytest.raises(LibraryError, match=fragment):
+        load_library(write_library(tmp_path, clause=change(TWINS)))
+
+
+def test_a_template_cannot_redeclare_a_fixed_variable(tmp_path):
+    template = VALID_TEMPLATE.replace("variables:\n", "variables:\n  - name: venue\n    type: jurisdiction\n"
+                                                      "    label: Courts\n    default: New York\n")
+    with pytest.raises(LibraryError, match="variable 'venue' is fixed in lib/clauses/governing_law.yaml; a template "
+                                           "cannot redeclare it"):
+        load_library(write_library(tmp_path, template=template))
+
+
+def test_providers_governing_law_is_fixed_for_every_draft(library):
+    msa = library.template("master_subscription_agreement")
+    values = dict(SAMPLE_VALUES["master_subscription_agreement"])
+    asked = template_variables(msa, library)
+    assert "governing_law" not in asked and "venue" not in asked  # the form has nothing to ask
+    assert "customer_governing_law" in template_variables(msa, library, {"governing_law": "fallback_2"})
+    # Its own value, however written, is accepted; any other is refused with the way out.
+    text = next(s.text for s in assemble(msa, library, {**values, "governing_law": "DE"}) if s.clause_type == "governing_law")
+    assert "the laws of the State of Delaware" in text
+    with pytest.raises(InvalidInput, match=r"Variable 'governing_law' \(Provider's governing law\) is fixed by the "
+                                           r"clause library to the State of Delaware; choose another position"):
+        assemble(msa, library, {**values, "governing_law": "New York"})
+
+
+def test_a_clause_blank_takes_a_phrase_and_a_form_field_any_line(library):
+    msa = library.template("master_subscription_agreement")
+    values = {**SAMPLE_VALUES["master_subscription_agreement"], "include_arbitration": True}
+    seat = " ".join(["word"] * 31)
+    with pytest.raises(InvalidInput, match="'arbitration_seat' .* fills a blank in the Dispute Resolution clause and "
+                                           "may have at most 30 words"):
+        assemble(msa, library, {**values, "arbitration_seat": seat})
+    description = " ".join(["word"] * 300)
+    assert any(description in s.text for s in assemble(msa, library, {**values, "customer_description": description}))

@@ -205,6 +205,9 @@ def test_legal_edits_a_clause_into_a_new_version(client, auth, session):
     assert "any dispute under it" in rows[1].content["positions"][0]["text"]
     assert "any dispute under it" not in rows[0].content["positions"][0]["text"]  # never rewritten
     assert rows[1].content["guidance"]["overview"].startswith("Reviewed by legal in 2026.")
+    # Provider's own law stays fixed through the edit (else fallback 2 would read as the standard).
+    assert {v["name"]: v.get("fixed", False) for v in rows[1].content["variables"]} == {
+        "governing_law": True, "venue": True, "customer_governing_law": False}
     page = client.get("/library/governing_law").get_data(as_text=True)
     assert "Stored version 2 of governing_law" in page and "edited in clm" in page
     assert "any dispute under it" in page
@@ -214,12 +217,13 @@ def test_legal_edits_a_clause_into_a_new_version(client, auth, session):
     assert "version: 2" in yaml_text and "any dispute under it" in yaml_text
 
 
-def test_saving_unchanged_adds_no_version(client, auth, session):
+@pytest.mark.parametrize("key", ["severability", "governing_law"])
+def test_saving_unchanged_adds_no_version(client, auth, session, key):
     auth.login(Role.LEGAL)
-    response = client.post("/library/severability/edit", data=_edit_form(client, "severability"))
+    response = client.post(f"/library/{key}/edit", data=_edit_form(client, key))
     assert response.status_code == 303
-    assert [r.version for r in session.scalars(select(LibraryClause).where(LibraryClause.key == "severability"))] == [1]
-    assert "Nothing changed" in client.get("/library/severability").get_data(as_text=True)
+    assert [r.version for r in session.scalars(select(LibraryClause).where(LibraryClause.key == key))] == [1]
+    assert "Nothing changed" in client.get(f"/library/{key}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

@@ -311,3 +311,28 @@ def test_a_revision_cannot_change_the_currency(factory, loaded):
         services.revise_quote(s, quote_id, eur, by="legal@example.test", today=TODAY)
     with factory() as s:
         assert [v.number for v in s.get(Quote, quote_id).versions] == [1]
+
+
+def test_an_accepted_quote_is_a_contract_legal_need_not_approve(app, factory, loaded):
+    from clm.clauses import approvals
+
+    quote_id = _create(factory)
+    with db.transaction_for(factory) as s:
+        services.approve(s, quote_id, by="finance@example.test", can=lambda _p: True, now=NOW)
+    with db.transaction_for(factory) as s:
+        services.send(s, quote_id, by="legal@example.test", now=NOW)
+    with db.transaction_for(factory) as s:
+        version = services.accept(s, quote_id, by="legal@example.test", now=NOW,
+                                  library=library_from_settings(app.config), limits=store.limits_from_settings(app.config))
+        contract_id = version.contract_id
+        s.info.pop(commercial.PENDING_KEY, None)
+    with factory() as s:
+        contract = store.get_contract(s, contract_id)
+        review = approvals.review_for(s, contract, app.config)
+        assert [(row.title, row.status) for row in review.pending] == []
+        # The order form's own sections are the library's wording, order lines and fees filled in.
+        own = {row.title: row.status for row in review.rows if row.analyzed.section is not None}
+        assert own["Order Form and Master Subscription Agreement: Order Details"] == "standard"
+        assert own["Order Form and Master Subscription Agreement: Order Fees"] == "standard"
+        # The check signing runs before an envelope is sent lets it through.
+        approvals.approval_check(app.config)(s, contract)
