@@ -185,7 +185,7 @@ def seed(url: str, instance: Path, signers: int, per_signer: int) -> World:
     from clm.app import create_app
     from clm.cli import upgrade_database
     from clm.signing import envelopes
-    from clm.users import Role, create_token
+    from clm.users import Role, create_token, create_user
     from clm.versions import store
 
     upgrade_database(url)
@@ -220,7 +220,9 @@ def seed(url: str, instance: Path, signers: int, per_signer: int) -> World:
 
     contract_id, tokens = envelope("page", 2)
     with db.transaction_for(factory) as s:
-        api_token = create_token(s, role=Role.LEGAL, label="load benchmark")[1]
+        owner = create_user(s, email="load-bench@example.test", name="Load benchmark",
+                            password="correct horse battery staple", role=Role.LEGAL)
+        api_token = create_token(s, user=owner, label="load benchmark")[1]
     # An envelope has at most 20 recipients: each signer client works through several envelopes.
     signer_tokens = []
     for i in range(signers):

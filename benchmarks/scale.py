@@ -227,7 +227,9 @@ def measure(url: str, size: int, repeat: int) -> dict[str, Any]:
     with db.transaction_for(db.sessionmaker_for(app)) as s:
         email = f"legal{size}@bench.example"
         create_user(s, email=email, name="Bench", password=PASSWORD, role=Role.LEGAL)
-        token = create_token(s, role=Role.ADMIN, label="bench")[1]
+        admin = create_user(s, email=f"admin{size}@bench.example", name="Bench admin", password=PASSWORD,
+                            role=Role.ADMIN)
+        token = create_token(s, user=admin, label="bench")[1]
     import gc
 
     gc.collect()
@@ -301,12 +303,16 @@ def csv_child(url: str) -> None:
 
     from clm import db
     from clm.app import create_app
-    from clm.users import Role, create_token
+    from clm.users import Role, create_token, create_user
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": "",
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="clm-bench-")})
     with db.transaction_for(db.sessionmaker_for(app)) as s:
-        token = create_token(s, role=Role.FINANCE, label="bench csv")[1]
+        import secrets
+
+        owner = create_user(s, email=f"finance-{secrets.token_hex(4)}@bench.example", name="Bench finance",
+                            password=PASSWORD, role=Role.FINANCE)
+        token = create_token(s, user=owner, label="bench csv")[1]
     client = app.test_client()
     rss_before = _rss_mb()
     started = time.perf_counter()

@@ -14,13 +14,17 @@ from clm import db
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create and configure a clm web application; ``config`` overrides settings (tests)."""
+    from clm import logs
+
+    logs.install_redaction()  # signer links and API tokens never reach a log line
     settings = clm_config.load()
     if config:
         settings.update(config)
     app = Flask(__name__, instance_path=os.path.abspath(settings["INSTANCE_PATH"]),
                 static_folder="web/static", template_folder="web/templates")
     app.config.from_mapping(settings)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # Private: it holds the SQLite file, the secret key, the seal and audit keys, the mail outbox.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _local_secret(app.instance_path)
     app.config.update(
         # Werkzeug refuses bodies over this before a view reads them (multipart DoS).
@@ -38,7 +42,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=app.config["SESSION_ABSOLUTE_HOURS"] * 3600,
     )
 
+    if int(app.config.get("PROXY_HOPS") or 0) > 0:
+        # Behind that many reverse proxies, each appending X-Forwarded-For/-Proto/-Host: the
+        # client's address (audit trail, sign-in throttling) and https are read from them.
+        # Without the setting these headers are ignored: anyone could send them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from clm.web import jsonbody
+
+    app.json = jsonbody.BoundedJSONProvider(app)
+
     db.init_app(app)
+    from clm.signing import audit, keys
+
+    # The audit chain's key, read once, kept outside the database (clm.signing.audit).
+    db.sessionmaker_for(app).configure(info={audit.KEY_INFO: keys.audit_key(app.config)})
     from clm.versions import blobs
 
     blobs.configure(app.config)  # where new blob bytes go: the database or CLM_BLOB_STORE's directory
@@ -50,12 +70,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clm.clauses import api as clauses_api
     from clm.clauses import views as clauses_views
     from clm.versions import views as versions_views
-    from clm.web import api, auth, contracts, errors, pages
+    from clm.web import admin, api, auth, contracts, errors, pages
 
     pages.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(versions_views.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(clauses_views.bp)

@@ -191,7 +191,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
     app = _app()
-    bind = f"{host or app.config['HOST']}:{port or app.config['PORT']}"
+    # What is bound is also where signer links point when CLM_PUBLIC_URL is not set.
+    app.config["HOST"], app.config["PORT"] = host or app.config["HOST"], port or app.config["PORT"]
+    bind = f"{app.config['HOST']}:{app.config['PORT']}"
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -247,22 +249,104 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
         click.echo(f"Created {created.role.value} user {created.email}.")
 
 
+@user.command("list")
+def user_list() -> None:
+    """List users: email, role, active or not."""
+    from sqlalchemy import select
+
+    from clm.users import User
+
+    with _transaction(_app()) as session:
+        for row in session.scalars(select(User).order_by(User.email)):
+            click.echo(f"{row.email}\t{row.role.value}\t{'active' if row.active else 'deactivated'}")
+
+
+@user.command("password")
+@click.option("--email", required=True)
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              envvar="CLM_NEW_USER_PASSWORD", help="Asked for when not given (or CLM_NEW_USER_PASSWORD).")
+def user_password(email: str, password: str) -> None:
+    """Set a user's password (an administrator's reset); their sessions end."""
+    from clm.users import change_password, find_user
+
+    with _transaction(_app()) as session:
+        target = find_user(session, email)
+        change_password(session, target, current=None, new=password)
+        click.echo(f"Password of {target.email} changed; their sessions were signed out.")
+
+
+@user.command("deactivate")
+@click.option("--email", required=True)
+def user_deactivate(email: str) -> None:
+    """Deactivate a user: their sessions end and their API tokens stop working."""
+    from clm.users import find_user, set_active
+
+    with _transaction(_app()) as session:
+        target = find_user(session, email)
+        set_active(session, target, False)
+        click.echo(f"{target.email} deactivated; their sessions and API tokens no longer work.")
+
+
+@user.command("activate")
+@click.option("--email", required=True)
+def user_activate(email: str) -> None:
+    """Activate a user again (their old sessions stay ended)."""
+    from clm.users import find_user, set_active
+
+    with _transaction(_app()) as session:
+        target = find_user(session, email)
+        set_active(session, target, True)
+        click.echo(f"{target.email} activated.")
+
+
 @main.group()
 def token() -> None:
     """Manage API tokens."""
 
 
 @token.command("create")
-@click.option("--role", required=True, help="admin, legal, finance or viewer")
+@click.option("--user", "email", required=True, help="Whose token it is; it allows at most what their role allows.")
+@click.option("--role", default=None, help="admin, legal, finance or viewer (default: the user's role).")
 @click.option("--label", default="", help="What the token is for (shown in logs).")
-def token_create(role: str, label: str) -> None:
+@click.option("--days", default=None, type=int, help="Days until it expires (default 90, at most 365).")
+def token_create(email: str, role: str | None, label: str, days: int | None) -> None:
     """Create an API token and print it; it is shown only this once."""
-    from clm.users import create_token, parse_role
+    from clm.users import DEFAULT_TOKEN_DAYS, create_token, find_user, parse_role
 
     app = _app()
     with _transaction(app) as session:
-        _row, text = create_token(session, role=parse_role(role), label=label)
+        owner = find_user(session, email)
+        _row, text = create_token(session, user=owner, role=parse_role(role) if role else None, label=label,
+                                  days=days or DEFAULT_TOKEN_DAYS)
     click.echo(text)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List API tokens: id, label, owner, role, expiry and state (live, expired, revoked)."""
+    from clm import db
+    from clm.users import list_tokens
+
+    now = db.utcnow()
+    with _transaction(_app()) as session:
+        for row in list_tokens(session):
+            owner = row.user.email if row.user else "no owner (legacy)"
+            state = ("revoked" if row.revoked_at else "expired" if row.expires_at <= now
+                     else "owner deactivated" if row.user and not row.user.active else "live")
+            click.echo(f"{row.id}\t{row.label}\t{owner}\t{row.role.value}\t"
+                       f"expires {row.expires_at:%Y-%m-%d}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke API token TOKEN_ID (see `clm token list`): it stops working at once."""
+    from clm import db
+    from clm.users import revoke_token
+
+    with _transaction(_app()) as session:
+        row = revoke_token(session, token_id, now=db.utcnow())
+        click.echo(f"Revoked API token {row.id} ({row.label}).")
 
 
 # -- contracts -----------------------------------------------------------------------------
@@ -647,7 +731,8 @@ def audit() -> None:
 
 
 @audit.command("check")
-@click.option("--deep", is_flag=True, help="Also re-read every version's file and compare its text (slow).")
+@click.option("--deep", is_flag=True, help="Also re-read every version's file and compare its text, and check "
+                                          "every sealed PDF's seal against this installation's certificate (slow).")
 def audit_check(deep: bool) -> None:
     """Find any edited, deleted or reordered evidence row and name it: exit 0 when clean, 1 with
     one line per finding, 2 when the check could not run."""
@@ -660,11 +745,15 @@ def audit_check(deep: bool) -> None:
     from clm.versions.store import evidence_findings as version_findings
     from clm.versions.store import limits_from_settings, text_findings
 
+    from clm.signing.keys import installation_fingerprint
+
     app = _app()
+    own = installation_fingerprint(app.instance_path)
+    trusted = ({own} if own else set()) if deep else None
     try:
         with db.sessionmaker_for(app)() as session:
-            findings = [*version_findings(session), *decision_findings(session), *signing_findings(session),
-                        *terms_findings(session)]
+            findings = [*version_findings(session), *decision_findings(session),
+                        *signing_findings(session, trusted=trusted), *terms_findings(session)]
             if deep:
                 findings += text_findings(session, limits_from_settings(app.config))
     except SQLAlchemyError as err:

@@ -21,13 +21,19 @@ DEFAULTS: dict[str, Any] = {
     "BLOB_STORE": "",
     # Only for local use; `clm init` refuses to run a server with it unless told it is a demo.
     "SECRET_KEY": "",
+    # The key that MACs the envelope audit chains; empty: audit.key in the instance folder
+    # (generated on first use). Every app server and `clm init` need the same key.
+    "AUDIT_KEY": "",
     # Cookies marked Secure need HTTPS; production behind TLS sets CLM_SECURE_COOKIES=1.
     "SECURE_COOKIES": False,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "PARSE_TIMEOUT_SECONDS": 10.0,
+    # Failed sign-ins per account (from devices it never signed in from; each known device has
+    # its own count) and per client address, over 15 minutes, before they are refused.
     "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,
+    "LOGIN_ATTEMPTS_PER_ADDRESS": 30,
     "CLAUSE_LIBRARY": "",
     # Fallback positions up to this rank go to signature without approval; beyond it, and
     # every non-standard clause, need legal's approval.
@@ -51,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # The holiday calendar business days count on when a contract names none: a country code
     # with an optional subdivision (US, US-NY, GB-ENG, DE-BY), or "none" for weekends only.
     "HOLIDAYS": "US",
+    # How many reverse proxies in front of clm append X-Forwarded-For/-Proto/-Host; 0: none,
+    # the headers are ignored and the connection's address is the client's.
+    "PROXY_HOPS": 0,
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

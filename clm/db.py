@@ -71,6 +71,7 @@ def make_engine(url: str, *, busy_timeout: float = 15) -> Engine:
     "database is locked" (answered as 503).
     """
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -88,6 +89,27 @@ def make_engine(url: str, *, busy_timeout: float = 15) -> Engine:
     # pool_pre_ping: a restarted database costs one failed ping, not a failed request.
     # hide_parameters: an error message must never carry the values (a password hash, a token).
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), before SQLite makes it 0644.
+
+    The file holds password hashes and every contract; SQLite creates its -wal and -shm files
+    with the database file's permissions, so they are private too.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
+    except FileNotFoundError:
+        pass  # no such folder: SQLite reports it when it connects
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

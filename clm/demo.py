@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 #: Shared by every demo user; printed by `clm init --demo`. Demo only.
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "clm-demo-password"
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", Role.ADMIN),
     ("legal@example.com", "Lee Legal", Role.LEGAL),

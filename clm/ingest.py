@@ -8,7 +8,6 @@ jobs the killed run had queued but not handed over.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import time
@@ -19,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from clm import db, jobs
+from clm import csvfile, db, jobs
 from clm.errors import ClmError, InvalidInput, TooLarge
 from clm.versions import store
 from clm.versions.models import Version, VersionSource
@@ -219,7 +218,7 @@ class ReportWriter:
 
     def __init__(self, handle: IO[str]) -> None:
         self.handle = handle
-        self.writer = csv.writer(handle, lineterminator="\n")
+        self.writer = csvfile.writer(handle)
         self.writer.writerow(["path", "outcome", "detail", "contract_id", "version"])
 
     def write(self, o: Outcome) -> None:

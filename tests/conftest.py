@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from clm import db
 from clm.app import create_app
 from clm.cli import upgrade_database
 from clm.models import Base
-from clm.users import Role, create_token, create_user
+from clm.users import Role, User, create_token, create_user
 
 PASSWORD = "correct horse battery"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -169,8 +169,12 @@ def make_token(app: Flask) -> Callable[[Role | str], str]:
     """Return a function that creates an API token for a role and returns its text."""
 
     def _make(role: Role | str) -> str:
+        role = Role(role)
+        email = f"token-{role.value}@example.test"
         with db.transaction_for(db.sessionmaker_for(app)) as s:
-            return create_token(s, role=Role(role), label=f"test {Role(role).value}")[1]
+            owner = s.scalar(select(User).where(User.email == email)) or create_user(
+                s, email=email, name=f"Token {role.value}", password=PASSWORD, role=role)
+            return create_token(s, user=owner, label=f"test {role.value}")[1]
 
     return _make
 

@@ -70,7 +70,13 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "versions.static": {"GET": EVERYONE},
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
     "auth.logout": {"POST": EVERYONE},
+    "auth.password": {"GET": STAFF, "POST": STAFF},
+    # administration (issue 17): API tokens
+    "admin.tokens": {"GET": frozenset({ADMIN})},
+    "admin.create": {"POST": frozenset({ADMIN})},
+    "admin.revoke": {"POST": frozenset({ADMIN})},
     "verify.page": {"GET": EVERYONE, "POST": EVERYONE},
+    "verify.certificate": {"GET": EVERYONE},
     "api.health": {"GET": EVERYONE},
     "api.openapi": {"GET": EVERYONE},
     # contracts and versions (pages)
@@ -194,6 +200,10 @@ ALLOWED_WRITE_STATUS: dict[str, set[int]] = {
     "auth.login": {401},
     # Signing out sends the browser to the sign-in page.
     "auth.logout": {302},
+    # The sweep posts an empty form: no current password, so nothing is changed (422).
+    "auth.password": {422},
+    # An empty form names no owner (422).
+    "admin.create": {422},
 }
 
 #: Routes about a signed contract's order, schedules and terms: "own" is the signed contract,
@@ -230,6 +240,12 @@ class World:
     #: Two quotes (issue 8): A has versions 1 and 2 and awaits a sales manager's approval.
     quote_a: int = 0
     quote_b: int = 0
+    #: An API token of the admin that no case authenticates with (admin.revoke revokes it).
+    spare_token_id: int = 0
+    #: A contract signed through a real envelope: version 2 is the sealed PDF (signing evidence).
+    contract_sealed: int = 0
+    envelope_sealed: int = 0
+    sealed_pdf: bytes = b""
 
 
 def _digest(app: Flask) -> str:
@@ -279,9 +295,10 @@ def _seed(app: Flask) -> World:
     now = db.utcnow()
     limits = store.limits_from_settings(app.config)
     with db.transaction_for(factory) as s:
-        for role in Role:
-            create_user(s, email=f"{role.value}@example.test", name=role.value, password=PASSWORD, role=role)
-        api_tokens = {role.value: create_token(s, role=role, label=role.value)[1] for role in Role}
+        users = {role: create_user(s, email=f"{role.value}@example.test", name=role.value, password=PASSWORD,
+                                   role=role) for role in Role}
+        api_tokens = {role.value: create_token(s, user=users[role], label=role.value)[1] for role in Role}
+        spare_token_id = create_token(s, user=users[Role.ADMIN], label="spare")[0].id
     contract_a = make_contract(factory, app)
     contract_b = make_contract(factory, app)
     with db.transaction_for(factory) as s:
@@ -332,7 +349,49 @@ def _seed(app: Flask) -> World:
     from tests.quotes.conftest import CATALOG_FILE, REQUEST
 
     quote_a, quote_b = _seed_quotes(factory, CATALOG_FILE, REQUEST)
+    contract_sealed, envelope_sealed, sealed_pdf = _seed_sealed(app, factory)
 
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    cookies = _sign_in_everyone(app)
+    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
+                 envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
+                 clause_digest=clause_digest, clause_key=clause_key,
+                 template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
+                 cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b,
+                 spare_token_id=spare_token_id, contract_sealed=contract_sealed, envelope_sealed=envelope_sealed,
+                 sealed_pdf=sealed_pdf)
+
+
+#: The signer of the sealed contract signs from this address: it is in the sealed PDF and the audit trail.
+SEALED_SIGNER_IP = "192.0.2.7"
+
+
+def _seed_sealed(app: Flask, factory: Any) -> tuple[int, int, bytes]:
+    """Send contract D for signature, sign it and complete it: its signed version is the sealed PDF."""
+    from clm.signing import envelopes
+    from clm.signing.models import Envelope
+    from clm.versions.models import Blob
+    from tests.signing.conftest import LEGAL as LEGAL_CLIENT
+    from tests.signing.conftest import NO_APPROVALS, make_contract, sign_as, tokens_in
+
+    contract = make_contract(factory, app)
+    with db.transaction_for(factory) as s:
+        recipients = [envelopes.RecipientInput(name="Dana Doe", email="dana@example.test", routing_order=1)]
+        envelope = envelopes.create(s, contract, subject="Sealed", message="", recipients=recipients,
+                                    client=LEGAL_CLIENT, now=db.utcnow(), approvals=NO_APPROVALS)
+        mails = envelopes.send(s, envelope.id, client=LEGAL_CLIENT, now=db.utcnow(),
+                               link_base="https://clm.example", approvals=NO_APPROVALS)
+        envelope_id = envelope.id
+    sign_as(factory, tokens_in(mails)["dana@example.test"], "Dana Doe")  # from SEALED_SIGNER_IP
+    with db.transaction_for(factory) as s:
+        envelopes.complete(s, envelope_id, now=db.utcnow(), instance_path=app.instance_path)
+    with factory() as s:
+        pdf = s.get(Blob, s.get(Envelope, envelope_id).final_blob_sha256).data
+    return contract, envelope_id, pdf
+
+
+def _sign_in_everyone(app: Flask) -> dict[str, tuple[str, str]]:
+    """Return caller -> (session cookie, CSRF token): staff signed in, the others with a bare session."""
     cookies: dict[str, tuple[str, str]] = {}
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     for caller in CALLERS:
@@ -349,11 +408,14 @@ def _seed(app: Flask) -> World:
         cookie = client.get_cookie(cookie_name)
         assert cookie is not None
         cookies[caller] = (cookie.value, csrf)
-    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
-                 envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
-                 clause_digest=clause_digest, clause_key=clause_key,
-                 template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
-                 cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b)
+    return cookies
+
+
+@pytest.fixture(scope="module")
+def signed_in(world: World) -> World:
+    """The world with fresh sessions: the sweep's sign-out cases ended the first ones (server side)."""
+    world.cookies = _sign_in_everyone(world.app)
+    return world
 
 
 def _seed_quotes(factory: Any, catalog_file: Path, request: dict[str, Any]) -> tuple[int, int]:
@@ -411,15 +473,18 @@ def _cases() -> list[Any]:
                 writes = method in UNSAFE and caller in _allowed(endpoint, method)
                 (last if writes else first).append(case)
     # The signer's writes go first (a sender's remind or void would end their link), in the
-    # order a signer acts: consent, sign, then decline and withdraw.
-    order = {"signing.consent": 0, "signing.sign": 1, "signing.decline": 2, "signing.withdraw": 3}
+    # order a signer acts: consent, sign, then decline and withdraw. Signing out ends every session
+    # of the caller's user (server side), so it goes last.
+    order = {"signing.consent": 0, "signing.sign": 1, "signing.decline": 2, "signing.withdraw": 3,
+             "auth.logout": 99}
     last.sort(key=lambda case: order.get(case.values[0], 9))
     return first + last
 
 
 def _foreign(endpoint: str, args: tuple[str, ...]) -> bool:
     """Does "someone else's object" make the URL point at nothing (a mismatched or unknown part)?"""
-    return endpoint in SIGNED_CONTRACT_ROUTES or bool(set(args) & {"number", "digest", "field", "key", "template_key", "filename", "token"})
+    return endpoint in SIGNED_CONTRACT_ROUTES or bool(set(args) & {"number", "digest", "field", "key", "template_key",
+                                                                   "filename", "token", "token_id"})
 
 
 def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, which: str) -> dict[str, Any]:
@@ -455,6 +520,8 @@ def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, whi
             values[arg] = world.template_key if own else "no_such_template"
         elif arg == "filename":
             values[arg] = STATIC_FILES[endpoint] if own else "no-such-file.css"
+        elif arg == "token_id":  # a spare token no sweep caller uses: revoking it disturbs nothing
+            values[arg] = world.spare_token_id if own else 999999
         elif arg == "job_id":  # no job has failed in the sweep's world: retry reports it on the page
             values[arg] = 1 if own else 999999
         elif arg == "token":
@@ -546,6 +613,7 @@ def test_access(world: World, endpoint: str, method: str, rule: str, args: tuple
 
 
 @pytest.mark.parametrize("rule", sorted({rule for _e, _m, rule, _a in RULES if rule.startswith("/api/")}))
+@pytest.mark.usefixtures("signed_in")
 def test_the_api_never_accepts_the_session_cookie(world: World, rule: str) -> None:
     """A signed-in admin's browser cookie opens no API route that needs a permission."""
     endpoint, method, _rule, args = next(r for r in RULES if r[2] == rule)
@@ -566,6 +634,7 @@ def test_the_api_never_accepts_the_session_cookie(world: World, rule: str) -> No
 
 @pytest.mark.parametrize(("endpoint", "method", "rule", "args"),
                          sorted({(e, m, r, a) for e, m, r, a in RULES if m in UNSAFE and not r.startswith("/api/")}))
+@pytest.mark.usefixtures("signed_in")
 def test_every_browser_write_needs_the_csrf_token(world: World, endpoint: str, method: str, rule: str,
                                                   args: tuple[str, ...]) -> None:
     caller = SIGNER if endpoint.startswith("signing.") else ADMIN
@@ -590,6 +659,7 @@ def test_token_urls_send_no_referrer_even_on_error_pages(world: World) -> None:
 
 
 @pytest.mark.parametrize("caller", [VIEWER, FINANCE])
+@pytest.mark.usefixtures("signed_in")
 def test_only_writers_store_a_draft(world: World, caller: str) -> None:
     client = _client(world, caller, api=False)
     before = _digest(world.app)
@@ -597,3 +667,82 @@ def test_only_writers_store_a_draft(world: World, caller: str) -> None:
                                                                  "action": "create"})
     assert response.status_code == 403
     assert _digest(world.app) == before
+
+
+# -- what each role sees: pages and API twins show each kind of data to the same roles ----------
+#
+# Status codes alone miss a page that answers 200 to everyone but shows finance data inside it
+# (issue 17 finding 7: the contract page showed the viewer the order total, revenue and
+# invoices, which /finance and the finance API refuse), or a route that serves the same file as
+# a refused one (the version download served the sealed PDF). So every GET route is fetched as
+# every staff role, as a page with the session and through the API with the role's token, on
+# the signed contract (finance data) and the sealed one (signing evidence), and each answer is
+# searched for markers of each kind of data clm.access classes.
+
+CONTENT_SKIP = ("static", "signing.", "auth.", "verify.", "api.health", "api.openapi")
+
+
+def _markers(world: World) -> dict[str, list[bytes]]:
+    """Return data kind -> byte strings whose presence in an answer shows that kind of data."""
+    return {"finance": [world.invoice.encode(), world.credit_note.encode()],
+            "signing_evidence": [SEALED_SIGNER_IP.encode()]}
+
+
+def _content_urls(world: World, endpoint: str, args: tuple[str, ...]) -> list[str]:
+    from flask import url_for
+
+    variants = [_values(world, endpoint, args, ADMIN, "own")]
+    if "contract_id" in args:
+        variants = [dict(v, contract_id=c) for v in variants for c in (world.contract_signed, world.contract_sealed)]
+    if "number" in args and endpoint.startswith("versions."):
+        variants = [dict(v, number=n) for v in variants for n in (1, 2)]
+    if "envelope_id" in args:
+        variants = [dict(v, envelope_id=e) for v in variants for e in (world.envelope_a, world.envelope_sealed)]
+    with world.app.test_request_context():
+        return sorted({url_for(endpoint, **v) + QUERY.get(endpoint, "") for v in variants})
+
+
+def _seen(world: World) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """Return (kind, "page"|"api") -> role -> the routes through which that role saw that kind."""
+    markers = _markers(world)
+    seen: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for endpoint, method, rule, args in RULES:
+        if method != "GET" or endpoint.startswith(CONTENT_SKIP):
+            continue
+        api = rule.startswith("/api/")
+        for url in _content_urls(world, endpoint, args):
+            for caller in STAFF_ROLES:
+                response = _client(world, caller, api).get(url)
+                if response.status_code != 200:
+                    continue
+                body = response.get_data()
+                kinds = {kind for kind, needles in markers.items() if any(n in body for n in needles)}
+                if body == world.sealed_pdf:
+                    kinds.add("signing_evidence")
+                for kind in kinds:
+                    seen.setdefault((kind, "api" if api else "page"), {}).setdefault(caller, set()).add(url)
+    return seen
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_each_kind_of_data_reaches_exactly_the_roles_allowed_to_see_it_on_pages_and_api(world: World) -> None:
+    from clm import access
+    from clm.access import DATA, PERMISSIONS
+
+    assert world.sealed_pdf.startswith(b"%PDF") and world.invoice and world.credit_note
+    seen = _seen(world)
+    problems = []
+    for kind, permission in DATA.items():
+        allowed = {role.value for role in PERMISSIONS[permission]}
+        for channel in ("page", "api"):
+            by_role = seen.get((kind, channel), {})
+            assert by_role, f"no {channel} route showed {kind} to anyone: the sweep's markers are stale"
+            for role, urls in sorted(by_role.items()):
+                if role not in allowed:
+                    problems.append(f"{role} sees {kind} ({permission}) through {channel} routes {sorted(urls)}")
+            missing = allowed - set(by_role)
+            if missing:
+                problems.append(f"{kind} reaches {sorted(set(by_role))} through {channel} routes, not {sorted(missing)}, "
+                                f"who may see it: the twins disagree")
+    assert not problems, "\n".join(problems)
+    assert access.may_see(None, "finance") is False

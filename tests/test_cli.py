@@ -25,17 +25,19 @@ def test_init_demo_creates_users_and_contracts_once(runner, session):
     assert _counts(session)[:2] == (3, 6)
 
 
-def test_token_create_prints_a_token_that_is_stored_hashed(runner, session):
-    result = runner.invoke(main, ["token", "create", "--role", "finance", "--label", "erp"])
-    assert result.exit_code == 0
+def test_token_create_prints_a_token_that_is_stored_hashed(runner, session, make_user):
+    owner = make_user("finance")
+    result = runner.invoke(main, ["token", "create", "--user", owner.email, "--label", "erp"])
+    assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert token.startswith("clm_") and len(token) >= 40
     row = session.scalar(select(ApiToken))
     assert row.token_hash == hash_token(token) and token not in row.token_hash
+    assert row.user_id == owner.id and row.role.value == "finance"
 
 
-def test_an_unknown_role_is_one_line_and_exit_2(runner):
-    result = runner.invoke(main, ["token", "create", "--role", "boss"])
+def test_an_unknown_role_is_one_line_and_exit_2(runner, make_user):
+    result = runner.invoke(main, ["token", "create", "--user", make_user("admin").email, "--role", "boss"])
     assert result.exit_code == 2
     assert result.output.strip() == "clm: error: Unknown role 'boss'; choose one of admin, legal, finance, viewer."
 
@@ -166,7 +168,7 @@ def test_bad_terms_name_every_field_in_one_line(tmp_path):
     assert result.exit_code == 2 and "not JSON (line 1" in result.stderr
 
 
-def test_numbers_and_texts_too_large_are_one_line_and_exit_2(runner, session, tmp_path):
+def test_numbers_and_texts_too_large_are_one_line_and_exit_2(runner, session, tmp_path, make_user):
     path = tmp_path / "a.txt"
     path.write_text("A contract\n")
     result = runner.invoke(main, ["import", str(path), "--contract", "99999999999999999999"])
@@ -175,7 +177,7 @@ def test_numbers_and_texts_too_large_are_one_line_and_exit_2(runner, session, tm
                                                 "nothing was changed"]
     result = runner.invoke(main, ["import", str(path), "--counterparty", "C" * 400])
     assert result.exit_code == 2 and "longer than 300 characters" in result.stderr
-    result = runner.invoke(main, ["token", "create", "--role", "legal", "--label", "L" * 300])
+    result = runner.invoke(main, ["token", "create", "--user", make_user("legal").email, "--label", "L" * 300])
     assert result.exit_code == 2 and "longer than 200" in result.output
     result = runner.invoke(main, ["user", "create", "--email", "foo@", "--role", "legal",
                                   "--password", "a long enough password"])
@@ -217,7 +219,7 @@ def test_commands_before_init_say_so_in_one_line(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CLM_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     monkeypatch.setenv("CLM_INSTANCE_PATH", str(tmp_path / "instance"))
-    result = CliRunner().invoke(main, ["token", "create", "--role", "legal"])
+    result = CliRunner().invoke(main, ["token", "create", "--user", "pat@example.com"])
     assert result.exit_code == 2
     assert result.output.strip() == "clm: error: the database has no clm tables yet; run `clm init` first"
 

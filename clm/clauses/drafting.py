@@ -209,7 +209,9 @@ def draft_docx(
             _signature_table(document, section.signatories)
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    from clm.versions.external_links import strip_external_relationships
+
+    return strip_external_relationships(buffer.getvalue())
 
 
 def _signature_table(document: Any, signatories: tuple[Signatory, ...]) -> None:

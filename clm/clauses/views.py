@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from clm import db
+from clm import csvfile, db
 from clm.access import current_principal, require
 from clm.clauses import services
 from clm.clauses.models import DecisionAction
@@ -152,7 +151,7 @@ def terms_csv_response() -> Response:
         # session of its own, closed when it finishes or the client goes away.
         with factory() as session:
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            writer = csvfile.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
             writer.writeheader()
             for row in term_rows(session):
                 writer.writerow({k: _cell(v, k) for k, v in row.items()})

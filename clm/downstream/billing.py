@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from collections import defaultdict
@@ -13,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from clm import csvfile
 from clm.downstream.terms import ContractTerms, Line
 from clm.errors import InvalidInput
 from clm.values import money
@@ -333,7 +333,7 @@ BILLING_CSV_COLUMNS = ("invoice", "date", "due", "currency", "line", "descriptio
 def billing_csv(schedule: Sequence[Invoice]) -> str:
     """Return the schedule as CSV, one row per invoice line, with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow(BILLING_CSV_COLUMNS)
     for inv in schedule:
         for ln in inv.lines:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from clm import csvfile
 from clm.downstream.billing import (
     build_billing_schedule,
     cancel_schedule,
@@ -236,7 +236,7 @@ def erp_orders(session: Session, *, since: date | None = None, status: str | Non
 def erp_csv(orders: list[dict[str, Any]]) -> str:
     """Return ERP orders as CSV: one row per order line, header fields repeated, with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow(ERP_COLUMNS)
     for order in orders:
         for ln in order["lines"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from clm import csvfile
 from clm.downstream.billing import Invoice, build_billing_schedule
 from clm.downstream.terms import ContractTerms, Line
 from clm.values import money
@@ -307,7 +307,7 @@ def revenue_json(result: RevenueSchedule, as_of: date | None = None,
 def revenue_csv(result: RevenueSchedule) -> str:
     """Return the month-by-month schedule as CSV: ``period,line,amount`` with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow(("period", "line", "amount"))
     for e in result.entries:
         writer.writerow((e.period, e.line_id, money.plain(e.amount, result.terms.currency)))

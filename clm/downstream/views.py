@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from flask import (
     url_for,
 )
 
-from clm import db
+from clm import csvfile, db
 from clm.access import current_principal, require
 from clm.downstream import commercial, reports
 from clm.downstream.terms import TermsError
@@ -157,7 +156,7 @@ def contracts_csv() -> ResponseReturnValue:
 
     rows = _contract_rows(request.args.get("counterparty", "").strip()[:200], request.args.get("status", ""))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out)
     writer.writerow(FINANCE_COLUMNS)
     for row in rows:
         writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS])

@@ -47,9 +47,11 @@ def _invalid(err: QuoteInputError | ConfigurationError | CatalogError) -> Respon
 
 
 def _label() -> str:
+    """Return who acts: the person (a token's owner), so the approval rules (who priced, who
+    approved which level) see one identity whether they use the pages or any of their tokens."""
     principal = current_principal()
     assert principal is not None
-    return principal.label
+    return principal.user.email if principal.user is not None else principal.label
 
 
 @bp.route("/quotes/catalog")
@@ -67,7 +69,8 @@ def put_catalog() -> ResponseReturnValue:
     data = _body()
     try:
         with db.transaction() as s:
-            row, new = services.load_catalog(s, data, source="api", by=_label())
+            row, new = services.load_catalog(s, data, source="api", by=_label(),
+                                             may_change_rules=current_principal().can("quotes.catalog_rules"))
             body = {"version": row.version, "sha256": row.sha256}
     except CatalogError as err:
         return _invalid(err)
@@ -139,7 +142,7 @@ def approve(quote_id: int) -> ResponseReturnValue:
     principal = current_principal()
     assert principal is not None
     with db.transaction() as s:
-        services.approve(s, quote_id, by=principal.label, can=principal.can, now=db.utcnow(),
+        services.approve(s, quote_id, by=_label(), can=principal.can, now=db.utcnow(),
                          comment=str(data.get("comment") or ""), level=data.get("level"))
         body = quote_json(services.get_quote(s, quote_id))
     return jsonify(body)

@@ -128,4 +128,6 @@ def quote_docx(view: dict[str, Any]) -> bytes:
     document.add_paragraph(f"This quote is valid until {view['expires_on']}. Prices exclude taxes.")
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    from clm.versions.external_links import strip_external_relationships
+
+    return strip_external_relationships(buffer.getvalue())

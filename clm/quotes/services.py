@@ -55,12 +55,20 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def load_catalog(session: Session, data: Any, *, source: str, by: str) -> tuple[QuoteCatalog, bool]:
+#: The parts of a catalog that decide which discounts go out without approval: the thresholds,
+#: and promotions (which are pre-approved). Changing them needs ``quotes.catalog_rules`` (admin).
+APPROVAL_RULE_KEYS = ("approvals", "promotions")
+
+
+def load_catalog(session: Session, data: Any, *, source: str, by: str,
+                 may_change_rules: bool = True) -> tuple[QuoteCatalog, bool]:
     """Store ``data`` (a parsed catalog file) as the catalog in force; return it and whether it is new.
 
     Raises ``CatalogError`` naming every problem before anything is stored. Loading the same
     catalog again stores nothing. Products and price book entries the new catalog drops are
-    kept, marked inactive (old quote versions still name them).
+    kept, marked inactive (old quote versions still name them). Unless ``may_change_rules``,
+    a catalog whose approval thresholds or promotions differ from the one in force is refused
+    (Forbidden): whoever may edit prices must not be able to waive their own approvals.
     """
     catalog = parse_catalog(data)
     canonical = json.loads(_canonical(data))
@@ -68,6 +76,12 @@ def load_catalog(session: Session, data: Any, *, source: str, by: str) -> tuple[
     latest = latest_catalog(session)
     if latest is not None and latest.sha256 == sha:
         return latest, False
+    if not may_change_rules:
+        before = latest.data if latest is not None else {}
+        changed = [key for key in APPROVAL_RULE_KEYS if (before or {}).get(key) != canonical.get(key)]
+        if changed:
+            raise Forbidden(f"Changing the catalog's {' and '.join(changed)} (the approval rules) needs an "
+                            "administrator; prices and products may change without.")
     row = QuoteCatalog(version=(latest.version if latest else 0) + 1, sha256=sha, data=canonical,
                        source=source[:300], loaded_by=by)
     session.add(row)
@@ -279,6 +293,13 @@ def approve(session: Session, quote_id: int, *, by: str, can: Callable[[str], bo
         raise Forbidden(f"Your role cannot approve at the {LEVEL_LABELS[nxt].lower()} level.")
     if by == version.created_by:
         raise Forbidden(f"{by} priced {quote.number} v{version.number} and cannot approve it too.")
+    # Four eyes per level: each level needs its own approver, so one person holding both
+    # permissions (an admin, finance) cannot clear the sales manager's and the finance level alone.
+    earlier = next((a for a in version.approvals if a.decided_by == by), None)
+    if earlier is not None:
+        raise Forbidden(f"{by} already approved {quote.number} v{version.number} at the "
+                        f"{LEVEL_LABELS.get(earlier.level, earlier.level).lower()} level; the "
+                        f"{LEVEL_LABELS[nxt].lower()} level needs another approver.")
     approval = QuoteApproval(version_id=version.id, level=nxt, decided_by=by, decided_at=now,
                              comment=comment.strip()[:2000])
     session.add(approval)

@@ -150,7 +150,7 @@ def show(quote_id: int) -> ResponseReturnValue:
     assert principal is not None
     pending = services.pending_levels(version)
     can_approve = bool(pending) and principal.can(services.LEVEL_PERMISSIONS[pending[0]]) \
-        and principal.label != version.created_by
+        and principal.label != version.created_by and all(a.decided_by != principal.label for a in version.approvals)
     report = services.drift(session, quote) if quote.contract_id else None
     return render_template("quotes/show.html", quote=quote, version=version, q=services.priced(version),
                            pending=pending, can_approve=can_approve, levels=services.LEVEL_LABELS,

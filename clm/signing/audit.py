@@ -1,11 +1,28 @@
-"""The envelope audit trail: each event's hash covers the previous one, so edits show."""
+"""The envelope audit trail: each event's hash covers the previous one, so edits show.
+
+Two hash schemes, recorded per event in ``scheme``:
+
+1. ``sha256(prev_hash ‖ canonical event)``: events written before keyed chains existed. Anyone
+   with database write access could rewrite such a trail and recompute every hash, so these
+   events are accepted only up to the *legacy anchor* of their envelope: the head of the
+   unkeyed trail as it stood at the upgrade, MAC'd with the audit key (``audit_legacy_anchors``).
+2. ``HMAC-SHA256(audit key, prev_hash ‖ canonical event)``: every event since. The key lives
+   outside the database (``CLM_AUDIT_KEY``, or ``audit.key`` in the instance folder), so a
+   rewritten trail cannot be given matching hashes, and an event downgraded to scheme 1 has no
+   anchor to hide behind.
+
+Completed envelopes are also held by their seal: the sealed PDF states the chain head at
+sealing, and verification compares it with the database.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -15,6 +32,18 @@ if TYPE_CHECKING:
 
 #: The ``prev_hash`` of an envelope's first event.
 GENESIS = "0" * 64
+#: Hash schemes (see the module docstring).
+SCHEME_SHA256, SCHEME_HMAC = 1, 2
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    """How to check one envelope's trail: the audit key and the legacy anchor that holds its unkeyed part."""
+
+    key: bytes
+    #: Events 1..legacy_seq are unkeyed (scheme 1) and must lead to ``legacy_head``; 0 when none may be.
+    legacy_seq: int = 0
+    legacy_head: str = GENESIS
 
 
 class EventLike(Protocol):
@@ -54,26 +83,59 @@ def canonical(event: EventLike) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def next_hash(prev_hash: str, event: EventLike) -> str:
-    """Return sha256(prev_hash ‖ canonical JSON of event), hex."""
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical(event)).hexdigest()
+def next_hash(prev_hash: str, event: EventLike, key: bytes | None = None) -> str:
+    """Return the hash of ``event`` after ``prev_hash``: HMAC-SHA256 with ``key`` when given
+    (scheme 2), else sha256(prev_hash ‖ canonical JSON of event) (scheme 1), hex."""
+    message = prev_hash.encode("ascii") + canonical(event)
+    if key is not None:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
-def verify_chain(events: Iterable[E]) -> E | None:
+def expected_hash(event: EventLike, chain: ChainKey | None) -> str | None:
+    """Return the hash ``event`` must carry, or None when its scheme is not allowed where it stands.
+
+    Without a ``chain`` (pure use, no key) every event is read as scheme 1. With one, events up
+    to the legacy anchor must be scheme 1 and every later one scheme 2 (keyed).
+    """
+    scheme = getattr(event, "scheme", SCHEME_SHA256)
+    if chain is None:
+        return next_hash(event.prev_hash, event) if scheme == SCHEME_SHA256 else None
+    if event.seq <= chain.legacy_seq:
+        return next_hash(event.prev_hash, event) if scheme == SCHEME_SHA256 else None
+    return next_hash(event.prev_hash, event, chain.key) if scheme == SCHEME_HMAC else None
+
+
+def verify_chain(events: Iterable[E], chain: ChainKey | None = None) -> E | None:
     """Return the first event that breaks the chain, or None when every link holds.
 
     ``events`` are one envelope's events in the order stored (by ``seq``). An edited event
     fails its own hash; a deleted or reordered one breaks the sequence or the link to its
-    predecessor; the first such event is named.
+    predecessor; an unkeyed event the legacy anchor does not cover fails too; the first such
+    event is named. ``chain`` (from :func:`chain_key`) is required for keyed trails.
     """
     prev = GENESIS
     expected_seq = 1
     for event in events:
-        if event.seq != expected_seq or event.prev_hash != prev or next_hash(prev, event) != event.hash:
+        if event.seq != expected_seq or event.prev_hash != prev or expected_hash(event, chain) != event.hash:
+            return event
+        if chain is not None and event.seq == chain.legacy_seq and event.hash != chain.legacy_head:
             return event
         prev = event.hash
         expected_seq += 1
     return None
+
+
+def holds_head(events: Iterable[EventLike], seq: int, head: str) -> bool:
+    """Return whether the trail's event ``seq`` has hash ``head`` (seq 0: the empty trail's GENESIS)."""
+    if seq == 0:
+        return head == GENESIS
+    return any(event.seq == seq and event.hash == head for event in events)
+
+
+def anchor_mac(key: bytes, envelope_id: int, seq: int, head: str) -> str:
+    """Return the MAC that vouches for an envelope's unkeyed trail up to event ``seq`` with hash ``head``."""
+    return hmac.new(key, f"clm-audit-legacy|{envelope_id}|{seq}|{head}".encode(), hashlib.sha256).hexdigest()
 
 
 def describe_break(event: EventLike | None) -> str:
@@ -84,6 +146,35 @@ def describe_break(event: EventLike | None) -> str:
 
 
 # -- the database side --------------------------------------------------------------------------
+
+#: Where a session finds the audit key (``create_app`` and ``clm verify`` put it there).
+KEY_INFO = "clm.audit_key"
+
+
+def key_of(session: Session) -> bytes:
+    """Return the audit key for ``session``: its ``info``, else the one the environment names."""
+    key = session.info.get(KEY_INFO)
+    if key is None:
+        from clm import config
+        from clm.signing.keys import audit_key
+
+        key = audit_key(config.load())
+        session.info[KEY_INFO] = key
+    return bytes(key)
+
+
+def chain_key(session: Session, envelope_id: int) -> ChainKey:
+    """Return how to check envelope ``envelope_id``'s trail: the key, and its legacy anchor when the MAC holds."""
+    from sqlalchemy import select
+
+    from clm.signing.models import AuditLegacyAnchor
+
+    key = key_of(session)
+    anchor = session.scalar(select(AuditLegacyAnchor).where(AuditLegacyAnchor.envelope_id == envelope_id))
+    if anchor is None or not hmac.compare_digest(anchor.mac, anchor_mac(key, envelope_id, anchor.seq, anchor.head_hash)):
+        # No anchor, or a forged one: no unkeyed event is accepted for this envelope.
+        return ChainKey(key)
+    return ChainKey(key, anchor.seq, anchor.head_hash)
 
 
 def append(session: Session, envelope: Envelope, kind: str, *, at: dt.datetime, actor: str,
@@ -109,8 +200,8 @@ def append(session: Session, envelope: Envelope, kind: str, *, at: dt.datetime, 
         raise RuntimeError(f"audit event {seq - 1} of envelope {envelope.id} is missing")
     event = AuditEvent(envelope_id=envelope.id, seq=seq, kind=kind, at=at.astimezone(dt.UTC), actor=actor,
                        ip=(ip or None) and ip[:64], user_agent=(user_agent or None) and user_agent[:400],
-                       details=_plain(details or {}), prev_hash=prev, hash="")
-    event.hash = next_hash(prev, event)
+                       details=_plain(details or {}), prev_hash=prev, hash="", scheme=SCHEME_HMAC)
+    event.hash = next_hash(prev, event, key_of(session))
     session.add(event)
     session.flush()
     # A status change also queues its webhook, in this same transaction (an outbox row).

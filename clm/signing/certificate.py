@@ -53,7 +53,8 @@ def document_html(title: str, text: str, *, note: str) -> tuple[str, dict[str, b
 
 
 def final_html(envelope: Envelope, contract: Contract, version: Version, recipients: Sequence[Recipient],
-               events: Sequence[AuditEvent], *, sealed_at: dt.datetime) -> tuple[str, dict[str, bytes]]:
+               events: Sequence[AuditEvent], *, sealed_at: dt.datetime, seal_fingerprint: str | None = None,
+               cert_url: str | None = None) -> tuple[str, dict[str, bytes]]:
     """Return (html, assets) for the final PDF: document, signatures, certificate of completion."""
     from clm.signing.signature import png_of
 
@@ -84,5 +85,6 @@ def final_html(envelope: Envelope, contract: Contract, version: Version, recipie
         cc=[{"name": r.name, "email": r.email} for r in recipients if not r.acts],
         filled=[s for s in signatures if s["fields"]],
         timeline=timeline, head_hash=events[-1].hash if events else None, head_seq=events[-1].seq if events else 0,
+        seal_fingerprint=seal_fingerprint, cert_url=cert_url,
     )
     return html, assets

@@ -30,19 +30,48 @@ def _database_url(settings: dict[str, Any]) -> str | None:
     return str(settings["DATABASE_URL"]) if os.path.exists(default) else None
 
 
+def trust_set(settings: Mapping[str, Any], cert_files: tuple[str, ...], fingerprints: tuple[str, ...]) -> set[str]:
+    """Return the fingerprints ``clm verify`` trusts: those given, else this installation's certificate.
+
+    Raise ValueError for a fingerprint that does not parse or a file that holds no certificate.
+    """
+    from clm.signing import keys
+
+    trusted = {keys.parse_fingerprint(text) for text in fingerprints}
+    for path in cert_files:
+        try:
+            certificates = keys.load_certificates(Path(path).read_bytes())
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        trusted.update(keys.fingerprint(der) for der in certificates)
+    if not trusted:
+        own = keys.installation_fingerprint(settings["INSTANCE_PATH"])
+        if own is not None:
+            trusted.add(own)
+    return trusted
+
+
 @click.command()
 @click.argument("pdf", metavar="SIGNED.pdf", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--cert", "cert_path", type=click.Path(dir_okay=False, exists=True),
-              help="Certificate the seal must come from (default: this installation's).")
+@click.option("--cert", "cert_files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="A certificate (PEM or DER; a PEM file may hold several: a trust store) the seal may come "
+                   "from. Repeatable. Default: this installation's, when run inside it.")
+@click.option("--fingerprint", "fingerprints", multiple=True, metavar="SHA256",
+              help="SHA-256 fingerprint of a certificate the seal may come from, as printed in the completion "
+                   "email (colons optional). Repeatable.")
 @click.option("--no-database", is_flag=True, help="Check only the seal, not the envelope's records.")
-def verify(pdf: Path, cert_path: str | None, no_database: bool) -> None:
-    """Check that SIGNED.pdf is unmodified since clm sealed it, and its envelope's audit chain.
+def verify(pdf: Path, cert_files: tuple[str, ...], fingerprints: tuple[str, ...], no_database: bool) -> None:
+    """Check that SIGNED.pdf is unmodified since clm sealed it, that a trusted certificate sealed it,
+    and its envelope's audit chain.
 
-    Exit 0 when valid; 1 with a one-line reason when anything was tampered with; 2 when the
-    file cannot be read as a PDF.
+    A seal proves nothing by itself (anyone can make a certificate named "clm"): outside the
+    installation, give the fingerprint from your completion email (--fingerprint) or the
+    installation's published certificate (--cert). Exit 0 when valid; 1 with a one-line reason
+    when anything was tampered with or the signer is not trusted; 2 when the file cannot be read
+    as a PDF.
     """
     from clm import config, db
-    from clm.signing import keys, verification
+    from clm.signing import audit, keys, verification
 
     try:
         data = pdf.read_bytes()
@@ -50,17 +79,17 @@ def verify(pdf: Path, cert_path: str | None, no_database: bool) -> None:
         click.echo(f"clm: error: cannot read {pdf}: {err.strerror}", err=True)
         sys.exit(UNREADABLE)
     settings = config.load()
-    if cert_path is None:
-        own = os.path.join(settings["INSTANCE_PATH"], keys.CERT_FILE)
-        cert_path = own if os.path.exists(own) else None
+    trusted = trust_set(settings, cert_files, fingerprints)
     url = None if no_database else _database_url(settings)
     if url is None:
-        verdict = verification.verify_pdf(data, cert_path=cert_path, session=None)
+        verdict = verification.verify_pdf(data, trusted=trusted, session=None)
     else:
         engine = db.make_engine(url)
         try:
-            with db.transaction_for(db.make_sessionmaker(engine)) as session:
-                verdict = verification.verify_pdf(data, cert_path=cert_path, session=session)
+            factory = db.make_sessionmaker(engine)
+            factory.configure(info={audit.KEY_INFO: keys.audit_key(settings)})
+            with db.transaction_for(factory) as session:
+                verdict = verification.verify_pdf(data, trusted=trusted, session=session)
         finally:
             engine.dispose()
     if verdict.outcome == verification.UNREADABLE:
@@ -74,6 +103,26 @@ def verify(pdf: Path, cert_path: str | None, no_database: bool) -> None:
 @click.group()
 def signing() -> None:
     """E-signature maintenance."""
+
+
+@signing.command("certificate")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the certificate (PEM) to this file, to publish it.")
+def certificate(output: Path | None) -> None:
+    """Print the SHA-256 fingerprint of this installation's sealing certificate (created on first use).
+
+    Signers check sealed PDFs against it; it is printed on every certificate of completion and
+    in every completion email, and served at /verify/certificate.pem.
+    """
+    from clm import config
+    from clm.signing import keys
+
+    settings = config.load()
+    _key, cert_path = keys.ensure_signing_identity(settings["INSTANCE_PATH"])
+    pem = Path(cert_path).read_bytes()
+    if output is not None:
+        output.write_bytes(pem)
+    click.echo(keys.fingerprint(pem))
 
 
 def run_sweep(factory: sessionmaker[Session], settings: Mapping[str, Any]) -> tuple[str, int]:

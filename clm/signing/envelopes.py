@@ -822,14 +822,17 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
     for recipient in envelope.recipients:
         session.refresh(recipient)
     events = audit.events_of(session, envelope.id)
-    broken = audit.verify_chain(events)
+    broken = audit.verify_chain(events, audit.chain_key(session, envelope.id))
     if broken is not None:
         log.error("envelope %s: %s; not completing", envelope.id, audit.describe_break(broken))
         raise Conflict(f"The audit trail of envelope {envelope.id} is broken; it cannot be completed.")
-    html, assets = certificate.final_html(envelope, contract, version, envelope.recipients, events, sealed_at=now)
+    key_path, cert_path = keys.ensure_signing_identity(instance_path)
+    seal_fingerprint = keys.installation_fingerprint(instance_path)
+    cert_url = certificate_url(envelope.link_base)
+    html, assets = certificate.final_html(envelope, contract, version, envelope.recipients, events, sealed_at=now,
+                                          seal_fingerprint=seal_fingerprint, cert_url=cert_url)
     from clm.pdf import html_to_pdf
 
-    key_path, cert_path = keys.ensure_signing_identity(instance_path)
     pdf = seal.seal_pdf(html_to_pdf(html, assets=assets, stylesheets=[certificate.STYLESHEET]), key_path, cert_path,
                         reason=f"clm envelope {envelope.id} completed")
     if not _set_status(session, envelope, (EnvelopeStatus.SENT,), EnvelopeStatus.COMPLETED, completed_at=now,
@@ -849,10 +852,25 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
                           "sealed_chain_seq": events[-1].seq if events else 0})
     _on_completed(session, envelope)
     notice = (f"\"{contract.title}\" has been signed by everyone. The sealed PDF is attached; "
-              f"its SHA-256 is {signed.blob_sha256}. Check it any time with `clm verify`.")
+              f"its SHA-256 is {signed.blob_sha256}.\n\n"
+              f"It is sealed with the certificate whose SHA-256 fingerprint is\n{seal_fingerprint}\n"
+              f"(published at {cert_url}). Keep this email: the fingerprint is what proves the PDF came "
+              f"from us. Check the PDF any time with\n"
+              f"  clm verify \"signed.pdf\" --fingerprint {seal_fingerprint}\n"
+              f"or on {verify_url(envelope.link_base)}.")
     return [Mail(to=r.email, subject=f"Completed: {envelope.subject}", body=f"Hello {r.name},\n\n{notice}",
                  attachments=((store.safe_filename(f"{contract.title[:80]} signed.pdf"), pdf),))
             for r in envelope.recipients] + sender_notice(envelope, "Completed")
+
+
+def certificate_url(link_base: str | None) -> str:
+    """Return where the installation publishes its sealing certificate (``/verify/certificate.pem``)."""
+    return f"{(link_base or '').rstrip('/')}/verify/certificate.pem"
+
+
+def verify_url(link_base: str | None) -> str:
+    """Return the installation's public verify page."""
+    return f"{(link_base or '').rstrip('/')}/verify"
 
 
 def awaiting_completion(session: Session) -> list[int]:
@@ -920,4 +938,4 @@ def signing_panel(session: Session, contract: Contract) -> SigningPanel:
 def audit_events(session: Session, envelope_id: int) -> tuple[list[AuditEvent], AuditEvent | None]:
     """Return an envelope's audit events and the first that breaks the chain (None when intact)."""
     events = audit.events_of(session, envelope_id)
-    return events, audit.verify_chain(events)
+    return events, audit.verify_chain(events, audit.chain_key(session, envelope_id))

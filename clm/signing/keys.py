@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
+from typing import Any
 
 KEY_FILE = "signing-key.pem"
+#: The audit chain's HMAC key when CLM_AUDIT_KEY is not set.
+AUDIT_KEY_FILE = "audit.key"
 CERT_FILE = "signing-cert.pem"
 CERT_YEARS = 10
 
@@ -75,3 +79,90 @@ def _generate(organisation: str) -> tuple[bytes, bytes]:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def fingerprint(certificate: bytes) -> str:
+    """Return the SHA-256 fingerprint of a certificate (DER or PEM bytes) as ``AB:CD:...`` (64 hex digits)."""
+    import hashlib
+
+    if certificate.lstrip().startswith(b"-----BEGIN"):
+        certificate = load_certificates(certificate)[0]
+    digest = hashlib.sha256(certificate).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, 64, 2))
+
+
+def parse_fingerprint(text: str) -> str:
+    """Return a SHA-256 fingerprint as typed (any case, with or without colons or spaces) in ``AB:CD:...`` form.
+
+    Raise ValueError when it is not 64 hex digits.
+    """
+    digits = "".join(ch for ch in text if ch not in ": \t").upper()
+    if len(digits) != 64 or any(ch not in "0123456789ABCDEF" for ch in digits):
+        raise ValueError(f"{text.strip()[:100]!r} is not a SHA-256 fingerprint (64 hex digits, colons allowed)")
+    return ":".join(digits[i:i + 2] for i in range(0, 64, 2))
+
+
+def load_certificates(data: bytes) -> list[bytes]:
+    """Return the DER certificates in ``data``: one DER certificate, or one or more PEM blocks (a trust store).
+
+    Raise ValueError when there is none.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            return [cert.public_bytes(Encoding.DER) for cert in x509.load_pem_x509_certificates(data)]
+        return [x509.load_der_x509_certificate(data).public_bytes(Encoding.DER)]
+    except ValueError:
+        raise ValueError("not a certificate (PEM or DER)") from None
+
+
+def installation_fingerprint(instance_path: str) -> str | None:
+    """Return the fingerprint of this installation's sealing certificate, or None before it exists."""
+    path = os.path.join(instance_path, CERT_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as handle:
+        return fingerprint(handle.read())
+
+
+def audit_key(settings: Mapping[str, Any]) -> bytes:
+    """Return the key that MACs the audit chain: ``CLM_AUDIT_KEY``, else ``audit.key`` in the
+    instance folder, created (0600, 256 random bits) on first use.
+
+    It is kept outside the database on purpose: whoever can write the database must not be
+    able to recompute the chain. Every process of an installation needs the same key.
+    """
+    configured = str(settings.get("AUDIT_KEY") or "")
+    if configured:
+        return configured.encode()
+    instance = str(settings["INSTANCE_PATH"])
+    path = os.path.join(instance, AUDIT_KEY_FILE)
+    try:
+        with open(path, "rb") as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    os.makedirs(instance, mode=0o700, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _wait_for(path)
+        import time
+
+        for _ in range(100):  # the creator writes right after creating it
+            with open(path, "rb") as handle:
+                key = handle.read().strip()
+            if key:
+                return key
+            time.sleep(0.05)
+        raise OSError(f"{path} is empty; remove it and retry") from None
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key

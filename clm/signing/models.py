@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clm.db import Base, enum_values, utcnow
@@ -154,11 +154,31 @@ class AuditEvent(Base):
     user_agent: Mapped[str | None] = mapped_column(String(400))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    #: sha256(prev_hash ‖ canonical JSON of this event), hex.
+    #: HMAC-SHA256(audit key, prev_hash ‖ canonical JSON of this event) for scheme 2; plain
+    #: sha256 for scheme 1, the events written before keyed chains (see ``clm.signing.audit``).
     hash: Mapped[str] = mapped_column(String(64))
+    #: 1: unkeyed SHA-256 (only up to the envelope's legacy anchor); 2: keyed HMAC-SHA256.
+    scheme: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.envelope_id}.{self.seq} {self.kind}>"
+
+
+class AuditLegacyAnchor(Base):
+    """The head of an envelope's unkeyed trail when keyed chains began, MAC'd with the audit key.
+
+    Written once, by the migration that introduced keyed chains, for every envelope that had
+    events; insert-only. Without a valid anchor no unkeyed event of an envelope is accepted.
+    """
+
+    __tablename__ = "audit_legacy_anchors"
+
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), primary_key=True)
+    #: The last unkeyed event (1..seq are scheme 1).
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256(audit key, "clm-audit-legacy|envelope|seq|head"), hex.
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class WebhookDelivery(Base):

@@ -1,15 +1,19 @@
-"""PAdES seals with pyHanko: seal a finished PDF, and check a seal still covers the file."""
+"""PAdES seals with pyHanko: seal a finished PDF, and check a seal covers the file and comes from a trusted certificate."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 SEAL_FIELD = "clmSeal"
 #: WeasyPrint writes a page's <meta name="description"> to the PDF's /Subject.
 _SUBJECT = re.compile(r"clm envelope (\d+)")
+#: ... and <meta name="keywords"> to /Keywords: the head of the audit chain at sealing, inside the
+#: signed bytes, so the seal vouches for it.
+_HEAD = re.compile(r"clm-audit-head (\d+) ([0-9a-f]{64})")
 
 
 class UnreadablePdf(ValueError):
@@ -20,18 +24,27 @@ class UnreadablePdf(ValueError):
 class SealReport:
     """What the seal of a PDF says."""
 
-    #: The signed bytes hash to what the signature says: nothing inside the signed range changed.
+    #: The signed bytes hash to what the signature says and the signature verifies.
     intact: bool
     #: The signature covers the whole file: nothing was appended after sealing.
     whole_file: bool
-    #: Signed by the given certificate (this installation's), not merely by some certificate.
-    ours: bool
+    #: Signed by a certificate in the trust set (by SHA-256 fingerprint), not merely by some certificate.
+    trusted: bool
     envelope_id: int | None
     problem: str | None
+    #: SHA-256 fingerprint of the seal's certificate ("AB:CD:..."), None when there is no readable seal.
+    fingerprint: str | None = None
+    #: The audit chain head the PDF states (seq, hash), or None (sealed before clm recorded it).
+    audit_head: tuple[int, str] | None = None
 
     @property
     def unmodified(self) -> bool:
-        return self.intact and self.whole_file and self.problem is None
+        return self.intact and self.whole_file
+
+    @property
+    def ours(self) -> bool:
+        """Kept for callers that ask whether the seal is this installation's."""
+        return self.trusted
 
 
 def seal_pdf(pdf: bytes, key_path: str, cert_path: str, *, reason: str = "Sealed by clm") -> bytes:
@@ -51,44 +64,83 @@ def seal_pdf(pdf: bytes, key_path: str, cert_path: str, *, reason: str = "Sealed
     return out.getvalue()
 
 
-def check_seal(pdf: bytes, cert_path: str | None) -> SealReport:
-    """Return the state of ``pdf``'s clm seal; raise UnreadablePdf when it is not a PDF at all."""
-    from pyhanko.keys import load_cert_from_pemder
+def _info(reader: object) -> dict[str, str]:
+    trailer = reader.trailer  # type: ignore[attr-defined]
+    if "/Info" not in trailer:
+        return {}
+    info = trailer["/Info"]
+    return {key: str(info.get(key, "")) for key in ("/Subject", "/Keywords")}
+
+
+def stated_audit_head(pdf: bytes) -> tuple[int, str] | None:
+    """Return the audit chain head (seq, hash) a sealed PDF states, or None; never raises."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        found = _HEAD.search(_info(PdfFileReader(io.BytesIO(pdf), strict=False)).get("/Keywords", ""))
+    except Exception:  # noqa: BLE001 - an unreadable file states nothing
+        return None
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
+def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
+    """Return the state of ``pdf``'s clm seal; raise UnreadablePdf when it is not a PDF at all.
+
+    ``trusted`` holds the SHA-256 fingerprints (as ``keys.fingerprint`` writes them) of the
+    certificates a seal may come from. The certificate embedded in the PDF is used only to
+    check the signature's mathematics; whether to believe it is decided by the fingerprint,
+    which a forger who made their own key cannot match.
+    """
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
+    from clm.signing.keys import fingerprint
+
     if not pdf.startswith(b"%PDF-"):
         raise UnreadablePdf("not a PDF file")
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        subject = str(reader.trailer["/Info"].get("/Subject", "")) if "/Info" in reader.trailer else ""
+        info = _info(reader)
         signatures = reader.embedded_signatures
     except (PdfError, KeyError, ValueError, TypeError, IndexError) as err:
         return SealReport(False, False, False, None, f"the PDF structure is damaged ({type(err).__name__})")
-    found = _SUBJECT.search(subject)
+    found = _SUBJECT.search(info.get("/Subject", ""))
     envelope_id = int(found.group(1)) if found else None
+    head = _HEAD.search(info.get("/Keywords", ""))
+    audit_head = (int(head.group(1)), head.group(2)) if head else None
     seals = [s for s in signatures if s.field_name == SEAL_FIELD]
     if not seals:
-        return SealReport(False, False, False, envelope_id, "the PDF carries no clm seal")
-    own = load_cert_from_pemder(cert_path) if cert_path else None  # type: ignore[no-untyped-call]
-    embedded = seals[0].signer_cert
-    roots = [own] if own is not None else [embedded]
+        return SealReport(False, False, False, envelope_id, "the PDF carries no clm seal", audit_head=audit_head)
     # pyHanko logs suspicious incremental updates at ERROR level; the report says it instead.
     logging.getLogger("pyhanko.sign.diff_analysis").disabled = True
     try:
-        status = validate_pdf_signature(seals[0], ValidationContext(trust_roots=roots))
+        # Reading the certificate parses the signature's CMS structure: a damaged signature
+        # fails here, and is tampering (exit 1), not an unreadable file.
+        embedded = seals[0].signer_cert
+        seal_print = fingerprint(embedded.dump())
+        status = validate_pdf_signature(seals[0], ValidationContext(trust_roots=[embedded]))
     except Exception as err:  # noqa: BLE001 - any failure to validate means "not intact"
-        return SealReport(False, False, False, envelope_id, f"the seal cannot be validated ({type(err).__name__})")
-    ours = own is not None and embedded.dump() == own.dump()
+        return SealReport(False, False, False, envelope_id,
+                          f"the seal's signature is damaged or does not verify ({type(err).__name__})",
+                          audit_head=audit_head)
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    intact = bool(status.intact and status.valid)
+    is_trusted = seal_print in trusted
     problem = None
     if not status.intact:
         problem = "the sealed content was modified (digest mismatch)"
+    elif not status.valid:
+        problem = "the seal's signature does not verify"
     elif not whole:
         problem = "content was added after sealing (incremental update)"
-    elif own is not None and not ours:
-        problem = "sealed by a different certificate than this installation's"
-    return SealReport(bool(status.intact), whole, ours, envelope_id, problem)
+    elif not trusted:
+        problem = (f"signer not trusted: no trusted certificate was given to check the seal's certificate "
+                   f"(SHA-256 {seal_print}) against; pass --fingerprint (from your completion email or the "
+                   "installation's published certificate) or --cert")
+    elif not is_trusted:
+        problem = (f"signer not trusted: the seal's certificate (SHA-256 {seal_print}) is not a trusted "
+                   "certificate")
+    return SealReport(intact, whole, is_trusted, envelope_id, problem, seal_print, audit_head)

@@ -1,14 +1,17 @@
 """Is this sealed PDF what clm sealed? One verdict for ``clm verify`` and the public ``/verify`` page.
 
-The verdict combines three checks: the PAdES seal still covers the whole, unmodified file;
-the file's SHA-256 is the sealed PDF this installation recorded for its envelope; and that
-envelope's audit chain is intact and records this completion. Callers only present it.
+The verdict combines four checks: the PAdES seal still covers the whole, unmodified file;
+the seal's certificate is one the caller trusts (by SHA-256 fingerprint: the installation's
+own certificate, or one given with ``--cert``/``--fingerprint``), never merely the one the file
+carries; the file's SHA-256 is the sealed PDF this installation recorded for its envelope; and
+that envelope's audit chain is intact, records this completion, and holds the head the sealed
+PDF states. Callers only present it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +24,7 @@ VALID, TAMPERED, UNREADABLE = "valid", "tampered", "unreadable"
 #: ``clm verify`` exit codes by outcome.
 EXIT_CODES = {VALID: 0, TAMPERED: 1, UNREADABLE: 2}
 
-SealChecker = Callable[[bytes, "str | None"], seal.SealReport]
+SealChecker = Callable[[bytes, Collection[str]], seal.SealReport]
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,10 @@ class Verdict:
     sha256: str | None = None
     envelope_id: int | None = None
     seal_unmodified: bool = False
-    #: Sealed by this installation's certificate (False also when there is none to compare with).
-    seal_ours: bool = False
+    #: Sealed by a trusted certificate (False also when no certificate was trusted).
+    seal_trusted: bool = False
+    #: SHA-256 fingerprint of the seal's certificate.
+    fingerprint: str | None = None
     #: None when no database was consulted.
     known: bool | None = None
     chain_intact: bool | None = None
@@ -65,8 +70,13 @@ class Verdict:
         return EXIT_CODES[self.outcome]
 
 
-def check_records(session: Session, envelope_id: int, pdf_sha256: str) -> RecordCheck:
-    """Check a sealed PDF (by its SHA-256) against envelope ``envelope_id``'s records."""
+def check_records(session: Session, envelope_id: int, pdf_sha256: str,
+                  sealed_head: tuple[int, str] | None = None) -> RecordCheck:
+    """Check a sealed PDF (by its SHA-256) against envelope ``envelope_id``'s records.
+
+    ``sealed_head`` is the audit chain head (seq, hash) the sealed PDF states: the seal vouches
+    for it, so a trail rewritten in the database (even with recomputed hashes) no longer holds it.
+    """
     from clm.signing import audit
     from clm.signing.envelopes import sha256_text
     from clm.signing.models import Envelope
@@ -79,7 +89,7 @@ def check_records(session: Session, envelope_id: int, pdf_sha256: str) -> Record
         return RecordCheck(f"the file's SHA-256 differs from the PDF sealed for envelope {envelope_id}", "",
                            False, None)
     events = audit.events_of(session, envelope_id)
-    broken = audit.verify_chain(events)
+    broken = audit.verify_chain(events, audit.chain_key(session, envelope_id))
     intact = broken is None
 
     def problem(text: str) -> RecordCheck:
@@ -95,6 +105,9 @@ def check_records(session: Session, envelope_id: int, pdf_sha256: str) -> Record
         return problem("the signed version's text was changed after signing (document hash mismatch)")
     if broken is not None:
         return problem(audit.describe_break(broken))
+    if sealed_head is not None and not audit.holds_head(events, *sealed_head):
+        return RecordCheck(f"the audit trail in the database differs from the head sealed in the PDF "
+                           f"(event #{sealed_head[0]})", "", True, False)
     completed = [e for e in events if e.kind == "completed"]
     if len(completed) != 1 or completed[0].details.get("pdf_sha256") != pdf_sha256:
         return problem("the audit trail does not record this PDF's completion")
@@ -105,23 +118,23 @@ def check_records(session: Session, envelope_id: int, pdf_sha256: str) -> Record
     return RecordCheck(None, f"envelope {envelope_id}; audit chain intact ({len(events)} events)", True, True)
 
 
-def verify_pdf(data: bytes, *, cert_path: str | None, session: Session | None,
+def verify_pdf(data: bytes, *, trusted: Collection[str], session: Session | None,
                check_seal: SealChecker = seal.check_seal) -> Verdict:
     """Return the verdict on ``data``: its seal, and with a ``session`` its envelope's records.
 
-    ``cert_path`` is the certificate the seal must come from (this installation's), or None
-    to accept the certificate embedded in the file. Never raises for bad input.
+    ``trusted`` holds the fingerprints of the certificates the seal may come from; with none,
+    no seal is trusted (a forger can make a certificate with any name). Never raises for bad input.
     """
     try:
-        report = check_seal(data, cert_path)
+        report = check_seal(data, frozenset(trusted))
     except seal.UnreadablePdf as err:
         return Verdict(UNREADABLE, str(err))
     sha = hashlib.sha256(data).hexdigest()
     records = None
     if session is not None and report.envelope_id is not None:
-        records = check_records(session, report.envelope_id, sha)
+        records = check_records(session, report.envelope_id, sha, report.audit_head)
     common = {"sha256": sha, "envelope_id": report.envelope_id, "seal_unmodified": report.unmodified,
-              "seal_ours": report.ours,
+              "seal_trusted": report.trusted, "fingerprint": report.fingerprint,
               "known": None if session is None else bool(records and records.known),
               "chain_intact": records.chain_intact if records else None}
     if report.problem:
@@ -130,8 +143,7 @@ def verify_pdf(data: bytes, *, cert_path: str | None, session: Session | None,
         return Verdict(TAMPERED, "the PDF does not name its clm envelope", **common)  # type: ignore[arg-type]
     if records is not None and records.problem:
         return Verdict(TAMPERED, records.problem, **common)  # type: ignore[arg-type]
-    origin = "this installation" if report.ours else "certificate in the file, not checked against an installation"
-    details = [f"seal: unmodified ({origin})", f"sha256: {sha}"]
+    details = [f"seal: unmodified, by a trusted certificate (SHA-256 {report.fingerprint})", f"sha256: {sha}"]
     details.append(records.summary if records is not None
                    else "database: not configured; the envelope's audit trail was not checked")
     return Verdict(VALID, None, details=tuple(details), **common)  # type: ignore[arg-type]
@@ -140,9 +152,9 @@ def verify_pdf(data: bytes, *, cert_path: str | None, session: Session | None,
 # -- the seal check in a capped child process, for files from strangers -------------------------
 
 
-def _seal_in_child(data: bytes, cert_path: str | None) -> tuple[str, object]:
+def _seal_in_child(data: bytes, trusted: Collection[str]) -> tuple[str, object]:
     try:
-        return "ok", seal.check_seal(data, cert_path)
+        return "ok", seal.check_seal(data, trusted)
     except seal.UnreadablePdf as err:
         return "unreadable", str(err)
 
@@ -150,7 +162,7 @@ def _seal_in_child(data: bytes, cert_path: str | None) -> tuple[str, object]:
 def sandboxed_seal_check(timeout: float, memory_bytes: int) -> SealChecker:
     """Return a seal checker that parses the PDF in a child capped in time and memory."""
 
-    def check(data: bytes, cert_path: str | None) -> seal.SealReport:
+    def check(data: bytes, trusted: Collection[str]) -> seal.SealReport:
         # Load pyHanko here once, so each child starts with it instead of importing it again.
         import pyhanko.keys
         import pyhanko.pdf_utils.reader
@@ -160,7 +172,8 @@ def sandboxed_seal_check(timeout: float, memory_bytes: int) -> SealChecker:
         from clm.sandbox import SandboxCrash, SandboxMemory, SandboxTimeout, run_capped
 
         try:
-            kind, value = run_capped(_seal_in_child, data, cert_path, timeout=timeout, memory_bytes=memory_bytes)
+            kind, value = run_capped(_seal_in_child, data, frozenset(trusted), timeout=timeout,
+                                     memory_bytes=memory_bytes)
         except (SandboxTimeout, SandboxMemory, SandboxCrash):
             raise seal.UnreadablePdf("the PDF is too large or too complex to check") from None
         if kind == "unreadable":
@@ -177,13 +190,16 @@ if TYPE_CHECKING:
     from clm.db import Finding
 
 
-def evidence_findings(session: Session) -> list[Finding]:
+def evidence_findings(session: Session, *, trusted: Collection[str] | None = None) -> list[Finding]:
     """Return every break in the envelopes' evidence, naming the row.
 
-    * audit events: an edited event (its hash no longer covers its content), a deleted one (a
-      gap in the sequence, or fewer events than the envelope counted), a reordered one (a link
-      to the wrong predecessor, or stored out of sequence order);
-    * the sealed PDF whose bytes no longer hash to what the envelope recorded;
+    * audit events: an edited event (its hash, keyed or, up to the legacy anchor, unkeyed, no
+      longer covers its content), a deleted one (a gap in the sequence, or fewer events than the
+      envelope counted), a reordered one (a link to the wrong predecessor, or stored out of
+      sequence order), an unkeyed event the legacy anchor does not cover;
+    * the sealed PDF whose bytes no longer hash to what the envelope recorded, and a trail that
+      does not hold the chain head the sealed PDF states; with ``trusted`` (``--deep``) also a
+      sealed PDF whose seal is broken or not by a trusted certificate (a replaced PDF);
     * the signed version whose file or text changed after the envelope froze their hashes;
     * confirmed terms that no longer hash to the digest the envelope froze.
     """
@@ -201,14 +217,21 @@ def evidence_findings(session: Session) -> list[Finding]:
     table = AuditEvent.__tablename__
     for envelope in session.scalars(select(Envelope).order_by(Envelope.id)):
         events = audit.events_of(session, envelope.id)
+        chain = audit.chain_key(session, envelope.id)
         expected, prev, last_id = 1, audit.GENESIS, 0
         for event in events:
             where = f"{event.id} (envelope {envelope.id}, #{event.seq} {event.kind})"
             if event.seq > expected:
                 gap = f"#{expected}" if event.seq == expected + 1 else f"#{expected}–#{event.seq - 1}"
                 findings.append(Finding(table, f"envelope {envelope.id}", f"event {gap} is missing (deleted)"))
-            if audit.next_hash(event.prev_hash, event) != event.hash:
+            should_be = audit.expected_hash(event, chain)
+            if should_be is None:
+                findings.append(Finding(table, where, "is not keyed with the audit key and no valid legacy anchor "
+                                                      "covers it (rewritten, or the anchor was changed)"))
+            elif should_be != event.hash:
                 findings.append(Finding(table, where, "was edited: its hash no longer matches its content"))
+            elif event.seq == chain.legacy_seq and event.hash != chain.legacy_head:
+                findings.append(Finding(table, where, "is not the head its legacy anchor vouches for"))
             elif event.prev_hash != prev:
                 findings.append(Finding(table, where, "does not link to the event before it (reordered, or an "
                                                       "earlier event was replaced)"))
@@ -226,6 +249,16 @@ def evidence_findings(session: Session) -> list[Finding]:
             elif hashlib.sha256(data).hexdigest() != envelope.final_blob_sha256:
                 findings.append(Finding("envelopes", str(envelope.id),
                                         f"its sealed PDF (blob {envelope.final_blob_sha256[:12]}…) was changed"))
+            else:
+                head = seal.stated_audit_head(data)
+                if head is not None and not audit.holds_head(events, *head):
+                    findings.append(Finding(table, f"envelope {envelope.id}",
+                                            f"the trail does not hold the head sealed in its PDF (event #{head[0]}): "
+                                            "it was rewritten after sealing"))
+                if trusted is not None:
+                    report = seal.check_seal(data, trusted)
+                    if report.problem:
+                        findings.append(Finding("envelopes", str(envelope.id), f"its sealed PDF: {report.problem}"))
         row = session.execute(select(Version.blob_sha256, Version.text)
                               .where(Version.id == envelope.version_id)).first()
         if row is None:

@@ -7,7 +7,6 @@ process. It shows nothing the PDF does not already contain beyond that verdict.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, render_template, request
@@ -43,7 +42,20 @@ def _headers(response: Response) -> Response:
 def _render(verdict: verification.Verdict | None = None, *, error: str | None = None,
             status: int = 200) -> ResponseReturnValue:
     return render_template("signing/verify.html", verdict=verdict, error=error,
-                           max_mb=MAX_PDF_BYTES // (1024 * 1024)), status
+                           max_mb=MAX_PDF_BYTES // (1024 * 1024),
+                           fingerprint=keys.installation_fingerprint(current_app.instance_path)), status
+
+
+@bp.route("/verify/certificate.pem")
+def certificate() -> ResponseReturnValue:
+    """Publish this installation's sealing certificate: the trust anchor signers check sealed PDFs against."""
+    _key, cert_path = keys.ensure_signing_identity(current_app.instance_path)
+    with open(cert_path, "rb") as handle:
+        pem = handle.read()
+    response = current_app.response_class(pem, mimetype="application/x-pem-file")
+    response.headers["Content-Disposition"] = "attachment; filename=clm-seal-certificate.pem"
+    response.headers["X-Clm-Certificate-SHA256"] = keys.fingerprint(pem)
+    return response
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -57,9 +69,10 @@ def page() -> ResponseReturnValue:
     data = upload.stream.read(MAX_PDF_BYTES + 1)
     if len(data) > MAX_PDF_BYTES:
         return _render(error=f"The file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB.", status=413)
-    own = os.path.join(current_app.instance_path, keys.CERT_FILE)
+    # The trust anchor is this installation's certificate, never the one the uploaded file carries.
+    own = keys.installation_fingerprint(current_app.instance_path)
     checker = verification.sandboxed_seal_check(float(current_app.config["PARSE_TIMEOUT_SECONDS"]),
                                                 PARSE_MEMORY_BYTES)
-    verdict = verification.verify_pdf(data, cert_path=own if os.path.exists(own) else None,
+    verdict = verification.verify_pdf(data, trusted={own} if own else set(),
                                       session=db.get_session(), check_seal=checker)
     return _render(verdict, status=422 if verdict.outcome == verification.UNREADABLE else 200)

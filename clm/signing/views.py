@@ -45,8 +45,15 @@ def client() -> envelopes.Client:
 
 
 def link_base() -> str:
-    """Return where signer links point: CLM_PUBLIC_URL, else this site as the sender reached it."""
-    return setting(current_app.config, "PUBLIC_URL") or request.host_url
+    """Return where signer links point: CLM_PUBLIC_URL, else the address ``clm serve`` binds.
+
+    Never the request's Host header: anyone can send one, and a link to their host would hand
+    them the signer's token. Production sets CLM_PUBLIC_URL; the fallback suits a local install.
+    """
+    configured = setting(current_app.config, "PUBLIC_URL")
+    if configured:
+        return str(configured)
+    return f"http://{current_app.config['HOST']}:{current_app.config['PORT']}/"
 
 
 def send_mail(mails: list[Mail]) -> int:

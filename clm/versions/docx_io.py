@@ -443,7 +443,10 @@ def write_tracked(redline: Redline, new_docx: bytes | None, *, author: str, date
         for info in zin.infolist():
             data = xml if info.filename == _MAIN_PART else zin.read(info.filename)
             zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
+    from clm.versions.external_links import strip_external_relationships
+
+    # The package is the counterparty's: nothing in what clm hands out may fetch from elsewhere.
+    return strip_external_relationships(buf.getvalue())
 
 
 def _mark_inserted_rows(writer: _Writer, body: etree._Element, added: set[etree._Element]) -> None:

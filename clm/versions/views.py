@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,7 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from clm import db, jobs
+from clm import access, db, jobs
 from clm.access import current_principal, id_arg, require
 from clm.errors import ClmError, InvalidInput
 from clm.versions import store
@@ -229,11 +230,28 @@ def _authors(tracked: Iterable[Tracked]) -> list[str]:
     return list(dict.fromkeys(t.author or "Unknown author" for t in tracked))
 
 
+def may_download(version: Version) -> bool:
+    """Return whether the caller may download ``version``'s file (see clm.access.version_data)."""
+    data = access.version_data(version.source.value)
+    return data is None or access.may_see(current_principal(), data)
+
+
+@bp.app_context_processor
+def _download_helper() -> dict[str, object]:
+    return {"may_download": may_download}
+
+
 @bp.route("/contracts/<int:contract_id>/versions/<int:number>/download")
 @require("contracts.read")
 def download(contract_id: int, number: int) -> ResponseReturnValue:
-    """Send the version's file exactly as it was uploaded."""
+    """Send the version's file exactly as it was uploaded.
+
+    A signed version's file is the sealed PDF (signers' emails and IP addresses): it needs what
+    the envelope's own download needs (clm.access), whichever route asks for it.
+    """
     version = store.get_version(db.get_session(), contract_id, number)
+    if not may_download(version):
+        abort(403)
     # send_file writes an RFC 6266 Content-Disposition with an ASCII fallback and filename*.
     return send_file(io.BytesIO(version.blob.data), mimetype=version.blob.media_type,
                      as_attachment=True, download_name=version.filename)

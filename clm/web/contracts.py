@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, render_template
 
-from clm import db
+from clm import access, db
 from clm.clauses.approvals import review_for
 from clm.clauses.services import terms_panel
 from clm.downstream.views import downstream_panel
 from clm.quotes import services as quotes
 from clm.signing.envelopes import signing_panel
 from clm.versions import store
-from clm.web.auth import require
+from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -28,10 +28,14 @@ def show(contract_id: int) -> ResponseReturnValue:
     """Show a contract: its versions, a redline picker and its terms."""
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
+    # The order, invoices and revenue are finance data: shown here only to whoever the finance
+    # pages and API show them to (clm.access), never computed for anyone else.
+    finance = access.may_see(current_principal(), "finance")
     return render_template("contracts/show.html", contract=contract, terms=terms_panel(session, contract),
                            review=review_for(session, contract, current_app.config),
                            signing=signing_panel(session, contract),
-                           downstream=downstream_panel(session, contract), quote=_quote_panel(session, contract_id))
+                           downstream=downstream_panel(session, contract) if finance else None,
+                           quote=_quote_panel(session, contract_id))
 
 
 def _quote_panel(session: Session, contract_id: int) -> dict[str, object] | None:

@@ -22,6 +22,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: How long browsers keep to https once they saw clm over TLS (one year).
+HSTS_SECONDS = 365 * 24 * 3600
+
+
 class DatabaseId(IntegerConverter):
     """``<int:...>`` in routes: a positive id the database can hold; anything larger is a 404."""
 
@@ -47,8 +51,14 @@ def _security_headers(response: Response) -> Response:
     # A signer's URL holds their token: no page under it (an error page too) may pass it on.
     response.headers.setdefault("Referrer-Policy",
                                 "no-referrer" if request.path.startswith("/sign/") else "same-origin")
-    if request.path.startswith("/api/") or response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+    # Pages, API answers, CSVs, invoices, version downloads and signed PDFs hold contract data:
+    # no browser or proxy cache keeps them. Only the bundled static files may be cached.
+    endpoint = request.endpoint or ""
+    if endpoint != "static" and not endpoint.endswith(".static"):
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        # Over TLS (directly, or behind a proxy that CLM_PROXY_HOPS trusts): browsers keep to https.
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}; includeSubDomains")
     return response
 
 

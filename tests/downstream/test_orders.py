@@ -367,3 +367,19 @@ def test_cancelling_queues_an_order_cancelled_webhook_sent_after_commit(app, cli
     with db.transaction_for(plain) as s:
         assert s.scalar(select(func.count()).select_from(OrderWebhookDelivery)
                         .where(OrderWebhookDelivery.delivered_at.is_not(None))) == 2
+
+
+def test_erp_csv_neutralises_formula_cells_in_the_api_and_the_page(client, make_token, make_signed, auth, plain):
+    """Finding 9 (issue 17): a counterparty named like a formula is text in the export, not a formula."""
+    from clm import csvfile
+
+    processed(make_signed, plain, counterparty='=HYPERLINK("http://evil.example","x")')
+    api = client.get("/api/v1/orders?format=csv", headers=bearer(make_token("finance")))
+    assert api.status_code == 200
+    auth.login("finance")
+    page = client.get("/finance/orders.csv")
+    for response in (api, page):
+        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        assert [r["customer"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"x\")"] * 2
+        assert not [c for r in rows for c in r.values() if c.startswith(csvfile.FORMULA_START)
+                    and not csvfile._NUMBER.fullmatch(c)]

@@ -112,7 +112,9 @@ class Installation:
     def token(self, role: str) -> str:
         """Return an API token of ``role`` (made once with `clm token create`)."""
         if role not in self.tokens:
-            self.tokens[role] = self.clm("token", "create", "--role", role, "--label", f"journey {role}").stdout.strip()
+            # A token belongs to a user and allows at most their role: the journey's user of that role.
+            self.tokens[role] = self.clm("token", "create", "--user", USERS[role], "--label",
+                                         f"journey {role}").stdout.strip()
         return self.tokens[role]
 
     def api(self, role: str) -> requests.Session:

@@ -134,3 +134,64 @@ def test_the_commands_run_in_a_fresh_process(cli_env, tmp_path):
     assert "Q-0001 v1 (draft)" in done.stdout
     done = subprocess.run([clm, "quote", "show", "Q-9999"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.strip() == "clm: error: There is no quote Q-9999."
+
+
+# -- issue 17 finding 8: four eyes per approval level, approval rules only by an admin ----------------
+
+
+def _deep_discount(client, headers):
+    response = client.post("/api/v1/quotes", headers=headers,
+                           json=request_with(start_date="2027-01-01", lines=[
+                               {"product": "PLATFORM", "quantity": 120, "discount": "90"},
+                               {"product": "ANALYTICS", "quantity": 120}, {"product": "IMPLEMENTATION", "quantity": 1}]))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["approvals_pending"] == ["sales_manager", "finance"]
+    return body["id"]
+
+
+def test_one_principal_cannot_clear_both_approval_levels(client, make_token, make_user, loaded):
+    from clm import db
+    from clm.users import Role, User, create_token
+
+    legal = {"Authorization": f"Bearer {make_token('legal')}"}
+    qid = _deep_discount(client, legal)
+    admin = {"Authorization": f"Bearer {make_token('admin')}"}
+    first = client.post(f"/api/v1/quotes/{qid}/approve", headers=admin)
+    assert first.status_code == 200 and first.get_json()["approvals_pending"] == ["finance"]
+    second = client.post(f"/api/v1/quotes/{qid}/approve", headers=admin)
+    assert second.status_code == 403 and "another approver" in second.get_json()["error"]
+    # A second token of the same person is the same approver.
+    app = client.application
+    with db.transaction_for(db.sessionmaker_for(app)) as s:
+        owner = s.query(User).filter_by(email="token-admin@example.test").one()
+        other = create_token(s, user=owner, label="another")[1]
+    again = client.post(f"/api/v1/quotes/{qid}/approve", headers={"Authorization": f"Bearer {other}"})
+    assert again.status_code == 403
+    assert client.post(f"/api/v1/quotes/{qid}/send", headers=legal).status_code == 409
+    finance = {"Authorization": f"Bearer {make_token('finance')}"}
+    done = client.post(f"/api/v1/quotes/{qid}/approve", headers=finance)
+    assert done.status_code == 200 and done.get_json()["status"] == "approved"
+
+
+def test_only_an_admin_changes_the_approval_rules_through_the_api(client, make_token, loaded, catalog_data):
+    import copy
+
+    finance = {"Authorization": f"Bearer {make_token('finance')}"}
+    lax = copy.deepcopy(catalog_data)
+    lax["approvals"] = [{"level": "sales_manager", "above": "95"}, {"level": "finance", "above": "99"}]
+    refused = client.put("/api/v1/quotes/catalog", headers=finance, json=json.loads(json.dumps(lax, default=str)))
+    assert refused.status_code == 403 and "administrator" in refused.get_json()["error"]
+    promo = copy.deepcopy(catalog_data)
+    promo["promotions"][0]["percent"] = "90"
+    assert client.put("/api/v1/quotes/catalog", headers=finance,
+                      json=json.loads(json.dumps(promo, default=str))).status_code == 403
+    assert client.get("/api/v1/quotes/catalog", headers=finance).get_json()["version"] == loaded
+    # Finance still maintains prices.
+    prices = copy.deepcopy(catalog_data)
+    prices["price_books"][0]["entries"][0]["list_price"] = "1250.00"
+    changed = client.put("/api/v1/quotes/catalog", headers=finance, json=json.loads(json.dumps(prices, default=str)))
+    assert changed.status_code == 201, changed.get_json()
+    admin = {"Authorization": f"Bearer {make_token('admin')}"}
+    assert client.put("/api/v1/quotes/catalog", headers=admin,
+                      json=json.loads(json.dumps(lax, default=str))).status_code == 201

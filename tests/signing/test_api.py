@@ -88,3 +88,28 @@ def test_the_contract_panel_lists_envelopes(app, factory, send_envelope, contrac
     with app.test_request_context():
         html = app.jinja_env.get_template("signing/_contract_panel.html").render(signing=panel)
     assert "Please sign" in html
+
+
+def test_signer_links_never_take_their_host_from_the_request(app, client, make_token, contract_id, outbox):
+    """Finding 12 (issue 17): without CLM_PUBLIC_URL a forged Host header does not decide where links point."""
+    from clm.signing.mail import read_outbox
+
+    assert not app.config["PUBLIC_URL"]
+    created = client.post("/api/v1/envelopes", headers={**_h(make_token("legal")), "Host": "evil.example"},
+                          json={"contract_id": contract_id, "recipients": [{"name": "A", "email": "a@example.test"}]})
+    assert created.status_code == 201, created.json
+    [message] = read_outbox(outbox)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "evil.example" not in body
+    assert f"http://{app.config['HOST']}:{app.config['PORT']}/sign/" in body
+
+
+def test_signer_links_use_the_public_url_when_set(app, client, make_token, contract_id, outbox):
+    from clm.signing.mail import read_outbox
+
+    app.config["PUBLIC_URL"] = "https://clm.example.com/"
+    created = client.post("/api/v1/envelopes", headers={**_h(make_token("legal")), "Host": "evil.example"},
+                          json={"contract_id": contract_id, "recipients": [{"name": "A", "email": "a@example.test"}]})
+    assert created.status_code == 201
+    [message] = read_outbox(outbox)
+    assert "https://clm.example.com/sign/" in message.get_body(preferencelist=("plain",)).get_content()

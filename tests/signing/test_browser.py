@@ -108,6 +108,6 @@ def test_two_signers_sign_in_order_from_their_emails(live, page, factory, contra
         assert [(f["label"], f["value"]) for f in alice.field_values] == [
             ("Initials", "AA"), ("I have read the fees clause", True), ("Date signed", db.utcnow().date().isoformat())]
         assert bob.fields is None and bob.field_values is None
-        assert audit.verify_chain(audit.events_of(s, envelope_id)) is None
+        assert audit.verify_chain(audit.events_of(s, envelope_id), audit.chain_key(s, envelope_id)) is None
     completed = [m for m in read_outbox(outbox) if str(m["Subject"]).startswith("Completed")]
     assert {str(m["To"]) for m in completed} == {"alice@example.test", "bob@example.test", "legal@example.test"}

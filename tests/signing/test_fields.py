@@ -234,12 +234,13 @@ def test_values_are_stored_audited_escaped_and_sealed(app, client, auth, factory
         events = audit.events_of(s, envelope_id)
         signed = [e for e in events if e.kind == "signed"]
         assert signed[0].details["fields"] == expected and "fields" not in signed[1].details
-        assert audit.verify_chain(events) is None
+        chain = audit.chain_key(s, envelope_id)
+        assert audit.verify_chain(events, chain) is None
         completed = events[-1]
         assert completed.kind == "completed" and completed.details["sealed_chain_seq"] == events[-2].seq
         # The chain covers the values: changing one breaks it.
         signed[0].details = {**signed[0].details, "fields": [{**expected[0], "value": "ZZ"}, *expected[1:]]}
-        assert audit.verify_chain(events) is signed[0]
+        assert audit.verify_chain(events, chain) is signed[0]
         s.rollback()
     # The sealed PDF's HTML: values beside Alice's signature and in the certificate, escaped.
     html, = rendered

@@ -108,5 +108,7 @@ def test_verify_exits_2_on_unreadable_input(runner, tmp_path):
 def test_the_seal_uses_the_installation_key_kept_private(app, sealed):
     key = os.path.join(app.instance_path, "signing-key.pem")
     assert os.stat(key).st_mode & 0o777 == 0o600
-    report = seal.check_seal(sealed[1].read_bytes(), os.path.join(app.instance_path, "signing-cert.pem"))
-    assert report.unmodified and report.ours and report.envelope_id == sealed[0]
+    from clm.signing import keys
+
+    report = seal.check_seal(sealed[1].read_bytes(), {keys.installation_fingerprint(app.instance_path)})
+    assert report.unmodified and report.trusted and report.envelope_id == sealed[0] and report.problem is None

@@ -87,13 +87,13 @@ def test_the_cli_and_the_page_share_one_verdict(app, sealed, session):
     from clm.signing import keys
 
     _id, path = sealed
-    cert = f"{app.instance_path}/{keys.CERT_FILE}"
-    good = verification.verify_pdf(path.read_bytes(), cert_path=cert, session=session)
-    assert good.valid and good.exit_code == 0 and good.known and good.chain_intact and good.seal_ours
-    bad = verification.verify_pdf(_one_byte_changed(path.read_bytes()), cert_path=cert, session=session)
+    cert = {keys.installation_fingerprint(app.instance_path)}
+    good = verification.verify_pdf(path.read_bytes(), trusted=cert, session=session)
+    assert good.valid and good.exit_code == 0 and good.known and good.chain_intact and good.seal_trusted
+    bad = verification.verify_pdf(_one_byte_changed(path.read_bytes()), trusted=cert, session=session)
     assert bad.outcome == "tampered" and bad.exit_code == 1 and not bad.known and "digest" in bad.reason
-    junk = verification.verify_pdf(b"junk", cert_path=cert, session=session)
+    junk = verification.verify_pdf(b"junk", trusted=cert, session=session)
     assert junk.outcome == "unreadable" and junk.exit_code == 2
     capped = verification.sandboxed_seal_check(10.0, 512 * 1024 * 1024)
-    assert verification.verify_pdf(path.read_bytes(), cert_path=cert, session=session, check_seal=capped) == good
-    assert verification.verify_pdf(b"junk", cert_path=cert, session=None, check_seal=capped).outcome == "unreadable"
+    assert verification.verify_pdf(path.read_bytes(), trusted=cert, session=session, check_seal=capped) == good
+    assert verification.verify_pdf(b"junk", trusted=cert, session=None, check_seal=capped).outcome == "unreadable"
