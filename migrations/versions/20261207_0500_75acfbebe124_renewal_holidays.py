@@ -1,8 +1,8 @@
 """renewal holidays: the holiday calendar a renewal's notice deadlines count on
 
-Revision ID: e4b8d7f8a008
-Revises: d3a7c6e7f007
-Create Date: 2026-12-01 09:00:00
+Revision ID: 75acfbebe124
+Revises: f5c9e8a9b009
+Create Date: 2026-12-07 05:00:00
 
 NULL for renewals stored before it (and for contracts that name no calendar): their deadlines
 count on the configured default (CLM_HOLIDAYS). Plain ADD COLUMN, as the version chain did.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'e4b8d7f8a008'
-down_revision = 'd3a7c6e7f007'
+revision = '75acfbebe124'
+down_revision = 'f5c9e8a9b009'
 branch_labels = None
 depends_on = None
 
