@@ -93,6 +93,28 @@ class Revision:
     paragraph: int
 
 
+TrackedKind = Literal["insert", "delete", "mark_insert", "mark_delete"]
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """Where one of the input's own tracked changes sits in the accept-all view.
+
+    ``insert``: text ``[start, end)`` of paragraph ``paragraph`` was inserted; ``delete``: the
+    deleted ``text`` sat at ``start``; ``mark_insert``/``mark_delete``: the paragraph's end was
+    inserted, or a deleted one joined text into it. Writers use these to keep the author and
+    date of a counterparty's change when a redline carries it.
+    """
+
+    kind: TrackedKind
+    paragraph: int
+    start: int
+    end: int
+    author: str | None
+    date: datetime | None
+    text: str = ""
+
+
 @dataclass(frozen=True)
 class Document:
     """A parsed contract version; ``text`` is its paragraph texts joined by ``\\n``."""
@@ -102,6 +124,8 @@ class Document:
     has_hidden_text: bool = False
     #: Which view of tracked changes ``paragraphs`` show.
     view: View = "accept"
+    #: The input's own tracked changes, placed in the accept-all view (empty in the reject view).
+    tracked: tuple[Tracked, ...] = ()
 
     @cached_property
     def text(self) -> str:
@@ -269,14 +293,17 @@ class _Para:
     """A paragraph being read, before the views merge paragraphs whose mark is tracked."""
 
     element: etree._Element
-    #: text, format, state ("eq", "ins", "del", "insdel") and the run's w:rPr
-    runs: list[tuple[str, tuple[bool, bool, bool], str, etree._Element | None]]
+    #: text, format, state ("eq", "ins", "del", "insdel"), the run's w:rPr and the index (in
+    #: ``_Walk.revisions``) of the tracked change it sits in
+    runs: list[tuple[str, tuple[bool, bool, bool], str, etree._Element | None, int | None]]
     mark: str
     row: str
     style_id: str | None
     in_table: bool
     #: (numId, level) of direct list numbering; None: whatever the style says.
     numpr: tuple[str, int] | None = None
+    #: Index of the tracked change that inserted or deleted the paragraph mark.
+    mark_revision: int | None = None
 
 
 @dataclass
@@ -285,6 +312,8 @@ class _Walk:
 
     paras: list[_Para] = field(default_factory=list)
     revisions: list[tuple[RevisionKind, str | None, str | None, str, int]] = field(default_factory=list)
+    #: (author, date) of tracked paragraph marks, indexed by ``_Para.mark_revision``.
+    marks: list[tuple[str | None, str | None]] = field(default_factory=list)
     hidden: bool = False
 
 
@@ -298,10 +327,11 @@ def _walk(root: etree._Element, styles: _Styles, read_runs: bool = True) -> _Wal
     if body is None:
         raise InvalidInput("The Word file has no document body.")
 
-    def revision(el: etree._Element, kind: RevisionKind, text: str) -> None:
+    def revision(el: etree._Element, kind: RevisionKind, text: str) -> int:
         out.revisions.append((kind, el.get(qn("w:author")), el.get(qn("w:date")), text, len(out.paras)))
+        return len(out.revisions) - 1
 
-    def run(r: etree._Element, state: str, para: _Para, field_state: list[int]) -> None:
+    def run(r: etree._Element, state: str, para: _Para, field_state: list[int], rev: int | None) -> None:
         rpr = r.find(_RPR)
         if rpr is not None:
             if _on(rpr.find(qn("w:vanish"))) or _on(rpr.find(qn("w:specVanish"))):
@@ -345,21 +375,22 @@ def _walk(root: etree._Element, styles: _Styles, read_runs: bool = True) -> _Wal
                     pass
         text = "".join(buf)
         if text:
-            para.runs.append((text, fmt, state, rpr))
+            para.runs.append((text, fmt, state, rpr, rev))
 
-    def inline(el: etree._Element, state: str, para: _Para, field_state: list[int]) -> None:
+    def inline(el: etree._Element, state: str, para: _Para, field_state: list[int], rev: int | None = None) -> None:
         for c in el:
             tag = c.tag
             if tag == _R:
                 if read_runs:
-                    run(c, state, para, field_state)
+                    run(c, state, para, field_state, rev)
             elif tag in _REVISION_KIND:
                 kind = _REVISION_KIND[tag]
-                revision(c, kind, "".join(t.text or "" for t in c.iter(_T, _DEL_TEXT)))
+                index = revision(c, kind, "".join(t.text or "" for t in c.iter(_T, _DEL_TEXT)))
                 new_state = "ins" if kind in ("insert", "move_to") else "del"
-                inline(c, "insdel" if state != "eq" and state != new_state else new_state, para, field_state)
+                inline(c, "insdel" if state != "eq" and state != new_state else new_state, para, field_state,
+                       index)
             elif tag in _INLINE_CONTAINERS:
-                inline(c, state, para, field_state)
+                inline(c, state, para, field_state, rev)
             elif tag == _P:  # a paragraph nested in a text box: read it as its own paragraph
                 block(c, para.row, para.in_table)
 
@@ -367,6 +398,7 @@ def _walk(root: etree._Element, styles: _Styles, read_runs: bool = True) -> _Wal
         ppr = p.find(_PPR)
         style_id = None
         mark = "eq"
+        mark_el = None
         if ppr is not None:
             ps = ppr.find(qn("w:pStyle"))
             style_id = ps.get(_VAL) if ps is not None else None
@@ -375,11 +407,15 @@ def _walk(root: etree._Element, styles: _Styles, read_runs: bool = True) -> _Wal
                 for tag, state in ((_INS, "ins"), (_MOVE_TO, "ins"), (_DEL, "del"), (_MOVE_FROM, "del")):
                     m = prpr.find(tag)
                     if m is not None:
-                        mark = state
+                        mark, mark_el = state, m
             change = ppr.find(qn("w:pPrChange"))
             if change is not None:
                 revision(change, "format", "")
         para = _Para(p, [], mark, row, style_id, in_table, _numpr(ppr))
+        if mark_el is not None:
+            # Kept for attribution only; the paragraph mark is not listed as a change of its own.
+            out.marks.append((mark_el.get(qn("w:author")), mark_el.get(qn("w:date"))))
+            para.mark_revision = len(out.marks) - 1
         out.paras.append(para)
         inline(p, "eq", para, [])
 
@@ -520,34 +556,53 @@ class _Numbering:
         return text
 
 
-def _view(walk: _Walk, styles: _Styles, numbering: _Numbering, view: View) -> tuple[list[Paragraph], list[int]]:
-    """Return the paragraphs one view shows and, per walked paragraph, its index in that view."""
+def _view(walk: _Walk, styles: _Styles, numbering: _Numbering,
+          view: View) -> tuple[list[Paragraph], list[int], list[Tracked]]:
+    """Return the paragraphs one view shows, per walked paragraph its index in that view, and
+    (accept view only) where the input's tracked changes sit in it."""
     hide = "del" if view == "accept" else "ins"
     paras: list[Paragraph] = []
     index: list[int] = []
     runs: list[Run] = []
+    tracked: list[Tracked] = []
+    pos = 0
+
+    def track(kind: TrackedKind, who: tuple[str | None, str | None], start: int, end: int, text: str = "") -> None:
+        if view == "accept":
+            tracked.append(Tracked(kind, len(paras), start, end, who[0], _parse_date(who[1]), text))
+
     for p in walk.paras:
         index.append(len(paras))
         if p.row == hide:
             continue
-        for text, fmt, state, _ in p.runs:
+        for text, fmt, state, _, rev in p.runs:
             if state == "eq" or (state != hide and state != "insdel"):
                 if runs and runs[-1].format == fmt:
                     runs[-1] = Run(runs[-1].text + text, *fmt)
                 else:
                     runs.append(Run(text, *fmt))
+                if rev is not None and state != "eq":
+                    track("insert", walk.revisions[rev][1:3], pos, pos + len(text))
+                pos += len(text)
+            elif rev is not None and state == hide:
+                track("delete", walk.revisions[rev][1:3], pos, pos, text)
         if p.mark == hide:
             # Its mark is gone in this view: the text flows into the next paragraph.
+            if p.mark_revision is not None:
+                track("mark_delete", walk.marks[p.mark_revision], pos, pos)
             continue
+        if p.mark != "eq" and p.mark_revision is not None:
+            track("mark_insert", walk.marks[p.mark_revision], pos, pos)
         sid = p.style_id or styles.default_pstyle
         numpr = p.numpr or styles.numpr(sid)
         label = numbering.label(*numpr) if numpr and numpr[0] != "0" else ""
         paras.append(Paragraph(tuple(runs), styles.names.get(sid, sid) if sid else None, p.in_table, label,
                                style_id=p.style_id))
         runs = []
+        pos = 0
     if runs:
         paras.append(Paragraph(tuple(runs)))
-    return paras, index
+    return paras, index, tracked
 
 
 def _read_package(data: bytes) -> tuple[bytes, bytes | None, bytes | None]:
@@ -613,9 +668,9 @@ def from_docx(data: bytes, view: View = "accept") -> Document:
     if view not in ("accept", "reject"):
         raise ValueError(f"view must be 'accept' or 'reject', not {view!r}")
     walk, styles, numbering = _load(data)
-    paras, index = _view(walk, styles, numbering, view)
+    paras, index, tracked = _view(walk, styles, numbering, view)
     revisions = tuple(_revision(r, index, len(paras)) for r in walk.revisions)
-    return Document(tuple(paras), revisions, walk.hidden, view)
+    return Document(tuple(paras), revisions, walk.hidden, view, tuple(tracked))
 
 
 def _revision(r: tuple[RevisionKind, str | None, str | None, str, int], index: list[int], n: int) -> Revision:
@@ -640,7 +695,7 @@ def paragraph_runs(root: etree._Element) -> list[tuple[etree._Element, list[tupl
     for p in _walk(root, _Styles(None)).paras:
         spans = []
         pos = 0
-        for text, _, state, rpr in p.runs:
+        for text, _, state, rpr, _rev in p.runs:
             if state == "eq":
                 spans.append((pos, pos + len(text), rpr))
                 pos += len(text)

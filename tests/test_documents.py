@@ -251,3 +251,18 @@ def test_list_numbering_labels_are_computed_but_not_part_of_the_text() -> None:
 ])
 def test_number_formats(n: int, fmt: str, expected: str) -> None:
     assert documents._format_number(n, fmt) == expected
+
+
+def test_tracked_changes_are_placed_in_the_accept_view() -> None:
+    data = make_docx(
+        '<w:p><w:r><w:t xml:space="preserve">Pay in </w:t></w:r>'
+        '<w:del w:id="1" w:author="Dana" w:date="2025-01-02T03:04:05Z"><w:r><w:delText>30</w:delText></w:r></w:del>'
+        '<w:ins w:id="2" w:author="Lee"><w:r><w:t>60</w:t></w:r></w:ins><w:r><w:t xml:space="preserve"> days.</w:t></w:r></w:p>'
+        '<w:p><w:pPr><w:rPr><w:ins w:id="3" w:author="Kim"/></w:rPr></w:pPr><w:ins w:id="4" w:author="Kim">'
+        '<w:r><w:t>Added</w:t></w:r></w:ins></w:p>')
+    doc = from_docx(data)
+    assert [(t.kind, t.paragraph, t.start, t.end, t.author, t.text) for t in doc.tracked] == [
+        ("delete", 0, 7, 7, "Dana", "30"), ("insert", 0, 7, 9, "Lee", ""),
+        ("insert", 1, 0, 5, "Kim", ""), ("mark_insert", 1, 5, 5, "Kim", "")]
+    assert doc.tracked[0].date == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert from_docx(data, view="reject").tracked == ()

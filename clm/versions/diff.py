@@ -13,7 +13,7 @@ from typing import Literal
 
 from diff_match_patch import diff_match_patch
 
-from clm.documents import Document, Paragraph, Run
+from clm.documents import Document, Paragraph, Run, Tracked
 
 Op = Literal["equal", "insert", "delete"]
 Kind = Literal["equal", "changed", "inserted", "deleted", "moved_from", "moved_to"]
@@ -195,6 +195,64 @@ class Redline:
     def is_empty(self) -> bool:
         """Return whether OLD and NEW are the same (text, formatting and styles)."""
         return all(p.kind == "equal" and not p.format_changed and not p.style_changed for p in self.paragraphs)
+
+    @cached_property
+    def _tracked(self) -> dict[int, list[Tracked]]:
+        by_paragraph: dict[int, list[Tracked]] = {}
+        for t in self.new.tracked:
+            by_paragraph.setdefault(t.paragraph, []).append(t)
+        return by_paragraph
+
+    def attribute(self, pd: ParagraphDiff, seg: Segment, new_pos: int) -> list[tuple[Segment, Tracked | None]]:
+        """Return ``seg`` cut where NEW's own tracked changes begin and end, each piece with the
+        change of NEW's file that made it (None: a change only this redline makes).
+
+        NEW's file may carry a counterparty's tracked changes: where the redline inserts text
+        that NEW's file marks inserted, or deletes text NEW's file marks deleted at the same
+        place, the piece keeps that change's author and date. ``new_pos`` is where a deletion
+        sits in NEW's paragraph.
+        """
+        if seg.op == "equal" or not self.new.tracked:
+            return [(seg, None)]
+        if seg.op == "insert":
+            if pd.new_index is None or seg.new_start is None:
+                return [(seg, None)]
+            start, end = seg.new_start, seg.new_start + len(seg.text)
+            cuts = {start, end}
+            spans = [t for t in self._tracked.get(pd.new_index, ()) if t.kind == "insert" and t.start < end
+                     and t.end > start]
+            for t in spans:
+                cuts.update(x for x in (t.start, t.end) if start < x < end)
+            out: list[tuple[Segment, Tracked | None]] = []
+            for a, b in pairwise(sorted(cuts)):
+                who = next((t for t in spans if t.start <= a < t.end), None)
+                out.append((Segment("insert", seg.text[a - start:b - start], None, a), who))
+            return out
+        wanted = " ".join(seg.text.split())
+        if pd.new_index is not None:
+            candidates = [t for t in self._tracked.get(pd.new_index, ()) if t.kind == "delete"]
+        else:
+            candidates = []
+        if not candidates or not any(wanted in " ".join(t.text.split()) for t in candidates):
+            # A whole deleted paragraph has no place in NEW: any deletion of the same text will do.
+            candidates = [t for t in self.new.tracked if t.kind == "delete"]
+        best = None
+        for t in candidates:
+            if wanted and wanted not in " ".join(t.text.split()):
+                continue
+            if not wanted and t.start != new_pos:
+                continue
+            if best is None or abs(t.start - new_pos) < abs(best.start - new_pos):
+                best = t
+        return [(seg, best)]
+
+    def mark_author(self, new_index: int | None, mark: Op | None) -> Tracked | None:
+        """Return the change of NEW's file that inserted (or, joining text into NEW's paragraph
+        ``new_index``, deleted) a paragraph end, if it tracked one."""
+        if new_index is None or mark not in ("insert", "delete") or not self.new.tracked:
+            return None
+        kind = "mark_insert" if mark == "insert" else "mark_delete"
+        return next((t for t in self._tracked.get(new_index, ()) if t.kind == kind), None)
 
 
 def _count_words(text: str) -> int:

@@ -15,6 +15,7 @@ from lxml import etree
 from clm.documents import (
     W_NS,
     Paragraph,
+    Tracked,
     paragraph_runs,
     parse_xml,
     qn,
@@ -60,12 +61,22 @@ class _Writer:
         self.date = date.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.next_id = first_id
 
-    def revision(self, tag: str, parent: etree._Element | None = None) -> etree._Element:
-        """Return a new revision element (w:ins, w:del, ...) with a unique id, author and date."""
+    def revision(self, tag: str, parent: etree._Element | None = None, who: Tracked | None = None) -> etree._Element:
+        """Return a new revision element (w:ins, w:del, ...) with a unique id, author and date.
+
+        ``who`` is the tracked change of NEW's own file that made this change: its author and
+        date are kept (a counterparty's edit stays theirs).
+        """
         el = etree.Element(tag) if parent is None else etree.SubElement(parent, tag)
         el.set(_ID, str(self.next_id))
-        el.set(_AUTHOR, self.author)
-        el.set(_DATE, self.date)
+        if who is not None:
+            el.set(_AUTHOR, who.author or "Unknown")
+            if who.date is not None:
+                date = who.date.astimezone(UTC) if who.date.tzinfo is not None else who.date
+                el.set(_DATE, date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        else:
+            el.set(_AUTHOR, self.author)
+            el.set(_DATE, self.date)
         self.next_id += 1
         return el
 
@@ -121,9 +132,19 @@ class _Writer:
                 new_pos: int) -> None:
         """Append one segment's runs to ``parent``, wrapped in ``wrap`` (w:ins, w:moveTo...) if set.
 
-        ``new_pos`` is where in NEW's paragraph the segment sits (for text only OLD has).
+        ``new_pos`` is where in NEW's paragraph the segment sits (for text only OLD has). An
+        insertion or deletion that NEW's file itself tracks keeps that change's author.
         """
-        target = self.revision(wrap, parent) if wrap else parent
+        if wrap in (_INS, _DEL) and self.red.new.tracked:
+            for piece, who in self.red.attribute(pd, seg, new_pos):
+                self.pieces(parent, piece, pd, wrap, new_pos, who)
+        else:
+            self.pieces(parent, seg, pd, wrap, new_pos, None)
+
+    def pieces(self, parent: etree._Element, seg: Segment, pd: ParagraphDiff, wrap: str | None, new_pos: int,
+               who: Tracked | None) -> None:
+        """Append the runs of one segment (see ``segment``), its wrapper attributed to ``who``."""
+        target = self.revision(wrap, parent, who) if wrap else parent
         deleted = wrap in (_DEL, _MOVE_FROM)
         if seg.op == "delete" or (seg.op == "equal" and deleted):
             para = self.red.old.paragraphs[pd.old_index] if pd.old_index is not None else None
@@ -180,8 +201,9 @@ class _Writer:
 
     # -- paragraphs ------------------------------------------------------------------------
 
-    def mark(self, p: etree._Element, mark: Op | None) -> None:
-        """Mark the paragraph end of ``p`` as inserted or deleted (or leave it)."""
+    def mark(self, p: etree._Element, mark: Op | None, new_index: int | None = None) -> None:
+        """Mark the paragraph end of ``p`` as inserted or deleted (or leave it); ``new_index``
+        is NEW's paragraph it ends or joins into, whose own tracked mark keeps its author."""
         ppr = _ensure_ppr(p)
         rpr = ppr.find(_RPR)
         if rpr is not None:
@@ -196,7 +218,7 @@ class _Writer:
                 tail.addprevious(rpr)
             else:
                 ppr.append(rpr)
-        rpr.insert(0, self.revision(_INS if mark == "insert" else _DEL))
+        rpr.insert(0, self.revision(_INS if mark == "insert" else _DEL, who=self.red.mark_author(new_index, mark)))
 
     def style_change(self, p: etree._Element, old: Paragraph) -> None:
         """Record the paragraph's old style as a w:pPrChange."""
@@ -216,7 +238,7 @@ class _Writer:
             etree.SubElement(etree.SubElement(p, _PPR), qn("w:pStyle")).set(_VAL, source.style_id)
         for pd in out.parts:
             self.content(p, pd)
-        self.mark(p, out.mark)
+        self.mark(p, out.mark, _new_index(out))
         return p
 
     def rewrite(self, p: etree._Element, out: _Out) -> None:
@@ -226,7 +248,12 @@ class _Writer:
                 p.remove(c)
         for pd in out.parts:
             self.content(p, pd)
-        self.mark(p, out.mark)
+        self.mark(p, out.mark, _new_index(out))
+
+
+def _new_index(out: _Out) -> int | None:
+    """Return NEW's paragraph an output paragraph ends in (None: only OLD has it)."""
+    return next((pd.new_index for pd in reversed(out.parts) if pd.has_new and pd.new_index is not None), None)
 
 
 def _ensure_ppr(p: etree._Element) -> etree._Element:

@@ -11,6 +11,8 @@ from clm.versions.diff import Op, ParagraphDiff, Redline
 if TYPE_CHECKING:
     import jinja2
 
+    from clm.documents import Tracked
+
 _HERE = Path(__file__).parent
 _TEMPLATES = _HERE / "templates"
 _STATIC = _HERE / "static"
@@ -82,6 +84,8 @@ class _Piece:
     text: str
     anchor: str | None = None
     href: str | None = None
+    #: Who made the change, when NEW's file tracked it as someone's ("Dana Whitfield, 4 May 2026").
+    who: str | None = None
 
 
 @dataclass
@@ -105,14 +109,15 @@ class _Change:
     href: str
     old: str
     new: str
+    who: str | None = None
 
 
 class _ChangeList(list[_Change]):
     """The change list, numbered in reading order."""
 
-    def add(self, kind: str, href: str, old: str, new: str) -> None:
+    def add(self, kind: str, href: str, old: str, new: str, who: str | None = None) -> None:
         """Append an entry."""
-        self.append(_Change(len(self) + 1, kind, href, _excerpt(old), _excerpt(new)))
+        self.append(_Change(len(self) + 1, kind, href, _excerpt(old), _excerpt(new), who))
 
     @property
     def next_number(self) -> int:
@@ -134,7 +139,7 @@ def _context(redline: Redline, title: str, old_label: str, new_label: str) -> di
     for k, (parts, mark) in enumerate(blocks):
         row = _Row(anchor=f"p{k + 1}", kind=_row_kind(parts))
         for pd in parts:
-            _add_pieces(row, pd, changes)
+            _add_pieces(row, pd, changes, redline)
         if _shows_mark(blocks, k):
             cls = "ins" if mark == "insert" else "del"
             anchor = f"c{len(changes) + 1}"
@@ -154,7 +159,16 @@ def _context(redline: Redline, title: str, old_label: str, new_label: str) -> di
         "changes": changes,
         "stats": redline.stats,
         "identical": redline.is_empty,
+        "authors": sorted({t.author or "Unknown" for t in redline.new.tracked}),
     }
+
+
+def _who(tracked: Tracked | None) -> str | None:
+    """Return how a change of NEW's own file is credited: its author and date."""
+    if tracked is None:
+        return None
+    author = tracked.author or "Unknown author"
+    return f"{author}, {tracked.date:%Y-%m-%d %H:%M}" if tracked.date is not None else author
 
 
 def _row_kind(parts: tuple[ParagraphDiff, ...]) -> str:
@@ -166,7 +180,7 @@ def _row_kind(parts: tuple[ParagraphDiff, ...]) -> str:
     return "changed"
 
 
-def _add_pieces(row: _Row, pd: ParagraphDiff, changes: _ChangeList) -> None:
+def _add_pieces(row: _Row, pd: ParagraphDiff, changes: _ChangeList, redline: Redline) -> None:
     """Append one redline paragraph's pieces to a row and its changes to the change list."""
     change = changes.add
     if pd.kind in ("moved_from", "moved_to"):
@@ -186,31 +200,39 @@ def _add_pieces(row: _Row, pd: ParagraphDiff, changes: _ChangeList) -> None:
         return
     pending_old = ""
     pending_new = ""
+    pending_who: str | None = None
     anchor: str | None = None
+    pos = 0
     for s in pd.segments:
         if s.op == "equal":
             if anchor:
-                change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new)
-                anchor, pending_old, pending_new = None, "", ""
+                change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
+                anchor, pending_old, pending_new, pending_who = None, "", "", None
             piece = _Piece("eq", s.text)
             row.inline.append(piece)
             row.old.append(piece)
             row.new.append(piece)
-            continue
-        if anchor is None:
-            anchor = f"c{changes.next_number}"
-            piece = _Piece("ins" if s.op == "insert" else "del", s.text, anchor)
         else:
-            piece = _Piece("ins" if s.op == "insert" else "del", s.text)
-        row.inline.append(piece)
-        if s.op == "insert":
-            pending_new += s.text
-            row.new.append(piece)
-        else:
-            pending_old += s.text
-            row.old.append(piece)
+            for part, tracked in redline.attribute(pd, s, pos):
+                who = _who(tracked)
+                pending_who = pending_who or who
+                cls = "ins" if part.op == "insert" else "del"
+                if anchor is None:
+                    anchor = f"c{changes.next_number}"
+                    piece = _Piece(cls, part.text, anchor, who=who)
+                else:
+                    piece = _Piece(cls, part.text, who=who)
+                row.inline.append(piece)
+                if part.op == "insert":
+                    pending_new += part.text
+                    row.new.append(piece)
+                else:
+                    pending_old += part.text
+                    row.old.append(piece)
+        if s.new_start is not None:
+            pos = s.new_start + len(s.text)
     if anchor:
-        change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new)
+        change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
 
 
 def _change_kind(old: str, new: str) -> str:

@@ -16,9 +16,12 @@ from clm.web.pages import id_arg
 from clm.web.auth import current_principal, require
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from flask.typing import ResponseReturnValue
     from werkzeug.datastructures import FileStorage
 
+    from clm.documents import Tracked
     from clm.versions.diff import Redline
 
 bp = Blueprint("versions", __name__, template_folder="templates", static_folder="static",
@@ -137,8 +140,9 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
         if view == "reject":
             text = store.document_of(version, limits, view="reject").text
     spans = parse_spans(request.args.get("highlight"), len(text)) if view == "accept" else []
+    authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
-                           revisions=revisions, paragraphs=highlighted_paragraphs(text, spans))
+                           revisions=revisions, authors=authors, paragraphs=highlighted_paragraphs(text, spans))
 
 
 REDLINE_FORMATS = {
@@ -208,7 +212,12 @@ def compare(contract_id: int) -> ResponseReturnValue:
                               stylesheet_url=url_for("versions.static", filename="redline.css"),
                               script_url=url_for("versions.static", filename="redline.js"))
     return render_template("contracts/compare.html", contract=contract, old=old, new=new,
-                           redline=redline, fragment=Markup(fragment))
+                           redline=redline, fragment=Markup(fragment), change_authors=_authors(redline.new.tracked))
+
+
+def _authors(tracked: Iterable[Tracked]) -> list[str]:
+    """Return the authors of a file's own tracked changes, in order of first appearance."""
+    return list(dict.fromkeys(t.author or "Unknown author" for t in tracked))
 
 
 @bp.route("/contracts/<int:contract_id>/versions/<int:number>/download")

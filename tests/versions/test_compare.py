@@ -156,3 +156,104 @@ def test_a_counterparty_redline_is_stored_as_sent_and_its_revisions_are_shown(ap
     assert "forty-five (45) days of receipt" in rejected and "every change rejected" in rejected
     compare = client.get(f"/contracts/{contract.id}/compare?from=2&to=3").get_data(as_text=True)
     assert "v3 arrived with" in compare and "tracked changes" in compare
+
+
+# -- a counterparty's own tracked changes keep their author ----------------------------------------
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_DANA = 'w:author="Dana Whitfield" w:date="2026-05-04T09:30:00Z"'
+
+
+def _word_docx(body: str) -> bytes:
+    """Return a .docx (python-docx's package) with ``body`` as its WordprocessingML body."""
+    import zipfile
+
+    import docx
+
+    buf = io.BytesIO()
+    docx.Document().save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>{body}</w:body></w:document>'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            z.writestr(info, xml.encode() if info.filename == "word/document.xml" else src.read(info.filename))
+    return out.getvalue()
+
+
+def _p(inner: str, rsid: str = "00A1B2C3") -> str:
+    return f'<w:p w:rsidR="{rsid}" w:rsidRDefault="{rsid}">{inner}</w:p>'
+
+
+def _r(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+#: Our draft, and the same draft as the counterparty's lawyer returned it from Word with her
+#: tracked changes (a replaced number, a deleted phrase, an inserted paragraph).
+OURS = _word_docx(_p(_r("SUPPLY AGREEMENT")) + _p(_r("Fees are due within thirty (30) days of the invoice date."))
+                  + _p(_r("Either party may terminate this Agreement for convenience on written notice."))
+                  + _p(_r("New York law governs.")))
+THEIRS_BODY = (
+    _p(_r("SUPPLY AGREEMENT"))
+    + _p(_r("Fees are due within ") + f'<w:del w:id="11" {_DANA}><w:r><w:delText>thirty (30)</w:delText></w:r></w:del>'
+         + f'<w:ins w:id="12" {_DANA}><w:r><w:t>sixty (60)</w:t></w:r></w:ins>' + _r(" days of the invoice date."))
+    + _p(_r("Either party may terminate this Agreement ")
+         + f'<w:del w:id="13" {_DANA}><w:r><w:delText xml:space="preserve">for convenience </w:delText></w:r></w:del>'
+         + _r("on written notice."))
+    + _p(f'<w:pPr><w:rPr><w:ins w:id="14" {_DANA}/></w:rPr></w:pPr>'
+         + f'<w:ins w:id="15" {_DANA}><w:r><w:t>Each party bears its own costs.</w:t></w:r></w:ins>', "00D4E5F6")
+    + _p(_r("New York law governs.")))
+THEIRS = _word_docx(THEIRS_BODY)
+
+
+@pytest.fixture
+def countered(app, session):
+    limits = store.limits_from_settings(app.config)
+    first = store.import_file(session, store.Upload(OURS, "supply.docx"), limits=limits, author="lee@us.example")
+    store.import_file(session, store.Upload(THEIRS, "supply-dw.docx"), limits=limits, author="counsel@them.example",
+                      contract_id=first.contract_id, source=store.VersionSource.COUNTERPARTY)
+    session.commit()
+    return first.contract
+
+
+def _authors_and_dates(data: bytes) -> set[tuple[str | None, str | None]]:
+    from lxml import etree
+
+    root = etree.fromstring(_document_xml(data).encode())
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    return {(el.get(ns + "author"), el.get(ns + "date")) for el in root.iter(ns + "ins", ns + "del")}
+
+
+def test_counterparty_changes_are_credited_to_their_author_not_the_uploader(client, auth, countered):
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{countered.id}/versions/2").get_data(as_text=True)
+    assert "tracked changes in this file, by Dana Whitfield" in page
+    assert "stored by counsel@them.example" in page
+
+    compare = client.get(f"/contracts/{countered.id}/compare?from=1&to=2").get_data(as_text=True)
+    assert 'title="Dana Whitfield, 2026-05-04 09:30">sixty (60)</ins>' in compare
+    assert 'title="Dana Whitfield, 2026-05-04 09:30">thirty (30)</del>' in compare
+    assert "(Dana Whitfield, 2026-05-04 09:30)" in compare  # in the change list
+    assert "keeps its author and date (Dana Whitfield)" in compare
+
+    docx_data = client.get(f"/contracts/{countered.id}/compare?from=1&to=2&format=docx").data
+    assert _authors_and_dates(docx_data) == {("Dana Whitfield", "2026-05-04T09:30:00Z")}
+    versions = countered.versions
+    assert texts(docx_data, "accept") == versions[1].text.split("\n")
+    assert texts(docx_data, "reject") == versions[0].text.split("\n")
+
+
+def test_changes_the_counterparty_did_not_track_are_the_uploaders(app, client, auth, session, countered):
+    # The counterparty also changed "New York" to "Delaware" without tracking it.
+    untracked = _word_docx(THEIRS_BODY.replace("New York law governs.", "Delaware law governs."))
+    store.import_file(session, store.Upload(untracked, "supply-dw2.docx"),
+                      limits=store.limits_from_settings(app.config), author="counsel@them.example",
+                      contract_id=countered.id, source=store.VersionSource.COUNTERPARTY)
+    session.commit()
+    auth.login(Role.VIEWER)
+    docx_data = client.get(f"/contracts/{countered.id}/compare?from=1&to=3&format=docx").data
+    authors = {a for a, _ in _authors_and_dates(docx_data)}
+    assert authors == {"Dana Whitfield", "counsel@them.example"}
+    assert texts(docx_data, "accept") == countered.versions[2].text.split("\n")
+    assert texts(docx_data, "reject") == countered.versions[0].text.split("\n")
