@@ -181,7 +181,8 @@ def render_redline(contract: Contract, old: Version, new: Version, redline: Redl
         from clm.versions import docx_io
 
         base = new.blob.data if new.blob.media_type == store.MEDIA_TYPES["docx"] else None
-        return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at)
+        old_base = old.blob.data if old.blob.media_type == store.MEDIA_TYPES["docx"] else None
+        return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at, old_docx=old_base)
     raise InvalidInput(f"Unknown redline format {fmt!r}; choose one of {', '.join(REDLINE_FORMATS)}.")
 
 
