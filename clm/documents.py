@@ -1041,7 +1041,7 @@ class _Walker:
                     key = kind + (":custom" if c.get(qn("w:customMarkFollows")) in ("1", "true") else "")
                     own(AtomLayout(kind, key, kind, refs=[f"{kind}:{ref}"]), c)
                 else:
-                    own(AtomLayout(kind, f"{kind}:{_local(tag)}", _local(tag)), c)
+                    own(AtomLayout(kind, f"{kind}:{_local(tag)}", ""), c)
             elif tag in _GRAPHICS:
                 own(self.graphic(c), c)
             else:
@@ -1115,7 +1115,7 @@ class _Walker:
             return self.atom("hyperlink", f"link:{target}", target or "link", keyed_text=True)
         if kind == "field":
             code = " ".join((c.get(qn("w:instr")) or "").split())
-            return self.atom("field", f"field:{code}", code or "field")
+            return self.atom("field", f"field:{code}", code or "field", keyed_text=True)
         if kind == "control":
             pr = c.find(_SDT_PR)
             return self.atom("control", f"control:{canon(pr, _SDTPR_SKIP)}", _control_label(pr), keyed_text=True)

@@ -940,18 +940,21 @@ class _Writer:
     def gone(self, el: etree._Element) -> etree._Element:
         """Return a copy of an OLD block (a table, a content control) with all of it deleted."""
         c = self.from_old(el)
-        self.mark_all(c, _DEL)
+        self.mark_all(c, _DEL, marks=c.tag == _SDT)
         return c
 
-    def mark_all(self, el: etree._Element, tag: str, who: Tracked | None = None) -> None:
+    def mark_all(self, el: etree._Element, tag: str, who: Tracked | None = None, marks: bool = False) -> None:
         """Mark everything in ``el`` inserted (``tag`` w:ins) or deleted (w:del): each paragraph's
-        content and each table row."""
+        content and each table row; with ``marks``, paragraph ends too (a content control whose
+        paragraphs all go goes with them)."""
         for tr in el.iter(_TR):
             _mark_row(self, tr, tag)
         for p in list(el.iter(_P)):
             if next(p.iterancestors(_TXBX), None) is not None and el.tag != _TXBX:
                 continue
             self.wrap_content(p, tag, who)
+            if marks and next(p.iterancestors(_TC), None) is None:
+                self.mark(p, "insert" if tag == _INS else "delete")
 
     def wrap_content(self, p: etree._Element, tag: str, who: Tracked | None = None) -> None:
         """Wrap a paragraph's inline content in one revision (revisions go inside containers)."""
@@ -965,10 +968,16 @@ class _Writer:
         w:ins/w:del, containers (hyperlinks, fields, controls) with the revision inside them."""
         deleted = tag in (_DEL, _MOVE_FROM)
         group: etree._Element | None = None
-        for c in items:
+        for c in _fields_as_runs(items):
             if deleted:
                 _deleted(c)
-            if c.tag in _RUN_CONTAINERS or c.tag == _SDT:
+            if c.tag == _SDT:
+                # A content control is allowed inside a revision: it comes and goes whole.
+                if group is None:
+                    group = self.revision(tag, parent, who)
+                group.append(c)
+                continue
+            if c.tag in _RUN_CONTAINERS:
                 group = None
                 inner = c.find(_SDT_CONTENT) if c.tag == _SDT else c
                 if inner is None:
@@ -1326,6 +1335,38 @@ class _Writer:
         change.append(copied)
 
 
+def _fields_as_runs(items: Iterable[etree._Element]) -> list[etree._Element]:
+    """Return ``items`` with simple fields (w:fldSimple) written as the runs of a complex field,
+    so a revision can hold the whole field (a revision cannot hold a w:fldSimple)."""
+    out: list[etree._Element] = []
+    for c in items:
+        if c.tag != qn("w:fldSimple"):
+            out.append(c)
+            continue
+        runs = [k for k in c if k.tag == _R]
+        rpr = runs[0].find(_RPR) if runs else None
+
+        def run(*children: etree._Element) -> etree._Element:
+            r = etree.Element(_R)
+            if rpr is not None:
+                r.append(copy.deepcopy(rpr))
+            for ch in children:
+                r.append(ch)
+            return r
+
+        begin = etree.Element(qn("w:fldChar"))
+        begin.set(qn("w:fldCharType"), "begin")
+        instr = etree.Element(_INSTR)
+        instr.text = c.get(qn("w:instr")) or ""
+        instr.set(_XML_SPACE, "preserve")
+        sep = etree.Element(qn("w:fldChar"))
+        sep.set(qn("w:fldCharType"), "separate")
+        end = etree.Element(qn("w:fldChar"))
+        end.set(qn("w:fldCharType"), "end")
+        out.extend([run(begin), run(instr), run(sep), *runs, run(end)])
+    return out
+
+
 def _mark_row(writer: _Writer, tr: etree._Element, tag: str) -> None:
     """Mark a table row inserted or deleted (w:trPr/w:ins or w:del)."""
     trpr = tr.find(_TR_PR)
@@ -1475,7 +1516,8 @@ def write_tracked(redline: Redline, new_docx: bytes | None, *, author: str, date
     if old_docx is not None:
         try:
             old_pkg = Package(old_docx)
-            old_layouts = _layouts(Reader(old_pkg), redline.old, _prepare(old_pkg))
+            rewritten_old = _prepare(old_pkg)
+            old_layouts = _layouts(Reader(old_pkg), redline.old, rewritten_old)
         except InvalidInput:
             old_pkg, old_layouts = None, {}
     rewritten = _prepare(out)
