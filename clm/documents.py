@@ -277,8 +277,10 @@ class Revision:
     author: str | None
     date: datetime | None
     text: str
-    #: Index of the paragraph (in the document's paragraphs) the change sits in.
+    #: Index of the paragraph (in the document's paragraphs, or its story's) the change sits in.
     paragraph: int
+    #: The story it is in (a note, a header ...: ``Story.id``); None for the body.
+    story: str | None = None
 
 
 @dataclass(frozen=True)
@@ -468,6 +470,11 @@ _VANISH, _SPEC_VANISH, _RPR_CHANGE, _PPR_CHANGE = qn("w:vanish"), qn("w:specVani
 _FLD_CHAR_TYPE, _TAB, _BR, _CR, _TYPE = qn("w:fldCharType"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:type")
 _PSTYLE, _NUMPR, _NUM_ID, _ILVL = qn("w:pStyle"), qn("w:numPr"), qn("w:numId"), qn("w:ilvl")
 _AUTHOR_A, _DATE_A = qn("w:author"), qn("w:date")
+_B, _I, _U, _RSTYLE = qn("w:b"), qn("w:i"), qn("w:u"), qn("w:rStyle")
+_PTAB, _NB_HYPHEN, _SOFT_HYPHEN, _SYM = qn("w:ptab"), qn("w:noBreakHyphen"), qn("w:softHyphen"), qn("w:sym")
+_SYM_CHAR, _SYM_FONT = qn("w:char"), qn("w:font")
+#: Run children that are plain text, and what each one reads as.
+_PLAIN = {_T: None, _DEL_TEXT: None, _TAB: "\t", _CR: LINE_BREAK}
 _OFF = {"0", "false", "off", "none"}
 _MATH = {f"{{{M_NS}}}oMath", f"{{{M_NS}}}oMathPara"}
 _ALTERNATE = f"{{{MC_NS}}}AlternateContent"
@@ -632,8 +639,8 @@ class _Styles:
         """
         b = i = u = None
         if rpr is not None:
-            b, i, u = _on(rpr.find(qn("w:b"))), _on(rpr.find(qn("w:i"))), _underlined(rpr.find(qn("w:u")))
-            rs = rpr.find(qn("w:rStyle"))
+            b, i, u = _on(rpr.find(_B)), _on(rpr.find(_I)), _underlined(rpr.find(_U))
+            rs = rpr.find(_RSTYLE)
             if rs is not None and None in (b, i, u):
                 sb, si, su = self.style_format(rs.get(_VAL))
                 b, i, u = (sb if b is None else b), (si if i is None else i), (su if u is None else u)
@@ -954,6 +961,22 @@ class _Walker:
                 self.revision(change, "format", "".join(t.text or "" for t in r.iter(_T)))
         b, i, u = self.styles.run_format(rpr)
         look: Look = (b, i, u, canon(rpr, _RPR_SKIP) if rpr is not None and len(rpr) else "")
+        if self.field is None and not (fs and fs[-1] == 1):
+            # Most runs hold text only: read them without the general machinery below.
+            parts = []
+            for c in r:
+                tag = c.tag
+                if tag in _PLAIN:
+                    parts.append(c.text or "" if _PLAIN[tag] is None else _PLAIN[tag])
+                elif tag == _BR and c.get(_TYPE) in (None, "textWrapping"):
+                    parts.append(LINE_BREAK)
+                elif tag != _RPR and tag not in _IGNORED_IN_R:
+                    break
+            else:
+                text = "".join(parts)  # type: ignore[arg-type]
+                if text:
+                    para.pieces.append((text, look, state, rpr, rev, inside))
+                return
         buf: list[str] = []
 
         def flush() -> None:
@@ -1022,13 +1045,13 @@ class _Walker:
                 buf.append(LINE_BREAK)
             elif tag in _IGNORED_IN_R or not isinstance(tag, str):
                 continue
-            elif tag == qn("w:ptab"):
+            elif tag == _PTAB:
                 own(AtomLayout("symbol", f"ptab:{canon(c)}{sorted(c.attrib.items())}", "tab"), c, "\t")
-            elif tag == qn("w:noBreakHyphen"):
+            elif tag == _NB_HYPHEN:
                 own(AtomLayout("symbol", "nbh", "non-breaking hyphen"), c, "-")
-            elif tag == qn("w:softHyphen"):
+            elif tag == _SOFT_HYPHEN:
                 own(AtomLayout("symbol", "shy", "optional hyphen"), c, "\u00ad")
-            elif tag == qn("w:sym"):
+            elif tag == _SYM:
                 try:
                     char = chr(int(c.get(qn("w:char")) or "", 16))
                 except ValueError:
@@ -1459,6 +1482,7 @@ class Reader:
         for kind, sid, label, walk in self.stories:
             sparas, sindex, stracked = _view(walk, self.styles, self.numbering.fresh(), view)
             stories.append(Story(kind, sid, tuple(_tree(walk, sparas, sindex, view)), label, tuple(stracked)))
+            revisions += tuple(_revision(r, sindex, len(sparas), sid) for r in walk.revisions)
         sections = tuple(Section(props, tuple(parts)) for props, parts in self.sections)
         return Document(tuple(paras), revisions, self.body.hidden, view, tuple(tracked), tuple(blocks),
                         tuple(stories), sections, tuple(self.problems))
@@ -1480,10 +1504,11 @@ def from_docx(data: bytes, view: View = "accept") -> Document:
     return Reader(Package(data)).document(view)
 
 
-def _revision(r: tuple[RevisionKind, str | None, str | None, str, int], index: list[int], n: int) -> Revision:
+def _revision(r: tuple[RevisionKind, str | None, str | None, str, int], index: list[int], n: int,
+              story: str | None = None) -> Revision:
     kind, author, date, text, walked = r
     para = index[walked] if walked < len(index) else n - 1
-    return Revision(kind, author, _parse_date(date), text, max(0, min(para, n - 1)))
+    return Revision(kind, author, _parse_date(date), text, max(0, min(para, n - 1)), story)
 
 
 def read_revisions(data: bytes) -> list[Revision]:

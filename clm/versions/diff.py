@@ -18,6 +18,7 @@ from typing import Literal
 from diff_match_patch import diff_match_patch
 
 from clm.documents import (
+    Atom,
     Block,
     Control,
     Document,
@@ -470,9 +471,13 @@ class _Atoms:
     """Atom keys as single characters shared by OLD and NEW, so a word diff sees each atom as one
     token (equal keys are the same object); and each paragraph's text with its atoms coded."""
 
-    def __init__(self) -> None:
+    def __init__(self, old: Document | None = None, new: Document | None = None) -> None:
         self.codes: dict[str, str] = {}
         self.keyed: dict[int, tuple[str, _Map | None]] = {}
+        #: The texts of the stories atoms carry (notes, comments, text boxes), per side: a
+        #: reference is the same object when what it refers to is the same.
+        self.stories = {"old": {s.id: s.text for s in old.stories} if old else {},
+                        "new": {s.id: s.text for s in new.stories} if new else {}}
 
     def code(self, key: str) -> str:
         c = self.codes.get(key)
@@ -482,7 +487,13 @@ class _Atoms:
             c = self.codes[key] = chr(min(n, _ATOM_LAST))
         return c
 
-    def text(self, p: Paragraph) -> tuple[str, _Map | None]:
+    def key(self, a: Atom, side: str) -> str:
+        if not a.refs:
+            return str(a.key)
+        stories = self.stories[side]
+        return str(a.key) + "|" + "|".join(" ".join(stories.get(r, "").split()) for r in a.refs)
+
+    def text(self, p: Paragraph, side: str = "new") -> tuple[str, _Map | None]:
         """Return the paragraph's diff text (atoms coded) and its map back (None: no atoms)."""
         found = self.keyed.get(id(p))
         if found is not None:
@@ -501,7 +512,7 @@ class _Atoms:
                     out.append(text[r:a.start])
                     pieces.append((d, d + a.start - r, r, None))
                     d += a.start - r
-                out.append(self.code(a.key))
+                out.append(self.code(self.key(a, side)))
                 pieces.append((d, d + 1, a.start, k))
                 d += 1
                 r = a.end
@@ -568,6 +579,52 @@ def _real(segs: Iterable[Segment], old: Paragraph | None, new: Paragraph | None,
                     out.append(Segment("insert", new.atoms[an].text, None, rn, None, an))
         else:
             out.append(s)
+    return tuple(out)
+
+
+#: Atoms whose content is a story of its own: a changed note is the same note, edited.
+_REF_KINDS = {"footnote", "endnote", "comment", "comment_start", "comment_end", "textbox"}
+
+
+def _pair_refs(segs: tuple[Segment, ...], old: Paragraph, new: Paragraph) -> tuple[Segment, ...]:
+    """Return segments where a reference deleted and one of its kind inserted in the same change
+    are one reference kept (its note, comment or text box then shows what changed in it)."""
+    out: list[Segment] = []
+    k = 0
+    while k < len(segs):
+        if segs[k].op == "equal":
+            out.append(segs[k])
+            k += 1
+            continue
+        j = k
+        while j < len(segs) and segs[j].op != "equal":
+            j += 1
+        dels = [s for s in segs[k:j] if s.op == "delete"]
+        ins = [s for s in segs[k:j] if s.op == "insert"]
+        pairs: list[tuple[int, int]] = []
+        y0 = 0
+        for x, d in enumerate(dels):
+            if d.old_atom is None or old.atoms[d.old_atom].kind not in _REF_KINDS:
+                continue
+            kind = old.atoms[d.old_atom].kind
+            y = next((y for y in range(y0, len(ins)) if (n := ins[y].new_atom) is not None
+                      and new.atoms[n].kind == kind), None)
+            if y is not None:
+                pairs.append((x, y))
+                y0 = y + 1
+        if not pairs:
+            out.extend(segs[k:j])
+        else:
+            px = py = 0
+            for x, y in pairs:
+                out.extend(dels[px:x])
+                out.extend(ins[py:y])
+                d, i = dels[x], ins[y]
+                out.append(Segment("equal", "", d.old_start, i.new_start, d.old_atom, i.new_atom))
+                px, py = x + 1, y + 1
+            out.extend(dels[px:])
+            out.extend(ins[py:])
+        k = j
     return tuple(out)
 
 
@@ -1076,7 +1133,7 @@ class _Builder:
     atoms: _Atoms
 
     def key_a(self, i: int) -> str:
-        return self.atoms.text(self.old[i])[0]
+        return self.atoms.text(self.old[i], "old")[0]
 
     def key_b(self, j: int) -> str:
         return self.atoms.text(self.new[j])[0]
@@ -1084,9 +1141,10 @@ class _Builder:
     def real(self, segs: Iterable[Segment], i: int | None, j: int | None) -> tuple[Segment, ...]:
         po = self.old[i] if i is not None else None
         pn = self.new[j] if j is not None else None
-        mo = self.atoms.text(po)[1] if po is not None else None
+        mo = self.atoms.text(po, "old")[1] if po is not None else None
         mn = self.atoms.text(pn)[1] if pn is not None else None
-        return _real(segs, po, pn, mo, mn)
+        out = _real(segs, po, pn, mo, mn)
+        return _pair_refs(out, po, pn) if po is not None and pn is not None and (mo or mn) else out
 
     def mark(self, i: int | None, j: int | None) -> Op | None:
         """Return the end of a paragraph that is OLD's i-th and NEW's j-th (None: not there)."""
@@ -1154,15 +1212,15 @@ class _Builder:
             i, j = olds[start[0]], news[start[1]]
             has_old = any(s.op != "insert" for s in segs) or mark in ("equal", "delete")
             has_new = any(s.op != "delete" for s in segs) or mark in ("equal", "insert")
+            real = self.real(segs, i if has_old else None, j if has_new else None)
             if not has_new:
                 kind: Kind = "deleted"
             elif not has_old:
                 kind = "inserted"
-            elif all(s.op == "equal" for s in segs) and mark == self.mark(i, j) and len(olds) == len(news) == 1:
+            elif all(s.op == "equal" for s in real) and mark == self.mark(i, j) and len(olds) == len(news) == 1:
                 kind = "equal"
             else:
                 kind = "changed"
-            real = self.real(segs, i if has_old else None, j if has_new else None)
             both = has_old and has_new
             out.append(ParagraphDiff(kind, i if has_old else None, j if has_new else None, real, mark,
                                      format_changed=self.format_changed(i, j, real) if both else False,
@@ -1221,25 +1279,25 @@ class _Node:
         return self._words
 
 
-def _nodes(blocks: Iterable[Block], atoms: _Atoms, counters: list[int]) -> list[_Node]:
+def _nodes(blocks: Iterable[Block], atoms: _Atoms, counters: list[int], side: str) -> list[_Node]:
     """Return ``blocks`` as nodes; ``counters`` = [paragraphs, tables, controls] seen so far."""
     out = []
     for b in blocks:
         if isinstance(b, Paragraph):
-            out.append(_Node("p", counters[0], b, atoms.text(b)[0]))
+            out.append(_Node("p", counters[0], b, atoms.text(b, side)[0]))
             counters[0] += 1
         elif isinstance(b, Table):
             node = _Node("t", counters[1], b, "")
             counters[1] += 1
             for row in b.rows:
-                node.rows.append((row.props, [_nodes(cell.blocks, atoms, counters) for cell in row.cells]))
+                node.rows.append((row.props, [_nodes(cell.blocks, atoms, counters, side) for cell in row.cells]))
             node.key = "\U0010FFFE" + "\x1e".join(_row_key(cells) for _, cells in node.rows)
             out.append(node)
         else:
             assert isinstance(b, Control)
             node = _Node("c:" + b.key, counters[2], b, "")
             counters[2] += 1
-            node.children = _nodes(b.blocks, atoms, counters)
+            node.children = _nodes(b.blocks, atoms, counters, side)
             node.key = "\U0010FFFF" + b.key + "\x1e" + "\n".join(n.key for n in node.children)
             out.append(node)
     return out
@@ -1378,8 +1436,8 @@ class _StoryBuilder:
         self.move_id = 0
 
     def diff(self, old_blocks: Iterable[Block], new_blocks: Iterable[Block]) -> list[BlockDiff]:
-        old = _nodes(old_blocks, self.atoms, [0, 0, 0])
-        new = _nodes(new_blocks, self.atoms, [0, 0, 0])
+        old = _nodes(old_blocks, self.atoms, [0, 0, 0], "old")
+        new = _nodes(new_blocks, self.atoms, [0, 0, 0], "new")
         return self.container(old, new)
 
     def container(self, olds: list[_Node], news: list[_Node]) -> list[BlockDiff]:
@@ -1507,7 +1565,7 @@ def _flat_diff(old: Sequence[Paragraph], new: Sequence[Paragraph]) -> list[Block
 
 def diff(old: Document, new: Document) -> Redline:
     """Return the redline from ``old`` to ``new``: the body, every other story, the sections."""
-    codec, atoms = _Codec(), _Atoms()
+    codec, atoms = _Codec(), _Atoms(old, new)
     tree = tuple(_StoryBuilder(old.paragraphs, new.paragraphs, codec, atoms).diff(old.body, new.body))
     paragraphs = tuple(paragraph_diffs(tree))
     stories = _stories(old, new, paragraphs, codec, atoms)

@@ -1344,9 +1344,9 @@ def _fields_as_runs(items: Iterable[etree._Element]) -> list[etree._Element]:
             out.append(c)
             continue
         runs = [k for k in c if k.tag == _R]
-        rpr = runs[0].find(_RPR) if runs else None
+        first = runs[0].find(_RPR) if runs else None
 
-        def run(*children: etree._Element) -> etree._Element:
+        def run(*children: etree._Element, rpr: etree._Element | None = first) -> etree._Element:
             r = etree.Element(_R)
             if rpr is not None:
                 r.append(copy.deepcopy(rpr))

@@ -133,16 +133,20 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
     version = store.get_version(session, contract_id, number)
     view = "reject" if request.args.get("view") == "reject" and version.revision_count else "accept"
     revisions = ()
+    places: dict[str, str] = {}
     text = version.text
     if version.revision_count:
         limits = store.limits_from_settings(current_app.config)
-        revisions = store.document_of(version, limits).revisions
+        document = store.document_of(version, limits)
+        revisions = document.revisions
+        places = {s.id: s.label for s in document.stories}
         if view == "reject":
             text = store.document_of(version, limits, view="reject").text
     spans = parse_spans(request.args.get("highlight"), len(text)) if view == "accept" else []
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
-                           revisions=revisions, authors=authors, paragraphs=highlighted_paragraphs(text, spans))
+                           revisions=revisions, places=places, authors=authors,
+                           paragraphs=highlighted_paragraphs(text, spans))
 
 
 REDLINE_FORMATS = {
