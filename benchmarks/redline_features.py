@@ -611,6 +611,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--only", help="only the pairs of this feature")
     ap.add_argument("--show", type=int, default=3, help="failures to describe")
+    ap.add_argument("--agreements", action="store_true",
+                    help="also the shared agreement pairs (data/redline/dev), checked in every part (with --lo: "
+                         "also as LibreOffice rewrites them)")
     a = ap.parse_args(argv)
     oracle = None
     if (a.shared / "tools" / "redline_oracle.py").exists():
@@ -620,8 +623,15 @@ def main(argv: list[str] | None = None) -> int:
     work = a.out or Path(tempfile.mkdtemp(prefix="clm_redline_features_"))
     work.mkdir(parents=True, exist_ok=True)
     items = [(f, e, o, n) for f, e, o, n in pairs() if not a.only or f == a.only]
+    agreements: list[tuple[str, str, bytes, bytes]] = []
+    if a.agreements:
+        for pair in sorted((a.shared / "data" / "redline" / "dev").iterdir()):
+            if (pair / "old.docx").exists():
+                agreements.append(("agreements", pair.name, (pair / "old.docx").read_bytes(),
+                                   (pair / "new.docx").read_bytes()))
     if a.lo:  # a third of the pairs again, as LibreOffice writes them
         chosen = [(f, e, o, n) for k, (f, e, o, n) in enumerate(items) if k % 3 == 0 and f != "tracked-input"]
+        chosen += agreements
         src = work / "lo-src"
         src.mkdir(exist_ok=True)
         files = []
@@ -635,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
             o, n = (converted.get(src / f"{f}--{e}--{s}.docx") for s in ("old", "new"))
             if o is not None and n is not None:
                 items.append((f + " (LibreOffice)", e, o.read_bytes(), n.read_bytes()))
+    items += agreements
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for feature, edit, old, new in items:

@@ -342,7 +342,9 @@ def read_document(path: Path) -> Document:
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "pdf", "text"]), default="text")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--author", default="clm", help="Author of the tracked changes (docx).")
-def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> None:
+@click.option("--keep-authors/--no-keep-authors", default=True, show_default=True,
+              help="A change NEW's file already tracks (a counterparty's) keeps its own author and date (docx).")
+def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str, keep_authors: bool) -> None:
     """Compare OLD with NEW and print or write the redline."""
     from clm.versions import diff as diff_engine
     from clm.versions import render
@@ -362,7 +364,8 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> No
 
         new_docx = new.read_bytes() if new.suffix.lower() == ".docx" else None
         old_docx = old.read_bytes() if old.suffix.lower() == ".docx" else None
-        data = docx_io.write_tracked(redline, new_docx, author=author, date=dt.datetime.now(dt.UTC), old_docx=old_docx)
+        data = docx_io.write_tracked(redline, new_docx, author=author, date=dt.datetime.now(dt.UTC), old_docx=old_docx,
+                                     keep_authors=keep_authors)
     _emit(data, output, binary=fmt in {"docx", "pdf"})
 
 

@@ -821,6 +821,7 @@ class _Writer:
         self.old_tables: list[TableLayout] = []
         self.new_controls: list[ControlLayout] = []
         self.old_controls: list[ControlLayout] = []
+        self._new_flat: dict[int, int] | None = None
 
     def revision(self, tag: str, parent: etree._Element | None = None, who: Tracked | None = None) -> etree._Element:
         """Return a new revision element (w:ins, w:del, ...) with a unique id, author and date.
@@ -852,6 +853,7 @@ class _Writer:
         self.old_part = old_layout.part if old_layout is not None else ""
         self.credits = credits
         self.new_tables, self.new_controls = _preorder(new_layout.blocks if new_layout else [])
+        self._new_flat: dict[int, int] | None = None
         self.old_tables, self.old_controls = _preorder(old_layout.blocks if old_layout else [])
 
     def new_source(self, j: int) -> _Source:
@@ -885,16 +887,27 @@ class _Writer:
             pending.clear()
             last[:] = [target]
 
+        old_end: list[int | None] = [None]  # OLD's paragraph whose end is still to come
+
         def paragraphs(run: list[ParagraphDiff]) -> None:
             nonlocal k
             for parts, mark in paragraph_blocks(run):
+                olds = [pd.old_index for pd in parts if pd.old_index is not None and pd.has_old]
+                if olds:
+                    old_end[0] = olds[-1]
+                # The OLD paragraph that ends here, if one does: its properties are the ones
+                # rejecting the changes must give this paragraph back.
+                ending = old_end[0] if mark in ("equal", "delete", None) else None
+                if mark != "insert":
+                    old_end[0] = None
                 if mark != "delete" and k < len(new_paras):
-                    target = new_paras[k].element
+                    layout = new_paras[k]
+                    target = layout.element
                     k += 1
                     place(target)
                     if not _unchanged(parts, mark):
                         self.rewrite(target, list(parts), mark)
-                    self.style_change(target, list(parts), mark)
+                    self.style_change(target, ending, self.new_index_of(layout))
                 else:
                     # Text only OLD has whose end is nobody's (OLD's last paragraph, before a
                     # table that ends NEW): its end goes with it.
@@ -1003,7 +1016,7 @@ class _Writer:
     def fresh(self, parts: list[ParagraphDiff], mark: Op | None) -> etree._Element:
         """Return a new w:p for an output paragraph that has no paragraph in NEW."""
         p = etree.Element(_P)
-        src = self.source_ppr(parts)
+        src = self.source_ppr(parts, old_first=mark == "delete")
         if src is not None:
             p.append(src)
         for pd in parts:
@@ -1011,23 +1024,29 @@ class _Writer:
         self.mark(p, mark, _new_index(parts))
         return p
 
-    def source_ppr(self, parts: list[ParagraphDiff]) -> etree._Element | None:
-        """Return a copy of the paragraph properties a new paragraph takes (NEW's, else OLD's)."""
-        for pd in reversed(parts):
-            if pd.has_new and pd.new_index is not None:
-                src = self.new_source(pd.new_index)
-                ppr = src.ppr()
-                if ppr is not None:
-                    return _clean_ppr(copy.deepcopy(ppr))
-                return _style_ppr(src.para.style_id)
-        for pd in reversed(parts):
-            if pd.old_index is not None:
-                src = self.old_source(pd.old_index)
-                ppr = src.ppr()
-                if ppr is not None:
-                    return _clean_ppr(self.from_old(ppr))
-                return _style_ppr(src.para.style_id)
-        return None
+    def source_ppr(self, parts: list[ParagraphDiff], old_first: bool = False) -> etree._Element | None:
+        """Return a copy of the paragraph properties a new paragraph takes: NEW's, else OLD's;
+        OLD's first for a paragraph whose end only OLD has (its properties live in that end,
+        which comes back when the changes are rejected)."""
+        def new() -> etree._Element | None:
+            for pd in reversed(parts):
+                if pd.has_new and pd.new_index is not None:
+                    src = self.new_source(pd.new_index)
+                    ppr = src.ppr()
+                    return _clean_ppr(copy.deepcopy(ppr)) if ppr is not None else _style_ppr(src.para.style_id)
+            return None
+
+        def old() -> etree._Element | None:
+            for pd in reversed(parts):
+                if pd.old_index is not None:
+                    src = self.old_source(pd.old_index)
+                    ppr = src.ppr()
+                    return _clean_ppr(self.from_old(ppr)) if ppr is not None else _style_ppr(src.para.style_id)
+            return None
+
+        first, second = (old, new) if old_first else (new, old)
+        found = first()
+        return found if found is not None else second()
 
     def rewrite(self, p: etree._Element, parts: list[ParagraphDiff], mark: Op | None) -> None:
         """Replace the content of NEW's paragraph ``p`` with the redline, keeping its pPr."""
@@ -1059,16 +1078,29 @@ class _Writer:
                 ppr.append(rpr)
         rpr.insert(0, self.revision(_INS if mark == "insert" else _DEL, who=self.credits.mark_author(new_index, mark)))
 
-    def style_change(self, p: etree._Element, parts: list[ParagraphDiff], mark: Op | None) -> None:
-        """Record the paragraph's OLD properties (style, indents, list ...) as a w:pPrChange."""
-        pd = parts[-1] if parts else None
-        if pd is None or mark == "delete" or pd.old_index is None or not (pd.style_changed or pd.props_changed):
+    def new_index_of(self, layout: ParagraphLayout) -> int | None:
+        """Return the index, in its story's paragraphs, of one of NEW's paragraphs."""
+        if self.new_story is None:
+            return None
+        if self._new_flat is None:
+            self._new_flat = {id(p): k for k, p in enumerate(self.new_story.paras)}
+        return self._new_flat.get(id(layout))
+
+    def style_change(self, p: etree._Element, old_index: int | None, new_index: int | None) -> None:
+        """Record OLD's properties (style, indents, list ...) of the paragraph that ends here as a
+        w:pPrChange, when they are not NEW's."""
+        if old_index is None or new_index is None or old_index >= len(self.old_paras) or \
+                new_index >= len(self.new_paras):
+            return
+        before, after = self.old_paras[old_index], self.new_paras[new_index]
+        if (before.style or "Normal", before.props, before.numbering) == \
+                (after.style or "Normal", after.props, after.numbering):
             return
         ppr = _ensure_ppr(p)
         for c in ppr.findall(qn("w:pPrChange")):
             ppr.remove(c)
         change = self.revision(qn("w:pPrChange"), ppr)
-        src = self.old_source(pd.old_index)
+        src = self.old_source(old_index)
         old = src.ppr()
         if old is not None:
             old_ppr = _clean_ppr(self.from_old(old), keep_mark=False)
