@@ -488,7 +488,7 @@ class _Atoms:
         return c
 
     def key(self, a: Atom, side: str) -> str:
-        if not a.refs:
+        if not a.refs or a.kind in ("comment_start", "comment_end"):  # the reference says which comment
             return str(a.key)
         stories = self.stories[side]
         return str(a.key) + "|" + "|".join(" ".join(stories.get(r, "").split()) for r in a.refs)

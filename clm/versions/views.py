@@ -217,7 +217,9 @@ def compare(contract_id: int) -> ResponseReturnValue:
                               stylesheet_url=url_for("versions.static", filename="redline.css"),
                               script_url=url_for("versions.static", filename="redline.js"))
     return render_template("contracts/compare.html", contract=contract, old=old, new=new,
-                           redline=redline, fragment=Markup(fragment), change_authors=_authors(redline.new.tracked))
+                           redline=redline, fragment=Markup(fragment),
+                           change_authors=_authors([*redline.new.tracked,
+                                                    *(t for st in redline.new.stories for t in st.tracked)]))
 
 
 def _authors(tracked: Iterable[Tracked]) -> list[str]:
