@@ -492,14 +492,6 @@ def _harder_pairs() -> Iterator[tuple[str, str, bytes, bytes]]:
         return build
     yield "textbox", "table_inside_changed", _doc(box_table("a")), _doc(box_table("b"))
 
-    def header_image(v: str) -> Callable[[Doc], None]:
-        def build(d: Doc) -> None:
-            d.p(TITLE, style="Title").p(PARTIES).p(LAW)
-            d.headers["default"] = d.para("Acme ", d.image(png(0, 0, 0) if v == "a" else png(0, 90, 0)), style="Header")
-            d.media_parts_in_header = True  # type: ignore[attr-defined]
-        return build
-    # an image in a header needs the header's own relationships; kept for a later set
-
     def symbols(v: str) -> Callable[[Doc], None]:
         def build(d: Doc) -> None:
             d.p(TITLE, style="Title")

@@ -9,7 +9,6 @@ paragraphs of text with its objects as tokens, so two packages can be compared s
 
 from __future__ import annotations
 
-import copy
 import io
 import posixpath
 import struct
@@ -796,7 +795,3 @@ def check(old: bytes, new: bytes, redline: bytes) -> Verdict:
     return Verdict(a, r, structure, revision_count(redline), want_new.stories != want_old.stories,
                    _first_diff(got_new, want_new), _first_diff(got_old, want_old))
 
-
-def copy_view(data: bytes) -> bytes:
-    """Return ``data`` unchanged (a hook for symmetry in callers)."""
-    return copy.copy(data)
