@@ -937,9 +937,11 @@ class _Walker:
 
     # -- revisions -------------------------------------------------------------------------
 
-    def revision(self, el: etree._Element, kind: RevisionKind, text: str) -> int:
+    def revision(self, el: etree._Element, kind: RevisionKind, text: str, before: bool = False) -> int:
+        """Record a tracked change of the paragraph being read (``before``: of the one about to be)."""
         out = self.out
-        out.revisions.append((kind, el.get(_AUTHOR_A), el.get(_DATE_A), text, len(out.paras)))
+        out.revisions.append((kind, el.get(_AUTHOR_A), el.get(_DATE_A), text,
+                              len(out.paras) if before else max(len(out.paras) - 1, 0)))
         return len(out.revisions) - 1
 
     # -- runs ------------------------------------------------------------------------------
@@ -1189,7 +1191,7 @@ class _Walker:
                         mark, mark_el = state, m
             change = ppr.find(_PPR_CHANGE)
             if change is not None:
-                self.revision(change, "format", "")
+                self.revision(change, "format", "", before=True)
             sect = ppr.find(_SECT_PR)
             if sect is not None:
                 self.out.sections.append(sect)

@@ -344,3 +344,12 @@ def test_a_broken_notes_part_costs_the_notes_only() -> None:
     assert doc.text == "Body text" and doc.paragraphs[0].atoms[0].kind == "footnote"
     assert not any(s.kind == "footnote" for s in doc.stories)
     assert doc.problems and "word/footnotes.xml" in doc.problems[0]
+
+
+def test_a_revision_names_the_paragraph_it_is_in() -> None:
+    data = make_docx(
+        '<w:p><w:r><w:t>First</w:t></w:r></w:p>'
+        '<w:p><w:pPr><w:pPrChange w:id="1" w:author="A"><w:pPr/></w:pPrChange></w:pPr>'
+        '<w:ins w:id="2" w:author="A"><w:r><w:t>Second</w:t></w:r></w:ins></w:p>'
+        '<w:p><w:r><w:t>Third</w:t></w:r></w:p>')
+    assert [(r.kind, r.paragraph) for r in from_docx(data).revisions] == [("format", 1), ("insert", 1)]
