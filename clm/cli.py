@@ -50,8 +50,6 @@ class ClmGroup(click.Group):
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
-
         from clm.errors import ClmError
 
         try:
@@ -60,21 +58,26 @@ class ClmGroup(click.Group):
             fail(str(err))
         except (OSError, ValueError) as err:
             fail(str(err))
-        except (ArithmeticError, DataError):
+        except ArithmeticError:
             fail("a number or a text given is too large for clm; nothing was changed")
-        except (OperationalError, ProgrammingError) as err:
-            # "no such table" (SQLite) / UndefinedTable (PostgreSQL): the schema is not there.
-            if "no such table" in str(err.orig) or "does not exist" in str(err.orig):
-                fail("the database has no clm tables yet; run `clm init` first")
-            from clm.db import is_unavailable
-
-            if is_unavailable(err):  # down, restarting or locked: one line, not a trace
-                reason = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else type(err.orig).__name__
-                fail(f"the database is unavailable ({reason}); nothing was changed, try again when it is back")
-            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as err:
+            # Database errors are only possible once a command has imported SQLAlchemy; commands
+            # without a database (``clm diff``) start without importing it.
+            exc = sys.modules.get("sqlalchemy.exc")
+            if exc is not None and isinstance(err, exc.DataError):
+                fail("a number or a text given is too large for clm; nothing was changed")
+            if exc is not None and isinstance(err, (exc.OperationalError, exc.ProgrammingError)):
+                # "no such table" (SQLite) / UndefinedTable (PostgreSQL): the schema is not there.
+                if "no such table" in str(err.orig) or "does not exist" in str(err.orig):
+                    fail("the database has no clm tables yet; run `clm init` first")
+                from clm.db import is_unavailable
+
+                if is_unavailable(err):  # down, restarting or locked: one line, not a trace
+                    reason = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else type(err.orig).__name__
+                    fail(f"the database is unavailable ({reason}); nothing was changed, try again when it is back")
+                raise
             # A bug, not bad input: one line and exit 1; CLM_DEBUG=1 shows the trace.
             if os.environ.get("CLM_DEBUG"):
                 raise
@@ -439,7 +442,9 @@ def read_document(path: Path) -> Document:
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "pdf", "text"]), default="text")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--author", default="clm", help="Author of the tracked changes (docx).")
-def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> None:
+@click.option("--keep-authors/--no-keep-authors", default=True, show_default=True,
+              help="A change NEW's file already tracks (a counterparty's) keeps its own author and date (docx).")
+def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str, keep_authors: bool) -> None:
     """Compare OLD with NEW and print or write the redline."""
     from clm.versions import diff as diff_engine
     from clm.versions import render
@@ -458,7 +463,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, author: str) -> No
         from clm.versions import docx_io
 
         new_docx = new.read_bytes() if new.suffix.lower() == ".docx" else None
-        data = docx_io.write_tracked(redline, new_docx, author=author, date=dt.datetime.now(dt.UTC))
+        old_docx = old.read_bytes() if old.suffix.lower() == ".docx" else None
+        data = docx_io.write_tracked(redline, new_docx, author=author, date=dt.datetime.now(dt.UTC), old_docx=old_docx,
+                                     keep_authors=keep_authors)
     _emit(data, output, binary=fmt in {"docx", "pdf"})
 
 

@@ -266,3 +266,90 @@ def test_tracked_changes_are_placed_in_the_accept_view() -> None:
         ("insert", 1, 0, 5, "Kim", ""), ("mark_insert", 1, 5, 5, "Kim", "")]
     assert doc.tracked[0].date == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert from_docx(data, view="reject").tracked == ()
+
+
+# -- the whole package: stories, tables, atoms ----------------------------------------------------
+
+
+def _rich() -> bytes:
+    from tests.versions.wordml import Doc, png
+
+    d = Doc()
+    d.p("Terms", d.fn("See Schedule 1."), " apply", d.en("VAT extra."))
+    d.p("Link ", d.link("https://example.com/t", "the terms"), " image ", d.image(png(1, 2, 3)), " box ",
+        d.textbox("Inside the box"))
+    d.p("Maths ", d.math("x=1"), " control ", d.control("Party", "Acme"), " page ", d.field("PAGE", "3"))
+    d.p(d.comment("Check", d.r("noted")), " and ", d.bookmark("b1", d.r("marked")))
+    d.table([["A", "B"], ["C", "D"]])
+    d.block_control("Parties", d.para("Acme Ltd"))
+    d.header("Draft").footer("Confidential")
+    return d.to_docx()
+
+
+def test_text_is_the_body_and_table_cells_only() -> None:
+    doc = from_docx(_rich())
+    assert texts(doc) == ["Terms apply", "Link the terms image  box ", "Maths  control Acme page 3",
+                          "noted and marked", "A", "B", "C", "D", "Acme Ltd"]
+    assert "Inside the box" not in doc.text and "See Schedule" not in doc.text and "Draft" not in doc.text
+    assert tuple(documents.paragraphs_of(doc.body)) == doc.paragraphs
+
+
+def test_stories_are_read_beside_the_body() -> None:
+    doc = from_docx(_rich())
+    found = {s.id.split(":")[0]: s.text for s in doc.stories}
+    assert found == {"header": "Draft", "footer": "Confidential", "footnote": " See Schedule 1.",
+                     "endnote": " VAT extra.", "comment": "Check", "textbox": "Inside the box"}
+    assert doc.sections[0].parts == (("footer", "default", "footer:word/footer_default.xml"),
+                                     ("header", "default", "header:word/header_default.xml"))
+
+
+def test_objects_are_atoms_at_their_place() -> None:
+    doc = from_docx(_rich())
+    kinds = [[(a.kind, a.start, a.text) for a in p.atoms] for p in doc.paragraphs[:4]]
+    assert kinds[0] == [("footnote", 5, ""), ("endnote", 11, "")]
+    assert kinds[1] == [("hyperlink", 5, "the terms"), ("drawing", 21, ""), ("textbox", 26, "")]
+    assert kinds[2] == [("math", 6, ""), ("control", 15, "Acme"), ("field", 25, ""), ("field_end", 26, "")]
+    assert [k for k, _, _ in kinds[3]] == ["comment_start", "comment_end", "comment", "bookmark", "bookmark_end"]
+    assert doc.paragraphs[0].atoms[0].refs == ("footnote:1",)
+
+
+def test_tables_and_block_controls_are_blocks() -> None:
+    doc = from_docx(_rich())
+    table = next(b for b in doc.body if isinstance(b, documents.Table))
+    assert [[c.blocks[0].text for c in r.cells] for r in table.rows] == [["A", "B"], ["C", "D"]]  # type: ignore[union-attr]
+    control = next(b for b in doc.body if isinstance(b, documents.Control))
+    assert control.label == "Parties" and control.blocks[0].text == "Acme Ltd"  # type: ignore[union-attr]
+
+
+def test_revisions_in_notes_are_listed_with_their_story() -> None:
+    from benchmarks.redline_features import _tracked_doc
+
+    revs = from_docx(_tracked_doc("footnote")).revisions
+    assert [(r.kind, r.author, r.text, r.story) for r in revs] == [
+        ("delete", "Dana Whitfield", "conflict", "footnote:1"), ("insert", "Dana Whitfield", "choice", "footnote:1")]
+
+
+def test_a_broken_notes_part_costs_the_notes_only() -> None:
+    from tests.versions.wordml import Doc
+
+    d = Doc()
+    d.p("Body text", d.fn("A note."))
+    src = zipfile.ZipFile(io.BytesIO(d.to_docx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            raw = src.read(info.filename)
+            z.writestr(info, b"<w:footnotes" if info.filename == "word/footnotes.xml" else raw)
+    doc = from_docx(out.getvalue())
+    assert doc.text == "Body text" and doc.paragraphs[0].atoms[0].kind == "footnote"
+    assert not any(s.kind == "footnote" for s in doc.stories)
+    assert doc.problems and "word/footnotes.xml" in doc.problems[0]
+
+
+def test_a_revision_names_the_paragraph_it_is_in() -> None:
+    data = make_docx(
+        '<w:p><w:r><w:t>First</w:t></w:r></w:p>'
+        '<w:p><w:pPr><w:pPrChange w:id="1" w:author="A"><w:pPr/></w:pPrChange></w:pPr>'
+        '<w:ins w:id="2" w:author="A"><w:r><w:t>Second</w:t></w:r></w:ins></w:p>'
+        '<w:p><w:r><w:t>Third</w:t></w:r></w:p>')
+    assert [(r.kind, r.paragraph) for r in from_docx(data).revisions] == [("format", 1), ("insert", 1)]

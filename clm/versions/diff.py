@@ -1,11 +1,15 @@
-"""Compare two Documents into a Redline: paragraphs aligned first, then words, with moves."""
+"""Compare two Documents into a Redline: every story (the body, notes, comments, headers and
+footers, text boxes) aligned block by block (paragraphs, tables by rows then cells, content
+controls), then words inside paragraphs, with moves; atoms (fields, images, references ...) are
+tokens of their own, kept, inserted or deleted whole."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -13,10 +17,21 @@ from typing import Literal
 
 from diff_match_patch import diff_match_patch
 
-from clm.documents import Document, Paragraph, Run, Tracked
+from clm.documents import (
+    Atom,
+    Block,
+    Control,
+    Document,
+    Look,
+    Paragraph,
+    Run,
+    Table,
+    Tracked,
+)
 
 Op = Literal["equal", "insert", "delete"]
 Kind = Literal["equal", "changed", "inserted", "deleted", "moved_from", "moved_to"]
+BlockKind = Literal["equal", "changed", "inserted", "deleted"]
 
 #: A paragraph of at least this many words deleted in one place and inserted in another is a move.
 MOVE_MIN_WORDS = 8
@@ -30,7 +45,9 @@ _FOLD_WORDS = 1
 #: Above this many paragraph comparisons a change region is paired greedily, not optimally.
 _MAX_PAIRING_CELLS = 40_000
 
-_TOKEN = re.compile(r"\n|[^\S\n]+|[^\s]+")
+#: Atoms reach the word diff as one character each, from these planes (never in real text).
+_ATOM_FIRST, _ATOM_LAST = 0xF0000, 0x10FFFD
+_TOKEN = re.compile(r"\n|[\U000F0000-\U0010FFFD]|[^\S\n]+|[^\s\U000F0000-\U0010FFFD]+")
 #: The end of a sentence: its closing punctuation and the spaces after it.
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])[^\S\n]+")
 #: A clause number at the start of a paragraph ("4.2 ", "(a) ", "E. ", "(iv) ").
@@ -48,16 +65,25 @@ _bounded_dmp.Diff_Timeout = 0.5
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of one redline paragraph: unchanged, inserted or deleted text.
+    """A piece of one redline paragraph: unchanged, inserted or deleted text, or an atom.
 
     ``old_start``/``new_start`` are offsets into the old/new paragraph's text (None when the
-    text is not in that version), so writers can find the runs and their formatting.
+    text is not in that version), so writers can find the runs and their formatting. An atom's
+    segment names it by its index in the paragraph's atoms (``old_atom``/``new_atom``); its text
+    is the atom's text (often "").
     """
 
     op: Op
     text: str
     old_start: int | None = None
     new_start: int | None = None
+    old_atom: int | None = None
+    new_atom: int | None = None
+
+    @property
+    def is_atom(self) -> bool:
+        """Return whether the segment is an atom (a field, an image, a reference ...)."""
+        return self.old_atom is not None or self.new_atom is not None
 
 
 @dataclass(frozen=True)
@@ -66,8 +92,9 @@ class ParagraphDiff:
 
     ``mark`` is the paragraph end: "equal" if both versions end a paragraph here, "delete" if
     only OLD does (paragraphs joined), "insert" if only NEW does (a paragraph split or added),
-    None if neither does (the end of the document, or text that runs on into the next
-    ParagraphDiff). ``old_index``/``new_index`` name the OLD/NEW paragraph the text belongs to.
+    None if neither does (the end of the story, or text that runs on into the next
+    ParagraphDiff). ``old_index``/``new_index`` name the OLD/NEW paragraph the text belongs to,
+    in its story's paragraphs (for the body: ``Document.paragraphs``).
     """
 
     kind: Kind
@@ -77,10 +104,12 @@ class ParagraphDiff:
     mark: Op | None = None
     #: Links a ``moved_from`` paragraph to its ``moved_to`` (same number).
     move_id: int | None = None
-    #: Same text in places, different bold/italic/underline there.
+    #: Same text in places, different character formatting there.
     format_changed: bool = False
     #: The paragraph style changed (e.g. Normal -> Heading 2).
     style_changed: bool = False
+    #: Other paragraph formatting changed: alignment, indents, spacing, the kind of list item.
+    props_changed: bool = False
 
     @property
     def old_text(self) -> str:
@@ -102,6 +131,11 @@ class ParagraphDiff:
         """Return whether the paragraph's text exists (at this place) in NEW."""
         return self.kind not in ("deleted", "moved_from")
 
+    @property
+    def changed(self) -> bool:
+        """Return whether anything about the paragraph changed (text, objects or formatting)."""
+        return self.kind != "equal" or self.format_changed or self.style_changed or self.props_changed
+
     def ops(self) -> list[tuple[Op, str]]:
         """Return this paragraph's flat ops, its end included (moves as delete / insert)."""
         if self.kind == "moved_from":
@@ -113,6 +147,134 @@ class ParagraphDiff:
         if self.mark is not None:
             out.append((self.mark, "\n"))
         return out
+
+
+@dataclass(frozen=True)
+class CellDiff:
+    """A table cell of the redline; ``old_index``/``new_index`` are its place in its row."""
+
+    kind: BlockKind
+    old_index: int | None
+    new_index: int | None
+    blocks: tuple[BlockDiff, ...]
+    props_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the cell or anything in it changed."""
+        return self.kind != "equal" or self.props_changed or any(b.changed for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class RowDiff:
+    """A table row of the redline, a unit: kept (its cells compared), inserted or deleted."""
+
+    kind: BlockKind
+    old_index: int | None
+    new_index: int | None
+    cells: tuple[CellDiff, ...]
+    props_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the row or anything in it changed."""
+        return self.kind != "equal" or self.props_changed or any(c.changed for c in self.cells)
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    """A table of the redline; ``old_index``/``new_index`` number it among its story's tables."""
+
+    kind: BlockKind
+    old_index: int | None
+    new_index: int | None
+    rows: tuple[RowDiff, ...]
+    props_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the table or anything in it changed."""
+        return self.kind != "equal" or self.props_changed or any(r.changed for r in self.rows)
+
+
+@dataclass(frozen=True)
+class ControlDiff:
+    """A block-level content control of the redline, numbered among its story's controls."""
+
+    kind: BlockKind
+    old_index: int | None
+    new_index: int | None
+    blocks: tuple[BlockDiff, ...]
+    label: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the control or anything in it changed."""
+        return self.kind != "equal" or any(b.changed for b in self.blocks)
+
+
+BlockDiff = ParagraphDiff | TableDiff | ControlDiff
+
+
+def paragraph_diffs(blocks: Iterable[BlockDiff]) -> Iterator[ParagraphDiff]:
+    """Yield the ParagraphDiffs of ``blocks`` in reading order (cells and controls entered)."""
+    for b in blocks:
+        if isinstance(b, ParagraphDiff):
+            yield b
+        elif isinstance(b, TableDiff):
+            for row in b.rows:
+                for cell in row.cells:
+                    yield from paragraph_diffs(cell.blocks)
+        else:
+            yield from paragraph_diffs(b.blocks)
+
+
+def paragraph_blocks(paragraphs: Sequence[ParagraphDiff]) -> list[tuple[tuple[ParagraphDiff, ...], Op | None]]:
+    """Return paragraphs as shown: runs of ParagraphDiffs up to each paragraph end.
+
+    Each item is (parts, mark); text of parts whose mark is None runs on into the next part,
+    so an item is what a reader sees as one paragraph of the redline.
+    """
+    out: list[tuple[tuple[ParagraphDiff, ...], Op | None]] = []
+    parts: list[ParagraphDiff] = []
+    for p in paragraphs:
+        parts.append(p)
+        if p.mark is not None:
+            out.append((tuple(parts), p.mark))
+            parts = []
+    if parts or not out:
+        out.append((tuple(parts), None))
+    return out
+
+
+@dataclass(frozen=True)
+class StoryDiff:
+    """The redline of one story besides the body: a note, a comment, a header, a text box."""
+
+    kind: str
+    old_id: str | None
+    new_id: str | None
+    label: str
+    blocks: tuple[BlockDiff, ...]
+
+    @cached_property
+    def paragraphs(self) -> tuple[ParagraphDiff, ...]:
+        """Return the story's ParagraphDiffs in reading order."""
+        return tuple(paragraph_diffs(self.blocks))
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the story changed (or is only in one version)."""
+        return self.old_id is None or self.new_id is None or any(b.changed for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class SectionDiff:
+    """A section's page setup (margins, orientation, columns ...) in both versions."""
+
+    old_index: int | None
+    new_index: int | None
+    props_changed: bool = False
 
 
 def merge_ops(ops: Iterable[tuple[Op, str]]) -> list[tuple[Op, str]]:
@@ -128,80 +290,14 @@ def merge_ops(ops: Iterable[tuple[Op, str]]) -> list[tuple[Op, str]]:
     return out
 
 
-@dataclass(frozen=True)
-class Redline:
-    """The comparison of two Documents, paragraph by paragraph."""
+class Credits:
+    """The input's own tracked changes of one story, to credit a redline's changes to them."""
 
-    old: Document
-    new: Document
-    paragraphs: tuple[ParagraphDiff, ...]
-
-    def ops(self) -> list[tuple[Op, str]]:
-        """Return flat ``(op, text)`` ops: equal+delete spell OLD's text, equal+insert NEW's.
-
-        Moves appear as a deletion at the old place and an insertion at the new one.
-        """
-        return merge_ops(op for p in self.paragraphs for op in p.ops())
-
-    def blocks(self) -> list[tuple[tuple[ParagraphDiff, ...], Op | None]]:
-        """Return the paragraphs as shown: runs of ParagraphDiffs up to each paragraph end.
-
-        Each item is (parts, mark); text of parts whose mark is None runs on into the next
-        part, so an item is what a reader sees as one paragraph of the redline.
-        """
-        out: list[tuple[tuple[ParagraphDiff, ...], Op | None]] = []
-        parts: list[ParagraphDiff] = []
-        for p in self.paragraphs:
-            parts.append(p)
-            if p.mark is not None:
-                out.append((tuple(parts), p.mark))
-                parts = []
-        if parts or not out:
-            out.append((tuple(parts), None))
-        return out
-
-    @cached_property
-    def stats(self) -> dict[str, int]:
-        """Return counts of changed words and paragraphs."""
-        st = dict.fromkeys(("words_inserted", "words_deleted", "words_moved", "paragraphs_changed",
-                            "paragraphs_inserted", "paragraphs_deleted", "paragraphs_moved",
-                            "paragraphs_format_changed"), 0)
-        for p in self.paragraphs:
-            if p.kind == "changed":
-                st["paragraphs_changed"] += 1
-            elif p.kind == "inserted":
-                st["paragraphs_inserted"] += 1
-            elif p.kind == "deleted":
-                st["paragraphs_deleted"] += 1
-            elif p.kind == "moved_to":
-                st["paragraphs_moved"] += 1
-                st["words_moved"] += len(p.new_text.split())
-            if p.format_changed or p.style_changed:
-                st["paragraphs_format_changed"] += 1
-            if p.kind in ("moved_from", "moved_to"):
-                # Edits made while moving count as edits too.
-                op = "delete" if p.kind == "moved_from" else "insert"
-                key = "words_deleted" if op == "delete" else "words_inserted"
-                st[key] += sum(_count_words(s.text) for s in p.segments if s.op == op)
-                continue
-            for s in p.segments:
-                if s.op == "insert":
-                    st["words_inserted"] += _count_words(s.text)
-                elif s.op == "delete":
-                    st["words_deleted"] += _count_words(s.text)
-        return st
-
-    @property
-    def is_empty(self) -> bool:
-        """Return whether OLD and NEW are the same (text, formatting and styles)."""
-        return all(p.kind == "equal" and not p.format_changed and not p.style_changed for p in self.paragraphs)
-
-    @cached_property
-    def _tracked(self) -> dict[int, list[Tracked]]:
-        by_paragraph: dict[int, list[Tracked]] = {}
-        for t in self.new.tracked:
-            by_paragraph.setdefault(t.paragraph, []).append(t)
-        return by_paragraph
+    def __init__(self, tracked: Sequence[Tracked]) -> None:
+        self.tracked = tracked
+        self.by_paragraph: dict[int, list[Tracked]] = {}
+        for t in tracked:
+            self.by_paragraph.setdefault(t.paragraph, []).append(t)
 
     def attribute(self, pd: ParagraphDiff, seg: Segment, new_pos: int) -> list[tuple[Segment, Tracked | None]]:
         """Return ``seg`` cut where NEW's own tracked changes begin and end, each piece with the
@@ -212,15 +308,18 @@ class Redline:
         place, the piece keeps that change's author and date. ``new_pos`` is where a deletion
         sits in NEW's paragraph.
         """
-        if seg.op == "equal" or not self.new.tracked:
+        if seg.op == "equal" or not self.tracked:
             return [(seg, None)]
         if seg.op == "insert":
             if pd.new_index is None or seg.new_start is None:
                 return [(seg, None)]
             start, end = seg.new_start, seg.new_start + len(seg.text)
+            spans = [t for t in self.by_paragraph.get(pd.new_index, ()) if t.kind == "insert"
+                     and t.start <= end and t.end >= start]
+            if seg.is_atom or start == end:
+                return [(seg, next((t for t in spans), None))]
+            spans = [t for t in spans if t.start < end and t.end > start]
             cuts = {start, end}
-            spans = [t for t in self._tracked.get(pd.new_index, ()) if t.kind == "insert" and t.start < end
-                     and t.end > start]
             for t in spans:
                 cuts.update(x for x in (t.start, t.end) if start < x < end)
             out: list[tuple[Segment, Tracked | None]] = []
@@ -229,13 +328,11 @@ class Redline:
                 out.append((Segment("insert", seg.text[a - start:b - start], None, a), who))
             return out
         wanted = " ".join(seg.text.split())
-        if pd.new_index is not None:
-            candidates = [t for t in self._tracked.get(pd.new_index, ()) if t.kind == "delete"]
-        else:
-            candidates = []
-        if not candidates or not any(wanted in " ".join(t.text.split()) for t in candidates):
+        candidates = [t for t in self.by_paragraph.get(pd.new_index, ()) if t.kind == "delete"] \
+            if pd.new_index is not None else []
+        if wanted and not any(wanted in " ".join(t.text.split()) for t in candidates):
             # A whole deleted paragraph has no place in NEW: any deletion of the same text will do.
-            candidates = [t for t in self.new.tracked if t.kind == "delete"]
+            candidates = [t for t in self.tracked if t.kind == "delete"]
         best = None
         for t in candidates:
             if wanted and wanted not in " ".join(t.text.split()):
@@ -249,10 +346,286 @@ class Redline:
     def mark_author(self, new_index: int | None, mark: Op | None) -> Tracked | None:
         """Return the change of NEW's file that inserted (or, joining text into NEW's paragraph
         ``new_index``, deleted) a paragraph end, if it tracked one."""
-        if new_index is None or mark not in ("insert", "delete") or not self.new.tracked:
+        if new_index is None or mark not in ("insert", "delete") or not self.tracked:
             return None
         kind = "mark_insert" if mark == "insert" else "mark_delete"
-        return next((t for t in self._tracked.get(new_index, ()) if t.kind == kind), None)
+        return next((t for t in self.by_paragraph.get(new_index, ()) if t.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The comparison of two Documents: the body paragraph by paragraph (``paragraphs``), the
+    body as blocks (``tree``), the other stories and the sections."""
+
+    old: Document
+    new: Document
+    paragraphs: tuple[ParagraphDiff, ...]
+    tree: tuple[BlockDiff, ...] | None = None
+    stories: tuple[StoryDiff, ...] = ()
+    sections: tuple[SectionDiff, ...] = ()
+
+    @property
+    def body(self) -> tuple[BlockDiff, ...]:
+        """Return the body's block diffs (paragraphs, tables, controls)."""
+        return self.tree if self.tree is not None else self.paragraphs
+
+    def ops(self) -> list[tuple[Op, str]]:
+        """Return flat ``(op, text)`` ops: equal+delete spell OLD's text, equal+insert NEW's.
+
+        Moves appear as a deletion at the old place and an insertion at the new one.
+        """
+        return merge_ops(op for p in self.paragraphs for op in p.ops())
+
+    def blocks(self) -> list[tuple[tuple[ParagraphDiff, ...], Op | None]]:
+        """Return the body paragraphs as shown: runs of ParagraphDiffs up to each paragraph end."""
+        return paragraph_blocks(self.paragraphs)
+
+    @cached_property
+    def stats(self) -> dict[str, int]:
+        """Return counts of changed words, paragraphs, rows, objects and other parts."""
+        st = dict.fromkeys(("words_inserted", "words_deleted", "words_moved", "paragraphs_changed",
+                            "paragraphs_inserted", "paragraphs_deleted", "paragraphs_moved",
+                            "paragraphs_format_changed", "rows_inserted", "rows_deleted", "objects_inserted",
+                            "objects_deleted", "properties_changed", "parts_changed"), 0)
+        for p in self.paragraphs:
+            if p.kind == "changed":
+                st["paragraphs_changed"] += 1
+            elif p.kind == "inserted":
+                st["paragraphs_inserted"] += 1
+            elif p.kind == "deleted":
+                st["paragraphs_deleted"] += 1
+            elif p.kind == "moved_to":
+                st["paragraphs_moved"] += 1
+                st["words_moved"] += len(p.new_text.split())
+            if p.format_changed or p.style_changed or p.props_changed:
+                st["paragraphs_format_changed"] += 1
+            if p.kind in ("moved_from", "moved_to"):
+                # Edits made while moving count as edits too.
+                op = "delete" if p.kind == "moved_from" else "insert"
+                key = "words_deleted" if op == "delete" else "words_inserted"
+                st[key] += sum(_count_words(s.text) for s in p.segments if s.op == op)
+                continue
+            for s in p.segments:
+                if s.op == "insert":
+                    st["words_inserted"] += _count_words(s.text)
+                    st["objects_inserted"] += s.is_atom
+                elif s.op == "delete":
+                    st["words_deleted"] += _count_words(s.text)
+                    st["objects_deleted"] += s.is_atom
+        for t in _tables(self.body):
+            st["properties_changed"] += t.props_changed
+            for r in t.rows:
+                st["rows_inserted"] += r.kind == "inserted"
+                st["rows_deleted"] += r.kind == "deleted"
+                st["properties_changed"] += r.props_changed + sum(c.props_changed for c in r.cells)
+        st["properties_changed"] += sum(s.props_changed for s in self.sections)
+        st["parts_changed"] = sum(s.changed for s in self.stories)
+        return st
+
+    @property
+    def is_empty(self) -> bool:
+        """Return whether OLD and NEW are the same (text, objects, formatting, every part)."""
+        return (not any(b.changed for b in self.body) and not any(s.changed for s in self.stories)
+                and not any(s.props_changed for s in self.sections))
+
+    @cached_property
+    def _credits(self) -> dict[str | None, Credits]:
+        out: dict[str | None, Credits] = {None: Credits(self.new.tracked)}
+        for s in self.new.stories:
+            out[s.id] = Credits(s.tracked)
+        return out
+
+    def credits(self, story: str | None = None) -> Credits:
+        """Return the tracked changes of NEW's story ``story`` (None: the body), for crediting."""
+        return self._credits.get(story) or Credits(())
+
+    def attribute(self, pd: ParagraphDiff, seg: Segment, new_pos: int) -> list[tuple[Segment, Tracked | None]]:
+        """Return ``seg`` cut and credited to the body's own tracked changes (see Credits)."""
+        return self._credits[None].attribute(pd, seg, new_pos)
+
+    def mark_author(self, new_index: int | None, mark: Op | None) -> Tracked | None:
+        """Return the body's own tracked change that made a paragraph end (see Credits)."""
+        return self._credits[None].mark_author(new_index, mark)
+
+
+def _tables(blocks: Iterable[BlockDiff]) -> Iterator[TableDiff]:
+    for b in blocks:
+        if isinstance(b, TableDiff):
+            yield b
+            for r in b.rows:
+                for c in r.cells:
+                    yield from _tables(c.blocks)
+        elif isinstance(b, ControlDiff):
+            yield from _tables(b.blocks)
+
+
+# ---------------------------------------------------------------------------------------------
+# atoms as characters
+# ---------------------------------------------------------------------------------------------
+
+#: How a paragraph's diff text maps back: (diff start, diff end, real start, atom index or None).
+_Map = list[tuple[int, int, int, "int | None"]]
+
+
+class _Atoms:
+    """Atom keys as single characters shared by OLD and NEW, so a word diff sees each atom as one
+    token (equal keys are the same object); and each paragraph's text with its atoms coded."""
+
+    def __init__(self, old: Document | None = None, new: Document | None = None) -> None:
+        self.codes: dict[str, str] = {}
+        self.keyed: dict[int, tuple[str, _Map | None]] = {}
+        #: The texts of the stories atoms carry (notes, comments, text boxes), per side: a
+        #: reference is the same object when what it refers to is the same.
+        self.stories = {"old": {s.id: s.text for s in old.stories} if old else {},
+                        "new": {s.id: s.text for s in new.stories} if new else {}}
+
+    def code(self, key: str) -> str:
+        c = self.codes.get(key)
+        if c is None:
+            n = _ATOM_FIRST + len(self.codes)
+            # Past the last code, atoms share one: they then only ever compare as changed.
+            c = self.codes[key] = chr(min(n, _ATOM_LAST))
+        return c
+
+    def key(self, a: Atom, side: str) -> str:
+        if not a.refs or a.kind in ("comment_start", "comment_end"):  # the reference says which comment
+            return str(a.key)
+        stories = self.stories[side]
+        return str(a.key) + "|" + "|".join(" ".join(stories.get(r, "").split()) for r in a.refs)
+
+    def text(self, p: Paragraph, side: str = "new") -> tuple[str, _Map | None]:
+        """Return the paragraph's diff text (atoms coded) and its map back (None: no atoms)."""
+        found = self.keyed.get(id(p))
+        if found is not None:
+            return found
+        if not p.atoms:
+            found = (p.text, None)
+        else:
+            out: list[str] = []
+            pieces: _Map = []
+            d = r = 0
+            text = p.text
+            for k, a in enumerate(p.atoms):
+                if a.start < r:  # overlapping atoms cannot be told apart; keep the text once
+                    continue
+                if a.start > r:
+                    out.append(text[r:a.start])
+                    pieces.append((d, d + a.start - r, r, None))
+                    d += a.start - r
+                out.append(self.code(self.key(a, side)))
+                pieces.append((d, d + 1, a.start, k))
+                d += 1
+                r = a.end
+            if r < len(text):
+                out.append(text[r:])
+                pieces.append((d, d + len(text) - r, r, None))
+            found = ("".join(out), pieces)
+        self.keyed[id(p)] = found
+        return found
+
+
+def _split(m: _Map | None, start: int, length: int) -> list[tuple[int, int, int, int | None]]:
+    """Return the pieces of diff text ``[start, start + length)``: (diff start, diff end, real
+    start, atom index or None)."""
+    if m is None:
+        return [(start, start + length, start, None)]
+    end = start + length
+    out = []
+    k = max(0, bisect.bisect_right(m, (start, float("inf"))) - 1)
+    while k < len(m) and m[k][0] < end:
+        ds, de, rs, atom = m[k]
+        a, b = max(start, ds), min(end, de)
+        if a < b:
+            out.append((a, b, rs if atom is not None else rs + a - ds, atom))
+        k += 1
+    return out
+
+
+def _real(segs: Iterable[Segment], old: Paragraph | None, new: Paragraph | None, old_map: _Map | None,
+          new_map: _Map | None) -> tuple[Segment, ...]:
+    """Return segments made over diff texts as segments over the real texts, atoms apart."""
+    if old_map is None and new_map is None:
+        return tuple(segs)
+    out: list[Segment] = []
+    for s in segs:
+        if s.op == "equal" and s.old_start is not None and s.new_start is not None:
+            po = _split(old_map, s.old_start, len(s.text))
+            pn = _split(new_map, s.new_start, len(s.text))
+            if len(po) == len(pn) and all((x[3] is None) == (y[3] is None) for x, y in zip(po, pn, strict=True)):
+                for (a, b, ro, ao), (_, _, rn, an) in zip(po, pn, strict=True):
+                    if ao is None:
+                        out.append(Segment("equal", s.text[a - s.old_start:b - s.old_start], ro, rn))
+                    else:
+                        assert old is not None and an is not None
+                        out.append(Segment("equal", old.atoms[ao].text, ro, rn, ao, an))
+                continue
+            # Never expected (equal text codes the same atoms); spell both sides anyway.
+            out.extend(_real([Segment("delete", s.text, s.old_start, None)], old, new, old_map, new_map))
+            out.extend(_real([Segment("insert", s.text, None, s.new_start)], old, new, old_map, new_map))
+            continue
+        if s.op == "delete" and s.old_start is not None:
+            for a, b, ro, ao in _split(old_map, s.old_start, len(s.text)):
+                if ao is None:
+                    out.append(Segment("delete", s.text[a - s.old_start:b - s.old_start], ro, None))
+                else:
+                    assert old is not None
+                    out.append(Segment("delete", old.atoms[ao].text, ro, None, ao, None))
+        elif s.op == "insert" and s.new_start is not None:
+            for a, b, rn, an in _split(new_map, s.new_start, len(s.text)):
+                if an is None:
+                    out.append(Segment("insert", s.text[a - s.new_start:b - s.new_start], None, rn))
+                else:
+                    assert new is not None
+                    out.append(Segment("insert", new.atoms[an].text, None, rn, None, an))
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+#: Atoms whose content is a story of its own: a changed note is the same note, edited.
+_REF_KINDS = {"footnote", "endnote", "comment", "comment_start", "comment_end", "textbox"}
+
+
+def _pair_refs(segs: tuple[Segment, ...], old: Paragraph, new: Paragraph) -> tuple[Segment, ...]:
+    """Return segments where a reference deleted and one of its kind inserted in the same change
+    are one reference kept (its note, comment or text box then shows what changed in it)."""
+    out: list[Segment] = []
+    k = 0
+    while k < len(segs):
+        if segs[k].op == "equal":
+            out.append(segs[k])
+            k += 1
+            continue
+        j = k
+        while j < len(segs) and segs[j].op != "equal":
+            j += 1
+        dels = [s for s in segs[k:j] if s.op == "delete"]
+        ins = [s for s in segs[k:j] if s.op == "insert"]
+        pairs: list[tuple[int, int]] = []
+        y0 = 0
+        for x, d in enumerate(dels):
+            if d.old_atom is None or old.atoms[d.old_atom].kind not in _REF_KINDS:
+                continue
+            kind = old.atoms[d.old_atom].kind
+            y = next((y for y in range(y0, len(ins)) if (n := ins[y].new_atom) is not None
+                      and new.atoms[n].kind == kind), None)
+            if y is not None:
+                pairs.append((x, y))
+                y0 = y + 1
+        if not pairs:
+            out.extend(segs[k:j])
+        else:
+            px = py = 0
+            for x, y in pairs:
+                out.extend(dels[px:x])
+                out.extend(ins[py:y])
+                d, i = dels[x], ins[y]
+                out.append(Segment("equal", "", d.old_start, i.new_start, d.old_atom, i.new_atom))
+                px, py = x + 1, y + 1
+            out.extend(dels[px:])
+            out.extend(ins[py:])
+        k = j
+    return tuple(out)
 
 
 def _count_words(text: str) -> int:
@@ -298,7 +671,7 @@ def _tokens(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# paragraph alignment
+# block alignment
 # ---------------------------------------------------------------------------------------------
 
 
@@ -423,36 +796,39 @@ def _unnumbered(text: str) -> str:
 
 
 def _pair_region(olds: list[int], news: list[int], a: Sequence[str], b: Sequence[str],
-                 words_a: list[Counter[str]], words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+                 words_a: Sequence[Counter[str]], words_b: Sequence[Counter[str]], kinds_a: Sequence[str] | None = None,
+                 kinds_b: Sequence[str] | None = None) -> list[tuple[int | None, int | None]]:
     """Return an order-preserving pairing of a change region's paragraphs.
 
     A big region (a new edition, a renumbered article) is first cut at paragraphs that are
     unique and equal once clause numbers are ignored; each piece is then paired optimally.
     """
     if len(olds) * len(news) <= _MAX_PAIRING_CELLS:
-        return _pair(olds, news, words_a, words_b)
+        return _pair(olds, news, words_a, words_b, kinds_a, kinds_b)
     ka = [_unnumbered(a[i]) for i in olds]
     kb = [_unnumbered(b[j]) for j in news]
     ca, cb = Counter(ka), Counter(kb)
     pos_b = {k: y for y, k in enumerate(kb) if cb[k] == 1 and k}
-    uniq = [(x, pos_b[k]) for x, k in enumerate(ka) if ca[k] == 1 and k in pos_b]
+    uniq = [(x, pos_b[k]) for x, k in enumerate(ka) if ca[k] == 1 and k in pos_b
+            and (kinds_a is None or kinds_b is None or kinds_a[olds[x]] == kinds_b[news[pos_b[k]]])]
     anchors = _heaviest_increasing(uniq, [len(ka[x].split()) + 1 for x, _ in uniq])
     out: list[tuple[int | None, int | None]] = []
     px = py = 0
     for x, y in anchors + [(len(olds), len(news))]:
         sub_o, sub_n = olds[px:x], news[py:y]
         if len(sub_o) * len(sub_n) <= _MAX_PAIRING_CELLS:
-            out.extend(_pair(sub_o, sub_n, words_a, words_b))
+            out.extend(_pair(sub_o, sub_n, words_a, words_b, kinds_a, kinds_b))
         else:
-            out.extend(_pair_greedy(sub_o, sub_n, words_a, words_b))
+            out.extend(_pair_greedy(sub_o, sub_n, words_a, words_b, kinds_a, kinds_b))
         if x < len(olds):
             out.append((olds[x], news[y]))
         px, py = x + 1, y + 1
     return out
 
 
-def _pair(olds: list[int], news: list[int], words_a: list[Counter[str]],
-          words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+def _pair(olds: list[int], news: list[int], words_a: Sequence[Counter[str]], words_b: Sequence[Counter[str]],
+          kinds_a: Sequence[str] | None = None, kinds_b: Sequence[str] | None = None
+          ) -> list[tuple[int | None, int | None]]:
     """Return an order-preserving pairing of paragraphs with the best total similarity.
 
     Unpaired paragraphs come back as (i, None) or (None, j), in an order that keeps both
@@ -469,6 +845,17 @@ def _pair(olds: list[int], news: list[int], words_a: list[Counter[str]],
         for y, j in enumerate(news):
             wb = words_b[j]
             lb = sum(wb.values())
+            if kinds_a is not None and kinds_b is not None and kinds_a[i] != "p":
+                # A table pairs with a table (a control with a control of its kind) wherever
+                # the order allows: its rows are then compared one by one.
+                if kinds_a[i] == kinds_b[j] and kinds_a[i][0] in "tc":
+                    row[y] = max(_similarity(wa, wb), PAIR_SIMILARITY)
+                elif kinds_a[i] == kinds_b[j]:
+                    s = _similarity(wa, wb)
+                    row[y] = s if s >= PAIR_SIMILARITY else 0.0
+                continue
+            if kinds_b is not None and kinds_b[j] != "p":
+                continue
             # Paragraphs of very different length cannot reach the threshold.
             if la and lb and min(la, lb) * 2 < PAIR_SIMILARITY * (la + lb):
                 continue
@@ -506,7 +893,8 @@ def _pair(olds: list[int], news: list[int], words_a: list[Counter[str]],
 
 
 def _groups(pairing: list[tuple[int | None, int | None]], a: Sequence[str], b: Sequence[str],
-            words_a: list[Counter[str]], words_b: list[Counter[str]]) -> list[tuple[list[int], list[int]]]:
+            words_a: Sequence[Counter[str]], words_b: Sequence[Counter[str]], kinds_a: Sequence[str] | None = None,
+            kinds_b: Sequence[str] | None = None) -> list[tuple[list[int], list[int]]]:
     """Return the pairing as diff units: (old paragraphs, new paragraphs) diffed together.
 
     A paired paragraph takes in the unpaired neighbours that hold its missing words: a new
@@ -518,6 +906,8 @@ def _groups(pairing: list[tuple[int | None, int | None]], a: Sequence[str], b: S
     for k, (i, j) in enumerate(pairing):
         if i is None or j is None or not (a[i].strip() or b[j].strip()):
             continue
+        if kinds_a is not None and kinds_b is not None and (kinds_a[i] != "p" or kinds_b[j] != "p"):
+            continue  # tables and controls are units of their own
         lost = words_a[i] - words_b[j]      # words a split-off new paragraph would hold
         gained = words_b[j] - words_a[i]    # words a joined old paragraph would hold
         lo = hi = k
@@ -526,6 +916,9 @@ def _groups(pairing: list[tuple[int | None, int | None]], a: Sequence[str], b: S
             # Blank paragraphs in between join the unit only if a paragraph beyond them does.
             while 0 <= x < len(pairing) and not taken[x]:
                 xi, xj = pairing[x]
+                if kinds_a is not None and kinds_b is not None and \
+                        ((xi is not None and kinds_a[xi] != "p") or (xj is not None and kinds_b[xj] != "p")):
+                    break
                 if xi is not None and xj is not None:
                     if a[xi].strip() or b[xj].strip():
                         break
@@ -568,8 +961,9 @@ def _groups(pairing: list[tuple[int | None, int | None]], a: Sequence[str], b: S
     return out
 
 
-def _pair_greedy(olds: list[int], news: list[int], words_a: list[Counter[str]],
-                 words_b: list[Counter[str]]) -> list[tuple[int | None, int | None]]:
+def _pair_greedy(olds: list[int], news: list[int], words_a: Sequence[Counter[str]], words_b: Sequence[Counter[str]],
+                 kinds_a: Sequence[str] | None = None, kinds_b: Sequence[str] | None = None
+                 ) -> list[tuple[int | None, int | None]]:
     """Pair a very large change region by walking both sides, looking a few paragraphs ahead."""
     out: list[tuple[int | None, int | None]] = []
     x = y = 0
@@ -578,7 +972,10 @@ def _pair_greedy(olds: list[int], news: list[int], words_a: list[Counter[str]],
         best = (0.0, 0, 0)
         for dx in range(min(look, len(olds) - x)):
             for dy in range(min(look, len(news) - y)):
-                s = _similarity(words_a[olds[x + dx]], words_b[news[y + dy]]) - 0.05 * (dx + dy)
+                i, j = olds[x + dx], news[y + dy]
+                if kinds_a is not None and kinds_b is not None and kinds_a[i] != kinds_b[j]:
+                    continue
+                s = _similarity(words_a[i], words_b[j]) - 0.05 * (dx + dy)
                 if s > best[0]:
                     best = (s, dx, dy)
         if best[0] < PAIR_SIMILARITY - 0.2:
@@ -634,8 +1031,9 @@ def _sentence_diff(xs: list[str], ys: list[str]) -> list[tuple[Op, str]]:
     The paragraph engine does the work, with sentences standing in for paragraphs; the
     sentence breaks it adds are taken out again.
     """
-    inner = diff(Document(tuple(Paragraph((Run(t),)) for t in xs)), Document(tuple(Paragraph((Run(t),)) for t in ys)))
-    return merge_ops((op, text.replace("\n", "")) for op, text in inner.ops())
+    inner = _flat_diff([Paragraph((Run(t),)) for t in xs], [Paragraph((Run(t),)) for t in ys])
+    return merge_ops((op, text.replace("\n", "")) for pd in inner if isinstance(pd, ParagraphDiff)
+                     for op, text in pd.ops())
 
 
 def _cleanup(diffs: list[tuple[int, str]], codec: _Codec) -> None:
@@ -687,6 +1085,11 @@ def _cleanup(diffs: list[tuple[int, str]], codec: _Codec) -> None:
         _dmp.diff_cleanupMerge(diffs)
 
 
+# ---------------------------------------------------------------------------------------------
+# the diff of one story
+# ---------------------------------------------------------------------------------------------
+
+
 def _segments(ops: list[tuple[Op, str]]) -> tuple[Segment, ...]:
     out = []
     i = j = 0
@@ -704,27 +1107,55 @@ def _segments(ops: list[tuple[Op, str]]) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-# ---------------------------------------------------------------------------------------------
-# the diff
-# ---------------------------------------------------------------------------------------------
+_NO_LOOK: Look = (False, False, False, "")
+
+
+def _formats_in(spans: list[tuple[int, int, Look]], start: int, length: int) -> list[tuple[int, int, Look]]:
+    """Return the formatting spans covering ``[start, start + length)``, relative to start."""
+    end = start + length
+    out = []
+    for s, e, f in spans:
+        if e <= start or s >= end:
+            continue
+        out.append((max(s, start) - start, min(e, end) - start, f))
+    if not out:
+        out.append((0, length, _NO_LOOK))
+    return out
 
 
 @dataclass
 class _Builder:
-    old: Document
-    new: Document
-    codec: _Codec = field(default_factory=_Codec)
+    """Builds ParagraphDiffs of one story's paragraphs (indexes are the story's, flat)."""
+
+    old: Sequence[Paragraph]
+    new: Sequence[Paragraph]
+    codec: _Codec
+    atoms: _Atoms
+
+    def key_a(self, i: int) -> str:
+        return self.atoms.text(self.old[i], "old")[0]
+
+    def key_b(self, j: int) -> str:
+        return self.atoms.text(self.new[j])[0]
+
+    def real(self, segs: Iterable[Segment], i: int | None, j: int | None) -> tuple[Segment, ...]:
+        po = self.old[i] if i is not None else None
+        pn = self.new[j] if j is not None else None
+        mo = self.atoms.text(po, "old")[1] if po is not None else None
+        mn = self.atoms.text(pn)[1] if pn is not None else None
+        out = _real(segs, po, pn, mo, mn)
+        return _pair_refs(out, po, pn) if po is not None and pn is not None and (mo or mn) else out
 
     def mark(self, i: int | None, j: int | None) -> Op | None:
         """Return the end of a paragraph that is OLD's i-th and NEW's j-th (None: not there)."""
-        in_old = i is not None and i < len(self.old.paragraphs) - 1
-        in_new = j is not None and j < len(self.new.paragraphs) - 1
+        in_old = i is not None and i < len(self.old) - 1
+        in_new = j is not None and j < len(self.new) - 1
         return "equal" if in_old and in_new else "delete" if in_old else "insert" if in_new else None
 
     def format_changed(self, i: int, j: int, segments: Iterable[Segment] | None = None) -> bool:
         """Return whether text that is the same in both has different run formatting."""
-        po, pn = self.old.paragraphs[i], self.new.paragraphs[j]
-        fo, fn = po.formats(), pn.formats()
+        po, pn = self.old[i], self.new[j]
+        fo, fn = po.looks(), pn.looks()
         if segments is None:
             return fo != fn
         if fo == fn and len(fo) <= 1:
@@ -736,25 +1167,31 @@ class _Builder:
 
     def style_changed(self, i: int, j: int) -> bool:
         """Return whether OLD's i-th and NEW's j-th paragraph have different styles."""
-        return (self.old.paragraphs[i].style or "Normal") != (self.new.paragraphs[j].style or "Normal")
+        return (self.old[i].style or "Normal") != (self.new[j].style or "Normal")
+
+    def props_changed(self, i: int, j: int) -> bool:
+        """Return whether OLD's i-th and NEW's j-th paragraph differ in other paragraph formatting."""
+        po, pn = self.old[i], self.new[j]
+        return po.props != pn.props or po.numbering != pn.numbering
 
     def equal(self, i: int, j: int) -> ParagraphDiff:
         """Return an unchanged paragraph (its formatting may still have changed)."""
-        text = self.new.paragraphs[j].text
-        return ParagraphDiff("equal", i, j, (Segment("equal", text, 0, 0),) if text else (), self.mark(i, j),
-                             format_changed=self.format_changed(i, j), style_changed=self.style_changed(i, j))
+        text = self.key_b(j)
+        segs = self.real((Segment("equal", text, 0, 0),), i, j) if text else ()
+        return ParagraphDiff("equal", i, j, segs, self.mark(i, j), format_changed=self.format_changed(i, j),
+                             style_changed=self.style_changed(i, j), props_changed=self.props_changed(i, j))
 
     def deleted(self, i: int) -> ParagraphDiff:
         """Return OLD's i-th paragraph, deleted whole."""
-        text = self.old.paragraphs[i].text
-        return ParagraphDiff("deleted", i, None, (Segment("delete", text, 0, None),) if text else (),
-                             self.mark(i, None))
+        text = self.key_a(i)
+        segs = self.real((Segment("delete", text, 0, None),), i, None) if text else ()
+        return ParagraphDiff("deleted", i, None, segs, self.mark(i, None))
 
     def inserted(self, j: int) -> ParagraphDiff:
         """Return NEW's j-th paragraph, inserted whole."""
-        text = self.new.paragraphs[j].text
-        return ParagraphDiff("inserted", None, j, (Segment("insert", text, None, 0),) if text else (),
-                             self.mark(None, j))
+        text = self.key_b(j)
+        segs = self.real((Segment("insert", text, None, 0),), None, j) if text else ()
+        return ParagraphDiff("inserted", None, j, segs, self.mark(None, j))
 
     def group(self, olds: list[int], news: list[int]) -> list[ParagraphDiff]:
         """Return the redline of consecutive OLD paragraphs against consecutive NEW ones.
@@ -762,8 +1199,8 @@ class _Builder:
         Usually one paragraph each; more when a paragraph was split or paragraphs joined, so
         the split shows as a new paragraph end rather than as deleted and re-inserted text.
         """
-        a = [self.old.paragraphs[i].text for i in olds]
-        b = [self.new.paragraphs[j].text for j in news]
+        a = [self.key_a(i) for i in olds]
+        b = [self.key_b(j) for j in news]
         ops = _word_diff("\n".join(a), "\n".join(b), self.codec)
         out: list[ParagraphDiff] = []
         oi = ni = 0  # which paragraph of the group, on each side
@@ -775,18 +1212,20 @@ class _Builder:
             i, j = olds[start[0]], news[start[1]]
             has_old = any(s.op != "insert" for s in segs) or mark in ("equal", "delete")
             has_new = any(s.op != "delete" for s in segs) or mark in ("equal", "insert")
+            real = self.real(segs, i if has_old else None, j if has_new else None)
             if not has_new:
                 kind: Kind = "deleted"
             elif not has_old:
                 kind = "inserted"
-            elif all(s.op == "equal" for s in segs) and mark == self.mark(i, j) and len(olds) == len(news) == 1:
+            elif all(s.op == "equal" for s in real) and mark == self.mark(i, j) and len(olds) == len(news) == 1:
                 kind = "equal"
             else:
                 kind = "changed"
-            fmt = self.format_changed(i, j, segs) if has_old and has_new else False
-            style = self.style_changed(i, j) if has_old and has_new else False
-            out.append(ParagraphDiff(kind, i if has_old else None, j if has_new else None, tuple(segs), mark,
-                                     format_changed=fmt, style_changed=style))
+            both = has_old and has_new
+            out.append(ParagraphDiff(kind, i if has_old else None, j if has_new else None, real, mark,
+                                     format_changed=self.format_changed(i, j, real) if both else False,
+                                     style_changed=self.style_changed(i, j) if both else False,
+                                     props_changed=self.props_changed(i, j) if both else False))
 
         for op, text in ops:
             parts = text.split("\n")
@@ -812,57 +1251,100 @@ class _Builder:
     def move(self, i: int, j: int, move_id: int) -> tuple[ParagraphDiff, ParagraphDiff]:
         """Return the moved_from and moved_to halves of a move; edits made while moving show on
         their side (deleted words at the old place, inserted words at the new one)."""
-        segs = _segments(_word_diff(self.old.paragraphs[i].text, self.new.paragraphs[j].text, self.codec))
+        segs = self.real(_segments(_word_diff(self.key_a(i), self.key_b(j), self.codec)), i, j)
         src = tuple(s for s in segs if s.op != "insert")
         dst = tuple(s for s in segs if s.op != "delete")
         fmt = self.format_changed(i, j, segs)
         return (ParagraphDiff("moved_from", i, j, src, self.mark(i, None), move_id),
                 ParagraphDiff("moved_to", i, j, dst, self.mark(None, j), move_id, format_changed=fmt,
-                              style_changed=self.style_changed(i, j)))
+                              style_changed=self.style_changed(i, j), props_changed=self.props_changed(i, j)))
 
 
-def _formats_in(spans: list[tuple[int, int, tuple[bool, bool, bool]]], start: int,
-                length: int) -> list[tuple[int, int, tuple[bool, bool, bool]]]:
-    """Return the formatting spans covering ``[start, start + length)``, relative to start."""
-    end = start + length
+@dataclass
+class _Node:
+    """A block of a story as the diff sees it: what it is, its number, its key and words."""
+
+    kind: str  # "p" paragraph, "t" table, "c:<properties>" content control
+    index: int  # the paragraph's flat index, or the table's / control's number in the story
+    block: Block
+    key: str
+    rows: list[tuple[str, list[list[_Node]]]] = field(default_factory=list)  # tables: (properties, cells)
+    children: list[_Node] = field(default_factory=list)  # controls
+    _words: Counter[str] | None = None
+
+    @property
+    def words(self) -> Counter[str]:
+        if self._words is None:
+            self._words = Counter(self.key.split())
+        return self._words
+
+
+def _nodes(blocks: Iterable[Block], atoms: _Atoms, counters: list[int], side: str) -> list[_Node]:
+    """Return ``blocks`` as nodes; ``counters`` = [paragraphs, tables, controls] seen so far."""
     out = []
-    for s, e, f in spans:
-        if e <= start or s >= end:
-            continue
-        out.append((max(s, start) - start, min(e, end) - start, f))
-    if not out:
-        out.append((0, length, (False, False, False)))
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            out.append(_Node("p", counters[0], b, atoms.text(b, side)[0]))
+            counters[0] += 1
+        elif isinstance(b, Table):
+            node = _Node("t", counters[1], b, "")
+            counters[1] += 1
+            for row in b.rows:
+                node.rows.append((row.props, [_nodes(cell.blocks, atoms, counters, side) for cell in row.cells]))
+            node.key = "\U0010FFFE" + "\x1e".join(_row_key(cells) for _, cells in node.rows)
+            out.append(node)
+        else:
+            assert isinstance(b, Control)
+            node = _Node("c:" + b.key, counters[2], b, "")
+            counters[2] += 1
+            node.children = _nodes(b.blocks, atoms, counters, side)
+            node.key = "\U0010FFFF" + b.key + "\x1e" + "\n".join(n.key for n in node.children)
+            out.append(node)
     return out
 
 
-def diff(old: Document, new: Document) -> Redline:
-    """Return the redline from ``old`` to ``new``."""
-    a = [p.text for p in old.paragraphs]
-    b = [p.text for p in new.paragraphs]
-    build = _Builder(old, new)
+def _row_key(cells: list[list[_Node]]) -> str:
+    return "\x1f".join("\n".join(n.key for n in cell) for cell in cells)
+
+
+def _sequence(a: Sequence[str], b: Sequence[str], kinds_a: Sequence[str] | None, kinds_b: Sequence[str] | None,
+              words_a: Sequence[Counter[str]] | None = None, words_b: Sequence[Counter[str]] | None = None,
+              moves_allowed: bool = True) -> tuple[list[tuple], dict[int, int]]:  # type: ignore[type-arg]
+    """Return how two sequences of blocks line up, in reading order, and the moves.
+
+    Items: ("equal", i, j) for identical blocks, ("unit", olds, news) for blocks diffed
+    together (one side may be empty), ("from", i) and ("to", j) where a moved block leaves and
+    lands; the dict maps each moved OLD index to its NEW index. Only paragraphs move, group
+    and split; tables pair with tables, controls with controls of their kind.
+    """
     matched, exact_moves = _align(a, b)
+
+    def is_p(kinds: Sequence[str] | None, k: int) -> bool:
+        return kinds is None or kinds[k] == "p"
 
     # Identical paragraphs that changed place (long enough to be a move, not a coincidence),
     # grown into blocks over neighbouring identical paragraphs that were also left unmatched.
     done_a = {i for i, _ in matched}
     done_b = {j for _, j in matched}
     moves: dict[int, int] = {}
-    for i, j in sorted(exact_moves):
-        if i in done_a or j in done_b or _count_words(a[i]) < MOVE_MIN_WORDS:
-            continue
-        moves[i] = j
-        done_a.add(i)
-        done_b.add(j)
-        for step in (1, -1):
-            x, y = i + step, j + step
-            while 0 <= x < len(a) and 0 <= y < len(b) and x not in done_a and y not in done_b and a[x] == b[y]:
-                moves[x] = y
-                done_a.add(x)
-                done_b.add(y)
-                x += step
-                y += step
+    if moves_allowed:
+        for i, j in sorted(exact_moves):
+            if i in done_a or j in done_b or _count_words(a[i]) < MOVE_MIN_WORDS or not is_p(kinds_a, i):
+                continue
+            moves[i] = j
+            done_a.add(i)
+            done_b.add(j)
+            for step in (1, -1):
+                x, y = i + step, j + step
+                while 0 <= x < len(a) and 0 <= y < len(b) and x not in done_a and y not in done_b and \
+                        a[x] == b[y] and is_p(kinds_a, x):
+                    moves[x] = y
+                    done_a.add(x)
+                    done_b.add(y)
+                    x += step
+                    y += step
 
-    # Change regions: the unmatched paragraphs between two equal ones.
+    # Change regions: the unmatched blocks between two equal ones.
     regions: list[tuple[list[int], list[int]]] = []
     bounds = [(-1, -1)] + matched + [(len(a), len(b))]
     for (i0, j0), (i1, j1) in pairwise(bounds):
@@ -870,74 +1352,68 @@ def diff(old: Document, new: Document) -> Redline:
         news = [j for j in range(j0 + 1, j1) if j not in done_b]
         regions.append((olds, news))
 
-    words_a: list[Counter[str]] = [Counter()] * len(a)
-    words_b: list[Counter[str]] = [Counter()] * len(b)
-    for olds, news in regions:
-        for i in olds:
-            words_a[i] = Counter(a[i].split())
-        for j in news:
-            words_b[j] = Counter(b[j].split())
-    pairings = [_pair_region(olds, news, a, b, words_a, words_b) for olds, news in regions]
+    if words_a is None or words_b is None:
+        wa: list[Counter[str]] = [Counter()] * len(a)
+        wb: list[Counter[str]] = [Counter()] * len(b)
+        for olds, news in regions:
+            for i in olds:
+                wa[i] = Counter(a[i].split())
+            for j in news:
+                wb[j] = Counter(b[j].split())
+        words_a, words_b = wa, wb
+    pairings = [_pair_region(olds, news, a, b, words_a, words_b, kinds_a, kinds_b) for olds, news in regions]
 
     # Edited paragraphs that also moved: left unpaired in their own region but very close to an
     # unpaired paragraph elsewhere.
-    lone_a = [i for pr in pairings for i, j in pr if j is None and i is not None
-              and _count_words(a[i]) >= MOVE_MIN_WORDS]
-    lone_b = [j for pr in pairings for i, j in pr if i is None and j is not None
-              and _count_words(b[j]) >= MOVE_MIN_WORDS]
-    if lone_a and lone_b and len(lone_a) * len(lone_b) <= _MAX_PAIRING_CELLS:
-        cands = []
-        for i in lone_a:
-            la = len(a[i].split())
-            for j in lone_b:
-                lb = len(b[j].split())
-                if min(la, lb) * 2 < MOVE_SIMILARITY * (la + lb):
+    if moves_allowed:
+        lone_a = [i for pr in pairings for i, j in pr if j is None and i is not None
+                  and _count_words(a[i]) >= MOVE_MIN_WORDS and is_p(kinds_a, i)]
+        lone_b = [j for pr in pairings for i, j in pr if i is None and j is not None
+                  and _count_words(b[j]) >= MOVE_MIN_WORDS and is_p(kinds_b, j)]
+        if lone_a and lone_b and len(lone_a) * len(lone_b) <= _MAX_PAIRING_CELLS:
+            cands = []
+            for i in lone_a:
+                la = len(a[i].split())
+                for j in lone_b:
+                    lb = len(b[j].split())
+                    if min(la, lb) * 2 < MOVE_SIMILARITY * (la + lb):
+                        continue
+                    s = _similarity(words_a[i], words_b[j])
+                    if s >= MOVE_SIMILARITY:
+                        cands.append((-s, i, j))
+            used_a: set[int] = set()
+            used_b: set[int] = set()
+            for _, i, j in sorted(cands):
+                if i in used_a or j in used_b:
                     continue
-                s = _similarity(words_a[i], words_b[j])
-                if s >= MOVE_SIMILARITY:
-                    cands.append((-s, i, j))
-        used_a: set[int] = set()
-        used_b: set[int] = set()
-        for _, i, j in sorted(cands):
-            if i in used_a or j in used_b:
-                continue
-            used_a.add(i)
-            used_b.add(j)
-            moves[i] = j
-        if used_a:
-            pairings = [[(i, j) for i, j in pr if not ((j is None and i in used_a) or (i is None and j in used_b))]
-                        for pr in pairings]
+                used_a.add(i)
+                used_b.add(j)
+                moves[i] = j
+            if used_a:
+                pairings = [[(i, j) for i, j in pr if not ((j is None and i in used_a) or (i is None and j in used_b))]
+                            for pr in pairings]
 
-    move_ids = {i: k + 1 for k, i in enumerate(sorted(moves, key=lambda i: moves[i]))}
-    halves = {i: build.move(i, j, move_ids[i]) for i, j in moves.items()}
-    from_at = {i: halves[i][0] for i in moves}
-    to_at = {j: halves[i][1] for i, j in moves.items()}
-
-    out: list[ParagraphDiff] = []
+    out: list[tuple] = []  # type: ignore[type-arg]
+    to_at = {j: i for i, j in moves.items()}
     # Walk both versions in order; a moved half is placed where it sits in its own version.
     ai = bj = 0
 
     def take(i: int, j: int) -> None:
-        """Emit moved halves before old paragraph i and new paragraph j (-1: no constraint)."""
+        """Emit moved halves before old block i and new block j (-1: no constraint)."""
         nonlocal ai, bj
         while ai < i:
-            if ai in from_at:
-                out.append(from_at[ai])
+            if ai in moves:
+                out.append(("from", ai))
             ai += 1
         while bj < j:
             if bj in to_at:
-                out.append(to_at[bj])
+                out.append(("to", bj))
             bj += 1
 
     for k in range(len(regions)):
-        for olds, news in _groups(pairings[k], a, b, words_a, words_b):
+        for olds, news in _groups(pairings[k], a, b, words_a, words_b, kinds_a, kinds_b):
             take(olds[0] if olds else -1, news[0] if news else -1)
-            if olds and news:
-                out.extend(build.group(olds, news))
-            elif olds:
-                out.append(build.deleted(olds[0]))
-            else:
-                out.append(build.inserted(news[0]))
+            out.append(("unit", olds, news))
             if olds:
                 ai = olds[-1] + 1
             if news:
@@ -945,10 +1421,211 @@ def diff(old: Document, new: Document) -> Redline:
         if k < len(matched):
             i, j = matched[k]
             take(i, j)
-            out.append(build.equal(i, j))
+            out.append(("equal", i, j))
             ai, bj = i + 1, j + 1
     take(len(a), len(b))
-    return Redline(old, new, tuple(out))
+    return out, moves
+
+
+class _StoryBuilder:
+    """Diffs one story: its containers block by block, tables row by row, cells as stories."""
+
+    def __init__(self, old: Sequence[Paragraph], new: Sequence[Paragraph], codec: _Codec, atoms: _Atoms) -> None:
+        self.build = _Builder(old, new, codec, atoms)
+        self.atoms = atoms
+        self.move_id = 0
+
+    def diff(self, old_blocks: Iterable[Block], new_blocks: Iterable[Block]) -> list[BlockDiff]:
+        old = _nodes(old_blocks, self.atoms, [0, 0, 0], "old")
+        new = _nodes(new_blocks, self.atoms, [0, 0, 0], "new")
+        return self.container(old, new)
+
+    def container(self, olds: list[_Node], news: list[_Node]) -> list[BlockDiff]:
+        build = self.build
+        plain = all(n.kind == "p" for n in olds) and all(n.kind == "p" for n in news)
+        kinds_a = None if plain else [n.kind for n in olds]
+        kinds_b = None if plain else [n.kind for n in news]
+        words_a = None if plain else [n.words for n in olds]
+        words_b = None if plain else [n.words for n in news]
+        items, moves = _sequence([n.key for n in olds], [n.key for n in news], kinds_a, kinds_b, words_a, words_b)
+        halves: dict[int, tuple[ParagraphDiff, ParagraphDiff]] = {}
+        for i in sorted(moves, key=lambda i: moves[i]):
+            self.move_id += 1
+            halves[i] = build.move(olds[i].index, news[moves[i]].index, self.move_id)
+        to_half = {moves[i]: h[1] for i, h in halves.items()}
+        out: list[BlockDiff] = []
+        for item in items:
+            tag = item[0]
+            if tag == "equal":
+                o, n = olds[item[1]], news[item[2]]
+                out.append(build.equal(o.index, n.index) if o.kind == "p" else self.pair(o, n))
+            elif tag == "from":
+                out.append(halves[item[1]][0])
+            elif tag == "to":
+                out.append(to_half[item[1]])
+            else:
+                xs, ys = item[1], item[2]
+                if xs and ys:
+                    if len(xs) == len(ys) == 1 and olds[xs[0]].kind != "p":
+                        out.append(self.pair(olds[xs[0]], news[ys[0]]))
+                    else:
+                        out.extend(build.group([olds[x].index for x in xs], [news[y].index for y in ys]))
+                else:
+                    for x in xs:
+                        out.extend(self.deleted(olds[x]))
+                    for y in ys:
+                        out.extend(self.inserted(news[y]))
+        return out
+
+    def pair(self, o: _Node, n: _Node) -> BlockDiff:
+        """Return the diff of a table with a table, or a control with a control."""
+        if o.kind == "t":
+            return self.table(o, n)
+        blocks = tuple(self.container(o.children, n.children))
+        kind: BlockKind = "changed" if any(b.changed for b in blocks) else "equal"
+        return ControlDiff(kind, o.index, n.index, blocks, _label(n.block))
+
+    def table(self, o: _Node, n: _Node) -> TableDiff:
+        """Return the diff of two tables: rows aligned as units, paired rows cell by cell."""
+        ra = [_row_key(cells) for _, cells in o.rows]
+        rb = [_row_key(cells) for _, cells in n.rows]
+        kinds_a = [f"r{len(cells)}" for _, cells in o.rows]
+        kinds_b = [f"r{len(cells)}" for _, cells in n.rows]
+        items, _ = _sequence(ra, rb, kinds_a, kinds_b, moves_allowed=False)
+        rows: list[RowDiff] = []
+        for item in items:
+            if item[0] == "equal":
+                pairs = [(item[1], item[2])]
+            elif item[0] == "unit" and item[1] and item[2] and len(item[1]) == len(item[2]) and \
+                    all(kinds_a[x] == kinds_b[y] for x, y in zip(item[1], item[2], strict=True)):
+                pairs = list(zip(item[1], item[2], strict=True))
+            else:
+                rows.extend(self.deleted_row(o, x) for x in item[1])
+                rows.extend(self.inserted_row(n, y) for y in item[2])
+                continue
+            for x, y in pairs:
+                (pa, ca), (pb, cb) = o.rows[x], n.rows[y]
+                cells = []
+                for k, (xa, xb) in enumerate(zip(ca, cb, strict=True)):
+                    blocks = tuple(self.container(xa, xb))
+                    props = _cell_props(o.block, x, k) != _cell_props(n.block, y, k)
+                    kind: BlockKind = "changed" if any(b.changed for b in blocks) else "equal"
+                    cells.append(CellDiff(kind, k, k, blocks, props))
+                changed = any(c.changed for c in cells) or pa != pb
+                rows.append(RowDiff("changed" if changed else "equal", x, y, tuple(cells), pa != pb))
+        props = o.block.props != n.block.props  # type: ignore[union-attr]
+        kind = "changed" if props or any(r.changed for r in rows) else "equal"
+        return TableDiff(kind, o.index, n.index, tuple(rows), props)
+
+    def deleted_row(self, t: _Node, x: int) -> RowDiff:
+        return RowDiff("deleted", x, None, tuple(
+            CellDiff("deleted", k, None, tuple(b for node in cell for b in self.deleted(node)))
+            for k, cell in enumerate(t.rows[x][1])))
+
+    def inserted_row(self, t: _Node, y: int) -> RowDiff:
+        return RowDiff("inserted", None, y, tuple(
+            CellDiff("inserted", None, k, tuple(b for node in cell for b in self.inserted(node)))
+            for k, cell in enumerate(t.rows[y][1])))
+
+    def deleted(self, node: _Node) -> list[BlockDiff]:
+        """Return a block of OLD deleted whole (tables row by row, controls with their content)."""
+        if node.kind == "p":
+            return [self.build.deleted(node.index)]
+        if node.kind == "t":
+            return [TableDiff("deleted", node.index, None, tuple(self.deleted_row(node, x)
+                                                                for x in range(len(node.rows))))]
+        return [ControlDiff("deleted", node.index, None, tuple(b for c in node.children for b in self.deleted(c)),
+                            _label(node.block))]
+
+    def inserted(self, node: _Node) -> list[BlockDiff]:
+        """Return a block of NEW inserted whole."""
+        if node.kind == "p":
+            return [self.build.inserted(node.index)]
+        if node.kind == "t":
+            return [TableDiff("inserted", None, node.index, tuple(self.inserted_row(node, y)
+                                                                 for y in range(len(node.rows))))]
+        return [ControlDiff("inserted", None, node.index, tuple(b for c in node.children for b in self.inserted(c)),
+                            _label(node.block))]
+
+
+def _label(block: Block) -> str:
+    return block.label if isinstance(block, Control) else ""
+
+
+def _cell_props(table: Block, row: int, cell: int) -> str:
+    assert isinstance(table, Table)
+    return table.rows[row].cells[cell].props
+
+
+def _flat_diff(old: Sequence[Paragraph], new: Sequence[Paragraph]) -> list[BlockDiff]:
+    """Return the diff of two plain runs of paragraphs (no tables, no atoms)."""
+    builder = _StoryBuilder(old, new, _Codec(), _Atoms())
+    return builder.diff(old, new)
+
+
+def diff(old: Document, new: Document) -> Redline:
+    """Return the redline from ``old`` to ``new``: the body, every other story, the sections."""
+    codec, atoms = _Codec(), _Atoms(old, new)
+    tree = tuple(_StoryBuilder(old.paragraphs, new.paragraphs, codec, atoms).diff(old.body, new.body))
+    paragraphs = tuple(paragraph_diffs(tree))
+    stories = _stories(old, new, paragraphs, codec, atoms)
+    sections = tuple(SectionDiff(k, k, old.sections[k].props != new.sections[k].props)
+                     for k in range(min(len(old.sections), len(new.sections))))
+    return Redline(old, new, paragraphs, tree, stories, sections)
+
+
+def _stories(old: Document, new: Document, body: Sequence[ParagraphDiff], codec: _Codec,
+             atoms: _Atoms) -> tuple[StoryDiff, ...]:
+    """Return the diffs of the stories besides the body, found through the atoms that carry them
+    (notes by their references, comments by their anchors, text boxes by their shapes), then
+    headers and footers by section and type."""
+    olds, news = old.story_index, new.story_index
+    out: list[StoryDiff] = []
+    done_old: set[str] = set()
+    done_new: set[str] = set()
+    queue: list[tuple[Sequence[ParagraphDiff], Sequence[Paragraph], Sequence[Paragraph]]] = [
+        (body, old.paragraphs, new.paragraphs)]
+
+    def add(o: str | None, n: str | None) -> None:
+        # A side already compared (or not read) leaves the other alone: inserted or deleted.
+        o = o if o is not None and o in olds and o not in done_old else None
+        n = n if n is not None and n in news and n not in done_new else None
+        if o is None and n is None:
+            return
+        so, sn = olds.get(o) if o else None, news.get(n) if n else None
+        if o:
+            done_old.add(o)
+        if n:
+            done_new.add(n)
+        ref = sn or so
+        assert ref is not None
+        builder = _StoryBuilder(so.paragraphs if so else (), sn.paragraphs if sn else (), codec, atoms)
+        blocks = builder.diff(so.blocks if so else (), sn.blocks if sn else ())
+        story = StoryDiff(ref.kind, o, n, ref.label, tuple(blocks))
+        out.append(story)
+        queue.append((story.paragraphs, so.paragraphs if so else (), sn.paragraphs if sn else ()))
+
+    while queue:
+        pds, po, pn = queue.pop(0)
+        for pd in pds:
+            for s in pd.segments:
+                if s.old_atom is not None and pd.old_index is not None:
+                    o_refs = po[pd.old_index].atoms[s.old_atom].refs
+                else:
+                    o_refs = ()
+                if s.new_atom is not None and pd.new_index is not None:
+                    n_refs = pn[pd.new_index].atoms[s.new_atom].refs
+                else:
+                    n_refs = ()
+                for k in range(max(len(o_refs), len(n_refs))):
+                    add(o_refs[k] if k < len(o_refs) else None, n_refs[k] if k < len(n_refs) else None)
+    # Headers and footers: the same section's header (footer) of the same type.
+    for k in range(max(len(old.sections), len(new.sections))):
+        o_parts = {(kind, t): sid for kind, t, sid in old.sections[k].parts} if k < len(old.sections) else {}
+        n_parts = {(kind, t): sid for kind, t, sid in new.sections[k].parts} if k < len(new.sections) else {}
+        for place in sorted(set(o_parts) | set(n_parts)):
+            add(o_parts.get(place), n_parts.get(place))
+    return tuple(out)
 
 
 def main(argv: list[str] | None = None) -> int:

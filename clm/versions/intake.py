@@ -515,7 +515,8 @@ def _text_parser() -> Callable[[str], Document]:
 
 def _check_document(doc: Any, limits: Limits) -> None:
     """Raise TooLarge if a parsed Document is bigger than a contract could be."""
-    paragraphs = doc.paragraphs
+    # Notes, comments, headers and text boxes count too: they are read and compared like the body.
+    paragraphs = list(doc.paragraphs) + [p for story in getattr(doc, "stories", ()) for p in story.paragraphs]
     if len(paragraphs) > limits.max_paragraphs:
         raise TooLarge(f"The document has {len(paragraphs):,} paragraphs; clm accepts at most "
                        f"{limits.max_paragraphs:,}.")
@@ -539,6 +540,7 @@ def _parse_in_child(data: bytes, limits: Limits, view: str = "accept") -> Docume
     Raise InvalidInput on timeout or crash, TooLarge on memory exhaustion, and the child's own
     ClmError (same class and message) when the parser raises one.
     """
+    _docx_parser()  # import the reader (and lxml) once, here: every forked child starts with it
     try:
         return sandbox.run_capped(_parse_checked, data, limits, view, timeout=limits.parse_timeout_seconds,  # type: ignore[no-any-return]
                                   memory_bytes=limits.parse_memory_bytes)

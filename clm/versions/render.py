@@ -6,12 +6,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clm.versions.diff import Op, ParagraphDiff, Redline
+from clm.documents import ATOM_NAMES
+from clm.versions.diff import (
+    BlockDiff,
+    Credits,
+    Op,
+    ParagraphDiff,
+    Redline,
+    Segment,
+    TableDiff,
+    paragraph_blocks,
+    paragraph_diffs,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import jinja2
 
-    from clm.documents import Tracked
+    from clm.documents import Document, Paragraph, Tracked
 
 _HERE = Path(__file__).parent
 _TEMPLATES = _HERE / "templates"
@@ -78,7 +91,8 @@ def _text_segment(op: str, text: str) -> str:
 
 @dataclass
 class _Piece:
-    """A stretch of text in the HTML view; ``cls`` is eq, ins, del, mvfrom or mvto."""
+    """A stretch of text in the HTML view; ``cls`` is eq, ins, del, mvfrom, mvto, or for an
+    object atom, atom-eq / atom-ins / atom-del (then ``title`` says what it is)."""
 
     cls: str
     text: str
@@ -86,6 +100,8 @@ class _Piece:
     href: str | None = None
     #: Who made the change, when NEW's file tracked it as someone's ("Dana Whitfield, 4 May 2026").
     who: str | None = None
+    #: What an object is ("footnote: See Schedule 1.", "image: Logo").
+    title: str | None = None
 
 
 @dataclass
@@ -98,6 +114,44 @@ class _Row:
     old: list[_Piece] = field(default_factory=list)
     new: list[_Piece] = field(default_factory=list)
     note: str = ""
+    #: The list number shown before the text: NEW's, or OLD's for a deleted paragraph.
+    label: str = ""
+    #: OLD's list number when the kind of list item changed ("1." -> "•").
+    old_label: str = ""
+    is_table: bool = False
+
+
+@dataclass
+class _Cell:
+    kind: str
+    blocks: list[_Row | _Table] = field(default_factory=list)
+
+
+@dataclass
+class _TableRow:
+    kind: str
+    cells: list[_Cell] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    """A table of the redline: rows inserted, deleted or kept, cells with their own redline."""
+
+    anchor: str
+    kind: str
+    rows: list[_TableRow] = field(default_factory=list)
+    note: str = ""
+    is_table: bool = True
+
+
+@dataclass
+class _StoryView:
+    """A note, comment, header, footer or text box that changed."""
+
+    anchor: str
+    label: str
+    kind: str
+    blocks: list[_Row | _Table] = field(default_factory=list)
 
 
 @dataclass
@@ -130,36 +184,229 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass
+class _Story:
+    """What building the view of one story needs: its paragraphs in both versions and credits."""
+
+    old: Sequence[Paragraph]
+    new: Sequence[Paragraph]
+    credits: Credits
+    old_doc: Document
+    new_doc: Document
+    prefix: str = ""
+
+
+class _Builder:
+    """Builds the template's primitives: rows, tables, stories and the numbered change list."""
+
+    def __init__(self, redline: Redline) -> None:
+        self.red = redline
+        self.changes = _ChangeList()
+        self.anchors = 0
+
+    def anchor(self, prefix: str = "p") -> str:
+        self.anchors += 1
+        return f"{prefix}{self.anchors}"
+
+    def blocks(self, diffs: Sequence[BlockDiff], story: _Story) -> list[_Row | _Table]:
+        out: list[_Row | _Table] = []
+        run: list[ParagraphDiff] = []
+        for d in diffs:
+            if isinstance(d, ParagraphDiff):
+                run.append(d)
+                continue
+            out.extend(self.paragraphs(run, story))
+            run = []
+            if isinstance(d, TableDiff):
+                out.append(self.table(d, story))
+            else:
+                if d.kind in ("inserted", "deleted"):
+                    self.changes.add(f"{story.prefix}Content control {d.kind}", "#" + self.anchor("c"), "", d.label)
+                out.extend(self.blocks(d.blocks, story))
+        out.extend(self.paragraphs(run, story))
+        return out
+
+    def table(self, d: TableDiff, story: _Story) -> _Table:
+        t = _Table(self.anchor("t"), d.kind)
+        if d.kind in ("inserted", "deleted"):
+            self.changes.add(f"{story.prefix}Table {d.kind}", "#" + t.anchor, "", "")
+        elif d.props_changed:
+            t.note = "Table properties changed"
+            self.changes.add(f"{story.prefix}Table formatting", "#" + t.anchor, "", "")
+        for r in d.rows:
+            row = _TableRow(r.kind)
+            if r.kind in ("inserted", "deleted") and d.kind not in ("inserted", "deleted"):
+                texts = " | ".join(pd.new_text if r.kind == "inserted" else pd.old_text
+                                   for c in r.cells for pd in paragraph_diffs(c.blocks))
+                self.changes.add(f"{story.prefix}Row {r.kind}", "#" + t.anchor, texts if r.kind == "deleted" else "",
+                                 texts if r.kind == "inserted" else "")
+            for c in r.cells:
+                row.cells.append(_Cell("changed" if c.props_changed else c.kind, self.blocks(c.blocks, story)))
+            t.rows.append(row)
+        return t
+
+    def paragraphs(self, run: list[ParagraphDiff], story: _Story) -> list[_Row | _Table]:
+        out: list[_Row | _Table] = []
+        if not run:
+            return out
+        blocks = paragraph_blocks(run)
+        for k, (parts, mark) in enumerate(blocks):
+            row = _Row(anchor=self.anchor(), kind=_row_kind(parts))
+            last = parts[-1] if parts else None
+            if last is not None:
+                para = story.new[last.new_index] if last.has_new and last.new_index is not None else \
+                    story.old[last.old_index] if last.old_index is not None else None
+                row.label = para.label if para is not None else ""
+                if last.props_changed and last.old_index is not None and last.new_index is not None:
+                    before, after = story.old[last.old_index], story.new[last.new_index]
+                    if before.numbering != after.numbering:
+                        row.old_label = before.label or "no number"
+                        row.label = after.label or "no number"
+                        self.changes.add(f"{story.prefix}List changed", "#" + row.anchor, row.old_label, row.label)
+            for pd in parts:
+                self.pieces(row, pd, story)
+            if _shows_mark(blocks, k):
+                cls = "ins" if mark == "insert" else "del"
+                anchor = f"c{len(self.changes) + 1}"
+                row.inline.append(_Piece(cls, "¶", anchor))
+                self.changes.add(f"{story.prefix}Paragraph split" if mark == "insert" else
+                                 f"{story.prefix}Paragraphs joined", "#" + anchor, "", "")
+            if any(pd.format_changed or pd.style_changed or pd.props_changed for pd in parts):
+                row.note = "Formatting changed"
+                if row.kind == "equal":
+                    row.kind = "format"
+                    self.changes.add(f"{story.prefix}Formatting", "#" + row.anchor, "",
+                                     _excerpt("".join(pd.new_text for pd in parts)))
+            out.append(row)
+        return out
+
+    def atom_piece(self, s: Segment, pd: ParagraphDiff, story: _Story, cls: str) -> _Piece | None:
+        """Return the piece that shows an atom, or None for marks not worth showing unchanged."""
+        if s.op == "insert" or (s.op == "equal" and s.new_atom is not None and pd.has_new and pd.new_index is not None):
+            para, k, doc = story.new[pd.new_index], s.new_atom, story.new_doc  # type: ignore[index]
+        else:
+            para, k, doc = story.old[pd.old_index], s.old_atom, story.old_doc  # type: ignore[index]
+        if k is None or k >= len(para.atoms):
+            return None
+        a = para.atoms[k]
+        name = ATOM_NAMES.get(a.kind, a.kind)
+        quiet = a.kind in ("bookmark", "bookmark_end", "comment_start", "comment_end", "field_end", "note_mark")
+        if s.op == "equal" and quiet:
+            return None
+        label = a.label
+        if a.refs and a.refs[0] in doc.story_index:
+            label = doc.story_index[a.refs[0]].text
+        title = f"{name}: {_excerpt(label, 120)}" if label and label != name else name
+        if a.text:
+            return _Piece(cls, a.text, title=title)
+        return _Piece(cls, f"[{name}{': ' + _excerpt(label, 40) if label and label != name else ''}]", title=title)
+
+    def pieces(self, row: _Row, pd: ParagraphDiff, story: _Story) -> None:
+        """Append one redline paragraph's pieces to a row and its changes to the change list."""
+        change = self.changes.add
+        prefix = story.prefix
+        if pd.kind in ("moved_from", "moved_to"):
+            side = "from" if pd.kind == "moved_from" else "to"
+            other = "to" if side == "from" else "from"
+            here = f"m{prefix.strip(': ').replace(' ', '')}{pd.move_id}-{side}"
+            there = f"m{prefix.strip(': ').replace(' ', '')}{pd.move_id}-{other}"
+            if side == "to":
+                change(f"{prefix}Moved", "#" + here, pd.old_text, pd.new_text)
+            link = _Piece("mvlink-" + side, "", here, "#" + there)
+            row.inline.append(link)
+            (row.old if side == "from" else row.new).append(_Piece("mvlink-" + side, "", None, link.href))
+            for s in pd.segments:
+                cls = ("mv" + side) if s.op == "equal" else "ins" if s.op == "insert" else "del"
+                piece = self.atom_piece(s, pd, story, "atom-" + cls) if s.is_atom else _Piece(cls, s.text)
+                if piece is None:
+                    continue
+                row.inline.append(piece)
+                (row.old if side == "from" else row.new).append(piece)
+            return
+        pending_old = ""
+        pending_new = ""
+        pending_who: str | None = None
+        anchor: str | None = None
+        pos = 0
+        for s in pd.segments:
+            if s.op == "equal":
+                if anchor:
+                    change(prefix + _change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new,
+                           pending_who)
+                    anchor, pending_old, pending_new, pending_who = None, "", "", None
+                piece = self.atom_piece(s, pd, story, "atom-eq") if s.is_atom else _Piece("eq", s.text)
+                if piece is not None:
+                    row.inline.append(piece)
+                    row.old.append(piece)
+                    row.new.append(piece)
+            else:
+                for part, tracked in story.credits.attribute(pd, s, pos):
+                    who = _who(tracked)
+                    pending_who = pending_who or who
+                    cls = "ins" if part.op == "insert" else "del"
+                    if part.is_atom:
+                        piece_or_none = self.atom_piece(part, pd, story, "atom-" + cls)
+                        if piece_or_none is None:
+                            continue
+                        piece = piece_or_none
+                        piece.who = who
+                        label = piece.title or "object"
+                        if part.op == "insert":
+                            pending_new += f" [{label}] "
+                        else:
+                            pending_old += f" [{label}] "
+                    else:
+                        piece = _Piece(cls, part.text, who=who)
+                        if part.op == "insert":
+                            pending_new += part.text
+                        else:
+                            pending_old += part.text
+                    if anchor is None:
+                        anchor = f"c{self.changes.next_number}"
+                        piece.anchor = anchor
+                    row.inline.append(piece)
+                    (row.new if part.op == "insert" else row.old).append(piece)
+            if s.new_start is not None:
+                pos = s.new_start + len(s.text)
+        if anchor:
+            change(prefix + _change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
+
+
 def _context(redline: Redline, title: str, old_label: str, new_label: str) -> dict[str, Any]:
     """Return the primitives the templates render (no Redline objects reach a template)."""
-    rows: list[_Row] = []
-    changes = _ChangeList()
-    change = changes.add
-    blocks = redline.blocks()
-    for k, (parts, mark) in enumerate(blocks):
-        row = _Row(anchor=f"p{k + 1}", kind=_row_kind(parts))
-        for pd in parts:
-            _add_pieces(row, pd, changes, redline)
-        if _shows_mark(blocks, k):
-            cls = "ins" if mark == "insert" else "del"
-            anchor = f"c{len(changes) + 1}"
-            row.inline.append(_Piece(cls, "¶", anchor))
-            change("Paragraph split" if mark == "insert" else "Paragraphs joined", "#" + anchor, "", "")
-        if any(pd.format_changed or pd.style_changed for pd in parts):
-            row.note = "Formatting changed"
-            if row.kind == "equal":
-                row.kind = "format"
-                change("Formatting", "#" + row.anchor, "", _excerpt("".join(pd.new_text for pd in parts)))
-        rows.append(row)
+    b = _Builder(redline)
+    old, new = redline.old, redline.new
+    body = b.blocks(redline.body, _Story(old.paragraphs, new.paragraphs, redline.credits(None), old, new))
+    stories = []
+    for sd in redline.stories:
+        if not sd.changed:
+            continue
+        so = old.story_index.get(sd.old_id) if sd.old_id else None
+        sn = new.story_index.get(sd.new_id) if sd.new_id else None
+        label = sd.label + (" (added)" if so is None else " (removed)" if sn is None else "")
+        view = _StoryView(b.anchor("s"), label, sd.kind)
+        if so is None or sn is None:
+            b.changes.add(f"{sd.label} {'added' if so is None else 'removed'}", "#" + view.anchor,
+                          so.text if so else "", sn.text if sn else "")
+        view.blocks = b.blocks(sd.blocks, _Story(so.paragraphs if so else (), sn.paragraphs if sn else (),
+                                                 redline.credits(sd.new_id), old, new, prefix=f"{sd.label}: "))
+        stories.append(view)
+    notes = [f"Page setup of section {s.new_index + 1 if s.new_index is not None else ''} changed (margins, size or "
+             "orientation)" for s in redline.sections if s.props_changed]
+    problems = sorted(set(old.problems) | set(new.problems))
     return {
         "title": title,
         "old_label": old_label,
         "new_label": new_label,
-        "rows": rows,
-        "changes": changes,
+        "rows": body,
+        "stories": stories,
+        "notes": notes,
+        "problems": problems,
+        "changes": b.changes,
         "stats": redline.stats,
         "identical": redline.is_empty,
-        "authors": sorted({t.author or "Unknown" for t in redline.new.tracked}),
+        "authors": sorted({t.author or "Unknown" for t in new.tracked}
+                          | {t.author or "Unknown" for s in new.stories for t in s.tracked}),
     }
 
 
@@ -178,61 +425,6 @@ def _row_kind(parts: tuple[ParagraphDiff, ...]) -> str:
     if len(kinds) == 1:
         return kinds.pop()
     return "changed"
-
-
-def _add_pieces(row: _Row, pd: ParagraphDiff, changes: _ChangeList, redline: Redline) -> None:
-    """Append one redline paragraph's pieces to a row and its changes to the change list."""
-    change = changes.add
-    if pd.kind in ("moved_from", "moved_to"):
-        side = "from" if pd.kind == "moved_from" else "to"
-        other = "to" if side == "from" else "from"
-        here = f"m{pd.move_id}-{side}"
-        if side == "to":
-            change("Moved", "#" + here, pd.old_text, pd.new_text)
-        link = _Piece("mvlink-" + side, "", here, f"#m{pd.move_id}-{other}")
-        row.inline.append(link)
-        (row.old if side == "from" else row.new).append(_Piece("mvlink-" + side, "", None, link.href))
-        for s in pd.segments:
-            cls = ("mv" + side) if s.op == "equal" else "ins" if s.op == "insert" else "del"
-            piece = _Piece(cls, s.text)
-            row.inline.append(piece)
-            (row.old if side == "from" else row.new).append(piece)
-        return
-    pending_old = ""
-    pending_new = ""
-    pending_who: str | None = None
-    anchor: str | None = None
-    pos = 0
-    for s in pd.segments:
-        if s.op == "equal":
-            if anchor:
-                change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
-                anchor, pending_old, pending_new, pending_who = None, "", "", None
-            piece = _Piece("eq", s.text)
-            row.inline.append(piece)
-            row.old.append(piece)
-            row.new.append(piece)
-        else:
-            for part, tracked in redline.attribute(pd, s, pos):
-                who = _who(tracked)
-                pending_who = pending_who or who
-                cls = "ins" if part.op == "insert" else "del"
-                if anchor is None:
-                    anchor = f"c{changes.next_number}"
-                    piece = _Piece(cls, part.text, anchor, who=who)
-                else:
-                    piece = _Piece(cls, part.text, who=who)
-                row.inline.append(piece)
-                if part.op == "insert":
-                    pending_new += part.text
-                    row.new.append(piece)
-                else:
-                    pending_old += part.text
-                    row.old.append(piece)
-        if s.new_start is not None:
-            pos = s.new_start + len(s.text)
-    if anchor:
-        change(_change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
 
 
 def _change_kind(old: str, new: str) -> str:

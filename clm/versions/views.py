@@ -142,16 +142,20 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
     version = store.get_version(session, contract_id, number)
     view = "reject" if request.args.get("view") == "reject" and version.revision_count else "accept"
     revisions = ()
+    places: dict[str, str] = {}
     text = version.text
     if version.revision_count:
         limits = store.limits_from_settings(current_app.config)
-        revisions = store.document_of(version, limits).revisions
+        document = store.document_of(version, limits)
+        revisions = document.revisions
+        places = {s.id: s.label for s in document.stories}
         if view == "reject":
             text = store.document_of(version, limits, view="reject").text
     spans = parse_spans(request.args.get("highlight"), len(text)) if view == "accept" else []
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
-                           revisions=revisions, authors=authors, paragraphs=highlighted_paragraphs(text, spans))
+                           revisions=revisions, places=places, authors=authors,
+                           paragraphs=highlighted_paragraphs(text, spans))
 
 
 REDLINE_FORMATS = {
@@ -191,7 +195,9 @@ def render_redline(contract: Contract, old: Version, new: Version, redline: Redl
 
         source = new.document_version  # a signed version's document is the .docx that was signed
         base = source.blob.data if source.blob.media_type == store.MEDIA_TYPES["docx"] else None
-        return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at)
+        old_source = old.document_version
+        old_base = old_source.blob.data if old_source.blob.media_type == store.MEDIA_TYPES["docx"] else None
+        return docx_io.write_tracked(redline, base, author=new.author, date=new.created_at, old_docx=old_base)
     raise InvalidInput(f"Unknown redline format {fmt!r}; choose one of {', '.join(REDLINE_FORMATS)}.")
 
 
@@ -222,7 +228,9 @@ def compare(contract_id: int) -> ResponseReturnValue:
                               stylesheet_url=url_for("versions.static", filename="redline.css"),
                               script_url=url_for("versions.static", filename="redline.js"))
     return render_template("contracts/compare.html", contract=contract, old=old, new=new,
-                           redline=redline, fragment=Markup(fragment), change_authors=_authors(redline.new.tracked))
+                           redline=redline, fragment=Markup(fragment),
+                           change_authors=_authors([*redline.new.tracked,
+                                                    *(t for st in redline.new.stories for t in st.tracked)]))
 
 
 def _authors(tracked: Iterable[Tracked]) -> list[str]:

@@ -257,3 +257,16 @@ def test_changes_the_counterparty_did_not_track_are_the_uploaders(app, client, a
     assert authors == {"Dana Whitfield", "counsel@them.example"}
     assert texts(docx_data, "accept") == countered.versions[2].text.split("\n")
     assert texts(docx_data, "reject") == countered.versions[0].text.split("\n")
+
+
+def test_clm_diff_keeps_counterparty_authors_unless_told(tmp_path):
+    old, new = tmp_path / "ours.docx", tmp_path / "theirs.docx"
+    old.write_bytes(OURS)
+    new.write_bytes(THEIRS)
+    kept, flat = tmp_path / "kept.docx", tmp_path / "flat.docx"
+    runner = CliRunner()
+    assert runner.invoke(main, ["diff", str(old), str(new), "--format", "docx", "-o", str(kept)]).exit_code == 0
+    assert runner.invoke(main, ["diff", str(old), str(new), "--format", "docx", "-o", str(flat), "--author", "Kim",
+                                "--no-keep-authors"]).exit_code == 0
+    assert {a for a, _ in _authors_and_dates(kept.read_bytes())} == {"Dana Whitfield"}
+    assert {a for a, _ in _authors_and_dates(flat.read_bytes())} == {"Kim"}

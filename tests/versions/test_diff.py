@@ -265,3 +265,59 @@ def test_a_huge_paragraph_is_diffed_sentence_by_sentence() -> None:
     red = check(" ".join(sentences), " ".join(new_sentences))
     assert time.perf_counter() - t < 2.0
     assert (red.stats["words_deleted"], red.stats["words_inserted"]) == (120, 60)  # "New York" -> "Delaware" x60
+
+
+# -- stories, tables and atoms -----------------------------------------------------------------
+
+
+def _note_doc(note: str, body: str = "The Supplier shall deliver the Goods") -> Document:
+    from clm.documents import from_docx
+    from tests.versions.wordml import Doc
+
+    d = Doc()
+    d.p(body, d.fn(note), ".")
+    return from_docx(d.to_docx())
+
+
+def test_a_change_only_inside_a_note_is_a_change() -> None:
+    red = diff(_note_doc("See Schedule 1."), _note_doc("See Schedule 2."))
+    assert [p.kind for p in red.paragraphs] == ["equal"]
+    assert not red.is_empty and red.stats["parts_changed"] == 1
+    (note,) = red.stories
+    assert (note.old_id, note.new_id) == ("footnote:1", "footnote:1")
+    assert [(s.op, s.text) for s in note.paragraphs[0].segments if s.op != "equal"] == [("delete", "1."), ("insert", "2.")]
+
+
+def test_notes_pair_by_their_references_not_their_ids() -> None:
+    from clm.documents import from_docx
+    from tests.versions.wordml import Doc
+
+    def doc(notes: list[str]) -> Document:
+        d = Doc()
+        d.p("Clause", *(x for n in notes for x in (d.fn(n), " text")))
+        return from_docx(d.to_docx())
+
+    red = diff(doc(["Alpha note.", "Beta note.", "Gamma note."]), doc(["Alpha note.", "Gamma note."]))
+    pairs = {(s.old_id, s.new_id, s.changed) for s in red.stories}
+    assert pairs == {("footnote:1", "footnote:1", False), ("footnote:2", None, True),
+                     ("footnote:3", "footnote:2", False)}
+    deleted = [s for s in red.paragraphs[0].segments if s.op == "delete" and s.is_atom]
+    assert len(deleted) == 1
+
+
+def test_an_object_is_one_token_that_keeps_ops_spelling_the_texts() -> None:
+    from clm.documents import from_docx
+    from tests.versions.wordml import Doc
+
+    def doc(url: str, text: str) -> Document:
+        d = Doc()
+        d.p("See ", d.link(url, text), " today.")
+        return from_docx(d.to_docx())
+
+    old, new = doc("https://a.example", "the terms"), doc("https://b.example", "the terms")
+    red = diff(old, new)
+    ops = red.ops()
+    assert "".join(t for op, t in ops if op != "insert") == old.text
+    assert "".join(t for op, t in ops if op != "delete") == new.text
+    atoms = [(s.op, s.text) for s in red.paragraphs[0].segments if s.is_atom]
+    assert atoms == [("delete", "the terms"), ("insert", "the terms")]

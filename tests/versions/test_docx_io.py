@@ -40,6 +40,9 @@ def view(data: bytes, which: str) -> list[list[tuple[str, bool]]]:
     paras: list[list[tuple[str, bool]]] = []
     current: list[tuple[str, bool]] = []
     for p in body(data).iter(w("p")):
+        row = next(p.iterancestors(w("tr")), None)
+        if row is not None and any(m.tag in hide for m in row.iterfind(f"{w('trPr')}/*")):
+            continue  # a row inserted (deleted) is not in the reject (accept) view at all
         for r in p.iter(w("r")):
             if any(a.tag in hide for a in r.iterancestors()):
                 continue
