@@ -65,6 +65,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from clm.values import calendars
 
     calendars.configure(app.config["HOLIDAYS"])  # the business-day calendar when a contract names none
+    from clm import events, subscribers
+
+    subscribers.register()  # who acts on which domain event, in one place
+    events.init_app(app)  # drain the events a commit published, after it (inline, or an RQ job)
 
     from clm import signing
     from clm.clauses import api as clauses_api

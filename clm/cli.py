@@ -87,10 +87,21 @@ class ClmGroup(click.Group):
             sys.exit(1)
 
 
+#: Commands that never touch the database (they start without importing SQLAlchemy).
+_NO_DATABASE = frozenset({"diff", "extract", "billing", "revenue", "journal", "verify"})
+
+
 @click.group(cls=ClmGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="clm")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """clm: contract lifecycle management from clause library to cash."""
+    if ctx.invoked_subcommand not in _NO_DATABASE and not ctx.resilient_parsing:
+        # Commands that commit (cron processors, imports, quote and order commands) publish and
+        # drain domain events: who acts on which is registered here, as the app factory does.
+        from clm import subscribers
+
+        subscribers.register()
 
 
 def _app() -> Flask:
@@ -159,7 +170,7 @@ def extract_all(app: Flask) -> int:
     """Queue term extraction for every version that has none yet; return how many."""
     from sqlalchemy import select
 
-    from clm import jobs
+    from clm.clauses.jobs import start_extraction
     from clm.clauses.models import ExtractionRun
     from clm.versions.models import Version, VersionSource
 
@@ -169,7 +180,7 @@ def extract_all(app: Flask) -> int:
             Version.source != VersionSource.SIGNED,
             ~select(ExtractionRun.id).where(ExtractionRun.version_id == Version.id).exists()).order_by(Version.id)))
     for version_id in pending:
-        jobs.after_new_version(app.config, version_id)
+        start_extraction(app.config, version_id)
     return len(pending)
 
 
@@ -670,7 +681,6 @@ def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ..
     # Write the file first: if it cannot be written, nothing is stored either.
     put_in_place = _stage(data, output)
     if app is not None:
-        from clm import jobs
         from clm.clauses.services import draft_contract
         from clm.versions.store import limits_from_settings
 
@@ -679,8 +689,7 @@ def draft(template: str, vars_file: Path, output: Path, positions: tuple[str, ..
                                      counterparty=counterparty, limits=limits_from_settings(app.config),
                                      rendered=docx_bytes)
             line = f"{output}: contract {version.contract_id} version {version.number} (drafted from {template})"
-            version_id = version.id
-        jobs.after_new_version(app.config, version_id)
+        # Storing it published version.stored: extraction followed the commit (clm.subscribers).
     else:
         line = f"{output}: drafted from {template} v{doc.version}"
     put_in_place()
@@ -700,7 +709,10 @@ def worker(burst: bool, fork: bool) -> None:
     app = _app()
     if not app.config["REDIS_URL"]:
         fail("CLM_REDIS_URL is not set: jobs run inline in the web and CLI processes, no worker is needed")
-    jobs.run_worker(app.config["REDIS_URL"], burst=burst, queue=jobs.queue_name(app.config), fork=fork)
+    from clm.clauses.extract import extract
+
+    jobs.run_worker(app.config["REDIS_URL"], burst=burst, queue=jobs.queue_name(app.config), fork=fork,
+                    warm_up=lambda: extract("Warm-up.\n"))
 
 
 from clm.signing.commands import signing as _signing, verify as _verify  # noqa: E402 - registered last

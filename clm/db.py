@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -62,6 +62,26 @@ def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
 def utcnow() -> dt.datetime:
     """Return the current time in UTC, timezone-aware."""
     return dt.datetime.now(dt.UTC)
+
+
+def insert_ignore(session: Session, table: Any, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[int]:
+    """INSERT ``rows`` into ``table`` (a model or a Table); a row whose UNIQUE ``keys`` exist is skipped.
+
+    The one insert-or-ignore of clm (``INSERT ... ON CONFLICT DO NOTHING``, SQLite and
+    PostgreSQL): what makes outbox events, webhook deliveries, downstream rows and reminders
+    exactly-once under retries and races. Return the ids of the rows that went in.
+    """
+    if not rows:
+        return []
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    target = getattr(table, "__table__", table)
+    statement = dialect.insert(target).values([dict(r) for r in rows]).on_conflict_do_nothing(index_elements=list(keys))
+    if "id" in target.c:
+        return [row[0] for row in session.execute(statement.returning(target.c.id))]
+    session.execute(statement)
+    return []
 
 
 def make_engine(url: str, *, busy_timeout: float = 15) -> Engine:

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from clm import csvfile, db, jobs
+from clm.clauses import jobs as extraction
 from clm.errors import ClmError, InvalidInput, TooLarge
 from clm.versions import store
 from clm.versions.models import Version, VersionSource
@@ -125,7 +126,7 @@ class Importer:
                                   version.contract_id, version.number)
         except ClmError as err:
             return self._reject(path, str(err))
-        jobs.dispatch(self.settings, job_id)
+        extraction.dispatch(self.settings, job_id)
         return outcome
 
     def _skip_if_stored(self, path: Path, sha: str) -> Outcome | None:
@@ -145,11 +146,11 @@ class Importer:
                 jobs.Job.import_run_id != self.run_id).limit(1))
             if stale is not None:
                 redo = stale
-            elif not jobs.pending_extraction(session, version_id):
+            elif not extraction.pending_extraction(session, version_id):
                 redo = jobs.queue_extraction(session, version_id, self.run_id).id
             self._count(session, "skipped")
         if redo is not None:
-            jobs.dispatch(self.settings, redo)
+            extraction.dispatch(self.settings, redo)
         return Outcome(path, SKIPPED, f"already stored as contract {contract_id} version {number}",
                        contract_id, number)
 

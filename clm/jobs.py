@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clm import config as clm_config
@@ -129,7 +129,8 @@ def job_transaction(database_url: str | None = None) -> Iterator[Session]:
         yield session
 
 
-def run_worker(redis_url: str, *, burst: bool = False, queue: str = QUEUE_NAME, fork: bool = False) -> None:
+def run_worker(redis_url: str, *, burst: bool = False, queue: str = QUEUE_NAME, fork: bool = False,
+               warm_up: Callable[[], object] | None = None) -> None:
     """Process jobs from ``queue`` until stopped (or until it is empty, with ``burst``).
 
     By default jobs run in this process (RQ's SimpleWorker), which keeps the extraction
@@ -140,15 +141,14 @@ def run_worker(redis_url: str, *, burst: bool = False, queue: str = QUEUE_NAME, 
     from redis import Redis
     from rq import Queue, SimpleWorker, Worker
 
-    from clm.clauses.extract import extract
-
-    extract("Warm-up.\n")  # load the pipeline once (forked children inherit it)
+    if warm_up is not None:
+        warm_up()  # load what jobs need once (the extraction pipeline); forked children inherit it
     connection = Redis.from_url(redis_url)
     worker_class = Worker if fork else SimpleWorker
     worker_class([Queue(queue, connection=connection)], connection=connection).work(burst=burst)
 
 
-# -- extraction jobs, tracked in the jobs table ----------------------------------------------
+# -- jobs tracked in the jobs table (what they run lives with their package: clm.clauses.jobs) -----
 
 
 def queue_extraction(session: Session, version_id: int, import_run_id: int | None = None) -> Job:
@@ -159,59 +159,16 @@ def queue_extraction(session: Session, version_id: int, import_run_id: int | Non
     return job
 
 
-def dispatch(settings: dict[str, Any], job_id: int) -> None:
-    """Hand a committed job to a worker (or run it now, without Redis); record the RQ id.
-
-    A failure to reach Redis leaves the job queued in the table, where the jobs page can retry it.
-    """
-    url = str(settings["DATABASE_URL"])
-    try:
-        rq_id = enqueue(settings, run_extraction_job, job_id, url)
-    except Exception as err:  # noqa: BLE001 - the version is stored; the job stays visible for retry
-        log.exception("could not queue job %s", job_id)
-        _finish(url, job_id, FAILED, f"could not queue the job: {type(err).__name__}")
-        return
-    if rq_id is not None:
-        with job_transaction(url) as session:
-            job = session.get(Job, job_id)
-            if job is not None and job.rq_job_id is None:
-                job.rq_job_id = rq_id
-
-
-def _finish(database_url: str, job_id: int, status: str, error: str | None = None) -> None:
+def finish(database_url: str, job_id: int, status: str, error: str | None = None) -> None:
+    """Record a job's end (status and one line of error) in its own transaction."""
     with job_transaction(database_url) as session:
         job = session.get(Job, job_id)
         if job is not None:
             job.status, job.error, job.updated_at = status, error, utcnow()
 
 
-def run_extraction_job(job_id: int, database_url: str) -> str:
-    """Extract the terms of the job's version; record running, done or failed. Idempotent.
-
-    A failure is recorded on the job (one line, for the jobs page) rather than raised, so one
-    broken document never stops a worker or an import.
-    """
-    from clm.clauses.services import extract_version
-
-    with job_transaction(database_url) as session:
-        job = session.get(Job, job_id)
-        if job is None or job.status == DONE or job.version_id is None:
-            return job.status if job is not None else "missing"
-        job.status, job.attempts, job.updated_at = RUNNING, job.attempts + 1, utcnow()
-        version_id = job.version_id
-    try:
-        with job_transaction(database_url) as session:
-            extract_version(session, version_id)
-    except Exception as err:  # noqa: BLE001 - recorded on the job and shown on the jobs page
-        log.exception("extraction job %s (version %s) failed", job_id, version_id)
-        _finish(database_url, job_id, FAILED, f"{type(err).__name__}: {err}"[:500])
-        return FAILED
-    _finish(database_url, job_id, DONE)
-    return DONE
-
-
 def retry(session: Session, job_id: int) -> Job:
-    """Put a failed extraction job back in the queue; dispatch it after commit."""
+    """Put a failed extraction job back in the queue; dispatch it after commit (``clm.clauses.jobs.dispatch``)."""
     from clm.errors import Conflict, NotFound
 
     job = session.get(Job, job_id)
@@ -222,38 +179,3 @@ def retry(session: Session, job_id: int) -> Job:
                        "(run the import again for rejected files).")
     job.status, job.error, job.rq_job_id, job.updated_at = QUEUED, None, None, utcnow()
     return job
-
-
-def pending_extraction(session: Session, version_id: int) -> bool:
-    """Return True when the version has been extracted or has a job queued or running for it."""
-    from clm.clauses.models import ExtractionRun
-
-    if session.scalar(select(ExtractionRun.id).where(ExtractionRun.version_id == version_id).limit(1)):
-        return True
-    return session.scalar(select(Job.id).where(Job.version_id == version_id, Job.kind == EXTRACT,
-                                               Job.status.in_([QUEUED, RUNNING])).limit(1)) is not None
-
-
-def extract_version_job(version_id: int, database_url: str) -> int:
-    """Extract the terms of a stored version; return the extraction run's id. Idempotent.
-
-    Untracked; kept so jobs queued in Redis before the jobs table existed still run.
-    """
-    from clm.clauses.services import extract_version
-
-    with job_transaction(database_url) as session:
-        return extract_version(session, version_id).id
-
-
-def after_new_version(settings: dict[str, Any], version_id: int) -> None:
-    """Start the work every new version needs (term extraction), tracked in the jobs table.
-
-    The version is already committed; a failure here is logged and leaves it stored, and
-    the job can be retried from the jobs page since it changes nothing twice.
-    """
-    try:
-        with job_transaction(str(settings["DATABASE_URL"])) as session:
-            job_id = queue_extraction(session, version_id).id
-        dispatch(settings, job_id)
-    except Exception:  # noqa: BLE001 - the upload succeeded; extraction is retried later
-        log.exception("extraction of version %s failed", version_id)

@@ -17,32 +17,32 @@ from clm.downstream.models import (
     Invoice,
     Order,
     OrderLine,
-    OutboxEvent,
     Renewal,
     RevenueLine,
     RevenueSchedule,
 )
-from clm.signing.models import AuditEvent, Envelope, Recipient, WebhookDelivery
+from clm.events import Event
+from clm.signing.models import AuditEvent, Envelope, Recipient
 from clm.users import ApiToken, LoginAttempt, User
 from clm.versions.models import Blob, Contract, Version
+from clm.webhooks import WebhookDelivery
 
 __all__ = [
     "ApiToken", "AuditEvent", "Base", "BillingSchedule", "Blob", "ClauseApproval", "Contract",
     "ContractTermsDocument", "DraftRecord", "Envelope", "ExtractedTerm", "ExtractionRun", "Invoice",
-    "LibraryClause", "LoginAttempt", "Order", "OrderLine", "OutboxEvent", "Recipient", "Renewal",
+    "Event", "LibraryClause", "LoginAttempt", "Order", "OrderLine", "Recipient", "Renewal",
     "RevenueLine", "RevenueSchedule", "TermDecision", "User", "Version", "WebhookDelivery",
 ]
 
 from clm.downstream.models import (  # noqa: E402
     CreditNote,
     OrderCancellation,
-    OrderWebhookDelivery,
     RenewalDraft,
     RenewalReminder,
     RenewalTerm,
 )
 
-__all__ += ["CreditNote", "OrderCancellation", "OrderWebhookDelivery", "RenewalDraft", "RenewalReminder",
+__all__ += ["CreditNote", "OrderCancellation", "RenewalDraft", "RenewalReminder",
             "RenewalTerm"]
 
 from clm.jobs import ImportRun, Job  # noqa: E402

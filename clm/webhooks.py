@@ -1,10 +1,11 @@
-"""Outgoing webhooks, whatever sends them: HMAC signing, the POST, retries with backoff over an outbox table.
+"""Outgoing webhooks: the one ``webhook_deliveries`` table, HMAC signing, the POST, retries with backoff.
 
-A package that sends webhooks keeps an outbox table with the columns ``id``, ``payload``
-(JSON with an ``"id"`` and an ``"event"``), ``created_at``, ``attempts``, ``next_attempt_at``,
-``delivered_at``, ``failed_at`` and ``last_error`` (signing's ``webhook_deliveries``,
-downstream's ``order_webhook_deliveries``). It writes a row in the transaction of the change
-it reports, and :func:`deliver_due` sends due rows after commit, or from a sweeper.
+A webhook is a subscriber of domain events (:mod:`clm.events`): an event whose payload carries
+a ``"webhook"`` body (envelope status changes, ``order.created``, ``order.cancelled``) gets one
+``webhook_deliveries`` row, with the event type in ``event`` and the body's ``"id"`` as its
+UNIQUE ``key``, in the transaction that processes the event; :func:`deliver_due` sends due rows
+after that commit (inline, or as an RQ job with ``CLM_REDIS_URL``), and the sweepers
+(``clm signing sweep``, ``clm downstream process``) retry the rest.
 
 A delivery is ``POST <CLM_WEBHOOK_URL>`` with a JSON body and the headers::
 
@@ -31,8 +32,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clm.db import Base, insert_ignore
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+    from clm.events import Event, Handled
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,34 @@ MAX_AGE = dt.timedelta(days=2)
 TOLERANCE_SECONDS = 300
 BATCH = 200
 USER_AGENT = "clm-webhooks/1"
+
+
+class WebhookDelivery(Base):
+    """One webhook to POST to ``CLM_WEBHOOK_URL``: the event type, the body, its attempts and outcome."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The event type: "envelope.sent", "recipient.signed", "envelope.completed", "order.created" ...
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    #: The body's ``"id"`` ("envelope-4-7", "order-3-created"): one delivery per fact.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The domain event it reports (NULL for rows older than the events table).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    #: Attempts started so far; also the compare-and-set token that claims a row for one sender.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the next attempt is due; NULL once delivered or given up.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    delivered_at: Mapped[dt.datetime | None]
+    #: Set when every retry failed (or the row was too old to send): the row is given up.
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    def __repr__(self) -> str:
+        state = "delivered" if self.delivered_at else "failed" if self.failed_at else "pending"
+        return f"<WebhookDelivery {self.key} {self.event} {state}>"
 
 
 # -- signing: pure -------------------------------------------------------------------------------
@@ -182,10 +218,12 @@ class DeliveryReport:
     skipped: str | None = None
 
 
-def deliver_due(factory: sessionmaker[Session], table: Any, settings: Mapping[str, Any], *,
+def deliver_due(factory: sessionmaker[Session], settings: Mapping[str, Any], *,
                 now: dt.datetime | None = None, ids: Sequence[int] | None = None, poster: Poster = post,
-                clock: Callable[[], dt.datetime] | None = None) -> DeliveryReport:
-    """Send every due row of the outbox model ``table`` (or only ``ids``), record each outcome; return what happened.
+                clock: Callable[[], dt.datetime] | None = None,
+                events: tuple[str, ...] | None = None) -> DeliveryReport:
+    """Send every due webhook (or only ``ids``; only event types starting with one of ``events``),
+    record each outcome; return what happened.
 
     Each row is claimed by a compare-and-set on its attempt count before the POST, so two
     sweepers or workers never send one attempt twice; no transaction is open during a POST.
@@ -194,7 +232,7 @@ def deliver_due(factory: sessionmaker[Session], table: Any, settings: Mapping[st
 
     from clm.db import transaction_for, utcnow
 
-    W = table
+    W = WebhookDelivery
     clock = clock or utcnow
     url = str(settings.get("WEBHOOK_URL") or "")
     secret = str(settings.get("WEBHOOK_SECRET") or "")
@@ -218,6 +256,8 @@ def deliver_due(factory: sessionmaker[Session], table: Any, settings: Mapping[st
                  .order_by(W.id).limit(BATCH))
         if ids is not None:
             query = query.where(W.id.in_(list(ids)))
+        if events is not None:
+            query = query.where(or_(*(W.event.startswith(prefix) for prefix in events)))
         due = list(session.execute(query))
     for row_id, attempts, created_at, payload in due:
         where = (W.id == row_id, W.attempts == attempts, W.delivered_at.is_(None), W.failed_at.is_(None))
@@ -258,3 +298,82 @@ def deliver_due(factory: sessionmaker[Session], table: Any, settings: Mapping[st
                                             W.failed_at.is_(None)).values(**values),
                             execution_options={"synchronize_session": False})
     return report
+
+
+# -- the subscriber: events that carry a webhook body -----------------------------------------------
+
+
+def queue(session: Session, event: str, body: Mapping[str, Any], *, now: dt.datetime,
+          event_id: int | None = None) -> int | None:
+    """Add the delivery of ``body`` (type ``event``) in the caller's transaction; None if it is queued already."""
+    ids = insert_ignore(session, WebhookDelivery, [{
+        "event": event, "key": str(body["id"])[:200], "event_id": event_id, "payload": dict(body),
+        "created_at": now, "attempts": 0, "next_attempt_at": now}], ("key",))
+    return ids[0] if ids else None
+
+
+def deliver_job(database_url: str, ids: list[int] | None = None, kind: str | None = None) -> tuple[int, int, int]:
+    """RQ job: deliver ``ids`` (or everything due) with the worker's own settings.
+
+    The secret is read from the worker's environment, never passed through Redis. Safe to
+    run twice: a delivered row is not sent again. Return (delivered, retrying, failed).
+    """
+    from clm import config, db
+
+    settings = config.load()
+    engine = db.make_engine(database_url)
+    try:
+        factory = db.make_sessionmaker(engine)
+        report = deliver_due(factory, settings, ids=ids)
+        if ids is not None and kind:
+            more = deliver_due(factory, settings, events=(kind,))
+            report.delivered, report.retrying = report.delivered + more.delivered, report.retrying + more.retrying
+            report.failed += more.failed
+    finally:
+        engine.dispose()
+    return report.delivered, report.retrying, report.failed
+
+
+def kick(settings: Mapping[str, Any], factory: sessionmaker[Session] | None, ids: Sequence[int],
+         kind: str | None = None) -> None:
+    """Deliver freshly committed rows now, then any other due row of event type prefix ``kind``
+    (an older one queued while webhooks were off): as an RQ job with Redis, inline otherwise. Never raises."""
+    ids = sorted(set(ids))
+    if not ids or not settings.get("WEBHOOK_URL"):
+        return
+    try:
+        if settings.get("REDIS_URL"):
+            from clm import jobs
+
+            jobs.enqueue(dict(settings), deliver_job, str(settings["DATABASE_URL"]), ids, kind)
+        else:
+            if factory is None:
+                deliver_job(str(settings["DATABASE_URL"]), ids, kind)
+                return
+            deliver_due(factory, settings, ids=ids)
+            if kind:
+                deliver_due(factory, settings, events=(kind,))
+    except Exception:
+        log.exception("webhook delivery of %s failed to start; the sweeper will retry", ids)
+
+
+def on_event(session: Session, event: Event, settings: Mapping[str, Any]) -> Handled | None:
+    """Subscriber: queue the event's webhook body (if it has one) and send it once committed."""
+    from clm.events import Handled
+
+    body = (event.payload or {}).get("webhook")
+    if not body:
+        return None
+    row_id = queue(session, event.name, body, now=event.created_at, event_id=event.id)
+    if row_id is None:
+        return None
+    factory = _factory_of(session)
+    kind = event.name.partition(".")[0] + "."
+    return Handled(after_commit=lambda: kick(settings, factory, [row_id], kind))
+
+
+def _factory_of(session: Session) -> sessionmaker[Session]:
+    """A session factory on the same engine as ``session`` (for delivering after its commit)."""
+    from clm.db import make_sessionmaker
+
+    return make_sessionmaker(session.get_bind())  # type: ignore[arg-type]

@@ -318,14 +318,11 @@ def draft_form(template_key: str) -> ResponseReturnValue:
                 version = services.draft_contract(s, template.key, values, positions, author=principal.label,
                                                   library=library, counterparty=counterparty or None,
                                                   limits=store.limits_from_settings(current_app.config))
-                contract_id, version_id = version.contract_id, version.id
+                contract_id = version.contract_id
         except ClmError as err:
             general.append(str(err))
             status = err.status
         else:
-            from clm import jobs
-
-            jobs.after_new_version(current_app.config, version_id)
             flash(f"Contract {contract_id} drafted from {template.title} and stored as version 1.")
             return redirect(url_for("contracts.show", contract_id=contract_id), 303)
     return render_template("clauses/draft_form.html", template=template, variables=variables, shown=shown,

@@ -108,9 +108,7 @@ def renewals() -> ResponseReturnValue:
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
     """Cancel the executed contract's order from ``{"cancel_on": "YYYY-MM-DD"}``; 201 with the credit note."""
-    from flask import current_app
-
-    from clm.downstream.orders import cancel_order, send_queued_webhooks
+    from clm.downstream.orders import cancel_order
 
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -127,7 +125,6 @@ def cancel(contract_id: int) -> ResponseReturnValue:
     with db.transaction() as s:
         store.get_contract(s, contract_id)
         done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
-    send_queued_webhooks(db.sessionmaker_for(current_app), current_app.config)
     return jsonify(order_id=done.order_id, contract_id=done.contract_id, cancel_on=done.cancel_on.isoformat(),
                    credit_note=done.credit_note, cancelled_invoices=list(done.cancelled_invoices),
                    final_invoice=done.final_invoice), 201

@@ -18,26 +18,36 @@ def downstream() -> None:
 
 @downstream.command()
 def process() -> None:
-    """Process pending outbox events (signed contracts) into orders, billing, revenue and renewals.
+    """Process pending events: signed contracts into orders, billing, revenue and renewals, and
+    whatever else waits in the outbox (extraction of stored versions, webhooks to queue).
 
     Safe to run any number of times, also beside the web app or workers: nothing is created twice.
     """
-    from clm import config, db
-    from clm.downstream.outbox import drain
+    from clm import config, db, events
+    from clm.downstream.outbox import COMPLETED
     from clm.values import calendars
 
     settings = config.load()
     calendars.configure(settings["HOLIDAYS"])
     engine = db.make_engine(settings["DATABASE_URL"])
     try:
-        outcomes = drain(db.make_sessionmaker(engine))
+        outcomes = events.drain(db.make_sessionmaker(engine), settings)
     finally:
         engine.dispose()
-    for o in outcomes:
-        detail = f"order {o.order_id}" if o.order_id else (o.error or "")
-        click.echo(f"event {o.event_id}: {o.result}{': ' + detail if detail else ''}")
-    processed = sum(o.result == "processed" for o in outcomes)
-    click.echo(f"Processed {processed} of {len(outcomes)} pending event(s).")
+    # Signed contracts are what this command reports on; the other events are counted on one line.
+    signed = [o for o in outcomes if o.name == COMPLETED]
+    for o in signed:
+        detail = o.note or o.error or ""
+        result = "refused" if o.result == "deferred" else o.result
+        click.echo(f"event {o.event_id}: {result}{': ' + detail if detail else ''}")
+    processed = sum(o.result == "processed" for o in signed)
+    click.echo(f"Processed {processed} of {len(signed)} pending event(s).")
+    others = [o for o in outcomes if o.name != COMPLETED]
+    if others:
+        click.echo(f"Other events: {sum(o.result == 'processed' for o in others)} of {len(others)} processed.")
+        for o in others:
+            if o.result == "failed":
+                click.echo(f"event {o.event_id} ({o.name}): failed: {o.error}")
     _deliver_webhooks(settings)
     if any(o.result == "failed" for o in outcomes):
         sys.exit(1)
@@ -66,7 +76,8 @@ def _deliver_webhooks(settings: dict[str, object]) -> None:
 def cancel(contract_id: int, cancel_on: dt.datetime, by: str) -> None:
     """Cancel an executed contract's order from a date: store its credit note, stop later invoices."""
     from clm import config, db
-    from clm.downstream.orders import cancel_order, send_queued_webhooks
+    from clm import events
+    from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
     from clm.values import calendars
 
@@ -75,9 +86,9 @@ def cancel(contract_id: int, cancel_on: dt.datetime, by: str) -> None:
     engine = db.make_engine(settings["DATABASE_URL"])
     try:
         factory = db.make_sessionmaker(engine)
+        events.listen(factory, settings)  # order.cancelled and its webhook follow the commit
         with db.transaction_for(factory) as session:
             done = cancel_order(session, contract_id, cancel_on.date(), by=by, now=db.utcnow())
-        send_queued_webhooks(factory, settings)
     except ClmError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(2)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from clm.downstream.models import ContractTermsDocument, OutboxEvent
+from clm import events
+from clm.downstream.models import ContractTermsDocument
 from clm.downstream.terms import FREQUENCIES, parse_terms, terms_hash, terms_to_dict
 from clm.errors import Conflict, NotFound
 from clm.values import ValueReadError, calendars, fields, frequencies, money, numbers
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clm.versions.models import Contract
-
-#: session.info flag: the transaction left outbox events to process once it commits.
-PENDING_KEY = "clm.outbox_pending"
-
 
 def latest_document(session: Session, contract_id: int) -> ContractTermsDocument | None:
     """Return the contract's current terms document (its highest version), or None."""
@@ -61,9 +58,8 @@ def attach_terms(session: Session, contract: Contract, data: Any, *, by: str, no
         raise Conflict("Someone else saved the terms of this contract at the same moment; reload and "
                        "try again.") from None
     # A signed contract waiting for its terms (or refused over them) is processed after commit.
-    waiting = session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.processed_at.is_(None)))
-    if waiting:
-        session.info[PENDING_KEY] = True
+    if events.waiting(session, "envelope.completed"):
+        events.mark_pending(session)
     return document
 
 

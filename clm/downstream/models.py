@@ -50,29 +50,6 @@ class ContractTermsDocument(Base):
         return f"<ContractTermsDocument contract={self.contract_id} v{self.version} {self.sha256[:12]}>"
 
 
-class OutboxEvent(Base):
-    """Something signing did that downstream must act on exactly once (written in the same transaction)."""
-
-    __tablename__ = "outbox_events"
-    __table_args__ = (UniqueConstraint("envelope_id", "event"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
-    #: "executed": the envelope completed and the contract is signed.
-    event: Mapped[str] = mapped_column(String(40))
-    #: ``{"contract_id", "terms_sha256", "commercial_terms_sha256", "commercial_terms_version"}``.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    #: Set once downstream rows exist; NULL while pending or refused.
-    processed_at: Mapped[dt.datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    #: Why the last attempt refused (terms changed after signing, no terms document ...).
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-    def __repr__(self) -> str:
-        return f"<OutboxEvent {self.id} {self.event} envelope={self.envelope_id}>"
-
-
 class Order(Base):
     """The order a signed contract creates: one per executed envelope."""
 
@@ -325,22 +302,3 @@ class RenewalDraft(Base):
     applied_pct: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class OrderWebhookDelivery(Base):
-    """An ``order.created`` webhook to POST to ``CLM_WEBHOOK_URL`` (see :mod:`clm.webhooks`): outbox row and retries."""
-
-    __tablename__ = "order_webhook_deliveries"
-    __table_args__ = (UniqueConstraint("order_id", "event"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    #: "order.created"
-    event: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    delivered_at: Mapped[dt.datetime | None]
-    failed_at: Mapped[dt.datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -24,7 +24,6 @@ from clm.downstream.models import (
     Order,
     OrderCancellation,
     OrderLine,
-    OrderWebhookDelivery,
     from_minor,
     to_minor,
 )
@@ -256,30 +255,21 @@ def record_order_created(session: Session, order_id: int, *, now: dt.datetime) -
 
 
 def _record(session: Session, order: Order, event: str, *, now: dt.datetime, **data: Any) -> None:
-    """Queue webhook ``event`` about ``order`` in the current transaction; a second one for the same pair is a no-op."""
-    from clm.downstream.outbox import insert_ignore
+    """Publish ``event`` about ``order`` in the current transaction, with its webhook body; once per pair."""
+    from clm import events
 
-    payload = {"id": f"order-{order.id}-{event.rpartition('.')[2]}", "event": event, "occurred_at": now.isoformat(),
-               "order": erp_order(session, order), **data}
-    insert_ignore(session, OrderWebhookDelivery, [{
-        "order_id": order.id, "event": event, "payload": payload, "created_at": now, "attempts": 0,
-        "next_attempt_at": now}], ("order_id", "event"))
+    body = {"id": f"order-{order.id}-{event.rpartition('.')[2]}", "event": event, "occurred_at": now.isoformat(),
+            "order": erp_order(session, order), **data}
+    events.publish(session, event, body["id"], {"order_id": order.id, "contract_id": order.contract_id,
+                                                "webhook": body}, now=now)
 
 
-def send_queued_webhooks(factory: Any, settings: Any) -> None:
-    """Send the order webhooks a committed request queued, when webhooks are on; never raises (the sweeper retries)."""
-    import logging
-
-    if not settings.get("WEBHOOK_URL"):
-        return
-    try:
-        deliver_order_webhooks(factory, settings)
-    except Exception:
-        logging.getLogger(__name__).exception("order webhooks failed to send; `clm downstream process` retries")
+#: The webhook event types downstream sends, by prefix (what ``clm downstream process`` delivers).
+PREFIXES = ("order.",)
 
 
 def deliver_order_webhooks(factory: Any, settings: Any, **kw: Any) -> Any:
-    """Send due ``order.created`` webhooks (see :func:`clm.webhooks.deliver_due`); return the report."""
+    """Send due ``order.created|cancelled`` webhooks (see :func:`clm.webhooks.deliver_due`); return the report."""
     from clm import webhooks
 
-    return webhooks.deliver_due(factory, OrderWebhookDelivery, settings, **kw)
+    return webhooks.deliver_due(factory, settings, events=PREFIXES, **kw)

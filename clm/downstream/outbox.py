@@ -1,7 +1,8 @@
 """The outbox processor: a signed contract becomes an order, billing, revenue and renewal rows, exactly once.
 
-Signing writes an ``outbox_events`` row (envelope, "executed") in the transaction that completes
-the envelope; UNIQUE(envelope_id, event) makes a second delivery a no-op. Processing may run
+Completing an envelope publishes ``envelope.completed`` (clm.events: the one outbox) in the
+transaction that completes it; :func:`on_envelope_completed` is its subscriber (registered in
+clm.subscribers) and a second delivery is a no-op. Processing may run
 any number of times, in any number of processes at once: every row it creates is inserted
 with ``INSERT ... ON CONFLICT DO NOTHING`` against a UNIQUE key (one order per envelope, one
 schedule per order, one invoice per (schedule, seq) ...), so a duplicate delivery, a retry
@@ -17,15 +18,17 @@ event, which stays pending until the terms are put back (or the signed ones re-a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+
+from clm import events
 
 from clm.clauses.services import confirmed_terms_digest
-from clm.db import utcnow
+from clm.db import insert_ignore, utcnow
 from clm.downstream import commercial, orders
 from clm.downstream.billing import billing_json, build_billing_schedule, contract_value
 from clm.downstream.models import (
@@ -34,7 +37,6 @@ from clm.downstream.models import (
     Invoice,
     Order,
     OrderLine,
-    OutboxEvent,
     Renewal,
     RenewalTerm,
     RevenueLine,
@@ -44,7 +46,7 @@ from clm.downstream.models import (
 from clm.downstream.renewals import contract_term, notice_deadline
 from clm.downstream.revenue import ORIGINAL, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms, terms_hash
-from clm.errors import Conflict, NotFound
+from clm.errors import Conflict
 from clm.values import durations, money
 from clm.values.numbers import plain_percent
 
@@ -53,36 +55,15 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session, sessionmaker
 
+    from clm.events import Event, Handled
+
 log = logging.getLogger(__name__)
-EXECUTED = "executed"
-PENDING_KEY = commercial.PENDING_KEY
+#: The event a completed envelope publishes (signing).
+COMPLETED = "envelope.completed"
 
 
 class Refused(Conflict):
     """Downstream will not act on this event as things stand (terms changed, none attached)."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What processing one event did: "processed", "already processed" or "refused", with the order."""
-
-    event_id: int
-    result: str
-    order_id: int | None = None
-    error: str | None = None
-
-
-# -- idempotent inserts ------------------------------------------------------------------------
-
-
-def insert_ignore(session: Session, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
-    """INSERT ``rows``; a row whose UNIQUE ``keys`` already exist is skipped, not an error."""
-    if not rows:
-        return
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def _one_id(session: Session, model: type[Any], **keys: Any) -> int:
@@ -149,7 +130,7 @@ def materialize(session: Session, envelope_id: int, payload: dict[str, Any], *, 
     _billing(session, order_id, contract_id, terms, sha, now)
     _revenue(session, order_id, contract_id, terms, sha, now)
     _renewal(session, order_id, contract_id, terms, sha, now)
-    # The ERP hears of the order through the same transaction: no order without its webhook row.
+    # The ERP hears of the order through the same transaction: no order without its event.
     orders.record_order_created(session, order_id, now=now)
     return order_id
 
@@ -224,142 +205,57 @@ def _renewal(session: Session, order_id: int, contract_id: int, terms: ContractT
         "auto_renewal": rn.auto_renewal}], ("renewal_id",))
 
 
-# -- processing events --------------------------------------------------------------------------
+# -- the subscriber of envelope.completed --------------------------------------------------------
 
 
-def pending_events(session: Session) -> list[int]:
-    """Return the ids of events not yet processed, oldest first."""
-    return list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None))
-                                .order_by(OutboxEvent.id)))
+def freeze_commercial_terms(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Stamp of ``envelope.completed``: the commercial terms current at signing, frozen on the event.
 
-
-def process_event(session: Session, event_id: int, *, now: dt.datetime) -> Outcome:
-    """Act on one outbox event: build its downstream rows, or record why not.
-
-    The first statement claims the event row (an UPDATE), so on SQLite the transaction holds
-    the write lock from its start and concurrent processors queue rather than fail; on
-    PostgreSQL the row lock does the same. Exactly-once does not rest on that claim: the
-    UNIQUE keys do (see :func:`materialize`).
+    Runs in the completing transaction (clm.subscribers registers it), so what is billed is what
+    was signed (RELIABILITY T3) without signing reading downstream's tables.
     """
-    claimed = session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                              .values(attempts=OutboxEvent.attempts + 1),
-                              execution_options={"synchronize_session": False})
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound(f"Outbox event {event_id} does not exist.")
-    event = session.get(OutboxEvent, event_id, populate_existing=True)
-    assert event is not None
-    if event.processed_at is not None:
-        order_id = session.scalar(select(Order.id).where(Order.envelope_id == event.envelope_id))
-        return Outcome(event_id, "already processed", order_id)
-    if event.event != EXECUTED:
-        event.last_error = f"unknown event {event.event!r}"
-        return Outcome(event_id, "refused", error=event.last_error)
+    current = commercial.latest_document(session, int(payload["contract_id"]))
+    return {"commercial_terms_sha256": current.sha256 if current else None,
+            "commercial_terms_version": current.version if current else None}
+
+
+def on_envelope_completed(session: Session, event: Event, settings: Mapping[str, Any]) -> Handled:
+    """Subscriber: build the order, schedules and renewal of a signed contract; defer while refused."""
+    from clm.events import Deferred, Handled
+
     try:
-        order_id = materialize(session, event.envelope_id, event.payload, now=now)
+        order_id = materialize(session, int(event.payload["envelope_id"]), event.payload, now=utcnow())
     except Refused as err:
-        log.warning("outbox event %s refused: %s", event_id, err)
-        event.last_error = str(err)
-        session.flush()
-        return Outcome(event_id, "refused", error=str(err))
-    event.processed_at = now
-    event.last_error = None
-    session.flush()
-    return Outcome(event_id, "processed", order_id)
+        raise Deferred(str(err)) from None
+    return Handled(note=f"order {order_id}")
 
 
-def process_outbox(session: Session, *, now: dt.datetime | None = None) -> list[Outcome]:
-    """Process every pending event in this session's transaction; return what each did."""
-    now = now or utcnow()
-    return [process_event(session, event_id, now=now) for event_id in pending_events(session)]
+def process_event(session: Session, event_id: int, *, now: dt.datetime | None = None,
+                  settings: Mapping[str, Any] | None = None) -> events.Outcome:
+    """Process one event now, in this session's transaction (its after-commit work is dropped)."""
+    outcome, _after = events.process_event(session, event_id, settings or {}, now=now)
+    return outcome
 
 
-def record_failure(session: Session, event_id: int, message: str) -> None:
-    """Note on the event why processing crashed (the crash rolled back everything else)."""
-    session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                    .values(last_error=message[:2000], attempts=OutboxEvent.attempts + 1),
-                    execution_options={"synchronize_session": False})
+def process_outbox(session: Session, *, now: dt.datetime | None = None) -> list[events.Outcome]:
+    """Process every pending ``envelope.completed`` event in this session's transaction, then the order
+    events that published; return the signed contracts' outcomes."""
+    done = [process_event(session, event_id, now=now) for event_id in events.pending(session, (COMPLETED,))]
+    for event_id in events.pending(session, (orders.ORDER_CREATED, orders.ORDER_CANCELLED)):
+        process_event(session, event_id, now=now)
+    return done
 
 
-def drain(factory: sessionmaker[Session]) -> list[Outcome]:
-    """Process every pending event, one transaction each; a crash in one is recorded and the rest go on."""
-    from clm.db import transaction_for
+def drain(factory: sessionmaker[Session], settings: Mapping[str, Any] | None = None) -> list[events.Outcome]:
+    """Process the pending signed contracts and the order events they publish, one transaction each;
+    return the signed contracts' outcomes (:func:`clm.events.drain` processes every kind)."""
+    if settings is None:
+        from clm import config
 
-    with transaction_for(factory) as session:
-        ids = pending_events(session)
-    outcomes = []
-    for event_id in ids:
-        try:
-            with transaction_for(factory) as session:
-                outcomes.append(process_event(session, event_id, now=utcnow()))
-        except Exception as err:
-            log.exception("outbox event %s failed", event_id)
-            with transaction_for(factory) as session:
-                record_failure(session, event_id, f"{type(err).__name__}: {err}")
-            outcomes.append(Outcome(event_id, "failed", error=f"{type(err).__name__}: {err}"))
-    return outcomes
-
-
-# -- running after commit -------------------------------------------------------------------------
-
-
-def process_pending_job(database_url: str) -> int:
-    """The background job: process every pending event; return how many were processed. Idempotent."""
-    from clm import db
-
-    engine = db.make_engine(database_url)
-    try:
-        factory = db.make_sessionmaker(engine)
-        processed = sum(o.result == "processed" for o in drain(factory))
-        if processed:
-            _deliver_new_webhooks(factory)
-        return processed
-    finally:
-        engine.dispose()
-
-
-def _deliver_new_webhooks(factory: sessionmaker[Session]) -> None:
-    """Send the ``order.created`` webhooks just queued, with this process's settings; never raises."""
-    from clm import config
-    from clm.downstream.orders import deliver_order_webhooks
-
-    try:
         settings = config.load()
-        if settings.get("WEBHOOK_URL"):
-            deliver_order_webhooks(factory, settings)
-    except Exception:
-        log.exception("order webhooks failed to send; `clm downstream process` retries them")
-
-
-def after_commit_trigger(settings: dict[str, Any],
-                         enqueue: Callable[..., Any] | None = None) -> Callable[[Session], None]:
-    """Return an ``after_commit`` listener that queues processing when the transaction left events.
-
-    Inline (no Redis) it runs right away, in its own transactions; with ``CLM_REDIS_URL`` it
-    goes to an RQ worker. A failure is logged, never raised: the signature is already
-    committed, and ``clm downstream process`` retries.
-    """
-    from clm import jobs
-
-    run = enqueue or jobs.enqueue
-
-    def listener(session: Session) -> None:
-        if not session.info.pop(PENDING_KEY, False):
-            return
-        try:
-            run(settings, process_pending_job, settings["DATABASE_URL"])
-        except Exception:
-            log.exception("downstream processing after commit failed; `clm downstream process` retries")
-
-    return listener
-
-
-def init_app(app: Any) -> None:
-    """Process outbox events after every commit of ``app``'s sessions that wrote some."""
-    from sqlalchemy import event as sa_event
-
-    from clm import db
-
-    sa_event.listen(db.sessionmaker_for(app), "after_commit", after_commit_trigger(app.config))
+        settings["DATABASE_URL"] = factory.kw["bind"].url.render_as_string(hide_password=False)
+    names = (COMPLETED, orders.ORDER_CREATED, orders.ORDER_CANCELLED)
+    return [o for o in events.drain(factory, settings, names=names) if o.name == COMPLETED]
 
 
 # -- evidence check (`clm audit check`) ---------------------------------------------------------

@@ -164,9 +164,6 @@ def send_reminders(factory: sessionmaker[Session], settings: Mapping[str, Any], 
 
 def _claim(session: Session, row: dict[str, Any]) -> bool:
     """Insert one reminder row unless its (renewal, deadline, offset) exists; return whether it went in."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    from clm.db import insert_ignore
 
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.scalar(dialect.insert(RenewalReminder).values(row).on_conflict_do_nothing(
-        index_elements=["renewal_id", "notice_deadline", "offset_days"]).returning(RenewalReminder.id))
-    return inserted is not None
+    return bool(insert_ignore(session, RenewalReminder, [row], ("renewal_id", "notice_deadline", "offset_days")))

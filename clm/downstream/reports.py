@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 
 from clm.downstream.billing import build_billing_schedule
+from clm.events import Event
 from clm.downstream.models import (
     BillingSchedule,
     ContractTermsDocument,
@@ -19,7 +20,6 @@ from clm.downstream.models import (
     Order,
     OrderCancellation,
     OrderLine,
-    OutboxEvent,
     Renewal,
     RenewalTerm,
     RevenueLine,
@@ -414,11 +414,12 @@ def renewals_json(items: Iterable[RenewalDue]) -> dict[str, Any]:
                           **_event_json(r.event)} for r in items]}
 
 
-def refused_events(session: Session) -> list[OutboxEvent]:
-    """Return events that could not be processed, with why (for finance to act on)."""
-    return list(session.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None),
-                                                          OutboxEvent.last_error.isnot(None))
-                                .order_by(OutboxEvent.id)))
+def refused_events(session: Session) -> list[Event]:
+    """Return signed contracts' events that could not be processed, with why (for finance to act on)."""
+    from clm.downstream.outbox import COMPLETED
+
+    return list(session.scalars(select(Event).where(Event.name == COMPLETED, Event.processed_at.is_(None),
+                                                    Event.last_error.isnot(None)).order_by(Event.id)))
 
 
 # -- the contract page's panel ------------------------------------------------------------------

@@ -38,12 +38,11 @@ WINDOWS = (30, 60, 90)
 
 
 def init_app(app: Flask) -> None:
-    """Register the finance pages and API, and process the outbox after commits."""
-    from clm.downstream import api, outbox
+    """Register the finance pages and API (signed contracts become orders through clm.subscribers)."""
+    from clm.downstream import api
 
     app.register_blueprint(bp)
     app.register_blueprint(api.bp)
-    outbox.init_app(app)
 
 
 # -- charts: server-rendered SVG, no script, no inline style (CSP) -----------------------------
@@ -241,15 +240,6 @@ def _may_write() -> Any:
     return principal
 
 
-def _send_order_webhooks() -> None:
-    """Send the order webhooks the committed request queued (order.cancelled), when webhooks are on."""
-    from flask import current_app
-
-    from clm.downstream.orders import send_queued_webhooks
-
-    send_queued_webhooks(db.sessionmaker_for(current_app), current_app.config)
-
-
 def _refuse(message: str, status: int) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
@@ -273,7 +263,6 @@ def cancel(contract_id: int) -> ResponseReturnValue:
             done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
     except ClmError as err:
         return _refuse(str(err), err.status)
-    _send_order_webhooks()
     note = done.credit_note
     flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
           + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
@@ -287,7 +276,6 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
     """Draft the renewal of the executed contract with the posted uplift, capped by the contract's cap."""
     from flask import current_app
 
-    from clm import jobs
     from clm.clauses.approvals import library_from_settings
     from clm.downstream.renewal_drafts import parse_uplift
     from clm.downstream.renewal_drafts import start_renewal as start
@@ -301,11 +289,9 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
             started = start(s, contract_id, uplift, by=principal.label, now=db.utcnow(), today=date.today(),
                             library=library_from_settings(current_app.config),
                             limits=store.limits_from_settings(current_app.config))
-            version_id = store.get_contract(s, started.contract_id).latest.id
     except ClmError as err:
         return _refuse(str(err), err.status)
     if started.created:
-        jobs.after_new_version(current_app.config, version_id)
         message = f"Renewal drafted with a {started.applied_pct}% price uplift"
         if started.capped:
             message += (f" (you asked for {started.requested_pct}%; the contract's price increase cap "

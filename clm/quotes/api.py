@@ -161,7 +161,6 @@ def send(quote_id: int) -> ResponseReturnValue:
 @require("contracts.write")
 def accept(quote_id: int) -> ResponseReturnValue:
     """Accept the sent quote: the contract is drafted with the quote's lines as its commercial terms."""
-    from clm import jobs
     from clm.clauses.approvals import library_from_settings
     from clm.versions import store
 
@@ -169,9 +168,7 @@ def accept(quote_id: int) -> ResponseReturnValue:
         version = services.accept(s, quote_id, by=_label(), now=db.utcnow(),
                                   library=library_from_settings(current_app.config),
                                   limits=store.limits_from_settings(current_app.config))
-        version_id = version.id
         body = quote_json(services.get_quote(s, quote_id))
-    jobs.after_new_version(current_app.config, version_id)
     return jsonify(body), 201
 
 

@@ -33,9 +33,13 @@ def _transaction(settings: dict[str, Any]) -> Iterator[Session]:
     from clm.users import User as _User  # noqa: F401
     from clm.versions import models as _versions  # noqa: F401
 
+    from clm import events
+
     engine = db.make_engine(str(settings["DATABASE_URL"]))
     try:
-        with db.transaction_for(db.make_sessionmaker(engine)) as session:
+        factory = db.make_sessionmaker(engine)
+        events.listen(factory, settings)  # work that follows the commit (extraction) runs as in the app
+        with db.transaction_for(factory) as session:
             yield session
     finally:
         engine.dispose()
@@ -213,7 +217,7 @@ def send(ref: str, by: str) -> None:
 @click.option("--by", default="cli")
 def accept(ref: str, by: str) -> None:
     """Accept quote REF: draft its Order Form + MSA contract with the quote's lines as commercial terms."""
-    from clm import db, jobs
+    from clm import db
     from clm.clauses.library import default_library_path, load_library
     from clm.quotes import services
     from clm.versions.store import limits_from_settings
@@ -224,8 +228,6 @@ def accept(ref: str, by: str) -> None:
         version = services.accept(s, _quote_id(s, ref), by=by, now=db.utcnow(), library=library,
                                   limits=limits_from_settings(settings))
         line = f"Accepted: contract {version.contract_id} version {version.number} with the quote's commercial terms"
-        version_id = version.id
-    jobs.after_new_version(settings, version_id)
     click.echo(line)
 
 

@@ -191,7 +191,6 @@ def send(quote_id: int) -> ResponseReturnValue:
 @require("contracts.write")
 def accept(quote_id: int) -> ResponseReturnValue:
     """Accept the quote: create its Order Form + MSA contract with the quote's lines as commercial terms."""
-    from clm import jobs
     from clm.clauses.approvals import library_from_settings
     from clm.versions import store
 
@@ -200,11 +199,10 @@ def accept(quote_id: int) -> ResponseReturnValue:
             version = services.accept(s, quote_id, by=_label(), now=db.utcnow(),
                                       library=library_from_settings(current_app.config),
                                       limits=store.limits_from_settings(current_app.config))
-            contract_id, version_id = version.contract_id, version.id
+            contract_id = version.contract_id
     except ClmError as err:
         flash(str(err), "error")
         return redirect(url_for("quotes.show", quote_id=quote_id)), 303
-    jobs.after_new_version(current_app.config, version_id)
     flash(f"Quote accepted: contract {contract_id} drafted with the quote's commercial terms.")
     return redirect(url_for("quotes.show", quote_id=quote_id)), 303
 

@@ -10,11 +10,10 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """Register the signer pages, the sender pages, the envelopes API and the public verify page on
-    ``app``, and deliver webhooks after each commit."""
-    from clm.signing import api, pages, verify_page, views, webhooks
+    ``app`` (webhooks follow from events: clm.subscribers)."""
+    from clm.signing import api, pages, verify_page, views
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(verify_page.bp)
-    webhooks.init_app(app)

@@ -174,6 +174,10 @@ def run_sweep(factory: sessionmaker[Session], settings: Mapping[str, Any]) -> tu
             continue
         completed += bool(mails)
         deliver(mailer, mails, sender=sender)
+    # Events a crashed process left (status changes whose webhook is not queued yet), then the webhooks.
+    from clm import events
+
+    events.drain(factory, settings, names=tuple(sorted(set(webhooks.EVENTS.values()))))
     hooks = webhooks.deliver_due(factory, dict(settings))
     webhook_line = (f"webhooks: {hooks.skipped}" if hooks.skipped else
                     f"webhooks: {hooks.delivered} delivered, {hooks.retrying} to retry, {hooks.failed} given up")

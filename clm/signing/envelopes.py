@@ -121,45 +121,6 @@ class Outcome:
 ApprovalCheck = Callable[["Session", Contract], None]
 
 
-def _on_completed(session: Session, envelope: Envelope) -> None:
-    """Hand a completed envelope to downstream processing (the outbox), in the same transaction.
-
-    Called exactly once per envelope: only the request whose conditional UPDATE completed it.
-    """
-    import sqlalchemy as sa
-
-    from clm.db import UtcDateTime, utcnow
-
-    # The outbox belongs to clm.downstream, which signing may not import (independent layers):
-    # the two tables, named here, are the contract between them. The row freezes the hash of
-    # the commercial terms current at signing beside the confirmed-terms hash of the envelope;
-    # downstream refuses to bill if either changes (RELIABILITY T3). UNIQUE(envelope_id, event)
-    # makes a second delivery a no-op.
-    documents = sa.table("contract_terms_documents", sa.column("contract_id"), sa.column("version"),
-                         sa.column("sha256"))
-    current = session.execute(sa.select(documents.c.version, documents.c.sha256)
-                              .where(documents.c.contract_id == envelope.contract_id)
-                              .order_by(documents.c.version.desc()).limit(1)).first()
-    outbox = sa.table("outbox_events", sa.column("envelope_id"), sa.column("event"), sa.column("payload", sa.JSON),
-                      sa.column("created_at", UtcDateTime()), sa.column("attempts"))
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    completed_at = envelope.completed_at or utcnow()
-    session.execute(insert(outbox).values(
-        envelope_id=envelope.id, event="executed", created_at=completed_at, attempts=0,
-        # The day the last signature completed the envelope is the day the contract was signed,
-        # whatever date the commercial terms were drafted with (UTC).
-        payload={"contract_id": envelope.contract_id, "signed_on": completed_at.date().isoformat(),
-                 "terms_sha256": envelope.terms_sha256,
-                 "commercial_terms_sha256": current.sha256 if current else None,
-                 "commercial_terms_version": current.version if current else None},
-    ).on_conflict_do_nothing(index_elements=["envelope_id", "event"]))
-    # Processed right after commit (clm.downstream.outbox.init_app), or by `clm downstream process`.
-    session.info["clm.outbox_pending"] = True
-
-
 # -- helpers --------------------------------------------------------------------------------------
 
 
@@ -802,7 +763,7 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
 
     Safe to call any number of times, from several processes at once: the PDF may be made
     twice, but only the request whose conditional UPDATE moves the envelope from sent to
-    completed stores it, adds the signed version and calls ``_on_completed``.
+    completed stores it, adds the signed version and publishes ``envelope.completed`` (its audit event).
     """
     from clm.signing import certificate, keys, seal
 
@@ -850,7 +811,6 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
                  details={"pdf_sha256": signed.blob_sha256, "version": number,
                           "sealed_chain_head": events[-1].hash if events else audit.GENESIS,
                           "sealed_chain_seq": events[-1].seq if events else 0})
-    _on_completed(session, envelope)
     notice = (f"\"{contract.title}\" has been signed by everyone. The sealed PDF is attached; "
               f"its SHA-256 is {signed.blob_sha256}.\n\n"
               f"It is sealed with the certificate whose SHA-256 fingerprint is\n{seal_fingerprint}\n"

@@ -179,35 +179,3 @@ class AuditLegacyAnchor(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     #: HMAC-SHA256(audit key, "clm-audit-legacy|envelope|seq|head"), hex.
     mac: Mapped[str] = mapped_column(String(64))
-
-
-class WebhookDelivery(Base):
-    """One envelope status change to POST to ``CLM_WEBHOOK_URL``: an outbox row with its retries.
-
-    Written by ``audit.append`` in the transaction of the status change itself, keyed by the
-    audit event's sequence number, so a status change is queued exactly once.
-    """
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("envelope_id", "event", "audit_seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
-    #: "envelope.sent", "recipient.viewed", "recipient.signed", "envelope.completed" ...
-    event: Mapped[str] = mapped_column(String(40))
-    #: The ``seq`` of the audit event this delivery reports.
-    audit_seq: Mapped[int] = mapped_column(Integer)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime]
-    #: Attempts started so far; also the compare-and-set token that claims a row for one sender.
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    #: When the next attempt is due; NULL once delivered or given up.
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    delivered_at: Mapped[dt.datetime | None]
-    #: Set when every retry failed (or the row was too old to send): the row is given up.
-    failed_at: Mapped[dt.datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(500))
-
-    def __repr__(self) -> str:
-        state = "delivered" if self.delivered_at else "failed" if self.failed_at else "pending"
-        return f"<WebhookDelivery {self.envelope_id}.{self.audit_seq} {self.event} {state}>"

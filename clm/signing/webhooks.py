@@ -1,9 +1,10 @@
 """Outgoing webhooks: envelope status changes POSTed to ``CLM_WEBHOOK_URL``, signed, retried.
 
-Each status change is a ``webhook_deliveries`` row written by ``audit.append`` in the
-transaction of the change itself (an outbox: no change without its row, no row without its
-change), keyed by (envelope, event, audit seq) so it is queued exactly once. After commit a
-job delivers the new rows; ``clm signing sweep`` retries the rest with backoff.
+Each status change is a domain event (:mod:`clm.events`) published by ``audit.append`` in the
+transaction of the change itself (an outbox: no change without its event, no event without its
+change), keyed by the body's id ``envelope-<id>-<audit seq>`` so it is queued exactly once. After
+commit the webhook subscriber (:func:`clm.webhooks.on_event`) adds the ``webhook_deliveries`` row
+and sends it; ``clm signing sweep`` retries the rest with backoff.
 
 A delivery is ``POST <CLM_WEBHOOK_URL>`` with a JSON body and the headers::
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 # The generic machinery lives in clm.webhooks; these names stay importable from here.
@@ -44,15 +45,13 @@ from clm.webhooks import (
 )
 
 if TYPE_CHECKING:
-    from flask import Flask
     from sqlalchemy.orm import Session, sessionmaker
 
     from clm.signing.models import AuditEvent, Envelope
 
-__all__ = ["BACKOFF", "BATCH", "EVENTS", "LEASE", "MAX_AGE", "TIMEOUT_SECONDS", "TOLERANCE_SECONDS", "USER_AGENT",
-           "DeliveryReport", "Poster", "Response", "build_payload", "check_url", "deliver_due", "deliver_job",
-           "encode_body", "headers_for", "init_app", "kick", "next_attempt", "post", "record", "sign_payload",
-           "verify_signature"]
+__all__ = ["BACKOFF", "BATCH", "EVENTS", "LEASE", "MAX_AGE", "PREFIXES", "TIMEOUT_SECONDS", "TOLERANCE_SECONDS",
+           "USER_AGENT", "DeliveryReport", "Poster", "Response", "build_payload", "check_url", "deliver_due",
+           "encode_body", "headers_for", "next_attempt", "post", "record", "sign_payload", "verify_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,6 @@ EVENTS: Mapping[str, str] = {
     "expired": "envelope.expired",
     "completed": "envelope.completed",
 }
-_SESSION_KEY = "clm_webhook_ids"
 
 
 # -- queueing: in the status change's transaction ------------------------------------------------
@@ -120,23 +118,32 @@ def build_payload(session: Session, envelope: Envelope, event: AuditEvent, name:
     }
 
 
-def record(session: Session, envelope: Envelope, event: AuditEvent) -> None:
-    """Queue the webhook for audit ``event`` when it is a status change (called by ``audit.append``).
+#: The event types signing sends, by prefix (what ``clm signing sweep`` delivers).
+PREFIXES = ("envelope.", "recipient.")
 
-    The row is written whether or not webhooks are configured: it is the outbox; sending is
-    decided at delivery. Its id is remembered on the session for the after-commit kick.
+
+def record(session: Session, envelope: Envelope, event: AuditEvent) -> None:
+    """Publish audit ``event`` as a domain event when it is a status change (called by ``audit.append``).
+
+    The event carries its webhook body, built now (the status as this change left it); the
+    webhook subscriber queues and sends it after commit, whether or not webhooks are configured
+    at that moment being decided at delivery. ``envelope.completed`` also carries what downstream
+    needs to turn the signed contract into an order (``clm.subscribers``).
     """
-    from clm.signing.models import WebhookDelivery
+    from clm import events
 
     name = EVENTS.get(event.kind)
     if name is None:
         return
-    row = WebhookDelivery(envelope_id=envelope.id, event=name, audit_seq=event.seq,
-                          payload=build_payload(session, envelope, event, name), created_at=event.at,
-                          attempts=0, next_attempt_at=event.at)
-    session.add(row)
-    session.flush()
-    session.info.setdefault(_SESSION_KEY, []).append(row.id)
+    body = build_payload(session, envelope, event, name)
+    payload: dict[str, Any] = {"webhook": body, "envelope_id": envelope.id, "contract_id": envelope.contract_id}
+    if event.kind == "completed":
+        completed_at = envelope.completed_at or event.at
+        # The day the last signature completed the envelope is the day the contract was signed,
+        # whatever date the commercial terms were drafted with (UTC).
+        payload.update(signed_on=completed_at.astimezone(dt.UTC).date().isoformat(),
+                       terms_sha256=envelope.terms_sha256)
+    events.publish(session, name, body["id"], payload, now=event.at)
 
 
 # -- delivery ---------------------------------------------------------------------------------------
@@ -146,59 +153,4 @@ def deliver_due(factory: sessionmaker[Session], settings: Mapping[str, Any], *, 
                 ids: Sequence[int] | None = None, poster: Poster = post,
                 clock: Callable[[], dt.datetime] | None = None) -> DeliveryReport:
     """Send every due envelope webhook (or only ``ids``) and record each outcome; see :func:`clm.webhooks.deliver_due`."""
-    from clm.signing.models import WebhookDelivery
-
-    return _generic.deliver_due(factory, WebhookDelivery, settings, now=now, ids=ids, poster=poster, clock=clock)
-
-
-def deliver_job(database_url: str, ids: list[int] | None = None) -> tuple[int, int, int]:
-    """RQ job: deliver ``ids`` (or everything due) with the worker's own settings.
-
-    The secret is read from the worker's environment, never passed through Redis. Safe to
-    run twice: a delivered row is not sent again. Return (delivered, retrying, failed).
-    """
-    from clm import config, db
-
-    settings = config.load()
-    engine = db.make_engine(database_url)
-    try:
-        report = deliver_due(db.make_sessionmaker(engine), settings, ids=ids)
-    finally:
-        engine.dispose()
-    return report.delivered, report.retrying, report.failed
-
-
-def kick(settings: Mapping[str, Any], factory: sessionmaker[Session], ids: Iterable[int]) -> None:
-    """Deliver freshly committed rows now: as an RQ job with Redis, inline otherwise. Never raises."""
-    ids = sorted(set(ids))
-    if not ids or not settings.get("WEBHOOK_URL"):
-        return
-    try:
-        if settings.get("REDIS_URL"):
-            from clm import jobs
-
-            jobs.enqueue(dict(settings), deliver_job, str(settings["DATABASE_URL"]), ids)
-        else:
-            deliver_due(factory, settings, ids=ids)
-    except Exception:
-        log.exception("webhook delivery of %s failed to start; the sweeper will retry", ids)
-
-
-def init_app(app: Flask) -> None:
-    """After each commit of the app's sessions, deliver the webhooks that commit queued."""
-    from sqlalchemy import event
-
-    from clm import db
-
-    factory = db.sessionmaker_for(app)
-
-    def _after_commit(session: Session) -> None:
-        ids = session.info.pop(_SESSION_KEY, None)
-        if ids:
-            kick(app.config, factory, ids)
-
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(_SESSION_KEY, None)
-
-    event.listen(factory, "after_commit", _after_commit)
-    event.listen(factory, "after_rollback", _after_rollback)
+    return _generic.deliver_due(factory, settings, now=now, ids=ids, poster=poster, clock=clock, events=PREFIXES)

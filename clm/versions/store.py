@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from clm import events
 from clm.errors import Conflict, InvalidInput, NotFound
 from clm.versions.models import Blob, Contract, ContractStatus, Version, VersionSource
 
@@ -174,7 +175,19 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         # Two uploads raced for the same number; the unique constraint kept the chain intact.
         raise Conflict("Another version of this contract was stored at the same moment; "
                        "upload again.") from None
+    publish_stored(session, version)
     return version
+
+
+#: The event every stored version publishes (term extraction subscribes to it).
+VERSION_STORED = "version.stored"
+
+
+def publish_stored(session: Session, version: Version) -> None:
+    """Publish ``version.stored`` for ``version`` in the caller's transaction."""
+    events.publish(session, VERSION_STORED, f"version-{version.id}", {
+        "version_id": version.id, "contract_id": version.contract_id, "number": version.number,
+        "source": version.source.value})
 
 
 def import_file(session: Session, upload: Upload, *, limits: Limits, author: str,
@@ -232,6 +245,7 @@ def add_signed_version(session: Session, contract: Contract, sent: Version, pdf:
     session.add(signed)
     session.flush()
     session.refresh(contract, ["versions"])
+    publish_stored(session, signed)
     return signed
 
 

@@ -18,7 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from clm import access, db, jobs
+from clm import access, db
 from clm.access import current_principal, id_arg, require
 from clm.errors import ClmError, InvalidInput
 from clm.versions import store
@@ -83,7 +83,6 @@ def new() -> ResponseReturnValue:
             )
     except ClmError as err:
         return render_template("contracts/new.html", error=str(err)), err.status
-    jobs.after_new_version(current_app.config, version.id)
     flash(f"Contract {version.contract_id} created with version 1.")
     return redirect(url_for("contracts.show", contract_id=version.contract_id))
 
@@ -101,7 +100,6 @@ def upload_version(contract_id: int) -> ResponseReturnValue:
     except ClmError as err:
         flash(str(err), "error")
         return redirect(url_for("contracts.show", contract_id=contract_id)), 303
-    jobs.after_new_version(current_app.config, version.id)
     flash(f"Version {version.number} stored.")
     return redirect(url_for("contracts.show", contract_id=contract_id))
 

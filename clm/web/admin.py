@@ -18,7 +18,7 @@ from clm.users import (
     parse_role,
     revoke_token,
 )
-from clm.web.auth import require
+from clm.access import require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from sqlalchemy import text
 
 import clm
-from clm import db, jobs
+from clm import db
 from clm.errors import InvalidInput
 from clm.clauses.services import TERM_FIELDS, contract_terms, terms_panel
 from clm.clauses import api as clause_api
@@ -25,7 +25,7 @@ from clm.versions.views import (
     upload_source,
 )
 from clm.web.pages import id_arg
-from clm.web.auth import current_principal, require
+from clm.access import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -106,7 +106,6 @@ def create_contract() -> ResponseReturnValue:
             title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
         )
         body = contract_json(version.contract, versions=True)
-    jobs.after_new_version(current_app.config, version.id)
     return jsonify(body), 201
 
 
@@ -127,7 +126,6 @@ def add_version(contract_id: int) -> ResponseReturnValue:
         version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
                                     author=_author(), contract_id=contract_id, source=source)
         body = version_json(version)
-    jobs.after_new_version(current_app.config, version.id)
     return jsonify(body), 201
 
 

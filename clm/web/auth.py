@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from clm import db
-from clm.access import Principal, current_principal, require  # defined there, below every package; re-exported
+from clm.access import Principal, current_principal  # who may do what lives there, below every package
 from clm.errors import ClmError, InvalidInput
 from clm.users import Throttle, User, authenticate, change_password, end_sessions, find_token
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.typing import ResponseReturnValue
 
-__all__ = ["CsrfError", "Principal", "bp", "csrf_token", "current_principal", "init_app", "require"]
+__all__ = ["CsrfError", "bp", "csrf_token", "init_app"]
 
 bp = Blueprint("auth", __name__)
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

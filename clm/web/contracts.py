@@ -13,7 +13,7 @@ from clm.downstream.views import downstream_panel
 from clm.quotes import services as quotes
 from clm.signing.envelopes import signing_panel
 from clm.versions import store
-from clm.web.auth import current_principal, require
+from clm.access import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from clm import db, jobs
 from clm.errors import ClmError
-from clm.web.auth import require
+from clm.access import require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -45,6 +45,8 @@ def retry(job_id: int) -> ResponseReturnValue:
     except ClmError as err:
         flash(str(err), "error")
         return redirect(url_for("jobs.index"))
-    jobs.dispatch(current_app.config, job_id)
+    from clm.clauses.jobs import dispatch
+
+    dispatch(current_app.config, job_id)
     flash(f"Job {job_id} was queued again.")
     return redirect(url_for("jobs.index"))

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clm import db
+from clm import db, events
 from clm.clauses.services import confirmed_terms_digest
 from clm.downstream import commercial
 from clm.downstream.models import (
@@ -20,7 +20,6 @@ from clm.downstream.models import (
     Invoice,
     Order,
     OrderLine,
-    OrderWebhookDelivery,
     Renewal,
     RevenueLine,
     RevenueSchedule,
@@ -28,6 +27,7 @@ from clm.downstream.models import (
 from clm.signing import envelopes
 from clm.signing.models import Envelope, EnvelopeStatus
 from clm.versions import store
+from clm.webhooks import WebhookDelivery
 from tests.downstream.examples import saas_doc
 
 TEXT = "MASTER SUBSCRIPTION AGREEMENT\n1. Fees. Customer pays USD 120,000 per year.\n"
@@ -83,21 +83,31 @@ def make_signed(app: Flask, plain: sessionmaker[Session]) -> Callable[..., Signe
             cid = version.contract_id
             if attach:
                 commercial.attach_terms(s, version.contract, doc or saas_doc(), by="finance@example.test", now=now)
-            s.info.pop(commercial.PENDING_KEY, None)
         with db.transaction_for(via or plain) as s:
             envelope = make_envelope(s, cid, now=now, completed_at=completed_at)
-            envelopes._on_completed(s, envelope)
+            publish_completed(s, envelope)
             envelope_id = envelope.id
         return Signed(cid, envelope_id)
 
     return _make
 
 
+def publish_completed(s: Session, envelope: Envelope) -> None:
+    """Publish ``envelope.completed`` as signing's audit trail does on completion (webhook body aside)."""
+    completed_at = envelope.completed_at
+    assert completed_at is not None
+    events.publish(s, "envelope.completed", f"envelope-{envelope.id}-completed", {
+        "envelope_id": envelope.id, "contract_id": envelope.contract_id,
+        "signed_on": completed_at.date().isoformat(), "terms_sha256": envelope.terms_sha256}, now=completed_at)
+
+
 def counts(s: Session) -> dict[str, int]:
-    """Return how many rows each downstream table holds."""
-    return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Order, OrderLine, BillingSchedule, Invoice, RevenueSchedule, RevenueLine, Renewal,
-                          OrderWebhookDelivery)}
+    """Return how many rows each downstream table holds, and how many order webhooks are queued."""
+    found = {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+             for model in (Order, OrderLine, BillingSchedule, Invoice, RevenueSchedule, RevenueLine, Renewal)}
+    found["order_webhook_deliveries"] = s.scalar(select(func.count()).select_from(WebhookDelivery)
+                                                 .where(WebhookDelivery.event.startswith("order."))) or 0
+    return found
 
 
 #: What one signed SAAS_DOC produces: 1 order, 2 lines, 1 schedule, 2 invoices, 1 revenue schedule,

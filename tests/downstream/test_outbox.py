@@ -12,25 +12,31 @@ from sqlalchemy.exc import DBAPIError
 
 from clm import db
 from clm.downstream import commercial, outbox, reports
-from clm.downstream.models import Invoice, Order, OutboxEvent, Renewal
+from clm.downstream.models import Invoice, Order, Renewal
+from clm.events import Event
 from clm.signing import envelopes
 from clm.signing.models import Envelope
 from clm.versions import store
-from tests.downstream.conftest import ONE_SAAS, TEXT, counts
+from tests.downstream.conftest import ONE_SAAS, TEXT, counts, publish_completed
 from tests.downstream.examples import saas_doc
 
 
+COMPLETED = select(Event).where(Event.name == "envelope.completed")
+
+
 def event_id(s, envelope_id: int) -> int:
-    return s.scalar(select(OutboxEvent.id).where(OutboxEvent.envelope_id == envelope_id))
+    return next(e.id for e in s.scalars(COMPLETED) if e.payload["envelope_id"] == envelope_id)
 
 
 def test_signing_writes_one_event_with_the_frozen_hashes(make_signed, plain):
     signed = make_signed()
     with db.transaction_for(plain) as s:
-        event = s.scalar(select(OutboxEvent))
+        event = s.scalar(COMPLETED)
         document = commercial.latest_document(s, signed.contract_id)
-        assert (event.envelope_id, event.event, event.processed_at) == (signed.envelope_id, "executed", None)
-        assert event.payload == {"contract_id": signed.contract_id, "signed_on": "2025-12-15",
+        assert (event.payload["envelope_id"], event.processed_at) == (signed.envelope_id, None)
+        # The stamp registered for envelope.completed froze the commercial terms current at signing.
+        assert event.payload == {"envelope_id": signed.envelope_id, "contract_id": signed.contract_id,
+                                 "signed_on": "2025-12-15",
                                  "terms_sha256": s.get(Envelope, signed.envelope_id).terms_sha256,
                                  "commercial_terms_sha256": document.sha256, "commercial_terms_version": 1}
 
@@ -39,7 +45,7 @@ def test_processed_after_commit_with_the_apps_sessions(make_signed, app, plain):
     signed = make_signed(via=db.sessionmaker_for(app))
     with db.transaction_for(plain) as s:
         assert counts(s) == ONE_SAAS
-        assert s.scalar(select(OutboxEvent.processed_at)) is not None
+        assert s.scalar(COMPLETED).processed_at is not None
         assert s.scalar(select(Order.contract_id)) == signed.contract_id
 
 
@@ -88,13 +94,13 @@ def test_delivered_three_times_sequentially_makes_one_of_each(make_signed, plain
     for _ in range(3):
         with db.transaction_for(plain) as s:
             # a redelivered completion event and a rerun of the processor
-            envelopes._on_completed(s, s.get(Envelope, signed.envelope_id))
+            publish_completed(s, s.get(Envelope, signed.envelope_id))
             outbox.process_outbox(s)
         with db.transaction_for(plain) as s:
             outbox.process_event(s, event_id(s, signed.envelope_id), now=db.utcnow())
     with db.transaction_for(plain) as s:
         assert counts(s) == ONE_SAAS
-        assert len(list(s.scalars(select(OutboxEvent)))) == 1
+        assert len(list(s.scalars(COMPLETED))) == 1
 
 
 def _race(n: int, work) -> list[BaseException]:
@@ -126,6 +132,14 @@ def test_delivered_five_times_concurrently_makes_one_of_each(make_signed, plain)
             outbox.process_event(s, eid, now=db.utcnow())
 
     assert _race(5, work) == []
+    assert_one_order_event_then_processed(plain)
+
+
+def assert_one_order_event_then_processed(plain) -> None:
+    """Five racers published order.created once; processing it queues its one webhook."""
+    with db.transaction_for(plain) as s:
+        assert len(list(s.scalars(select(Event).where(Event.name == "order.created")))) == 1
+    outbox.drain(plain)
     with db.transaction_for(plain) as s:
         assert counts(s) == ONE_SAAS
 
@@ -134,7 +148,7 @@ def test_unique_keys_alone_keep_it_exactly_once(make_signed, plain):
     """Five racers that skip the claim on the event row: the UNIQUE keys still allow one of each."""
     signed = make_signed()
     with db.transaction_for(plain) as s:
-        payload = s.get(OutboxEvent, event_id(s, signed.envelope_id)).payload
+        payload = s.get(Event, event_id(s, signed.envelope_id)).payload
     order_ids: list[int] = []
 
     def work() -> None:
@@ -143,8 +157,7 @@ def test_unique_keys_alone_keep_it_exactly_once(make_signed, plain):
 
     assert _race(5, work) == []
     assert len(set(order_ids)) == 1 and len(order_ids) == 5
-    with db.transaction_for(plain) as s:
-        assert counts(s) == ONE_SAAS
+    assert_one_order_event_then_processed(plain)
 
 
 def test_a_crash_half_way_leaves_nothing_and_the_rerun_completes(make_signed, plain, monkeypatch):
@@ -158,7 +171,7 @@ def test_a_crash_half_way_leaves_nothing_and_the_rerun_completes(make_signed, pl
     assert outcome.result == "failed"
     with db.transaction_for(plain) as s:
         assert counts(s)["orders"] == 0
-        event = s.get(OutboxEvent, event_id(s, signed.envelope_id))
+        event = s.get(Event, event_id(s, signed.envelope_id))
         assert event.processed_at is None and "worker died" in event.last_error
     monkeypatch.undo()
     assert [o.result for o in outbox.drain(plain)] == ["processed"]
@@ -175,10 +188,10 @@ def test_terms_changed_after_signing_are_refused_until_restored(make_signed, pla
         changed["lines"][0]["price"] = "90000.00"
         commercial.attach_terms(s, contract, changed, by="mallory@example.test", now=db.utcnow())
     [outcome] = outbox.drain(plain)
-    assert outcome.result == "refused" and "changed after signing" in outcome.error
+    assert outcome.result == "deferred" and "changed after signing" in outcome.error
     with db.transaction_for(plain) as s:
         assert counts(s)["orders"] == 0
-        assert "changed after signing" in s.scalar(select(OutboxEvent.last_error))
+        assert "changed after signing" in s.scalar(COMPLETED).last_error
         assert [e.id for e in reports.refused_events(s)] == [event_id(s, signed.envelope_id)]
     with db.transaction_for(plain) as s:  # re-attach what was signed: version 3, same hash as version 1
         commercial.attach_terms(s, store.get_contract(s, signed.contract_id), saas_doc(), by="legal@example.test",
@@ -199,13 +212,13 @@ def test_confirmed_terms_changed_after_sending_are_refused(make_signed, plain):
                            action=DecisionAction.CORRECTED, value="P90D", decided_by="legal@example.test",
                            decided_at=db.utcnow(), comment=""))
     [outcome] = outbox.drain(plain)
-    assert outcome.result == "refused" and "confirmed terms" in outcome.error
+    assert outcome.result == "deferred" and "confirmed terms" in outcome.error
 
 
 def test_signed_without_terms_waits_for_them_then_processes(make_signed, app, plain):
     signed = make_signed(attach=False, via=db.sessionmaker_for(app))
     with db.transaction_for(plain) as s:
-        assert "no commercial terms" in s.scalar(select(OutboxEvent.last_error))
+        assert "no commercial terms" in s.scalar(COMPLETED).last_error
     with db.transaction_for(db.sessionmaker_for(app)) as s:  # attaching them triggers processing on commit
         commercial.attach_terms(s, store.get_contract(s, signed.contract_id), saas_doc(), by="finance@example.test",
                                 now=db.utcnow())
@@ -273,7 +286,6 @@ def test_an_envelope_finished_by_the_sweep_reaches_finance_too(app, plain, runne
         version = store.import_file(s, store.Upload(TEXT.encode(), "msa.txt"),
                                     limits=store.limits_from_settings(app.config), author="legal@example.test")
         commercial.attach_terms(s, version.contract, saas_doc(), by="finance@example.test", now=now)
-        s.info.pop(commercial.PENDING_KEY, None)
         envelope = envelopes.create(s, version.contract_id, subject="Sign", message="", client=LEGAL, now=now,
                                     approvals=NO_APPROVALS,
                                     recipients=[envelopes.RecipientInput("A", "a@example.test")])

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from clm import db
 from clm.cli import main
 from clm.signing import envelopes, webhooks
-from clm.signing.models import WebhookDelivery
+from clm.webhooks import WebhookDelivery
 
 from .conftest import LEGAL, complete, now, sign_as, tokens_in
 
@@ -241,8 +241,8 @@ def test_one_row_per_status_change_even_when_completion_runs_twice(app, factory,
     assert receiver.events().count("envelope.completed") == 1
     # The database itself refuses a second row for the same change.
     with factory() as s:
-        s.add(WebhookDelivery(envelope_id=envelope_id, event=row.event, audit_seq=row.audit_seq, payload={},
-                              created_at=now(), attempts=0, next_attempt_at=now()))
+        s.add(WebhookDelivery(event=row.event, key=row.key, payload={}, created_at=now(), attempts=0,
+                              next_attempt_at=now()))
         with pytest.raises(IntegrityError):
             s.flush()
         s.rollback()
