@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from clm import jobs
 from clm.clauses.models import ExtractionRun
-from clm.clauses.services import extract_version
+from clm.clauses import services
 from clm.db import utcnow
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def run_extraction_job(job_id: int, database_url: str) -> str:
         version_id = job.version_id
     try:
         with jobs.job_transaction(database_url) as session:
-            extract_version(session, version_id)
+            services.extract_version(session, version_id)
     except Exception as err:  # noqa: BLE001 - recorded on the job and shown on the jobs page
         log.exception("extraction job %s (version %s) failed", job_id, version_id)
         jobs.finish(database_url, job_id, jobs.FAILED, f"{type(err).__name__}: {err}"[:500])
@@ -112,4 +112,4 @@ def extract_version_job(version_id: int, database_url: str) -> int:
     Untracked; kept so jobs queued in Redis before the jobs table existed still run.
     """
     with jobs.job_transaction(database_url) as session:
-        return extract_version(session, version_id).id
+        return services.extract_version(session, version_id).id
