@@ -77,10 +77,12 @@ def insert_ignore(session: Session, table: Any, rows: Sequence[Mapping[str, Any]
 
     dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     target = getattr(table, "__table__", table)
-    statement = dialect.insert(target).values([dict(r) for r in rows]).on_conflict_do_nothing(index_elements=list(keys))
+    # Values go as parameters, not into the statement, so its compiled form is cached.
+    statement = dialect.insert(target).on_conflict_do_nothing(index_elements=list(keys))
+    params = [dict(r) for r in rows]
     if "id" in target.c:
-        return [row[0] for row in session.execute(statement.returning(target.c.id))]
-    session.execute(statement)
+        return [row[0] for row in session.execute(statement.returning(target.c.id), params)]
+    session.execute(statement, params)
     return []
 
 

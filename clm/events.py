@@ -258,7 +258,7 @@ def drain(factory: sessionmaker[Session], settings: Mapping[str, Any], *,
                 for work in after:
                     try:
                         work()
-                    except Exception:  # noqa: BLE001 - committed; the sweepers and job retries redo it
+                    except Exception:
                         log.exception("after-commit work of event %s failed", event_id)
     finally:
         _local.draining -= 1

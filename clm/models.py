@@ -29,8 +29,8 @@ from clm.webhooks import WebhookDelivery
 
 __all__ = [
     "ApiToken", "AuditEvent", "Base", "BillingSchedule", "Blob", "ClauseApproval", "Contract",
-    "ContractTermsDocument", "DraftRecord", "Envelope", "ExtractedTerm", "ExtractionRun", "Invoice",
-    "Event", "LibraryClause", "LoginAttempt", "Order", "OrderLine", "Recipient", "Renewal",
+    "ContractTermsDocument", "DraftRecord", "Envelope", "Event", "ExtractedTerm", "ExtractionRun", "Invoice",
+    "LibraryClause", "LoginAttempt", "Order", "OrderLine", "Recipient", "Renewal",
     "RevenueLine", "RevenueSchedule", "TermDecision", "User", "Version", "WebhookDelivery",
 ]
 

@@ -28,7 +28,11 @@ def register(registry: events.Registry | None = None) -> events.Registry:
     """Register every subscriber and stamp (idempotent); return the registry."""
     from clm.clauses.jobs import on_version_stored
     from clm.downstream.orders import ORDER_CANCELLED, ORDER_CREATED
-    from clm.downstream.outbox import COMPLETED, freeze_commercial_terms, on_envelope_completed
+    from clm.downstream.outbox import (
+        COMPLETED,
+        freeze_commercial_terms,
+        on_envelope_completed,
+    )
     from clm.signing.webhooks import EVENTS as ENVELOPE_EVENTS
     from clm.versions.store import VERSION_STORED
 

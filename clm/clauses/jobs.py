@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from clm import jobs
-from clm.clauses.models import ExtractionRun
 from clm.clauses import services
+from clm.clauses.models import ExtractionRun
 from clm.db import utcnow
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def start_extraction(settings: dict[str, Any], version_id: int) -> None:
         with jobs.job_transaction(str(settings["DATABASE_URL"])) as session:
             job_id = jobs.queue_extraction(session, version_id).id
         dispatch(settings, job_id)
-    except Exception:  # noqa: BLE001 - the version is stored; extraction is retried later
+    except Exception:
         log.exception("extraction of version %s failed", version_id)
 
 
@@ -62,7 +62,7 @@ def dispatch(settings: dict[str, Any], job_id: int) -> None:
     url = str(settings["DATABASE_URL"])
     try:
         rq_id = jobs.enqueue(settings, run_extraction_job, job_id, url)
-    except Exception as err:  # noqa: BLE001 - the version is stored; the job stays visible for retry
+    except Exception as err:
         log.exception("could not queue job %s", job_id)
         jobs.finish(url, job_id, jobs.FAILED, f"could not queue the job: {type(err).__name__}")
         return
@@ -88,7 +88,7 @@ def run_extraction_job(job_id: int, database_url: str) -> str:
     try:
         with jobs.job_transaction(database_url) as session:
             services.extract_version(session, version_id)
-    except Exception as err:  # noqa: BLE001 - recorded on the job and shown on the jobs page
+    except Exception as err:
         log.exception("extraction job %s (version %s) failed", job_id, version_id)
         jobs.finish(database_url, job_id, jobs.FAILED, f"{type(err).__name__}: {err}"[:500])
         return jobs.FAILED

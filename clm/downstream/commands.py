@@ -75,8 +75,7 @@ def _deliver_webhooks(settings: dict[str, object]) -> None:
 @click.option("--by", default="clm cli", show_default=True, help="Who cancels (recorded on the order).")
 def cancel(contract_id: int, cancel_on: dt.datetime, by: str) -> None:
     """Cancel an executed contract's order from a date: store its credit note, stop later invoices."""
-    from clm import config, db
-    from clm import events
+    from clm import config, db, events
     from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
     from clm.values import calendars

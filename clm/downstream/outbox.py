@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from clm import events
-
 from clm.clauses.services import confirmed_terms_digest
 from clm.db import insert_ignore, utcnow
 from clm.downstream import commercial, orders

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 
 from clm.downstream.billing import build_billing_schedule
-from clm.events import Event
 from clm.downstream.models import (
     BillingSchedule,
     ContractTermsDocument,
@@ -36,6 +35,7 @@ from clm.downstream.revenue import RevenueSchedule as RevenueResult
 from clm.downstream.revenue import balance, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms
 from clm.errors import InvalidInput, NotFound
+from clm.events import Event
 from clm.values import calendars, durations, money
 from clm.values.dates import add_months
 from clm.versions.models import Contract

@@ -165,9 +165,8 @@ def accept(quote_id: int) -> ResponseReturnValue:
     from clm.versions import store
 
     with db.transaction() as s:
-        version = services.accept(s, quote_id, by=_label(), now=db.utcnow(),
-                                  library=library_from_settings(current_app.config),
-                                  limits=store.limits_from_settings(current_app.config))
+        services.accept(s, quote_id, by=_label(), now=db.utcnow(), library=library_from_settings(current_app.config),
+                        limits=store.limits_from_settings(current_app.config))
         body = quote_json(services.get_quote(s, quote_id))
     return jsonify(body), 201
 

@@ -27,13 +27,11 @@ def _settings() -> dict[str, Any]:
 
 @contextmanager
 def _transaction(settings: dict[str, Any]) -> Iterator[Session]:
-    from clm import db
+    from clm import db, events
     from clm.clauses import models as _clauses  # noqa: F401 - every table a quote's rows refer to
     from clm.downstream import models as _downstream  # noqa: F401
     from clm.users import User as _User  # noqa: F401
     from clm.versions import models as _versions  # noqa: F401
-
-    from clm import events
 
     engine = db.make_engine(str(settings["DATABASE_URL"]))
     try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from clm import db
+from clm.access import require
 from clm.errors import ClmError
 from clm.users import (
     DEFAULT_TOKEN_DAYS,
@@ -18,7 +19,6 @@ from clm.users import (
     parse_role,
     revoke_token,
 )
-from clm.access import require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

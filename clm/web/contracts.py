@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, current_app, render_template
 
 from clm import access, db
+from clm.access import current_principal, require
 from clm.clauses.approvals import review_for
 from clm.clauses.services import terms_panel
 from clm.downstream.views import downstream_panel
 from clm.quotes import services as quotes
 from clm.signing.envelopes import signing_panel
 from clm.versions import store
-from clm.access import current_principal, require
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue

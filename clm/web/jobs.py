@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from sqlalchemy import func, select
 
 from clm import db, jobs
-from clm.errors import ClmError
 from clm.access import require
+from clm.errors import ClmError
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
