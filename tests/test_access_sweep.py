@@ -286,7 +286,7 @@ def _seed(app: Flask) -> World:
     from clm.downstream.models import Invoice
     from clm.signing import envelopes
     from clm.versions import store
-    from tests.downstream.conftest import make_envelope
+    from tests.downstream.conftest import make_envelope, publish_completed
     from tests.downstream.examples import saas_doc
     from tests.signing.conftest import LEGAL as LEGAL_CLIENT
     from tests.signing.conftest import NO_APPROVALS, TEXT, make_contract, tokens_in
@@ -334,7 +334,7 @@ def _seed(app: Flask) -> World:
         cid_c = version.contract_id
     with db.transaction_for(factory) as s:
         envelope_c = make_envelope(s, cid_c, now=now)
-        envelopes._on_completed(s, envelope_c)
+        publish_completed(s, envelope_c)
     with factory() as s:
         invoice = s.scalar(select(Invoice.number).order_by(Invoice.id).limit(1))
     assert invoice, "the signed contract should have produced invoices"

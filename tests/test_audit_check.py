@@ -80,6 +80,17 @@ def tamper(app: Any, tables: list[str], *statements: tuple[str, dict[str, Any]])
                 connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
 
 
+def delete_version(c: int, number: int) -> list[tuple[str, dict[str, Any]]]:
+    """The statements that delete version ``number`` of contract ``c`` and what refers to it (its
+    extraction job and extracted terms: every stored version is extracted after commit)."""
+    version = "(SELECT id FROM versions WHERE contract_id = :c AND number = :n)"
+    params = {"c": c, "n": number}
+    return [(f"DELETE FROM extracted_terms WHERE version_id = {version}", params),
+            (f"DELETE FROM extraction_runs WHERE version_id = {version}", params),
+            (f"DELETE FROM jobs WHERE version_id = {version}", params),
+            ("DELETE FROM versions WHERE contract_id = :c AND number = :n", params)]
+
+
 def check(runner: Any) -> tuple[int, list[str]]:
     result = runner.invoke(main, ["audit", "check"])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -159,8 +170,7 @@ def test_an_edited_version_file_is_named(app: Any, runner: Any, evidence: Eviden
 
 
 def test_a_deleted_version_is_named(app: Any, runner: Any, evidence: Evidence) -> None:
-    tamper(app, ["versions"], ("DELETE FROM versions WHERE contract_id = :c AND number = 2",
-                               {"c": evidence.three_versions}))
+    tamper(app, ["versions"], *delete_version(evidence.three_versions, 2))
     code, lines = check(runner)
     assert code == 1
     assert lines == [f"versions contract {evidence.three_versions}: version 2 is missing (deleted or renumbered)"]
@@ -293,7 +303,7 @@ def test_an_edited_author_of_an_unsigned_version_is_named(app: Any, runner: Any,
 
 def test_the_last_version_deleted_is_named(app: Any, runner: Any, evidence: Evidence) -> None:
     c = evidence.three_versions
-    tamper(app, ["versions"], ("DELETE FROM versions WHERE contract_id = :c AND number = 3", {"c": c}))
+    tamper(app, ["versions"], *delete_version(c, 3))
     code, lines = check(runner)
     assert code == 1
     assert lines == [f"contracts {c}: its recorded latest version is not version 2 as stored (a later version was "

@@ -271,7 +271,6 @@ def test_a_crash_between_the_last_signature_and_completion_is_finished_by_the_sw
         version = store.import_file(s, store.Upload(TEXT.encode(), "msa.txt"),
                                     limits=store.limits_from_settings(app.config), author="legal@example.test")
         commercial.attach_terms(s, version.contract, saas_doc(), by="finance@example.test", now=now)
-        s.info.pop(commercial.PENDING_KEY, None)
         envelope = envelopes.create(s, version.contract_id, subject="Sign", message="", client=LEGAL, now=now,
                                     approvals=NO_APPROVALS, recipients=[envelopes.RecipientInput("A", "a@example.test")])
         envelope_id = envelope.id

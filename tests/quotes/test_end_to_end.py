@@ -74,7 +74,6 @@ def test_configure_price_approve_accept_sign_bill_and_recognize(app, factory, lo
         version = services.accept(s, quote_id, by="legal@example.test", now=NOW,
                                   library=library_from_settings(app.config), limits=store.limits_from_settings(app.config))
         contract_id = version.contract_id
-        s.info.pop(commercial.PENDING_KEY, None)
     with factory() as s:
         contract = store.get_contract(s, contract_id)
         assert contract.counterparty == "Initech Corporation" and contract.title.startswith("Order Form Q-0001 v1")
@@ -200,7 +199,6 @@ def test_a_redline_that_changes_fees_or_term_is_flagged_against_the_quote(app, f
                                   library=library_from_settings(app.config), limits=store.limits_from_settings(app.config))
         contract_id, text = version.contract_id, version.text
         extract_version(s, version.id)
-        s.info.pop(commercial.PENDING_KEY, None)
     # 50 x 1,200.00 = 60,000.00 + 15,000.00 = 75,000.00. The counterparty's redline: lower fees, longer term.
     assert "USD 75,000.00" in text and "twelve (12) months" in text
     edited = text.replace("USD 75,000.00", "USD 65,000.00").replace(
@@ -287,7 +285,6 @@ def test_two_people_accepting_at_once_make_one_contract(app, factory, loaded):
         try:
             with db.transaction_for(plain) as s:
                 services.accept(s, quote_id, by="legal@example.test", now=NOW, library=library, limits=limits)
-                s.info.pop(commercial.PENDING_KEY, None)
             results.append("accepted")
         except Conflict as err:
             results.append(str(err))
@@ -325,7 +322,6 @@ def test_an_accepted_quote_is_a_contract_legal_need_not_approve(app, factory, lo
         version = services.accept(s, quote_id, by="legal@example.test", now=NOW,
                                   library=library_from_settings(app.config), limits=store.limits_from_settings(app.config))
         contract_id = version.contract_id
-        s.info.pop(commercial.PENDING_KEY, None)
     with factory() as s:
         contract = store.get_contract(s, contract_id)
         review = approvals.review_for(s, contract, app.config)
