@@ -213,6 +213,20 @@ def document_of(version: Version, limits: Limits, view: str = "accept") -> Docum
     return read_upload(Upload(data=source.blob.data, filename=source.filename), limits, view)
 
 
+def document_and_images(version: Version, limits: Limits, view: str = "accept") -> tuple[Document, dict[str, str]]:
+    """Return the Document of a stored version and its inline images (``data:`` URLs by digest).
+
+    The images are what :func:`clm.versions.document_view.build` shows in place; a text version
+    has none.
+    """
+    from clm.versions.document_view import images_of
+
+    source = version.document_version
+    data = source.blob.data
+    document = read_upload(Upload(data=data, filename=source.filename), limits, view)
+    return document, (images_of(data) if data[:2] == b"PK" else {})
+
+
 def add_signed_version(session: Session, contract: Contract, sent: Version, pdf: bytes, *, filename: str,
                        author: str, created_at: dt.datetime) -> Version:
     """Store the sealed PDF of ``sent`` as the contract's signed version, the next after ``sent``.
