@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -51,31 +50,28 @@ def signed_document(version: Version) -> tuple[Document, dict[str, tuple[str, by
     from clm.documents import from_text
     from clm.errors import ClmError
     from clm.versions import store
-    from clm.versions.document_view import image_parts
     from clm.versions.intake import Limits
 
     source = version.document_version
-    data = source.blob.data
-    if data[:2] != b"PK":
+    if not source.filename.lower().endswith(".docx"):
         return from_text(version.text), {}
     try:
         # The file was accepted when it was stored; read it again under no smaller a size cap.
-        limits = Limits(max_upload_bytes=max(Limits().max_upload_bytes, len(data)))
-        document = store.read_upload(store.Upload(data=data, filename=source.filename), limits)
+        limits = Limits(max_upload_bytes=max(Limits().max_upload_bytes, source.blob.size))
+        document, parts = store.document_and_images(version, limits)
     except ClmError:
         return from_text(version.text), {}
     if document.text != version.text:
         return from_text(version.text), {}
-    return document, image_parts(data)
+    return document, parts
 
 
 def page_blocks(version: Version) -> list[Any]:
     """Return the signed document's body for the signing page (images as ``data:`` URLs)."""
-    from clm.versions.document_view import build
+    from clm.versions.document_view import build, data_urls
 
     document, parts = signed_document(version)
-    images = {d: f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}" for d, (mime, raw) in parts.items()}
-    return build(document, images=images)
+    return build(document, images=data_urls(parts))
 
 
 def _pdf_blocks(version: Version, assets: dict[str, bytes], stamps: Sequence[Stamp] = ()) -> tuple[list[Any], int]:

@@ -69,7 +69,7 @@ def in_words(verdict: verification.Verdict, facts: dict[str, Any] | None = None)
                 "Do not rely on it: ask the sender for the original signed PDF."]
     if not verdict.seal_trusted:
         return [f"This file is unchanged since {who} sealed it on {_when(verdict.sealed_at)}, but that seal is "
-                "not this installation's, so this page cannot vouch for who made it.",
+                "not trusted: it is not this installation's, and anyone can make a certificate with any name.",
                 "Compare the certificate fingerprint below with the one in your completion email."]
     return [f"The seal by {who} on {_when(verdict.sealed_at)} is intact, but this installation's records do not "
             f"match it: {verdict.reason}.", "Ask the sender before you rely on this file."]

@@ -22,6 +22,7 @@ Pure: no Flask, no database.
 from __future__ import annotations
 
 import base64
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -131,10 +132,14 @@ def image_parts(data: bytes) -> dict[str, tuple[str, bytes]]:
     return out
 
 
+def data_urls(parts: Mapping[str, tuple[str, bytes]]) -> dict[str, str]:
+    """Return images ((media type, bytes) by digest) as ``data:`` URLs, for pages."""
+    return {d: f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}" for d, (mime, raw) in parts.items()}
+
+
 def images_of(data: bytes) -> dict[str, str]:
     """Return the inline images of a .docx as ``data:`` URLs (for pages), by digest."""
-    return {d: f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
-            for d, (mime, raw) in image_parts(data).items()}
+    return data_urls(image_parts(data))
 
 
 def _heading(p: Paragraph) -> tuple[str, bool]:
@@ -155,10 +160,9 @@ def _align(props: str) -> str:
     return {"both": "justify", "end": "right", "start": "left"}.get(found.group(1), found.group(1))
 
 
-def _cuts(p: Paragraph, marks: Sequence[tuple[int, int]], anchors: list[tuple[int, int, str]]) -> list[int]:
-    points = {0, len(p.text)}
-    for r in _run_bounds(p):
-        points.add(r)
+def _cuts(p: Paragraph, bounds: list[int], marks: Sequence[tuple[int, int]],
+          anchors: list[tuple[int, int, str]]) -> list[int]:
+    points = {0, len(p.text), *bounds}
     for s, e in marks:
         points.update((max(0, min(len(p.text), s)), max(0, min(len(p.text), e))))
     for s, e, _ in anchors:
@@ -177,13 +181,13 @@ def _run_bounds(p: Paragraph) -> list[int]:
     return out
 
 
-def _look_at(p: Paragraph, offset: int) -> tuple[bool, bool, bool]:
-    pos = 0
-    for r in p.runs:
-        if pos <= offset < pos + len(r.text):
-            return r.bold, r.italic, r.underline
-        pos += len(r.text)
-    return False, False, False
+def _look_at(p: Paragraph, bounds: list[int], offset: int) -> tuple[bool, bool, bool]:
+    """Return the emphasis at ``offset``; ``bounds`` are the runs' end offsets."""
+    k = bisect.bisect_right(bounds, offset)
+    if k >= len(p.runs):
+        return False, False, False
+    r = p.runs[k]
+    return r.bold, r.italic, r.underline
 
 
 def _stamp_span(kind: str, stamp: Stamp) -> Span | None:
@@ -200,7 +204,8 @@ def _spans(p: Paragraph, marks: Sequence[tuple[int, int]], images: Mapping[str, 
            stamp: Stamp | None) -> list[Span]:
     text = p.text
     anchors = [(m.start(2), m.end(2), m.group(1).lower()) for m in ANCHOR.finditer(text)] if stamp else []
-    cuts = _cuts(p, marks, anchors)
+    bounds = _run_bounds(p)
+    cuts = _cuts(p, bounds, marks, anchors)
     drawings = {a.start: a for a in p.atoms if a.kind == "drawing"}
     out: list[Span] = []
     done_anchor: set[int] = set()
@@ -220,7 +225,7 @@ def _spans(p: Paragraph, marks: Sequence[tuple[int, int]], images: Mapping[str, 
         piece = text[a:b].replace("\v", "\n")
         if not piece:
             continue
-        bold, italic, underline = _look_at(p, a)
+        bold, italic, underline = _look_at(p, bounds, a)
         marked = any(s <= a and b <= e for s, e in marks)
         last = out[-1] if out else None
         if (last is not None and not last.image and not last.stamp and last.mark == marked

@@ -138,7 +138,7 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
                            revisions=revisions, places=places, authors=authors,
-                           blocks=document_view.build(document, marks=spans, images=images))
+                           blocks=document_view.build(document, marks=spans, images=document_view.data_urls(images)))
 
 
 REDLINE_FORMATS = {
