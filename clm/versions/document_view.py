@@ -142,7 +142,7 @@ def images_of(data: bytes) -> dict[str, str]:
     return data_urls(image_parts(data))
 
 
-def _heading(p: Paragraph) -> tuple[str, bool]:
+def heading_tag(p: Paragraph) -> tuple[str, bool]:
     """Return the tag of a paragraph by its style, and whether it is the document's title."""
     style = (p.style or "").strip().lower()
     if style == "title":
@@ -327,7 +327,7 @@ class _Builder:
         marks = [(s - start, e - start) for s, e in self.marks if e > start and s < start + len(p.text) + 1]
         slot = self.slot_of.get(i)
         stamp = self.stamps[slot] if slot is not None and slot < len(self.stamps) else None
-        tag, title = _heading(p)
+        tag, title = heading_tag(p)
         spans = _spans(p, marks, self.images, stamp)
         if not self.marked:
             first = next((s for s in spans if s.mark), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 
@@ -130,3 +131,14 @@ def test_field_lines_outside_a_table_are_slots_too():
     lines = html.split("</p>")
     assert '<span class="stamp stamp-signature">A Signer</span>' in lines[1] and "stamp-name" in lines[1]
     assert "stamp" not in lines[3] and "By: ________" in lines[3]
+
+
+def test_the_redline_shows_headings_and_the_title_as_the_version_view_does(msa):
+    from clm.versions import render
+    from clm.versions.diff import diff
+
+    old = from_docx(msa)
+    html = render.to_html(diff(old, old), title="MSA")
+    assert re.search(r'class="rl-p rl-equal rl-title">Master Subscription Agreement', html)
+    assert re.search(r'class="rl-p rl-equal rl-heading"><span class="rl-label">1\.</span> Definitions', html)
+    assert not re.search(r'rl-heading"><span class="rl-label">1\.1\.', html)
