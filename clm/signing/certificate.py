@@ -66,12 +66,25 @@ def signed_document(version: Version) -> tuple[Document, dict[str, tuple[str, by
     return document, parts
 
 
-def page_blocks(version: Version) -> list[Any]:
-    """Return the signed document's body for the signing page (images as ``data:`` URLs)."""
-    from clm.versions.document_view import build, data_urls
+def page_blocks(version: Version, slot: int | None = None) -> list[Any]:
+    """Return the signed document's body for the signing page (images as ``data:`` URLs).
+
+    ``slot`` is the reader's own signature block (see :func:`signer_slot`): it says "Your
+    signature goes here".
+    """
+    from clm.versions.document_view import Stamp, build, data_urls
 
     document, parts = signed_document(version)
-    return build(document, images=data_urls(parts))
+    stamps = [Stamp(here=k == slot) for k in range((slot or 0) + 1)] if slot is not None else []
+    return build(document, images=data_urls(parts), stamps=stamps)
+
+
+def signer_slot(recipients: Sequence[Recipient], recipient: Recipient) -> int | None:
+    """Return which signature block ``recipient`` fills (the order :func:`final_html` stamps in), or None."""
+    from clm.signing.models import RecipientRole
+
+    signers = sorted((r for r in recipients if r.role is RecipientRole.SIGNER), key=lambda r: r.routing_order)
+    return next((k for k, r in enumerate(signers) if r.id == recipient.id), None)
 
 
 def _pdf_blocks(version: Version, assets: dict[str, bytes], stamps: Sequence[Stamp] = ()) -> tuple[list[Any], int]:

@@ -71,12 +71,13 @@ def _page(recipient: Recipient, *, error: str | None = None, status: int = 200,
     # version with its text in one query.
     title = session.scalar(select(Contract.title).where(Contract.id == envelope.contract_id))
     version = session.get(Version, envelope.version_id, options=[undefer(Version.text)])
-    from clm.signing.certificate import page_blocks
+    from clm.signing.certificate import page_blocks, signer_slot
 
     return render_template(
         "signing/sign.html", token=request.view_args["token"], recipient=recipient,  # type: ignore[index]
         envelope=envelope, title=title or envelope.subject,
-        blocks=page_blocks(version) if version and recipient.consent_at else [], approver=recipient.role is RecipientRole.APPROVER,
+        blocks=page_blocks(version, signer_slot(envelope.recipients, recipient))
+        if version and recipient.consent_at else [], approver=recipient.role is RecipientRole.APPROVER,
         disclosure=envelopes.DISCLOSURE_TEXT, disclosure_version=envelopes.DISCLOSURE_VERSION, error=error,
         fields=recipient.fields or [], field_chars=envelopes.FIELD_VALUE_CHARS, form=form or {},
         today=db.utcnow().astimezone(dt.UTC).date().isoformat(),

@@ -57,6 +57,8 @@ class Stamp:
     date: str = ""
     #: Who signed, for the image's alternative text.
     signer: str = ""
+    #: On the signing page: this is the reader's own block ("Your signature goes here" at "By:").
+    here: bool = False
 
 
 @dataclass
@@ -71,7 +73,7 @@ class Span:
     #: The ``data:`` URL of an inline image (then ``text`` is its description).
     image: str = ""
     width: int = 0
-    #: "signature", "name", "title" or "date" for a stamped field; "" otherwise.
+    #: "signature", "name", "title", "date" for a stamped field, "here" for the reader's own block.
     stamp: str = ""
     #: For a stamped signature: the drawn image's URL ("" for a typed one).
     stamp_image: str = ""
@@ -191,6 +193,8 @@ def _look_at(p: Paragraph, bounds: list[int], offset: int) -> tuple[bool, bool, 
 
 
 def _stamp_span(kind: str, stamp: Stamp) -> Span | None:
+    if stamp.here:
+        return Span(text="Your signature goes here", stamp="here") if kind == "by" else None
     if kind == "by":
         if stamp.image:
             return Span(text=f"Signature of {stamp.signer or stamp.name}", stamp="signature",

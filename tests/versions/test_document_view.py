@@ -142,3 +142,11 @@ def test_the_redline_shows_headings_and_the_title_as_the_version_view_does(msa):
     assert re.search(r'class="rl-p rl-equal rl-title">Master Subscription Agreement', html)
     assert re.search(r'class="rl-p rl-equal rl-heading"><span class="rl-label">1\.</span> Definitions', html)
     assert not re.search(r'rl-heading"><span class="rl-label">1\.1\.', html)
+
+
+def test_the_signing_page_marks_the_readers_own_block(msa):
+    html = render(dv.build(from_docx(msa), stamps=[dv.Stamp(), dv.Stamp(here=True)]))
+    by_row = next(r for r in html[html.index("signature-block"):].split("</tr>") if "By:" in r)
+    left, right = by_row.split("</td>")[:2]
+    assert "stamp-here" not in left and "By: ______" in left
+    assert 'By: <strong class="stamp-here">Your signature goes here</strong>' in right

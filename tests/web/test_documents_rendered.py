@@ -113,6 +113,11 @@ def test_signing_on_a_phone_then_the_copy_and_the_verify_page(live, page, tmp_pa
     document = signer.locator("article.document")
     assert document.get_by_role("heading", name="1. Definitions").is_visible()
     assert document.locator("table.signature-block tr").first.locator("td").count() == 2
+    # Her own block (Northwind's, the first column) says where her signature goes.
+    here = document.locator("table.signature-block td", has_text="Your signature goes here")
+    assert here.count() == 1 and "Northwind" not in here.inner_text()
+    first_column_x = document.locator("table.signature-block tr").first.locator("td").first.bounding_box()["x"]
+    assert abs(here.bounding_box()["x"] - first_column_x) < 2
     fits(signer)
     signer.get_by_label("Full name").fill("Nora North")
     signer.get_by_role("button", name="Finish").click()
