@@ -122,6 +122,7 @@ def test_signing_on_a_phone_then_the_copy_and_the_verify_page(live, page, tmp_pa
     signer.get_by_label("Full name").fill("Nora North")
     signer.get_by_role("button", name="Finish").click()
     assert signer.get_by_role("status").is_visible()
+    fits(signer)
 
     # She comes back through the same link: what she signed, and her copy.
     signer.goto(link)
