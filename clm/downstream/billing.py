@@ -6,7 +6,7 @@ import datetime
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -162,6 +162,45 @@ def _line_installments(terms: ContractTerms, line: Line) -> list[tuple[date, Inv
     return out
 
 
+def installments(terms: ContractTerms) -> list[tuple[date, InvoiceLine]]:
+    """Return (invoice date, invoice line) for everything the contract bills, modifications applied.
+
+    A modification's lines bill their price by their own billing terms from their start. A
+    ``reprice`` drops the line's instalments dated on or after the modification and bills the
+    new price over what remains (from the modification date to the line's end, by the line's
+    billing terms; a one-off line on the later of its billing date and the modification date).
+    A ``concession`` is a credit (a negative line) on the modification date.
+    """
+    out = [x for line in terms.lines for x in _line_installments(terms, line)]
+    current = {ln.id: ln for ln in terms.lines}
+    for mod in terms.modifications:
+        for rp in mod.reprice:
+            out = [(when, ln) for when, ln in out
+                   if not (ln.line_id == rp.line and when >= mod.effective and ln.recognition != "concession")]
+            base = current[rp.line]
+            if base.billing.frequency == "once":
+                first = _line_installments(terms, base)[0][0]
+                rest = replace(base, price=rp.price,
+                               billing=replace(base.billing, on=max(first, mod.effective)))
+            else:
+                rest = replace(base, price=rp.price, start=max(mod.effective, base.start or mod.effective))
+            if rest.end is None or rest.start is None or rest.start <= rest.end or rest.billing.frequency == "once":
+                out.extend(_line_installments(terms, rest))
+            elif rp.price:
+                out.append((mod.effective, InvoiceLine(rp.line, base.description, mod.effective,
+                                                       mod.effective, rp.price, base.recognition,
+                                                       base.satisfied_on)))
+        for line in mod.lines:
+            out.extend(_line_installments(terms, line))
+            current[line.id] = line
+        if mod.concession is not None:
+            c = mod.concession
+            out.append((mod.effective, InvoiceLine(c.line, f"Price concession: {current[c.line].description}".strip(),
+                                                   mod.effective, mod.effective, -c.amount, "concession")))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
 def build_billing_schedule(terms: ContractTerms, prefix: str = "INV") -> list[Invoice]:
     """Return the invoices of ``terms`` in date order, numbered ``<prefix>-0001`` onwards.
 
@@ -172,10 +211,9 @@ def build_billing_schedule(terms: ContractTerms, prefix: str = "INV") -> list[In
     Zero amounts are not invoiced. Pass ``prefix="INV-<contract id>"`` for per-contract numbers.
     """
     by_date: dict[date, list[InvoiceLine]] = defaultdict(list)
-    for line in terms.all_lines():
-        for when, inv_line in _line_installments(terms, line):
-            if inv_line.amount != 0:
-                by_date[when].append(inv_line)
+    for when, inv_line in installments(terms):
+        if inv_line.amount != 0:
+            by_date[when].append(inv_line)
     return [Invoice(f"{prefix}-{n:04d}", when, due_date(terms, when), terms.currency, tuple(by_date[when]))
             for n, when in enumerate(sorted(by_date), start=1)]
 
@@ -190,8 +228,11 @@ def due_date(terms: ContractTerms, issued: date) -> date:
 
 
 def contract_value(terms: ContractTerms) -> Decimal:
-    """Return the total consideration: every line's price, modifications included."""
-    return sum((ln.price for ln in terms.all_lines()), Decimal(0))
+    """Return the total consideration: every line's price, modifications included (a reprice
+    replaces what was left to bill of its line, a concession is deducted)."""
+    if not any(m.reprice or m.concession for m in terms.modifications):
+        return sum((ln.price for ln in terms.all_lines()), Decimal(0))
+    return sum((ln.amount for _, ln in installments(terms)), Decimal(0))
 
 
 # ----------------------------------------------------------------------------- cancellation

@@ -16,18 +16,23 @@ from clm.values.calendars import BusinessCalendar
 from clm.values.durations import Duration
 from clm.values.reader import FieldReader, kind_of
 
-RECOGNITIONS = ("ratable", "point_in_time")
+RECOGNITIONS = ("ratable", "point_in_time", "progress")
 #: How often a line may be billed (a subset of the values' frequencies).
 FREQUENCIES = ("once", "monthly", "quarterly", "annual")
 TIMINGS = ("advance", "arrears")
-TREATMENTS = ("separate_contract", "prospective")
+TREATMENTS = ("separate_contract", "prospective", "cumulative_catch_up")
+#: A line's ``ssp`` may say this: its SSP is what is left of the price (606-10-32-34(c)).
+RESIDUAL = "residual"
 
 
-_LINE_FIELDS = ("id", "description", "price", "ssp", "recognition", "start", "end",
-                "satisfied_on", "billing")
+_LINE_FIELDS = ("id", "description", "price", "ssp", "ssp_range", "recognition", "start", "end",
+                "satisfied_on", "progress", "billing")
 _BILLING_FIELDS = ("frequency", "timing", "on")
 _RENEWAL_FIELDS = ("auto_renewal", "renewal_term", "non_renewal_notice", "price_increase_cap")
-_MODIFICATION_FIELDS = ("effective", "treatment", "lines")
+_MODIFICATION_FIELDS = ("effective", "treatment", "lines", "reprice", "concession")
+_DISCOUNT_FIELDS = ("lines", "amount")
+_REPRICE_FIELDS = ("line", "price", "ssp")
+_CONCESSION_FIELDS = ("line", "amount")
 
 
 class TermsError(InputErrors):
@@ -65,6 +70,47 @@ class Line:
     end: date | None
     satisfied_on: date | None
     billing: Billing
+    #: The SSP is the residual of the price (606-10-32-34(c)); ``ssp`` is then 0 until allocated.
+    residual: bool = False
+    #: The observable range of a residual SSP (low, high); a residual outside it is refused.
+    ssp_range: tuple[Decimal, Decimal] | None = None
+    #: For recognition ``progress``: (date, percent complete through that date), in date order,
+    #: the last one 100 (an input or output measure of progress, 606-10-55-16 to 55-21).
+    progress: tuple[tuple[date, Decimal], ...] = ()
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A discount that observable prices show belongs to some lines only (606-10-32-37).
+
+    ``amount`` is the discount (the SSPs of ``lines`` less what they sell for together); it is
+    needed beside a residual line, otherwise it is the sum of the SSPs less the price.
+    """
+
+    lines: tuple[str, ...]
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Reprice:
+    """A modification's new consideration for what remains of an existing line.
+
+    ``price`` is what the customer pays for ``line`` from the modification on, replacing its
+    instalments dated on or after it (0 removes the rest of the line); ``ssp`` is the SSP of what
+    remains at the modification date (None: the line's SSP prorated by the days left).
+    """
+
+    line: str
+    price: Decimal
+    ssp: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Concession:
+    """A price concession on goods or services already delivered (606-10-32-5 to 32-9)."""
+
+    line: str
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -85,6 +131,8 @@ class Modification:
     effective: date
     treatment: str
     lines: tuple[Line, ...]
+    reprice: tuple[Reprice, ...] = ()
+    concession: Concession | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +149,7 @@ class ContractTerms:
     holidays: str | None = None
     #: Whether ``payment_terms_days`` counts business days (a document's ``"payment_terms": "P30BD"``).
     payment_business_days: bool = False
+    discount: Discount | None = None
 
     def calendar(self) -> BusinessCalendar:
         """Return the business-day calendar of the contract (its own, else the configured default)."""
@@ -182,9 +231,16 @@ def parse_terms(data: Any) -> ContractTerms:
             if line is not None:
                 lines.append(line)
         _check_ids(r, raw_lines, "lines")
-        if len(lines) == len(raw_lines) and sum((ln.ssp for ln in lines), Decimal(0)) == 0:
+        if len(lines) == len(raw_lines) and not any(ln.residual for ln in lines) \
+                and sum((ln.ssp for ln in lines), Decimal(0)) == 0:
             # Relative SSP allocation (606-10-32-31) divides by the sum of the SSPs.
             r.error("lines", "the standalone selling prices (ssp) sum to zero")
+
+    discount = None
+    if doc.get("discount") is not None:
+        discount = _parse_discount(r, doc["discount"], currency, raw_lines)
+    if raw_lines and len(lines) == len(raw_lines) and (discount is not None or any(ln.residual for ln in lines)):
+        _check_allocation(r, lines, discount, currency or "USD")
 
     renewal = RenewalTerms()
     if doc.get("renewal") is not None:
@@ -209,8 +265,80 @@ def parse_terms(data: Any) -> ContractTerms:
     if r.errors:
         raise TermsError(r.errors)
     assert currency is not None and signed_on is not None
-    return ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
-                         tuple(modifications), holidays, payment_business_days)
+    terms = ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
+                          tuple(modifications), holidays, payment_business_days, discount)
+    _check_concessions(r, terms)
+    if r.errors:
+        raise TermsError(r.errors)
+    return terms
+
+
+def _parse_discount(r: _Reader, raw: Any, currency: str | None, raw_lines: Any) -> Discount | None:
+    obj = r.mapping(raw, "discount")
+    if obj is None:
+        return None
+    before = len(r.errors)
+    r.known(obj, _DISCOUNT_FIELDS, "discount")
+    ids = {str(x.get("id")) for x in raw_lines or () if isinstance(x, Mapping)}
+    names = obj.get("lines")
+    if not isinstance(names, list) or not names:
+        r.error("discount.lines", "missing (the lines the discount belongs to)")
+        names = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or name not in ids:
+            r.error(f"discount.lines[{i}]", f"{name!r} is not a line of the contract")
+        elif names.index(name) != i:
+            r.error(f"discount.lines[{i}]", f"{name!r} is listed twice")
+    amount = r.amount(obj, "amount", "discount.amount", currency, required=False)
+    if len(r.errors) > before:
+        return None
+    return Discount(tuple(names), amount)
+
+
+def _check_allocation(r: _Reader, lines: list[Line], discount: Discount | None, currency: str) -> None:
+    """Refuse a discount or residual SSP the price cannot carry (606-10-32-34(c), 32-36 to 32-38)."""
+    price = sum((ln.price for ln in lines), Decimal(0))
+    residuals = [i for i, ln in enumerate(lines) if ln.residual]
+    for i in residuals[1:]:
+        r.error(f"lines[{i}].ssp", f"only one line may take the residual; {lines[residuals[0]].id!r} already does")
+    named = set(discount.lines) if discount else set()
+    for i, ln in enumerate(lines):
+        if ln.residual and ln.id in named:
+            r.error(f"lines[{i}].ssp", f"{ln.id!r} takes the residual, so the discount cannot belong to it")
+    if r.errors:
+        return
+    plain = money.plain
+    others = sum((ln.ssp for ln in lines if not ln.residual), Decimal(0))
+    in_discount = sum((ln.ssp for ln in lines if ln.id in named), Decimal(0))
+    if residuals:
+        i = residuals[0]
+        if discount is not None and discount.amount is None:
+            r.error("discount.amount", "missing (beside a residual line the discount must be given)")
+            return
+        amount = discount.amount if discount and discount.amount is not None else Decimal(0)
+        if amount > in_discount:
+            r.error("discount.amount", f"{plain(amount, currency)} is more than the SSPs of its lines "
+                                       f"({plain(in_discount, currency)})")
+            return
+        left = price - (others - amount)
+        low_high = lines[i].ssp_range
+        if left < 0:
+            r.error(f"lines[{i}].ssp", f"the residual is negative ({plain(left, currency)}): the other lines' "
+                                       f"SSPs, less the discount, exceed the price {plain(price, currency)}")
+        elif low_high is not None and not low_high[0] <= left <= low_high[1]:
+            r.error(f"lines[{i}].ssp", f"the residual {plain(left, currency)} is outside the observable range "
+                                       f"{plain(low_high[0], currency)} to {plain(low_high[1], currency)}; it does "
+                                       "not depict the SSP (606-10-32-34(c)): estimate the SSP another way")
+        return
+    assert discount is not None
+    outside = others - in_discount
+    if outside > price:
+        r.error("discount.lines", f"the lines outside the discount have SSPs of {plain(outside, currency)}, "
+                                  f"more than the price {plain(price, currency)}")
+    elif discount.amount is not None and discount.amount != others - price:
+        r.error("discount.amount", f"{plain(discount.amount, currency)} is not the discount the prices give "
+                                   f"(SSPs {plain(others, currency)} less price {plain(price, currency)} = "
+                                   f"{plain(others - price, currency)})")
 
 
 def _check_ids(r: FieldReader, raw_lines: list[Any], path: str) -> None:
@@ -248,7 +376,16 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
         r.error(f"{path}.description", f"must be a string, not {kind_of(description)}")
     price = r.amount(obj, "price", f"{path}.price", currency)
     ssp = inherited("ssp")
-    if ssp is None:
+    residual = False
+    ssp_range: tuple[Decimal, Decimal] | None = None
+    if obj.get("ssp") == RESIDUAL:
+        if base is not None or default_start is not None:
+            r.error(f"{path}.ssp", "residual is for the contract's own lines, not a modification's")
+        residual, ssp = True, Decimal(0)
+        ssp_range = _parse_range(r, obj.get("ssp_range"), f"{path}.ssp_range", currency)
+    elif "ssp_range" in obj:
+        r.error(f"{path}.ssp_range", 'only used with "ssp": "residual"')
+    elif ssp is None:
         ssp = r.amount(obj, "ssp", f"{path}.ssp", currency) if "ssp" in obj else price
     recognition = r.choice(obj, "recognition", f"{path}.recognition", RECOGNITIONS,
                            base.recognition if base else None)
@@ -256,6 +393,9 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
     end = inherited("end") or r.date(obj, "end", f"{path}.end", required=False)
     satisfied_on = (inherited("satisfied_on")
                     or r.date(obj, "satisfied_on", f"{path}.satisfied_on", required=False))
+    progress: tuple[tuple[date, Decimal], ...] = inherited("progress") or ()
+    if "progress" in obj:
+        progress = _parse_progress(r, obj.get("progress"), f"{path}.progress")
     billing: Billing | None = inherited("billing")
     if billing is None:
         billing = _parse_billing(r, obj.get("billing"), f"{path}.billing")
@@ -270,6 +410,10 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
     elif recognition == "point_in_time" and satisfied_on is None:
         r.error(f"{path}.satisfied_on",
                 "missing (a point-in-time line needs the date control transfers, actual or expected)")
+    elif recognition == "progress" and not progress and "progress" not in obj:
+        r.error(f"{path}.progress", "missing (a line recognized by progress needs its measure of progress)")
+    if progress and recognition != "progress":
+        r.error(f"{path}.progress", "only used with recognition progress")
     if billing is not None and billing.frequency != "once":
         for key, value in (("start", start), ("end", end)):
             if value is None and recognition != "ratable":
@@ -277,7 +421,62 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
     if len(r.errors) > before:
         return None
     assert price is not None and ssp is not None and recognition is not None and billing is not None
-    return Line(line_id, str(description), price, ssp, recognition, start, end, satisfied_on, billing)
+    return Line(line_id, str(description), price, ssp, recognition, start, end, satisfied_on, billing,
+                residual, ssp_range, progress if recognition == "progress" else ())
+
+
+def _parse_range(r: _Reader, raw: Any, path: str, currency: str | None) -> tuple[Decimal, Decimal] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2:
+        r.error(path, "must be [low, high], two amounts")
+        return None
+    low = r.money_amount(raw[0], f"{path}[0]", currency, MAX_AMOUNT)
+    high = r.money_amount(raw[1], f"{path}[1]", currency, MAX_AMOUNT)
+    if low is None or high is None:
+        return None
+    if high < low:
+        r.error(path, f"{money.plain(high, currency or 'USD')} is below "
+                      f"{money.plain(low, currency or 'USD')}")
+        return None
+    return low, high
+
+
+def _parse_progress(r: FieldReader, raw: Any, path: str) -> tuple[tuple[date, Decimal], ...]:
+    """Return the measure of progress: [{"on": DATE, "percent": "60"}, ...], dates and percents
+    rising, each percent from 0 to 100, the last 100 (actual or expected completion)."""
+    if not isinstance(raw, list) or not raw:
+        r.error(path, "must be a list of {on, percent}, the last at 100")
+        return ()
+    out: list[tuple[date, Decimal]] = []
+    for i, item in enumerate(raw):
+        obj = r.mapping(item, f"{path}[{i}]")
+        if obj is None:
+            return ()
+        r.known(obj, ("on", "percent"), f"{path}[{i}]")
+        on = r.date(obj, "on", f"{path}[{i}].on", required=True)
+        try:
+            pct = numbers.read_percent(obj.get("percent"))
+        except ValueReadError as err:
+            r.refused(f"{path}[{i}].percent", err)
+            return ()
+        if on is None:
+            return ()
+        if not 0 <= pct <= 100:
+            r.error(f"{path}[{i}].percent", f"{numbers.plain_percent(pct)} must be from 0 to 100")
+            return ()
+        if out and on <= out[-1][0]:
+            r.error(f"{path}[{i}].on", f"{on} is not after {out[-1][0]}")
+            return ()
+        if out and pct < out[-1][1]:
+            r.error(f"{path}[{i}].percent", f"{numbers.plain_percent(pct)} is below the "
+                                            f"{numbers.plain_percent(out[-1][1])} before it")
+            return ()
+        out.append((on, pct))
+    if out[-1][1] != 100:
+        r.error(f"{path}[{len(out) - 1}].percent", "the last measure must be 100 (completion, actual or expected)")
+        return ()
+    return tuple(out)
 
 
 def _parse_billing(r: FieldReader, raw: Any, path: str) -> Billing | None:
@@ -343,9 +542,15 @@ def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | Non
     if effective and signed_on and effective < signed_on:
         r.error(f"{path}.effective", f"{effective} is before the contract was signed ({signed_on})")
     treatment = r.choice(obj, "treatment", f"{path}.treatment", TREATMENTS)
+    if effective and earlier and effective == earlier[-1].effective:
+        r.error(f"{path}.effective", f"{effective} overlaps the modification before it on the same date; "
+                                     "give them as one modification")
     raw_lines = obj.get("lines")
     mod_lines: list[Line] = []
-    if not isinstance(raw_lines, list) or not raw_lines:
+    changes_only = ("reprice" in obj or "concession" in obj) and raw_lines in (None, [])
+    if changes_only:
+        raw_lines = []
+    elif not isinstance(raw_lines, list) or not raw_lines:
         r.error(f"{path}.lines", "missing (a modification adds or changes at least one line)")
         raw_lines = []
     # The latest version of each line: a prospective modification may change a line twice.
@@ -364,10 +569,18 @@ def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | Non
             base = current.get(line_id)
             if base is None:
                 continue  # the line itself was invalid and has been reported
-        line = _parse_line(r, raw_line, lpath, currency, base, default_start=effective)
+        elif treatment == "cumulative_catch_up":
+            r.error(f"{lpath}.id", f"{line_id!r} is not a line of the contract; a cumulative catch-up "
+                                   "changes a partly satisfied line (606-10-25-13(b))")
+            continue
+        catch_up = treatment == "cumulative_catch_up"
+        line = _parse_line(r, raw_line, lpath, currency, base,
+                           default_start=(base.start if catch_up and base else None) or effective)
         if line is None or effective is None:
             continue
-        if line.start is not None and line.start < effective:
+        if catch_up:
+            mod_lines.append(line)
+        elif line.start is not None and line.start < effective:
             r.error(f"{lpath}.start", f"{line.start} is before the modification takes effect ({effective})")
         elif line.end is not None and line.end < effective:
             r.error(f"{lpath}.end", f"{line.end} is before the modification takes effect ({effective})")
@@ -378,14 +591,77 @@ def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | Non
         else:
             mod_lines.append(line)
     _check_ids(r, raw_lines, f"{path}.lines")
+    if treatment == "cumulative_catch_up" and len(raw_lines) > 1:
+        r.error(f"{path}.lines", "a cumulative catch-up changes one line (a single partly satisfied obligation)")
+    reprices: list[Reprice] = []
+    raw_reprice = obj.get("reprice")
+    if raw_reprice is not None:
+        if treatment != "prospective":
+            r.error(f"{path}.reprice", "only with treatment prospective (606-10-25-13(a))")
+        elif not isinstance(raw_reprice, list) or not raw_reprice:
+            r.error(f"{path}.reprice", "must be a list of {line, price, ssp}")
+        else:
+            named = {ln.get("id") for ln in raw_lines if isinstance(ln, Mapping)}
+            for i, raw_rp in enumerate(raw_reprice):
+                rpath = f"{path}.reprice[{i}]"
+                rp = r.mapping(raw_rp, rpath)
+                if rp is None:
+                    continue
+                r.known(rp, _REPRICE_FIELDS, rpath)
+                target = rp.get("line")
+                if not isinstance(target, str) or target not in known_ids:
+                    r.error(f"{rpath}.line", f"{target!r} is not a line of the contract")
+                    continue
+                if target in named or any(x.line == target for x in reprices):
+                    r.error(f"{rpath}.line", f"{target!r} is changed twice by this modification")
+                    continue
+                new_price = r.amount(rp, "price", f"{rpath}.price", currency)
+                new_ssp = r.amount(rp, "ssp", f"{rpath}.ssp", currency, required=False)
+                if new_price is not None:
+                    reprices.append(Reprice(target, new_price, new_ssp))
+    concession = None
+    raw_concession = obj.get("concession")
+    if raw_concession is not None:
+        cobj = r.mapping(raw_concession, f"{path}.concession")
+        if cobj is not None:
+            r.known(cobj, _CONCESSION_FIELDS, f"{path}.concession")
+            target = cobj.get("line")
+            amount = r.amount(cobj, "amount", f"{path}.concession.amount", currency)
+            if not isinstance(target, str) or target not in known_ids:
+                r.error(f"{path}.concession.line", f"{target!r} is not a line of the contract")
+            elif amount is not None:
+                concession = Concession(target, amount)
     if len(r.errors) > before:
         return None
-    if sum((ln.ssp for ln in mod_lines), Decimal(0)) == 0:
+    if mod_lines and sum((ln.ssp for ln in mod_lines), Decimal(0)) == 0 and treatment != "cumulative_catch_up" \
+            and not reprices:
         r.error(f"{path}.lines", "the standalone selling prices (ssp) sum to zero")
         return None
     known_ids.update(ln.id for ln in mod_lines)
     assert effective is not None and treatment is not None
-    return Modification(effective, treatment, tuple(mod_lines))
+    return Modification(effective, treatment, tuple(mod_lines), tuple(reprices), concession)
+
+
+def _check_concessions(r: FieldReader, terms: ContractTerms) -> None:
+    """Refuse a concession larger than what was billed for its line up to the modification."""
+    if not any(m.concession for m in terms.modifications):
+        return
+    from clm.downstream.billing import build_billing_schedule
+
+    billed = build_billing_schedule(terms)
+    cur = terms.currency
+    for k, mod in enumerate(terms.modifications):
+        c = mod.concession
+        if c is None:
+            continue
+        before = sum((ln.amount for inv in billed if inv.date <= mod.effective for ln in inv.lines
+                      if ln.line_id == c.line and ln.recognition != "concession"), Decimal(0))
+        before -= sum((m.concession.amount for m in terms.modifications[:k]
+                       if m.concession is not None and m.concession.line == c.line), Decimal(0))
+        if c.amount > before:
+            r.error(f"modifications[{k}].concession.amount",
+                    f"{money.plain(c.amount, cur)} is more than the {money.plain(before, cur)} billed for "
+                    f"{c.line!r} up to {mod.effective}")
 
 
 # ----------------------------------------------------------------------------- canonical form
@@ -396,14 +672,30 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
     cur = terms.currency
 
     def line(ln: Line) -> dict[str, Any]:
-        return {
+        out = {
             "id": ln.id, "description": ln.description,
-            "price": money.plain(ln.price, cur), "ssp": money.plain(ln.ssp, cur),
+            "price": money.plain(ln.price, cur), "ssp": RESIDUAL if ln.residual else money.plain(ln.ssp, cur),
             "recognition": ln.recognition,
             "start": _iso(ln.start), "end": _iso(ln.end), "satisfied_on": _iso(ln.satisfied_on),
             "billing": {"frequency": ln.billing.frequency, "timing": ln.billing.timing,
                         "on": _iso(ln.billing.on)},
         }
+        if ln.ssp_range is not None:
+            out["ssp_range"] = [money.plain(x, cur) for x in ln.ssp_range]
+        if ln.progress:
+            out["progress"] = [{"on": on.isoformat(), "percent": numbers.plain_percent(pct)}
+                               for on, pct in ln.progress]
+        return out
+
+    def modification(m: Modification) -> dict[str, Any]:
+        out: dict[str, Any] = {"effective": m.effective.isoformat(), "treatment": m.treatment,
+                               "lines": [line(ln) for ln in m.lines]}
+        if m.reprice:
+            out["reprice"] = [{"line": rp.line, "price": money.plain(rp.price, cur),
+                               "ssp": None if rp.ssp is None else money.plain(rp.ssp, cur)} for rp in m.reprice]
+        if m.concession is not None:
+            out["concession"] = {"line": m.concession.line, "amount": money.plain(m.concession.amount, cur)}
+        return out
 
     rn = terms.renewal
     out = {
@@ -418,11 +710,7 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
             "price_increase_cap": None if rn.price_increase_cap is None
             else numbers.plain_percent(rn.price_increase_cap),
         },
-        "modifications": [
-            {"effective": m.effective.isoformat(), "treatment": m.treatment,
-             "lines": [line(ln) for ln in m.lines]}
-            for m in terms.modifications
-        ],
+        "modifications": [modification(m) for m in terms.modifications],
     }
     # Keys added since hashes were first stored appear only when used, so a document written
     # before them hashes as it did (RELIABILITY T3).
@@ -430,6 +718,10 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         out["payment_terms"] = Duration(terms.payment_terms_days, "business_day").iso
     if terms.holidays:
         out["holidays"] = terms.holidays
+    if terms.discount is not None:
+        d = terms.discount
+        out["discount"] = {"lines": list(d.lines),
+                           "amount": None if d.amount is None else money.plain(d.amount, cur)}
     return out
 
 
