@@ -344,3 +344,25 @@ class OrderWebhookDelivery(Base):
     delivered_at: Mapped[dt.datetime | None]
     failed_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class UsageRecord(Base):
+    """Units of a usage-based line used on one day, posted to ``/api/v1/contracts/<id>/usage``; insert-only.
+
+    Billing reads them in arrears (each period's quantity x unit price) and revenue recognizes
+    them on their day. ``reference`` (the caller's id of the record) makes a retried post a
+    no-op: one row per contract and reference.
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (UniqueConstraint("contract_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    line_id: Mapped[str] = mapped_column(String(200))
+    used_on: Mapped[dt.date]
+    #: The quantity as an exact decimal string ("1200", "1.5"): no float on any database.
+    quantity: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

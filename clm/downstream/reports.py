@@ -179,9 +179,12 @@ def order_schedules(session: Session, order: Order) -> tuple[ContractTerms, list
     from clm.downstream.orders import cancellation_of
     from clm.downstream.revenue import cancel_revenue
 
+    from clm.downstream.commercial import usage_of
+
     terms = order_terms(session, order)
-    billing = build_billing_schedule(terms)
-    revenue = build_revenue_schedule(terms)
+    usage = usage_of(session, order.contract_id)
+    billing = build_billing_schedule(terms, usage=usage)
+    revenue = build_revenue_schedule(terms, usage)
     cancellation = cancellation_of(session, order.id)
     if cancellation is None:
         return terms, list(billing), revenue
@@ -479,3 +482,65 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
                  renewal=renewal_json(session, contract.id, today),
                  credit_note=stored_credit_note_json(note) if note is not None else None,
                  renewal_draft=drafts[-1] if drafts else None)
+
+
+# -- journal entries -------------------------------------------------------------------------------
+
+
+def contract_journal(session: Session, contract_id: int, as_of: date | None,
+                     chart: dict[str, str]) -> dict[str, Any]:
+    """Return the journal of the contract's order through ``as_of`` (cancellation and usage included)."""
+    from clm.downstream.journal import build_journal, journal_json
+
+    order = _order_or_404(session, contract_id)
+    terms, billed, revenue = order_schedules(session, order)
+    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart)
+    return {"order_id": order.id, "contract_id": contract_id, **journal_json(entries, terms.currency, as_of)}
+
+
+def _numbered(billed: list[Any], order_id: int) -> list[Any]:
+    """Return the invoices numbered as stored (``INV-<order>-nnnn``), credit notes as they are."""
+    from dataclasses import replace
+
+    return [replace(inv, number=f"INV-{order_id}-{inv.number.rpartition('-')[2]}")
+            if inv.number.startswith("INV-") and inv.number.count("-") == 1 else inv for inv in billed]
+
+
+def journal_export(session: Session, start: date, end: date, chart: dict[str, str]) -> list[tuple[Any, ...]]:
+    """Return every order's journal entries dated ``start`` to ``end`` as CSV rows, contract first.
+
+    Each contract's journal is built through ``end`` (so its last month is posted at ``end`` if
+    that is mid-month) and the rows dated in the period kept: the period's entries balance per
+    date, contract and currency.
+    """
+    from clm.downstream.journal import build_journal, entry_row
+
+    if end < start:
+        raise InvalidInput(f"to: {end} is before from ({start})")
+    rows: list[tuple[Any, ...]] = []
+    for order, contract in _orders(session):
+        terms, billed, revenue = order_schedules(session, order)
+        if end < terms.signed_on:
+            continue
+        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart):
+            if start <= e.date <= end:
+                rows.append((contract.id, contract.title, *entry_row(e, terms.currency)))
+    rows.sort(key=lambda r: (r[2], r[0]))
+    return rows
+
+
+def waterfall_csv(session: Session, today: date, months: int = 12) -> str:
+    """Return the revenue waterfall (each contract's revenue by month from ``today``'s) as CSV."""
+    import io
+
+    from clm import csvfile
+
+    periods, rows = revenue_waterfall(session, today, months)
+    out = io.StringIO()
+    writer = csvfile.writer(out)
+    writer.writerow(("contract_id", "title", "currency", *periods, "total"))
+    for row in rows:
+        writer.writerow((row.contract_id, row.title, row.currency,
+                         *(money.plain(a, row.currency) for a in row.amounts),
+                         money.plain(sum(row.amounts, Decimal(0)), row.currency)))
+    return out.getvalue()

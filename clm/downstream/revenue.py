@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from clm import csvfile
-from clm.downstream.billing import Invoice, build_billing_schedule
+from clm.downstream.billing import Invoice, UsageRecord, build_billing_schedule
 from clm.downstream.terms import ContractTerms, Line
 from clm.values import money
 from clm.values.dates import days_between
@@ -20,6 +20,9 @@ from clm.values.money import quantum, round_fraction
 
 ONE_DAY = timedelta(days=1)
 ORIGINAL = "original"
+#: The contract name of seat-change and usage segments.
+SEATS = "seats"
+USAGE = "usage"
 
 
 # ----------------------------------------------------------------------------- allocation
@@ -62,7 +65,9 @@ def allocate_contract(terms: ContractTerms) -> dict[str, Decimal]:
     already refused a residual or discount the price cannot carry.
     """
     cur = terms.currency
-    lines = terms.lines
+    lines = tuple(ln for ln in terms.lines if ln.recognition != "usage")
+    if not lines:
+        return {}
     price = sum((ln.price for ln in lines), Decimal(0))
     d = terms.discount
     residual = next((ln for ln in lines if ln.residual), None)
@@ -231,7 +236,7 @@ class RevenueSchedule:
         return sum((seg.recognized(as_of, cur) for seg in self.segments), Decimal(0))
 
 
-def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
+def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = ()) -> RevenueSchedule:
     """Return the ASC 606 revenue schedule of ``terms``.
 
     The transaction price (the sum of the line prices) is allocated by :func:`allocate_contract`
@@ -256,8 +261,14 @@ def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
 
     A ``concession`` reduces revenue on the effective date by its amount (a credit for what was
     already delivered is not spread forward, 606-10-32-42 to 32-45).
+
+    Variable consideration that depends on usage is allocated wholly to its usage line and
+    recognized as the usage occurs (606-10-32-40, 55-65): each day's ``usage`` records x unit
+    price on that day, what the arrears invoices bill. A mid-term seat change is priced at the
+    line's unit price, so it is a contract of its own (25-12) recognized ratably over the days
+    it pays for, from the change to the line's end.
     """
-    from clm.downstream.billing import installments
+    from clm.downstream.billing import installments, seat_changes, usage_amount
 
     cur = terms.currency
     segments: list[Segment] = []
@@ -265,18 +276,24 @@ def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
     shares = allocate_contract(terms)
     current = {ln.id: ln for ln in terms.lines}
     for line in terms.lines:
-        allocations.append(Allocation(ORIGINAL, line.id, shares[line.id]))
-        segments.append(_segment(line, ORIGINAL, shares[line.id]))
+        if line.recognition != "usage":
+            allocations.append(Allocation(ORIGINAL, line.id, shares[line.id]))
+            segments.append(_segment(line, ORIGINAL, shares[line.id]))
 
     for k, mod in enumerate(terms.modifications):
         contract = f"modifications[{k}]"
         cut = mod.effective - ONE_DAY
         if mod.concession is not None:
             segments.append(Segment(mod.concession.line, contract, -mod.concession.amount, on=mod.effective))
+        fixed = [ln for ln in mod.lines if ln.recognition != "usage"]
+        for line in mod.lines:
+            if line.recognition == "usage":
+                current[line.id] = line
         if mod.treatment == "separate_contract":
-            shares = allocate(sum((ln.price for ln in mod.lines), Decimal(0)),
-                              [(ln.id, ln.ssp) for ln in mod.lines], cur)
-            for line in mod.lines:
+            if fixed:
+                shares = allocate(sum((ln.price for ln in fixed), Decimal(0)),
+                                  [(ln.id, ln.ssp) for ln in fixed], cur)
+            for line in fixed:
                 allocations.append(Allocation(contract, line.id, shares[line.id]))
                 segments.append(_segment(line, contract, shares[line.id]))
                 current[line.id] = line
@@ -296,10 +313,10 @@ def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
             current[line.id] = line
             continue
         # prospective: pool every remaining obligation with the new consideration
-        pool = sum((ln.price for ln in mod.lines), Decimal(0))
+        pool = sum((ln.price for ln in fixed), Decimal(0))
         remaining: dict[str, tuple[Fraction, Segment]] = {}
         for i, seg in enumerate(segments):
-            if seg.contract == CANCELLATION or seg.amount < 0 or seg.line_id not in current:
+            if seg.contract in (CANCELLATION, SEATS) or seg.amount < 0 or seg.line_id not in current:
                 continue
             if (seg.stop is not None and seg.stop <= cut) or seg.last_day() <= cut:
                 continue
@@ -320,9 +337,9 @@ def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
                 pool += rp.price - unbilled
                 if rp.line in remaining and rp.ssp is not None:
                     remaining[rp.line] = (Fraction(rp.ssp), remaining[rp.line][1])
-        for line in mod.lines:
+        for line in fixed:
             remaining.pop(line.id, None)
-        weights = [(lid, ssp) for lid, (ssp, _) in remaining.items()] + [(ln.id, ln.ssp) for ln in mod.lines]
+        weights = [(lid, ssp) for lid, (ssp, _) in remaining.items()] + [(ln.id, ln.ssp) for ln in fixed]
         if not weights:
             continue
         if sum((Fraction(w) for _, w in weights), Fraction(0)) == 0:
@@ -331,10 +348,22 @@ def build_revenue_schedule(terms: ContractTerms) -> RevenueSchedule:
         for lid, (_, shape) in remaining.items():
             allocations.append(Allocation(contract, lid, shares[lid]))
             segments.append(replace(shape, contract=contract, amount=shares[lid]))
-        for line in mod.lines:
+        for line in fixed:
             allocations.append(Allocation(contract, line.id, shares[line.id]))
             segments.append(_segment(line, contract, shares[line.id]))
             current[line.id] = line
+
+    for line in terms.all_lines():
+        for day, charges in seat_changes(terms, line):
+            amount = sum((inv_line.amount for _, inv_line in charges), Decimal(0))
+            segments.append(Segment(line.id, SEATS, amount, start=day, end=line.end))
+    usage_lines = {ln.id: ln for ln in terms.all_lines() if ln.recognition == "usage"}
+    by_day: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    for rec in usage:
+        if rec.line_id in usage_lines:
+            by_day[(rec.line_id, rec.on)] += usage_amount(usage_lines[rec.line_id], rec.quantity, cur)
+    for (line_id, day), amount in sorted(by_day.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        segments.append(Segment(line_id, USAGE, amount, on=day))
 
     order: dict[str, int] = {}
     for ln in terms.all_lines():

@@ -16,7 +16,7 @@ from clm.values.calendars import BusinessCalendar
 from clm.values.durations import Duration
 from clm.values.reader import FieldReader, kind_of
 
-RECOGNITIONS = ("ratable", "point_in_time", "progress")
+RECOGNITIONS = ("ratable", "point_in_time", "progress", "usage")
 #: How often a line may be billed (a subset of the values' frequencies).
 FREQUENCIES = ("once", "monthly", "quarterly", "annual")
 TIMINGS = ("advance", "arrears")
@@ -26,7 +26,10 @@ RESIDUAL = "residual"
 
 
 _LINE_FIELDS = ("id", "description", "price", "ssp", "ssp_range", "recognition", "start", "end",
-                "satisfied_on", "progress", "billing")
+                "satisfied_on", "progress", "billing", "quantity", "unit_price", "seats")
+#: Unit prices may be finer than the currency's minor unit (0.0015 a call), to this many places.
+UNIT_PRICE_PLACES = 6
+MAX_QUANTITY = 10 ** 9
 _BILLING_FIELDS = ("frequency", "timing", "on")
 _RENEWAL_FIELDS = ("auto_renewal", "renewal_term", "non_renewal_notice", "price_increase_cap")
 _MODIFICATION_FIELDS = ("effective", "treatment", "lines", "reprice", "concession")
@@ -77,6 +80,12 @@ class Line:
     #: For recognition ``progress``: (date, percent complete through that date), in date order,
     #: the last one 100 (an input or output measure of progress, 606-10-55-16 to 55-21).
     progress: tuple[tuple[date, Decimal], ...] = ()
+    #: Quantity x unit price: ``quantity`` seats at ``unit_price`` per seat per billing period
+    #: (a ``usage`` line: ``unit_price`` per unit used, billed in arrears from usage records).
+    quantity: int | None = None
+    unit_price: Decimal | None = None
+    #: Mid-term seat changes: (first day, new quantity), prorated by days (see billing).
+    seats: tuple[tuple[date, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,8 +240,9 @@ def parse_terms(data: Any) -> ContractTerms:
             if line is not None:
                 lines.append(line)
         _check_ids(r, raw_lines, "lines")
-        if len(lines) == len(raw_lines) and not any(ln.residual for ln in lines) \
-                and sum((ln.ssp for ln in lines), Decimal(0)) == 0:
+        fixed = [ln for ln in lines if ln.recognition != "usage"]
+        if len(lines) == len(raw_lines) and fixed and not any(ln.residual for ln in lines) \
+                and sum((ln.ssp for ln in fixed), Decimal(0)) == 0:
             # Relative SSP allocation (606-10-32-31) divides by the sum of the SSPs.
             r.error("lines", "the standalone selling prices (ssp) sum to zero")
 
@@ -374,7 +384,14 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
     description = obj.get("description", base.description if base else "")
     if not isinstance(description, str):
         r.error(f"{path}.description", f"must be a string, not {kind_of(description)}")
-    price = r.amount(obj, "price", f"{path}.price", currency)
+    quantity, unit_price, seats = _parse_units(r, obj, path, base)
+    usage = obj.get("recognition", base.recognition if base else None) == "usage"
+    if usage and "price" not in obj:
+        price = Decimal(0) * money.quantum(currency) if currency else Decimal(0)
+    elif quantity is not None and unit_price is not None and "price" not in obj:
+        price = None  # computed from the billing periods below
+    else:
+        price = r.amount(obj, "price", f"{path}.price", currency)
     ssp = inherited("ssp")
     residual = False
     ssp_range: tuple[Decimal, Decimal] | None = None
@@ -386,7 +403,7 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
     elif "ssp_range" in obj:
         r.error(f"{path}.ssp_range", 'only used with "ssp": "residual"')
     elif ssp is None:
-        ssp = r.amount(obj, "ssp", f"{path}.ssp", currency) if "ssp" in obj else price
+        ssp = r.amount(obj, "ssp", f"{path}.ssp", currency) if "ssp" in obj else None
     recognition = r.choice(obj, "recognition", f"{path}.recognition", RECOGNITIONS,
                            base.recognition if base else None)
     start = r.date(obj, "start", f"{path}.start", required=False) or default_start
@@ -418,11 +435,101 @@ def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base:
         for key, value in (("start", start), ("end", end)):
             if value is None and recognition != "ratable":
                 r.error(f"{path}.{key}", f"missing (needed for {billing.frequency} billing)")
+    if recognition == "usage":
+        if unit_price is None:
+            r.error(f"{path}.unit_price", "missing (a usage line bills its unit price per unit used)")
+        if price:
+            r.error(f"{path}.price", "a usage line has no fixed price: it bills what is used")
+        if billing is not None and (billing.frequency == "once" or billing.timing != "arrears"):
+            r.error(f"{path}.billing", "a usage line is billed periodically in arrears, from usage records")
+        for key, value in (("start", start), ("end", end)):
+            if value is None:
+                r.error(f"{path}.{key}", "missing (a usage line needs its service period)")
+        if seats or quantity is not None:
+            r.error(f"{path}.quantity", "a usage line has no fixed quantity")
+    elif (quantity is None) != (unit_price is None):
+        r.error(f"{path}.{'unit_price' if unit_price is None else 'quantity'}",
+                "missing (quantity and unit_price go together)")
+    if seats and (start is None or end is None):
+        r.error(f"{path}.seats", "needs the line's start and end")
+    elif start and end:
+        for i, (day, _) in enumerate(seats):
+            if not start < day <= end:
+                r.error(f"{path}.seats[{i}].from", f"{day} is not within {start} (excluded) to {end}")
     if len(r.errors) > before:
         return None
-    assert price is not None and ssp is not None and recognition is not None and billing is not None
+    assert recognition is not None and billing is not None
+    if price is None:  # quantity x unit price, per period of the service
+        assert quantity is not None and unit_price is not None
+        price = _periodic_price(quantity, unit_price, start, end, billing, currency or "USD")
+    if ssp is None:
+        ssp = price
     return Line(line_id, str(description), price, ssp, recognition, start, end, satisfied_on, billing,
-                residual, ssp_range, progress if recognition == "progress" else ())
+                residual, ssp_range, progress if recognition == "progress" else (), quantity, unit_price, seats)
+
+
+def _parse_units(r: _Reader, obj: Mapping[str, Any], path: str,
+                 base: Line | None) -> tuple[int | None, Decimal | None, tuple[tuple[date, int], ...]]:
+    """Return the line's quantity, unit price and seat changes (inherited from ``base``)."""
+    quantity = base.quantity if base is not None and "quantity" not in obj else None
+    unit_price = base.unit_price if base is not None and "unit_price" not in obj else None
+    seats = base.seats if base is not None and "seats" not in obj else ()
+    if "quantity" in obj:
+        raw = obj["quantity"]
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_QUANTITY:
+            r.error(f"{path}.quantity", f"{raw!r} must be a whole number from 0 to {MAX_QUANTITY}")
+        else:
+            quantity = raw
+    if obj.get("unit_price") not in (None, ""):
+        value = r.money_amount(obj["unit_price"], f"{path}.unit_price", None, MAX_AMOUNT)
+        if value is not None:
+            if value < 0:
+                r.error(f"{path}.unit_price", f"{value} must not be negative")
+            elif -value.as_tuple().exponent > UNIT_PRICE_PLACES:  # type: ignore[operator]
+                r.error(f"{path}.unit_price", f"{value} has more than {UNIT_PRICE_PLACES} decimal places")
+            else:
+                unit_price = value
+    if "seats" in obj:
+        raw_seats = obj["seats"]
+        out: list[tuple[date, int]] = []
+        if not isinstance(raw_seats, list):
+            r.error(f"{path}.seats", "must be a list of {from, quantity}")
+            raw_seats = []
+        elif "quantity" not in obj and quantity is None:
+            r.error(f"{path}.seats", "needs the line's quantity and unit_price")
+        for i, item in enumerate(raw_seats):
+            spath = f"{path}.seats[{i}]"
+            sobj = r.mapping(item, spath)
+            if sobj is None:
+                continue
+            r.known(sobj, ("from", "quantity"), spath)
+            day = r.date(sobj, "from", f"{spath}.from", required=True)
+            q = sobj.get("quantity")
+            if isinstance(q, bool) or not isinstance(q, int) or not 0 <= q <= MAX_QUANTITY:
+                r.error(f"{spath}.quantity", f"{q!r} must be a whole number from 0 to {MAX_QUANTITY}")
+                continue
+            if day is None:
+                continue
+            if out and day <= out[-1][0]:
+                r.error(f"{spath}.from", f"{day} is not after the change before it ({out[-1][0]})")
+                continue
+            out.append((day, q))
+        seats = tuple(out)
+    return quantity, unit_price, seats
+
+
+def _periodic_price(quantity: int, unit_price: Decimal, start: date | None, end: date | None,
+                    billing: Billing, currency: str) -> Decimal:
+    """Return quantity x unit price per billing period over the service (stubs prorated by days)."""
+    from fractions import Fraction
+
+    from clm.downstream.billing import billing_periods
+    from clm.values.frequencies import PERIOD_MONTHS
+
+    periods = Fraction(1)
+    if billing.frequency != "once" and start is not None and end is not None:
+        periods = sum((w for _, _, w in billing_periods(start, end, PERIOD_MONTHS[billing.frequency])), Fraction(0))
+    return money.round_fraction(Fraction(unit_price) * quantity * periods, currency)
 
 
 def _parse_range(r: _Reader, raw: Any, path: str, currency: str | None) -> tuple[Decimal, Decimal] | None:
@@ -634,7 +741,7 @@ def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | Non
     if len(r.errors) > before:
         return None
     if mod_lines and sum((ln.ssp for ln in mod_lines), Decimal(0)) == 0 and treatment != "cumulative_catch_up" \
-            and not reprices:
+            and not reprices and any(ln.recognition != "usage" for ln in mod_lines):
         r.error(f"{path}.lines", "the standalone selling prices (ssp) sum to zero")
         return None
     known_ids.update(ln.id for ln in mod_lines)
@@ -682,6 +789,12 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         }
         if ln.ssp_range is not None:
             out["ssp_range"] = [money.plain(x, cur) for x in ln.ssp_range]
+        if ln.quantity is not None:
+            out["quantity"] = ln.quantity
+        if ln.unit_price is not None:
+            out["unit_price"] = f"{ln.unit_price.normalize():f}"
+        if ln.seats:
+            out["seats"] = [{"from": day.isoformat(), "quantity": q} for day, q in ln.seats]
         if ln.progress:
             out["progress"] = [{"on": on.isoformat(), "percent": numbers.plain_percent(pct)}
                                for on, pct in ln.progress]
