@@ -354,10 +354,16 @@ def build_billing_schedule(terms: ContractTerms, prefix: str = "INV",
 def due_date(terms: ContractTerms, issued: date) -> date:
     """Return when an invoice issued on ``issued`` is due: payment terms in days, or in business
     days counted on the contract's holiday calendar ("P10BD" from a Friday before a holiday Monday
-    skips the weekend and the holiday)."""
+    skips the weekend and the holiday).
+
+    A due date in calendar days that falls on a weekend or a holiday of the contract's calendar
+    moves to the next business day, as a period counted forward does (Fed. R. Civ. P.
+    6(a)(1)(C)): net 30 from 1 December is 31 December, and net 24 is 25 December, so the 26th
+    (the 28th in GB, where the 26th is Boxing Day and the 27th a Sunday).
+    """
     if terms.payment_business_days:
         return Duration(terms.payment_terms_days, "business_day").after(issued, terms.calendar())
-    return issued + timedelta(days=terms.payment_terms_days)
+    return terms.calendar().on_or_after(issued + timedelta(days=terms.payment_terms_days))
 
 
 def contract_value(terms: ContractTerms, usage: Sequence[UsageRecord] = ()) -> Decimal:
