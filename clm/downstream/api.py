@@ -75,7 +75,9 @@ def order(contract_id: int) -> ResponseReturnValue:
 @require("finance.read")
 def billing(contract_id: int) -> ResponseReturnValue:
     """Return the contract's billing schedule with its invoices."""
-    return jsonify(reports.billing_json(_contract(contract_id), contract_id))
+    from flask import current_app
+
+    return jsonify(reports.billing_json(_contract(contract_id), contract_id, current_app.config))
 
 
 @bp.route("/contracts/<int:contract_id>/revenue")

@@ -532,3 +532,52 @@ def check_schedule_total(terms: ContractTerms, schedule: Sequence[Invoice],
     if billed != expected:
         raise InvalidInput(f"billing schedule totals {money.plain(billed, terms.currency)}, "
                            f"contract value is {money.plain(expected, terms.currency)}")
+
+
+# ----------------------------------------------------------------------------- tax
+
+
+def parse_tax_rates(text: str) -> dict[str, Decimal]:
+    """Return the tax rates of the ``CLM_TAX_RATES`` setting: ``GB=20,CA=5,CA-BC=7,US-NY=8.875``
+    (percent per jurisdiction, a country or a country-subdivision code)."""
+    import re
+
+    rates: dict[str, Decimal] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        code, sep, raw = (x.strip() for x in part.partition("="))
+        if not sep or not re.fullmatch(r"[A-Z]{2}(-[A-Z0-9]{1,3})?", code):
+            raise InvalidInput(f"CLM_TAX_RATES: {part[:40]!r} must be JURISDICTION=PERCENT, e.g. GB=20")
+        try:
+            rate = Decimal(raw)
+        except ArithmeticError:
+            rate = Decimal(-1)
+        if not rate.is_finite() or not 0 <= rate <= 100:
+            raise InvalidInput(f"CLM_TAX_RATES: {code}={raw[:20]} must be a percent from 0 to 100")
+        rates[code] = rate
+    return rates
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """Tax charged on one invoice for one jurisdiction."""
+
+    jurisdiction: str
+    rate: Decimal
+    amount: Decimal
+
+
+def invoice_tax(subtotal: Decimal, jurisdiction: str | None, rates: dict[str, Decimal],
+                currency: str) -> list[TaxLine]:
+    """Return the tax lines of an invoice of ``subtotal`` billed to ``jurisdiction``.
+
+    The country's rate and the subdivision's each apply when configured (CA=5 and CA-BC=7 give
+    GST and PST lines), each rounded half-up to the minor unit. No jurisdiction or no rate: none.
+    """
+    if not jurisdiction:
+        return []
+    country = jurisdiction.split("-")[0]
+    codes = [country] + ([jurisdiction] if jurisdiction != country else [])
+    return [TaxLine(code, rates[code], round_fraction(Fraction(subtotal) * Fraction(rates[code]) / 100, currency))
+            for code in codes if code in rates]

@@ -366,3 +366,24 @@ class UsageRecord(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceNumber(Base):
+    """The seller's sequential number of an issued invoice (``clm downstream issue``); insert-only.
+
+    Invoices are scheduled when the contract is signed (``INV-<order>-nnnn``); the day each is
+    issued it takes the next number of its seller, so a seller's numbers run without gaps in
+    the order its invoices were issued, across contracts.
+    """
+
+    __tablename__ = "invoice_numbers"
+    __table_args__ = (UniqueConstraint("seller", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    #: The seller's code (its ``code`` in the terms, else the configured INVOICE_SELLER_CODE).
+    seller: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    #: <seller>-<seq, 6 digits>, e.g. ACME-US-000042.
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -100,8 +100,11 @@ def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None) ->
             "terms_sha256": inv.terms_sha256, "status": "cancelled" if cancelled else "scheduled"}
 
 
-def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
-    """Return the contract's billing schedule and invoices."""
+def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the contract's billing schedule and invoices, each with what the customer pays
+    (seller number once issued, parties, tax per ``settings["TAX_RATES"]``, total due)."""
+    from clm.downstream.invoicing import payable
+
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
     assert schedule is not None
@@ -116,7 +119,8 @@ def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
             "status": "cancelled" if cancellation else "active",
-            "invoices": [invoice_json(inv, cancellation) for inv in invoices_of(session, order.id)],
+            "invoices": [{**invoice_json(inv, cancellation), **payable(session, inv, settings or {})}
+                         for inv in invoices_of(session, order.id)],
             "credit_note": stored_credit_note_json(note) if note is not None else None}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -145,6 +146,24 @@ class Modification:
 
 
 @dataclass(frozen=True)
+class Party:
+    """Who issues or pays the invoices: a name, a postal address (lines), and for the seller a
+    short code its invoice numbers carry, for the bill-to a tax jurisdiction ("US-NY", "GB")."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    code: str | None = None
+    tax_id: str | None = None
+    jurisdiction: str | None = None
+
+
+_PARTY_FIELDS = {"seller": ("name", "address", "code", "tax_id"),
+                 "bill_to": ("name", "address", "jurisdiction", "tax_id")}
+_CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
+_JURISDICTION_RE = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+
+
+@dataclass(frozen=True)
 class ContractTerms:
     """The confirmed terms that billing, revenue and renewals read."""
 
@@ -159,6 +178,8 @@ class ContractTerms:
     #: Whether ``payment_terms_days`` counts business days (a document's ``"payment_terms": "P30BD"``).
     payment_business_days: bool = False
     discount: Discount | None = None
+    seller: Party | None = None
+    bill_to: Party | None = None
 
     def calendar(self) -> BusinessCalendar:
         """Return the business-day calendar of the contract (its own, else the configured default)."""
@@ -252,6 +273,8 @@ def parse_terms(data: Any) -> ContractTerms:
     if raw_lines and len(lines) == len(raw_lines) and (discount is not None or any(ln.residual for ln in lines)):
         _check_allocation(r, lines, discount, currency or "USD")
 
+    parties = {key: _parse_party(r, doc[key], key) for key in _PARTY_FIELDS if doc.get(key) is not None}
+
     renewal = RenewalTerms()
     if doc.get("renewal") is not None:
         renewal = _parse_renewal(r, doc["renewal"])
@@ -276,11 +299,55 @@ def parse_terms(data: Any) -> ContractTerms:
         raise TermsError(r.errors)
     assert currency is not None and signed_on is not None
     terms = ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
-                          tuple(modifications), holidays, payment_business_days, discount)
+                          tuple(modifications), holidays, payment_business_days, discount,
+                          parties.get("seller"), parties.get("bill_to"))
     _check_concessions(r, terms)
     if r.errors:
         raise TermsError(r.errors)
     return terms
+
+
+def _parse_party(r: _Reader, raw: Any, path: str) -> Party | None:
+    """Return the seller or bill-to party: {"name", "address": [lines] or "text", ...}."""
+    obj = r.mapping(raw, path)
+    if obj is None:
+        return None
+    before = len(r.errors)
+    r.known(obj, _PARTY_FIELDS[path], path)
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        r.error(f"{path}.name", "missing" if not name else "must be a name of 1 to 200 characters")
+    address = obj.get("address", [])
+    if isinstance(address, str):
+        address = [x.strip() for x in address.splitlines() if x.strip()]
+    if not isinstance(address, list) or not all(isinstance(x, str) and len(x) <= 200 for x in address) \
+            or len(address) > 8:
+        r.error(f"{path}.address", "must be up to 8 lines of text")
+        address = []
+    texts: dict[str, str | None] = {}
+    for key, pattern in (("code", _CODE_RE), ("jurisdiction", _JURISDICTION_RE), ("tax_id", None)):
+        value = obj.get(key)
+        if value is None:
+            texts[key] = None
+        elif not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)) \
+                or not value.strip() or len(value) > 40:
+            example = {"code": "ACME-US (capitals, digits, hyphens)", "jurisdiction": "US-NY or GB",
+                       "tax_id": "a tax number"}[key]
+            r.error(f"{path}.{key}", f"{str(value)[:40]!r} must be like {example}")
+        else:
+            texts[key] = value
+    if len(r.errors) > before:
+        return None
+    return Party(str(name).strip(), tuple(address), texts.get("code"), texts.get("tax_id"),
+                 texts.get("jurisdiction"))
+
+
+def _party_dict(p: Party) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "address": list(p.address)}
+    for key in ("code", "tax_id", "jurisdiction"):
+        if getattr(p, key) is not None:
+            out[key] = getattr(p, key)
+    return out
 
 
 def _parse_discount(r: _Reader, raw: Any, currency: str | None, raw_lines: Any) -> Discount | None:
@@ -831,6 +898,10 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         out["payment_terms"] = Duration(terms.payment_terms_days, "business_day").iso
     if terms.holidays:
         out["holidays"] = terms.holidays
+    if terms.seller is not None:
+        out["seller"] = _party_dict(terms.seller)
+    if terms.bill_to is not None:
+        out["bill_to"] = _party_dict(terms.bill_to)
     if terms.discount is not None:
         d = terms.discount
         out["discount"] = {"lines": list(d.lines),

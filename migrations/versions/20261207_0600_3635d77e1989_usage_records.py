@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column('quantity', sa.String(length=40), nullable=False),
         sa.Column('reference', sa.String(length=200), nullable=True),
         sa.Column('recorded_by', sa.String(length=320), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_records_contract_id_contracts')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_records')),
         sa.UniqueConstraint('contract_id', 'reference', name=op.f('uq_usage_records_contract_id_reference')),
