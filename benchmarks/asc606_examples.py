@@ -85,6 +85,78 @@ def modification_examples() -> None:
     row("8", "cumulative catch-up at the modification", "91200.00", m[("2027-01", "building")])
 
 
+def example_6() -> None:
+    _, r, _ = _schedule(asc606.EXAMPLE_6)
+    for line, published in (("X", "620.00"), ("Y", "460.00"), ("Z", "460.00")):
+        row("6", f"revenue {line} after the modification and the +40 estimate", published, r.allocation[line])
+
+
+def journal_examples() -> None:
+    from collections import defaultdict as dd
+    from datetime import date
+
+    from clm.downstream.journal import ACCOUNTS, build_journal
+
+    def net(doc: dict[str, Any], as_of: date) -> dict[tuple[str, str], Decimal]:
+        terms, r, b = _schedule(doc)
+        out: dict[tuple[str, str], Decimal] = dd(Decimal)
+        for e in build_journal(terms, b, r, as_of):
+            out[(e.date.isoformat(), e.account)] += e.debit - e.credit
+        return out
+
+    ar, asset, liability, revenue = (ACCOUNTS[k] for k in ("receivable", "contract_asset", "contract_liability",
+                                                            "revenue"))
+    n = net({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+        {"id": "P", "price": "1000.00", "recognition": "point_in_time", "satisfied_on": "2026-03-31",
+         "billing": {"frequency": "once", "on": "2026-01-31"}}]}, date(2026, 3, 31))
+    row("38 B", "31 Jan Dr receivable", "1000.00", n[("2026-01-31", ar)])
+    row("38 B", "31 Jan Cr contract liability", "-1000.00", n[("2026-01-31", liability)])
+    row("38 B", "31 Mar Dr contract liability", "1000.00", n[("2026-03-31", liability)])
+    row("38 B", "31 Mar Cr revenue", "-1000.00", n[("2026-03-31", revenue)])
+    n = net({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+        {"id": "A", "price": "1000.00", "ssp": "400.00", "recognition": "point_in_time", "satisfied_on": "2026-01-31",
+         "billing": {"frequency": "once", "on": "2026-03-31"}},
+        {"id": "B", "price": "0.00", "ssp": "600.00", "recognition": "point_in_time", "satisfied_on": "2026-03-31",
+         "billing": {"frequency": "once", "on": "2026-03-31"}}]}, date(2026, 3, 31))
+    row("39", "A delivered: Dr contract asset", "400.00", n[("2026-01-31", asset)])
+    row("39", "A delivered: Cr revenue", "-400.00", n[("2026-01-31", revenue)])
+    row("39", "B delivered: Dr receivable", "1000.00", n[("2026-03-31", ar)])
+    row("39", "B delivered: Cr contract asset", "-400.00", n[("2026-03-31", asset)])
+    row("39", "B delivered: Cr revenue", "-600.00", n[("2026-03-31", revenue)])
+
+
+def proration_rules() -> None:
+    from datetime import date
+
+    from clm.downstream.billing import billing_periods, due_date
+
+    seats = parse_terms({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+        {"id": "seats", "quantity": 10, "unit_price": "100.00", "recognition": "ratable", "start": "2026-01-01",
+         "end": "2026-12-31", "billing": {"frequency": "monthly"},
+         "seats": [{"from": "2026-03-16", "quantity": 15}, {"from": "2026-06-11", "quantity": 12}]}]})
+    charges = {(inv.date.isoformat(), ln.description): ln.amount for inv in build_billing_schedule(seats)
+               for ln in inv.lines if "seats from" in ln.description}
+    # Kill Bill / Lago / Stripe daily proration: the change's days of the period over its days.
+    row("prorate", "+5 seats from 16 Mar: 5 x 100 x 16/31", "258.06", charges[("2026-03-16", "(+5 seats from 2026-03-16)")])
+    row("prorate", "+5 seats in April (a full period)", "500.00", charges[("2026-04-01", "(+5 seats from 2026-03-16)")])
+    row("prorate", "-3 seats from 11 Jun: -3 x 100 x 20/30", "-200.00", charges[("2026-06-11", "(-3 seats from 2026-06-11)")])
+    periods = billing_periods(date(2026, 1, 31), date(2026, 4, 30), 1)
+    row("prorate", "monthly from 31 Jan: second period starts", "2026-02-28", periods[1][0].isoformat())
+    row("prorate", "monthly from 31 Jan: third period starts", "2026-03-31", periods[2][0].isoformat())
+    stub = parse_terms({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+        {"id": "l", "price": "1200.00", "recognition": "ratable", "start": "2026-01-01", "end": "2026-02-14",
+         "billing": {"frequency": "monthly"}}]})
+    amounts = [inv.total for inv in build_billing_schedule(stub)]
+    # 1 full month + 14/28 of February: 1200 x 1/1.5 = 800.00 and 400.00.
+    row("prorate", "stub: full January of 1 + 14/28", "800.00", amounts[0])
+    row("prorate", "stub: 14 of February's 28 days", "400.00", amounts[1])
+    net24 = parse_terms({"currency": "USD", "signed_on": "2026-12-01", "payment_terms_days": 24, "lines": [
+        {"id": "l", "price": "1.00", "recognition": "point_in_time", "satisfied_on": "2026-12-01",
+         "billing": {"frequency": "once"}}]})
+    row("due", "net 24 from 1 Dec (25 Dec, a Friday holiday) -> Monday", "2026-12-28",
+        due_date(net24, date(2026, 12, 1)).isoformat())
+
+
 def main() -> int:
     for section in (allocation_examples, modification_examples, *EXTRA):
         section()
@@ -108,7 +180,7 @@ def _number(text: str) -> bool:
 
 
 #: Sections added by later items (journal, proration).
-EXTRA: list[Any] = []
+EXTRA: list[Any] = [example_6, journal_examples, proration_rules]
 
 if __name__ == "__main__":
     sys.exit(main())

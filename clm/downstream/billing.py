@@ -329,6 +329,9 @@ def installments(terms: ContractTerms, usage: Sequence[UsageRecord] = ()) -> lis
             c = mod.concession
             out.append((mod.effective, InvoiceLine(c.line, f"Price concession: {current[c.line].description}".strip(),
                                                    mod.effective, mod.effective, -c.amount, "concession")))
+    for i, change in enumerate(terms.price_changes):
+        out.append((change.on, InvoiceLine(f"price_changes[{i}]", "Change in variable consideration",
+                                           change.on, change.on, change.amount, "variable")))
     out.sort(key=lambda x: x[0])
     return out
 
@@ -370,7 +373,7 @@ def contract_value(terms: ContractTerms, usage: Sequence[UsageRecord] = ()) -> D
     """Return the total consideration: every line's price, modifications included (a reprice
     replaces what was left to bill of its line, a concession is deducted)."""
     if not any(m.reprice or m.concession for m in terms.modifications) and not usage \
-            and not any(ln.seats for ln in terms.all_lines()):
+            and not terms.price_changes and not any(ln.seats for ln in terms.all_lines()):
         return sum((ln.price for ln in terms.all_lines()), Decimal(0))
     return sum((ln.amount for _, ln in installments(terms, usage)), Decimal(0))
 

@@ -165,6 +165,8 @@ class Segment:
         """Return the last day on which this segment may recognize revenue."""
         last = self.on if self.on is not None else (self.progress[-1][0] if self.progress else self.end)
         assert last is not None
+        if self.begins is not None and self.begins > last:
+            last = self.begins  # a catch-up of what was already recognized in full
         return min(last, self.stop) if self.stop is not None else last
 
 
@@ -280,7 +282,15 @@ def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = 
             allocations.append(Allocation(ORIGINAL, line.id, shares[line.id]))
             segments.append(_segment(line, ORIGINAL, shares[line.id]))
 
-    for k, mod in enumerate(terms.modifications):
+    #: (contract, line) -> (modification index) that pooled or caught up that segment
+    moved: dict[tuple[str, str], int] = {}
+    events = sorted([(m.effective, 0, k) for k, m in enumerate(terms.modifications)]
+                    + [(c.on, 1, i) for i, c in enumerate(terms.price_changes)])
+    for _, kind, k in events:
+        if kind == 1:
+            _change_price(terms, k, segments, allocations, moved)
+            continue
+        mod = terms.modifications[k]
         contract = f"modifications[{k}]"
         cut = mod.effective - ONE_DAY
         if mod.concession is not None:
@@ -307,6 +317,7 @@ def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = 
                     done += seg.recognized(cut, cur)
                     total += seg.recognized(date.max, cur)
                     segments[i] = replace(seg, stop=cut)
+                    moved[(seg.contract, seg.line_id)] = k
             new = _segment(line, contract, total)
             allocations.append(Allocation(contract, line.id, total - done))
             segments.append(replace(new, offset=done, begins=mod.effective))
@@ -323,6 +334,7 @@ def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = 
             done = seg.recognized(cut, cur)
             pool += seg.recognized(date.max, cur) - done
             segments[i] = replace(seg, stop=cut)
+            moved[(seg.contract, seg.line_id)] = k
             if seg.begins is None or seg.offset == 0:
                 remaining[seg.line_id] = _remaining(seg, current[seg.line_id], mod.effective)
             else:  # a caught-up segment: what remains is measured on its whole amount
@@ -370,6 +382,51 @@ def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = 
         order.setdefault(ln.id, len(order))
     return RevenueSchedule(terms, tuple(allocations), tuple(segments),
                            tuple(_monthly_entries(segments, cur, order)))
+
+
+def _allocate_signed(amount: Decimal, weights: Sequence[tuple[str, Decimal | Fraction]],
+                     currency: str) -> dict[str, Decimal]:
+    if sum((Fraction(w) for _, w in weights), Fraction(0)) <= 0:
+        weights = [(k, Fraction(1)) for k, _ in weights]
+    shares = allocate(abs(amount), weights, currency)
+    return {k: v if amount >= 0 else -v for k, v in shares.items()}
+
+
+def _change_price(terms: ContractTerms, i: int, segments: list[Segment], allocations: list[Allocation],
+                  moved: dict[tuple[str, str], int]) -> None:
+    """Allocate a change in the original contract's variable consideration (606-10-32-43 to 32-45).
+
+    On the same basis as at inception (the original lines' allocation); a line's share is then
+    followed into each modification that pooled or caught it up, and allocated there on that
+    modification's basis. Each share is recognized as its obligation is: what is already
+    satisfied at once on the change's date (a cumulative catch-up), the rest as it goes.
+    ASC 606 Example 6: 40 more, 20 to X (delivered) and 20 to Y, which a modification pooled
+    with Z: 10 each.
+    """
+    change = terms.price_changes[i]
+    cur = terms.currency
+    original = [(a.line_id, a.amount) for a in allocations if a.contract == ORIGINAL]
+    name = f"price_changes[{i}]"
+
+    def spread(contract: str, line: str, amount: Decimal) -> None:
+        k = moved.get((contract, line))
+        if k is not None:
+            target = f"modifications[{k}]"
+            basis = [(a.line_id, a.amount) for a in allocations if a.contract == target]
+            for lid, part in _allocate_signed(amount, basis, cur).items():
+                if part:
+                    spread(target, lid, part)
+            return
+        base = next((s for s in segments if s.contract == contract and s.line_id == line), None)
+        if base is None:
+            return
+        allocations.append(Allocation(name, line, amount))
+        begins = change.on if base.begins is None else max(base.begins, change.on)
+        segments.append(replace(base, contract=name, amount=amount, offset=Decimal(0), begins=begins, stop=None))
+
+    for line, part in _allocate_signed(change.amount, original, cur).items():
+        if part:
+            spread(ORIGINAL, line, part)
 
 
 def _month_end(day: date) -> date:

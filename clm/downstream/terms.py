@@ -146,6 +146,15 @@ class Modification:
 
 
 @dataclass(frozen=True)
+class PriceChange:
+    """A change in the estimate of the original contract's variable consideration (606-10-32-42
+    to 32-45): ``amount`` more (or less, when negative) from ``on``."""
+
+    on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Party:
     """Who issues or pays the invoices: a name, a postal address (lines), and for the seller a
     short code its invoice numbers carry, for the bill-to a tax jurisdiction ("US-NY", "GB")."""
@@ -180,6 +189,7 @@ class ContractTerms:
     discount: Discount | None = None
     seller: Party | None = None
     bill_to: Party | None = None
+    price_changes: tuple[PriceChange, ...] = ()
 
     def calendar(self) -> BusinessCalendar:
         """Return the business-day calendar of the contract (its own, else the configured default)."""
@@ -274,6 +284,7 @@ def parse_terms(data: Any) -> ContractTerms:
         _check_allocation(r, lines, discount, currency or "USD")
 
     parties = {key: _parse_party(r, doc[key], key) for key in _PARTY_FIELDS if doc.get(key) is not None}
+    price_changes = _parse_price_changes(r, doc.get("price_changes"), currency, signed_on, lines)
 
     renewal = RenewalTerms()
     if doc.get("renewal") is not None:
@@ -300,11 +311,48 @@ def parse_terms(data: Any) -> ContractTerms:
     assert currency is not None and signed_on is not None
     terms = ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
                           tuple(modifications), holidays, payment_business_days, discount,
-                          parties.get("seller"), parties.get("bill_to"))
+                          parties.get("seller"), parties.get("bill_to"), price_changes)
     _check_concessions(r, terms)
     if r.errors:
         raise TermsError(r.errors)
     return terms
+
+
+def _parse_price_changes(r: _Reader, raw: Any, currency: str | None, signed_on: date | None,
+                         lines: list[Line]) -> tuple[PriceChange, ...]:
+    """Return ``[{"on": DATE, "amount": "40.00" or "-40.00"}, ...]``, in date order, after signing."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        r.error("price_changes", f"must be a list, not {kind_of(raw)}")
+        return ()
+    out: list[PriceChange] = []
+    total = sum((ln.price for ln in lines if ln.recognition != "usage"), Decimal(0))
+    for i, item in enumerate(raw):
+        path = f"price_changes[{i}]"
+        obj = r.mapping(item, path)
+        if obj is None:
+            continue
+        r.known(obj, ("on", "amount"), path)
+        on = r.date(obj, "on", f"{path}.on", required=True)
+        value = obj.get("amount")
+        negative = isinstance(value, str) and value.strip().startswith("-")
+        amount = r.amount({"amount": value.strip()[1:] if negative else value}, "amount", f"{path}.amount", currency)
+        if on is None or amount is None:
+            continue
+        amount = -amount if negative else amount
+        if signed_on is not None and on < signed_on:
+            r.error(f"{path}.on", f"{on} is before the contract was signed ({signed_on})")
+        elif out and on < out[-1].on:
+            r.error(f"{path}.on", f"{on} is before the change above it ({out[-1].on})")
+        elif amount == 0:
+            r.error(f"{path}.amount", "must not be zero")
+        elif total + sum((c.amount for c in out), Decimal(0)) + amount < 0:
+            r.error(f"{path}.amount", f"{money.plain(amount, currency or 'USD')} would make the contract's "
+                                      "price negative")
+        else:
+            out.append(PriceChange(on, amount))
+    return tuple(out)
 
 
 def _parse_party(r: _Reader, raw: Any, path: str) -> Party | None:
@@ -898,6 +946,9 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         out["payment_terms"] = Duration(terms.payment_terms_days, "business_day").iso
     if terms.holidays:
         out["holidays"] = terms.holidays
+    if terms.price_changes:
+        out["price_changes"] = [{"on": c.on.isoformat(), "amount": money.plain(c.amount, cur)}
+                                for c in terms.price_changes]
     if terms.seller is not None:
         out["seller"] = _party_dict(terms.seller)
     if terms.bill_to is not None:

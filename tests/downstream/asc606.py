@@ -105,3 +105,16 @@ EXAMPLE_8: dict[str, Any] = {
         {"id": "building", "price": "350000.00",
          "progress": [{"on": "2026-12-31", "percent": "51.2"}, {"on": "2027-12-31", "percent": "100"}]}]}],
 }
+
+#: Example 6 (55-117 to 55-124): X and Y for 1,000 fixed + 200 variable (estimated), SSPs equal:
+#: 600 each; X delivered at once. Z is added for 300 (not its SSP, equal to Y's): prospective,
+#: Y and Z share 600 + 300 = 900, 450 each. Then the variable estimate rises to 240: the 40 is
+#: allocated as at inception, 20 to X (revenue at once) and 20 to Y, which the modification
+#: pooled with Z, so 10 each: X 620, Y 460, Z 460.
+EXAMPLE_6: dict[str, Any] = {
+    "currency": "USD", "signed_on": "2026-07-01",
+    "lines": [_pit("X", "600.00", "600.00", "2026-07-01"), _pit("Y", "600.00", "600.00", "2026-12-31")],
+    "modifications": [{"effective": "2026-09-01", "treatment": "prospective", "lines": [
+        _pit("Z", "300.00", "600.00", "2026-12-31")]}],
+    "price_changes": [{"on": "2026-10-15", "amount": "40.00"}],
+}

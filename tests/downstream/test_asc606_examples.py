@@ -174,3 +174,50 @@ def test_canonical_form_keeps_the_new_keys():
         terms = parse_terms(doc)
         assert parse_terms(terms_to_dict(terms)) == terms
         assert terms_hash(parse_terms(terms_to_dict(terms))) == terms_hash(terms)
+
+
+def test_example_6_change_in_transaction_price_after_a_modification():
+    terms, result = _revenue(asc606.EXAMPLE_6)
+    assert result.allocation == {"X": D("620.00"), "Y": D("460.00"), "Z": D("460.00")}
+    months = {(e.period, e.line_id): e.amount for e in result.entries}
+    # X's 20 is recognized when the estimate changes (X was delivered); Y's and Z's on delivery.
+    assert months[("2026-07", "X")] == D("600.00") and months[("2026-10", "X")] == D("20.00")
+    assert months[("2026-12", "Y")] == months[("2026-12", "Z")] == D("460.00")
+    assert contract_value(terms) == sum(e.amount for e in result.entries) == D("1540.00")
+    assert [(i.date, i.total) for i in build_billing_schedule(terms)][-2] == (date(2026, 10, 15), D("40.00"))
+
+
+def test_a_price_change_that_makes_the_price_negative_is_refused():
+    with pytest.raises(TermsError) as err:
+        parse_terms({**asc606.EXAMPLE_6, "price_changes": [{"on": "2026-10-15", "amount": "-1300.00"}]})
+    assert err.value.errors == ["price_changes[0].amount: -1300.00 would make the contract's price negative"]
+
+
+def test_seat_changes_are_prorated_by_days():
+    terms = parse_terms({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+        {"id": "seats", "quantity": 10, "unit_price": "100.00", "recognition": "ratable", "start": "2026-01-01",
+         "end": "2026-12-31", "billing": {"frequency": "monthly"},
+         "seats": [{"from": "2026-03-16", "quantity": 15}, {"from": "2026-06-11", "quantity": 12}]}]})
+    assert terms.lines[0].price == D("12000.00")  # 10 seats x 100 x 12 months
+    changes = [(inv.date.isoformat(), ln.amount) for inv in build_billing_schedule(terms) for ln in inv.lines
+               if "seats from" in ln.description]
+    # +5 from 16 March: 5 x 100 x 16/31 = 258.06, then 500.00 a month; -3 from 11 June:
+    # -3 x 100 x 20/30 = -200.00, then -300.00 a month.
+    assert changes[:2] == [("2026-03-16", D("258.06")), ("2026-04-01", D("500.00"))]
+    assert ("2026-06-11", D("-200.00")) in changes and ("2026-07-01", D("-300.00")) in changes
+    result = build_revenue_schedule(terms)
+    assert sum(e.amount for e in result.entries) == contract_value(terms) == \
+        sum(i.total for i in build_billing_schedule(terms))
+
+
+def test_bad_seat_and_usage_lines_are_refused():
+    base = {"currency": "USD", "signed_on": "2026-01-01"}
+    with pytest.raises(TermsError) as err:
+        parse_terms({**base, "lines": [
+            {"id": "s", "quantity": 10, "unit_price": "100", "recognition": "ratable", "start": "2026-01-01",
+             "end": "2026-12-31", "billing": {"frequency": "monthly"}, "seats": [{"from": "2027-01-05", "quantity": 3}]},
+            {"id": "u", "recognition": "usage", "unit_price": "0.01", "start": "2026-01-01", "end": "2026-12-31",
+             "billing": {"frequency": "monthly", "timing": "advance"}}]})
+    assert err.value.errors == [
+        "lines[0].seats[0].from: 2027-01-05 is not within 2026-01-01 (excluded) to 2026-12-31",
+        "lines[1].billing: a usage line is billed periodically in arrears, from usage records"]

@@ -40,7 +40,7 @@ USAGE_DOC = {"currency": "USD", "signed_on": "2026-01-01", "lines": [
 USAGE = [UsageRecord("api", date(2026, 1, 5), D("100000")), UsageRecord("api", date(2026, 1, 20), D("12345")),
          UsageRecord("api", date(2026, 7, 3), D("5000"))]
 
-DOCS = {"saas": saas_doc(), "ex5b": asc606.EXAMPLE_5B, "ex7": asc606.EXAMPLE_7, "ex8": asc606.EXAMPLE_8,
+DOCS = {"saas": saas_doc(), "ex5b": asc606.EXAMPLE_5B, "ex6": asc606.EXAMPLE_6, "ex7": asc606.EXAMPLE_7, "ex8": asc606.EXAMPLE_8,
         "ex34b": asc606.EXAMPLE_34B, "usage": USAGE_DOC}
 
 
