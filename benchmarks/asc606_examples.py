@@ -19,10 +19,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clm.downstream.billing import build_billing_schedule  # noqa: E402
-from clm.downstream.revenue import build_revenue_schedule  # noqa: E402
-from clm.downstream.terms import TermsError, parse_terms  # noqa: E402
-from tests.downstream import asc606  # noqa: E402
+from clm.downstream.billing import build_billing_schedule
+from clm.downstream.revenue import build_revenue_schedule
+from clm.downstream.terms import TermsError, parse_terms
+from tests.downstream import asc606
 
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -71,7 +71,7 @@ def modification_examples() -> None:
     row("5 B", "per remaining original product", "93.33", (m[("2026-06", "last60")] / 60).quantize(Decimal("0.01")))
     row("5 B", "per additional product", "93.33", (m[("2026-06", "extra30")] / 30).quantize(Decimal("0.01")))
     row("5 B", "total billed = total revenue", "13500.00", sum(i.total for i in b))
-    terms, r, b = _schedule(asc606.EXAMPLE_7)
+    _, r, b = _schedule(asc606.EXAMPLE_7)
     for inv, published in zip(b, ("100000.00", "100000.00", "80000.00", "66666.67", "66666.67", "66666.66")):
         row("7", f"invoice {inv.date.year}", published, inv.total)
     years: dict[str, Decimal] = defaultdict(Decimal)

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from clm.downstream.billing import invoice_tax, parse_tax_rates
-from clm.downstream.models import BillingSchedule, ContractTermsDocument, Invoice, InvoiceNumber, Order
+from clm.downstream.models import (
+    BillingSchedule,
+    ContractTermsDocument,
+    Invoice,
+    InvoiceNumber,
+    Order,
+)
 from clm.downstream.terms import ContractTerms, Party, parse_terms
 from clm.errors import Conflict
 from clm.values import money

@@ -180,10 +180,9 @@ def order_terms(session: Session, order: Order) -> ContractTerms:
 def order_schedules(session: Session, order: Order) -> tuple[ContractTerms, list[Any], RevenueResult]:
     """Return an order's terms, what it bills (credit note included) and its revenue schedule, cancellation applied."""
     from clm.downstream.billing import billed_after_cancellation, credit_note
+    from clm.downstream.commercial import usage_of
     from clm.downstream.orders import cancellation_of
     from clm.downstream.revenue import cancel_revenue
-
-    from clm.downstream.commercial import usage_of
 
     terms = order_terms(session, order)
     usage = usage_of(session, order.contract_id)

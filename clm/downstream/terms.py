@@ -337,7 +337,9 @@ def _parse_price_changes(r: _Reader, raw: Any, currency: str | None, signed_on: 
         on = r.date(obj, "on", f"{path}.on", required=True)
         value = obj.get("amount")
         negative = isinstance(value, str) and value.strip().startswith("-")
-        amount = r.amount({"amount": value.strip()[1:] if negative else value}, "amount", f"{path}.amount", currency)
+        if negative:
+            value = str(value).strip()[1:]
+        amount = r.amount({"amount": value}, "amount", f"{path}.amount", currency)
         if on is None or amount is None:
             continue
         amount = -amount if negative else amount
@@ -475,7 +477,7 @@ def _check_ids(r: FieldReader, raw_lines: list[Any], path: str) -> None:
             seen.add(raw["id"])
 
 
-def _parse_line(r: FieldReader, raw: Any, path: str, currency: str | None, base: Line | None,
+def _parse_line(r: _Reader, raw: Any, path: str, currency: str | None, base: Line | None,
                 default_start: date | None = None) -> Line | None:
     """Return one line, or None after recording its errors.
 
@@ -752,7 +754,7 @@ def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
     return RenewalTerms(auto, term, notice, cap)
 
 
-def _parse_modification(r: FieldReader, raw: Any, path: str, currency: str | None,
+def _parse_modification(r: _Reader, raw: Any, path: str, currency: str | None,
                         signed_on: date | None, lines: list[Line], earlier: list[Modification],
                         known_ids: set[str]) -> Modification | None:
     obj = r.mapping(raw, path)
@@ -894,7 +896,7 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
     cur = terms.currency
 
     def line(ln: Line) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "id": ln.id, "description": ln.description,
             "price": money.plain(ln.price, cur), "ssp": RESIDUAL if ln.residual else money.plain(ln.ssp, cur),
             "recognition": ln.recognition,

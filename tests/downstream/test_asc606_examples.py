@@ -56,8 +56,8 @@ def test_example_34_case_c_residual_outside_its_range_is_refused():
     with pytest.raises(TermsError) as err:
         parse_terms(asc606.EXAMPLE_34C)
     assert err.value.errors == [
-        "lines[3].ssp: the residual 5.00 is outside the observable range 15.00 to 45.00; it does not "
-        "depict the SSP (606-10-32-34(c)): estimate the SSP another way"]
+        ("lines[3].ssp: the residual 5.00 is outside the observable range 15.00 to 45.00; it does not "
+         "depict the SSP (606-10-32-34(c)): estimate the SSP another way")]
 
 
 def test_example_5_case_a_separate_contract():
@@ -163,8 +163,8 @@ def test_overlapping_modifications_are_refused():
             mod, {"effective": "2026-04-01", "treatment": "separate_contract", "lines": [
                 {"id": "more", "price": "100.00", "recognition": "point_in_time", "satisfied_on": "2026-05-01",
                  "billing": {"frequency": "once"}}]}]})
-    assert err.value.errors == ["modifications[1].effective: 2026-04-01 overlaps the modification before it on "
-                                "the same date; give them as one modification"]
+    assert err.value.errors == [("modifications[1].effective: 2026-04-01 overlaps the modification before it on "
+                                 "the same date; give them as one modification")]
 
 
 def test_canonical_form_keeps_the_new_keys():

@@ -42,11 +42,11 @@ def test_bad_parties_are_refused(changes, error):
 def test_tax_lines_per_jurisdiction():
     rates = parse_tax_rates("GB=20, CA=5, CA-ON=8, US-NY=8.875")
     assert invoice_tax(D("120000.00"), "CA-ON", rates, "USD") == [
-        type(invoice_tax(D("1"), "GB", rates, "USD")[0])("CA", D("5"), D("6000.00")),
-        type(invoice_tax(D("1"), "GB", rates, "USD")[0])("CA-ON", D("8"), D("9600.00"))]
+        type(invoice_tax(D(1), "GB", rates, "USD")[0])("CA", D(5), D("6000.00")),
+        type(invoice_tax(D(1), "GB", rates, "USD")[0])("CA-ON", D(8), D("9600.00"))]
     # 8.875 % of 15,000.01 = 1,331.2508875 -> 1,331.25.
     assert [t.amount for t in invoice_tax(D("15000.01"), "US-NY", rates, "USD")] == [D("1331.25")]
-    assert invoice_tax(D("100"), "US-CA", rates, "USD") == [] == invoice_tax(D("100"), None, rates, "USD")
+    assert invoice_tax(D(100), "US-CA", rates, "USD") == [] == invoice_tax(D(100), None, rates, "USD")
     for bad in ("GB", "gb=20", "GB=120", "GB=x"):
         with pytest.raises(InvalidInput, match="CLM_TAX_RATES"):
             parse_tax_rates(bad)

@@ -13,7 +13,12 @@ import pytest
 
 from clm import db
 from clm.cli import main
-from clm.downstream.billing import UsageRecord, billed_after_cancellation, build_billing_schedule, credit_note
+from clm.downstream.billing import (
+    UsageRecord,
+    billed_after_cancellation,
+    build_billing_schedule,
+    credit_note,
+)
 from clm.downstream.journal import (
     ACCOUNTS,
     ChartError,
@@ -37,8 +42,8 @@ USAGE_DOC = {"currency": "USD", "signed_on": "2026-01-01", "lines": [
      "seats": [{"from": "2026-03-16", "quantity": 15}, {"from": "2026-06-01", "quantity": 12}]},
     {"id": "api", "description": "API calls", "recognition": "usage", "unit_price": "0.002",
      "start": "2026-01-01", "end": "2026-12-31", "billing": {"frequency": "monthly", "timing": "arrears"}}]}
-USAGE = [UsageRecord("api", date(2026, 1, 5), D("100000")), UsageRecord("api", date(2026, 1, 20), D("12345")),
-         UsageRecord("api", date(2026, 7, 3), D("5000"))]
+USAGE = [UsageRecord("api", date(2026, 1, 5), D(100000)), UsageRecord("api", date(2026, 1, 20), D(12345)),
+         UsageRecord("api", date(2026, 7, 3), D(5000))]
 
 DOCS = {"saas": saas_doc(), "ex5b": asc606.EXAMPLE_5B, "ex6": asc606.EXAMPLE_6, "ex7": asc606.EXAMPLE_7, "ex8": asc606.EXAMPLE_8,
         "ex34b": asc606.EXAMPLE_34B, "usage": USAGE_DOC}
