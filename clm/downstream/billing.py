@@ -311,13 +311,13 @@ def installments(terms: ContractTerms, usage: Sequence[UsageRecord] = ()) -> lis
                    if not (ln.line_id == rp.line and when >= mod.effective and ln.recognition != "concession")]
             base = current[rp.line]
             if base.billing.frequency == "once":
-                first = _line_installments(terms, base)[0][0]
+                first = _fixed_installments(terms, base)[0][0]
                 rest = replace(base, price=rp.price,
                                billing=replace(base.billing, on=max(first, mod.effective)))
             else:
                 rest = replace(base, price=rp.price, start=max(mod.effective, base.start or mod.effective))
             if rest.end is None or rest.start is None or rest.start <= rest.end or rest.billing.frequency == "once":
-                out.extend(_line_installments(terms, rest))
+                out.extend(_fixed_installments(terms, rest))
             elif rp.price:
                 out.append((mod.effective, InvoiceLine(rp.line, base.description, mod.effective,
                                                        mod.effective, rp.price, base.recognition,

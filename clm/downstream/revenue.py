@@ -354,9 +354,9 @@ def build_revenue_schedule(terms: ContractTerms, usage: Sequence[UsageRecord] = 
         weights = [(lid, ssp) for lid, (ssp, _) in remaining.items()] + [(ln.id, ln.ssp) for ln in fixed]
         if not weights:
             continue
-        if sum((Fraction(w) for _, w in weights), Fraction(0)) == 0:
-            weights = [(lid, Fraction(1)) for lid, _ in weights]
-        shares = allocate(pool, weights, cur)
+        # A price cut larger than what remained unrecognized makes the pool negative: it is
+        # allocated the same way, as a reduction of the remaining obligations' revenue.
+        shares = _allocate_signed(pool, weights, cur)
         for lid, (_, shape) in remaining.items():
             allocations.append(Allocation(contract, lid, shares[lid]))
             segments.append(replace(shape, contract=contract, amount=shares[lid]))

@@ -459,7 +459,10 @@ def _check_allocation(r: _Reader, lines: list[Line], discount: Discount | None, 
         return
     assert discount is not None
     outside = others - in_discount
-    if outside > price:
+    if in_discount == 0:
+        r.error("discount.lines", "the SSPs of the lines it names sum to zero (they share the discounted "
+                                  "price by relative SSP)")
+    elif outside > price:
         r.error("discount.lines", f"the lines outside the discount have SSPs of {plain(outside, currency)}, "
                                   f"more than the price {plain(price, currency)}")
     elif discount.amount is not None and discount.amount != others - price:
@@ -838,6 +841,14 @@ def _parse_modification(r: _Reader, raw: Any, path: str, currency: str | None,
                     continue
                 if target in named or any(x.line == target for x in reprices):
                     r.error(f"{rpath}.line", f"{target!r} is changed twice by this modification")
+                    continue
+                latest = current.get(target)
+                finished = None if latest is None or effective is None else (
+                    latest.satisfied_on if latest.recognition == "point_in_time" else
+                    latest.progress[-1][0] if latest.recognition == "progress" else latest.end)
+                if finished is not None and effective is not None and finished < effective:
+                    r.error(f"{rpath}.line", f"{target!r} was done on {finished}, before the modification "
+                                             f"({effective}): nothing of it remains to reprice")
                     continue
                 new_price = r.amount(rp, "price", f"{rpath}.price", currency)
                 new_ssp = r.amount(rp, "ssp", f"{rpath}.ssp", currency, required=False)
