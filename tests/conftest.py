@@ -32,7 +32,42 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def pytest_report_header() -> str:
-    return f"clm database: {_server_url() or 'SQLite (temporary files)'}"
+    header = f"clm database: {_server_url() or 'SQLite (temporary files)'}"
+    if _server_url() and not _everything_on_server():
+        header += " (only the tests that use a database; CLM_TEST_EVERYTHING=1 runs all)"
+    return header
+
+
+def _everything_on_server() -> bool:
+    return os.environ.get("CLM_TEST_EVERYTHING", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a database server, run only the tests that use a database.
+
+    A test that touches no database (diffing, extraction, values, schedules) gives the same result
+    on every server, and the SQLite run has already run it; running it again doubled CI's time.
+    A test uses a database when it asks for one through the fixtures, is a journey (which makes
+    its own installation), or its module reads CLM_DATABASE_URL itself.
+    """
+    if _server_url() is None or _everything_on_server():
+        return
+    reads_url: dict[str, bool] = {}
+
+    def uses_database(item: pytest.Item) -> bool:
+        if "migrated_database" in getattr(item, "fixturenames", ()) or item.get_closest_marker("journey"):
+            return True
+        path = str(item.path)
+        if path not in reads_url:
+            source = item.path.read_text(encoding="utf-8") if item.path.suffix == ".py" else ""
+            reads_url[path] = "CLM_DATABASE_URL" in source or "_server_url" in source
+        return reads_url[path]
+
+    kept = [item for item in items if uses_database(item)]
+    deselected = [item for item in items if not uses_database(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 def _server_url() -> str | None:
