@@ -423,7 +423,8 @@ def credit_note(schedule: Sequence[Invoice], cancel_on: date, number: str = "CN-
     return CreditNote(number, cancel_on, schedule[0].currency, tuple(lines))
 
 
-def cancel_schedule(schedule: Sequence[Invoice], cancel_on: date) -> list[Invoice]:
+def cancel_schedule(schedule: Sequence[Invoice], cancel_on: date,
+                    terms: ContractTerms | None = None) -> list[Invoice]:
     """Return the invoices that remain billable when the contract is cancelled from ``cancel_on``.
 
     Invoices dated before ``cancel_on`` stay as issued. Later installments are dropped, except
@@ -453,20 +454,21 @@ def cancel_schedule(schedule: Sequence[Invoice], cancel_on: date) -> list[Invoic
     if final:
         template = schedule[0]
         prefix = template.number.rpartition("-")[0] or "INV"
-        due = cancel_on + (template.due - template.date)
+        # Due by the contract's payment terms (a weekend or holiday moves it on), given the terms.
+        due = due_date(terms, cancel_on) if terms is not None else cancel_on + (template.due - template.date)
         issued.append(Invoice(f"{prefix}-{len(issued) + 1:04d}", cancel_on, due, template.currency,
                               tuple(final)))
     return issued
 
 
 def billed_after_cancellation(schedule: Sequence[Invoice], cancel_on: date,
-                              note: CreditNote | None) -> list[Invoice]:
+                              note: CreditNote | None, terms: ContractTerms | None = None) -> list[Invoice]:
     """Return what is billed once the contract is cancelled from ``cancel_on``: the invoices that
     remain (:func:`cancel_schedule`) and the credit note as a negative invoice on its date.
 
     Their sum is the consideration the cancelled contract is worth (its new transaction price).
     """
-    billed = cancel_schedule(schedule, cancel_on)
+    billed = cancel_schedule(schedule, cancel_on, terms)
     if note is not None:
         billed.append(Invoice(note.number, note.date, note.date, note.currency, tuple(
             InvoiceLine(ln.line_id, ln.description, ln.period_start, ln.period_end, -ln.amount, "credit")

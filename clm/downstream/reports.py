@@ -191,7 +191,8 @@ def order_schedules(session: Session, order: Order) -> tuple[ContractTerms, list
     cancellation = cancellation_of(session, order.id)
     if cancellation is None:
         return terms, list(billing), revenue
-    billed = billed_after_cancellation(billing, cancellation.cancel_on, credit_note(billing, cancellation.cancel_on))
+    billed = billed_after_cancellation(billing, cancellation.cancel_on, credit_note(billing, cancellation.cancel_on),
+                                       terms)
     consideration = sum((inv.total for inv in billed), Decimal(0))
     return terms, billed, cancel_revenue(revenue, cancellation.cancel_on, consideration)
 

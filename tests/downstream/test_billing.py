@@ -226,6 +226,10 @@ def test_cancellation_in_arrears_bills_the_used_days():
         ("INV-0003", date(2026, 3, 11), D("322.58"))]
     assert remaining[-1].due == date(2026, 4, 10)
     assert remaining[-1].lines[0].period_end == date(2026, 3, 10)
+    # With the terms, the final invoice is due by them: from Friday 6 March, 30 days is Sunday
+    # 5 April, so Monday the 6th.
+    terms = parse_terms(one_line(*MONTHLY_12K, timing="arrears"))
+    assert cancel_schedule(schedule, date(2026, 3, 6), terms)[-1].due == date(2026, 4, 6)
 
 
 @pytest.mark.parametrize(("cancel_on", "credited", "final"), [
