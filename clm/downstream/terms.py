@@ -581,7 +581,7 @@ def _parse_line(r: _Reader, raw: Any, path: str, currency: str | None, base: Lin
     assert recognition is not None and billing is not None
     if price is None:  # quantity x unit price, per period of the service
         assert quantity is not None and unit_price is not None
-        price = _periodic_price(quantity, unit_price, start, end, billing, currency or "USD")
+        price = periodic_price(quantity, unit_price, start, end, billing, currency or "USD")
     if ssp is None:
         ssp = price
     return Line(line_id, str(description), price, ssp, recognition, start, end, satisfied_on, billing,
@@ -638,7 +638,7 @@ def _parse_units(r: _Reader, obj: Mapping[str, Any], path: str,
     return quantity, unit_price, seats
 
 
-def _periodic_price(quantity: int, unit_price: Decimal, start: date | None, end: date | None,
+def periodic_price(quantity: int, unit_price: Decimal, start: date | None, end: date | None,
                     billing: Billing, currency: str) -> Decimal:
     """Return quantity x unit price per billing period over the service (stubs prorated by days)."""
     from fractions import Fraction

@@ -221,3 +221,22 @@ def test_bad_seat_and_usage_lines_are_refused():
     assert err.value.errors == [
         "lines[0].seats[0].from: 2027-01-05 is not within 2026-01-01 (excluded) to 2026-12-31",
         "lines[1].billing: a usage line is billed periodically in arrears, from usage records"]
+
+
+def test_a_seat_line_renews_at_its_last_quantity_and_a_discount_stays_with_its_term():
+    from clm.downstream.renewals import plan_renewal
+
+    doc = {"currency": "USD", "signed_on": "2026-01-01",
+           "lines": [{"id": "seats", "quantity": 10, "unit_price": "100.00", "recognition": "ratable",
+                      "start": "2026-01-01", "end": "2026-12-31", "billing": {"frequency": "monthly"},
+                      "seats": [{"from": "2026-06-01", "quantity": 12}]},
+                     {"id": "support", "price": "1000.00", "ssp": "2000.00", "recognition": "ratable",
+                      "start": "2026-01-01", "end": "2026-12-31", "billing": {"frequency": "annual"}}],
+           "discount": {"lines": ["support"]},
+           "renewal": {"auto_renewal": True, "renewal_term": "P1Y", "price_increase_cap": "5"}}
+    plan = plan_renewal(parse_terms(doc), date(2026, 11, 1), D(5))
+    renewed = parse_terms(plan.document)
+    seats = renewed.lines[0]
+    # 12 seats at 105.00 for 12 months = 15,120.00; no seat changes, no discount in the new term.
+    assert (seats.quantity, seats.unit_price, seats.price, seats.seats) == (12, D(105), D("15120.00"), ())
+    assert renewed.discount is None
