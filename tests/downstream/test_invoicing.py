@@ -126,3 +126,17 @@ def test_the_invoice_fits_the_page(app):
         for box in boxes(page._page_box):
             if hasattr(box, "position_x") and hasattr(box, "margin_width"):
                 assert box.position_x + box.margin_width() <= width + 0.5, (type(box).__name__, box.position_x)
+
+
+def test_clm_downstream_issue(runner, make_signed, plain, monkeypatch):
+    from clm.cli import main
+
+    make_signed(saas_doc(seller=SELLER))
+    assert runner.invoke(main, ["downstream", "process"]).exit_code == 0
+    monkeypatch.setenv("CLM_INVOICE_SELLER_CODE", "ACME")
+    result = runner.invoke(main, ["downstream", "issue", "--today", "2026-03-31"])
+    assert result.exit_code == 0, result.output
+    # Both invoices (1 January and 15 March) get CLAUSE-UK numbers, in date order.
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["CLAUSE-UK-000001", "CLAUSE-UK-000002"]
+    again = runner.invoke(main, ["downstream", "issue", "--today", "2026-03-31"])
+    assert again.stdout == "" and "Issued 0 invoice(s)." in again.output
