@@ -220,6 +220,25 @@ def _cancelled_entries(session: Session) -> list[tuple[int, str, str, str, Decim
     return out
 
 
+def _usage_entries(session: Session) -> list[tuple[int, str, str, str, Decimal]]:
+    """Return (contract id, title, currency, period, amount) of the usage revenue of orders not
+    cancelled (stored revenue lines are the fixed schedule; usage arrives after signature)."""
+    from clm.downstream.commercial import usage_of
+    from clm.downstream.models import OrderCancellation, UsageRecord
+
+    out = []
+    for order, contract in session.execute(
+            select(Order, Contract).join(Contract, Contract.id == Order.contract_id)
+            .where(Order.contract_id.in_(select(UsageRecord.contract_id)),
+                   Order.id.not_in(select(OrderCancellation.order_id))).order_by(Order.id)):
+        terms = order_terms(session, order)
+        usage_lines = {ln.id for ln in terms.all_lines() if ln.recognition == "usage"}
+        revenue = build_revenue_schedule(terms, usage_of(session, order.contract_id))
+        out += [(contract.id, contract.title, order.currency, e.period, e.amount) for e in revenue.entries
+                if e.line_id in usage_lines]
+    return out
+
+
 def _not_cancelled() -> Any:
     """Return a condition on RevenueLine: its order is not cancelled (those are computed, see order_schedules)."""
     from clm.downstream.models import OrderCancellation
@@ -265,7 +284,7 @@ def revenue_by_month(session: Session, today: date, months: int = 12) -> dict[st
     totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for currency, period, units in rows:
         totals[currency][period] += from_minor(int(units), currency)
-    for _cid, _title, currency, period, amount in _cancelled_entries(session):
+    for _cid, _title, currency, period, amount in _cancelled_entries(session) + _usage_entries(session):
         if periods[0] <= period <= periods[-1]:
             totals[currency][period] += amount
     return {cur: [(p, by_period.get(p, from_minor(0, cur)) + from_minor(0, cur)) for p in periods]
@@ -294,7 +313,7 @@ def revenue_waterfall(session: Session, today: date, months: int = 12) -> tuple[
              .group_by(RevenueLine.contract_id, Contract.title, RevenueLine.currency, RevenueLine.period))
     found = [(cid, title, cur, period, from_minor(int(units), cur))
              for cid, title, cur, period, units in session.execute(query)]
-    found += [e for e in _cancelled_entries(session) if periods[0] <= e[3] <= periods[-1]]
+    found += [e for e in _cancelled_entries(session) + _usage_entries(session) if periods[0] <= e[3] <= periods[-1]]
     for contract_id, title, currency, period, amount in found:
         row = rows.setdefault(contract_id, WaterfallRow(contract_id, title, currency,
                                                         [from_minor(0, currency)] * len(periods)))
