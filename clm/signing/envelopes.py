@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: How long a signer's link works after it is mailed; a reminder issues a fresh one.
 TOKEN_LIFETIME = dt.timedelta(days=14)
+#: How long after signing a signer's used link still shows "You signed this" and gives their copy.
+COPY_LIFETIME = dt.timedelta(days=90)
 DEFAULT_EXPIRY_DAYS = 30
 MAX_RECIPIENTS = 20
 MAX_REASON_CHARS = 2000
@@ -647,6 +649,31 @@ def resolve(session: Session, token_text: str, *, now: dt.datetime) -> Recipient
     return recipient
 
 
+def signed_copy(session: Session, token_text: str, *, now: dt.datetime) -> Recipient:
+    """Return the recipient who signed (or approved) with this used link; raise NotFound or Gone otherwise.
+
+    The link is scoped to its own envelope and recipient; it gives their copy for
+    :data:`COPY_LIFETIME` after they signed, and nothing once the envelope was voided, declined
+    or expired. Never writes.
+    """
+    if not tokens.well_formed(token_text):
+        raise NotFound("This signing link is not valid.")
+    recipient = session.scalar(select(Recipient).where(Recipient.signed_token_hash == tokens.hash_token(token_text)))
+    if recipient is None or recipient.signed_at is None or not recipient.acts:
+        raise NotFound("This signing link is not valid. If you were sent a newer link, use that one.")
+    envelope = recipient.envelope
+    session.refresh(envelope)
+    ended = {EnvelopeStatus.VOIDED: "the sender then voided the request",
+             EnvelopeStatus.DECLINED: "another recipient then declined, so the request ended",
+             EnvelopeStatus.EXPIRED: "the request then expired before everyone signed"}.get(envelope.status)
+    if ended is not None:
+        raise Gone(f"You signed this on {recipient.signed_at:%d %B %Y}, but {ended}: there is no signed copy.")
+    if now >= recipient.signed_at + COPY_LIFETIME:
+        raise Gone("This link has expired. Your signed copy was attached to the completion email; ask the "
+                   "sender if you need another.")
+    return recipient
+
+
 def check_turn(session: Session, recipient: Recipient) -> None:
     """Raise NotYourTurn unless everyone before ``recipient`` in the routing order has signed."""
     order = _current_group(session, recipient.envelope_id)
@@ -714,6 +741,7 @@ def sign(session: Session, token_text: str, *, kind: str, typed_name: str = "", 
             or contract.latest is None or contract.latest.id != envelope.version_id:
         raise Gone("The document changed after it was sent; the sender must send it again.")
     values: dict[str, Any] = {"status": RecipientStatus.SIGNED, "signed_at": now, "token_hash": None,
+                              "signed_token_hash": tokens.hash_token(token_text),
                               "ip": _ip(client), "user_agent": _ua(client)}
     try:
         if recipient.role is RecipientRole.APPROVER:
@@ -833,7 +861,7 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
                                           seal_fingerprint=seal_fingerprint, cert_url=cert_url)
     from clm.pdf import html_to_pdf
 
-    pdf = seal.seal_pdf(html_to_pdf(html, assets=assets, stylesheets=[certificate.STYLESHEET]), key_path, cert_path,
+    pdf = seal.seal_pdf(html_to_pdf(html, assets=assets, stylesheets=certificate.STYLESHEETS), key_path, cert_path,
                         reason=f"clm envelope {envelope.id} completed")
     if not _set_status(session, envelope, (EnvelopeStatus.SENT,), EnvelopeStatus.COMPLETED, completed_at=now,
                        ended_at=now):
@@ -855,9 +883,11 @@ def complete(session: Session, envelope_id: int, *, now: dt.datetime, instance_p
               f"its SHA-256 is {signed.blob_sha256}.\n\n"
               f"It is sealed with the certificate whose SHA-256 fingerprint is\n{seal_fingerprint}\n"
               f"(published at {cert_url}). Keep this email: the fingerprint is what proves the PDF came "
-              f"from us. Check the PDF any time with\n"
+              f"from us.\n\n"
+              f"Check the PDF any time on {verify_url(envelope.link_base)} : upload it, and the page tells you "
+              f"who sealed it, when, and whether anything in it has changed. From the command line:\n"
               f"  clm verify \"signed.pdf\" --fingerprint {seal_fingerprint}\n"
-              f"or on {verify_url(envelope.link_base)}.")
+              f"Your signing link also still gives you your copy.")
     return [Mail(to=r.email, subject=f"Completed: {envelope.subject}", body=f"Hello {r.name},\n\n{notice}",
                  attachments=((store.safe_filename(f"{contract.title[:80]} signed.pdf"), pdf),))
             for r in envelope.recipients] + sender_notice(envelope, "Completed")

@@ -104,6 +104,9 @@ class Recipient(Base):
     #: Hex SHA-256 of the signing token; the token itself is only ever in the email. NULL once
     #: the recipient has acted, so a used link is dead.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Hex SHA-256 of the link the recipient signed with: that link, dead for signing, then shows
+    #: "You signed this on ..." and gives their copy (see ``envelopes.signed_copy``).
+    signed_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     token_expires_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     consent_at: Mapped[dt.datetime | None]

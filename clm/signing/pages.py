@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from clm import db
-from clm.errors import ClmError, Conflict, InvalidInput
+from clm.errors import ClmError, Conflict, InvalidInput, NotFound
 from clm.signing import envelopes
 from clm.signing.mail import DEFAULT_SENDER, Mail, deliver, mailer_for, setting
-from clm.signing.models import RecipientRole
-from clm.versions.models import Contract, Version
+from clm.signing.models import EnvelopeStatus, RecipientRole
+from clm.versions import store
+from clm.versions.models import Blob, Contract, Version
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from flask import Response
     from flask.typing import ResponseReturnValue
 
-    from clm.signing.models import Recipient
+    from clm.signing.models import Envelope, Recipient
 
 log = logging.getLogger(__name__)
 bp = Blueprint("signing", __name__, template_folder="templates", static_folder="static",
@@ -70,12 +71,13 @@ def _page(recipient: Recipient, *, error: str | None = None, status: int = 200,
     # version with its text in one query.
     title = session.scalar(select(Contract.title).where(Contract.id == envelope.contract_id))
     version = session.get(Version, envelope.version_id, options=[undefer(Version.text)])
-    from clm.signing.certificate import paragraphs
+    from clm.signing.certificate import page_blocks, signer_slot
 
     return render_template(
         "signing/sign.html", token=request.view_args["token"], recipient=recipient,  # type: ignore[index]
         envelope=envelope, title=title or envelope.subject,
-        paragraphs=paragraphs(version.text) if version else [], approver=recipient.role is RecipientRole.APPROVER,
+        blocks=page_blocks(version, signer_slot(envelope.recipients, recipient))
+        if version and recipient.consent_at else [], approver=recipient.role is RecipientRole.APPROVER,
         disclosure=envelopes.DISCLOSURE_TEXT, disclosure_version=envelopes.DISCLOSURE_VERSION, error=error,
         fields=recipient.fields or [], field_chars=envelopes.FIELD_VALUE_CHARS, form=form or {},
         today=db.utcnow().astimezone(dt.UTC).date().isoformat(),
@@ -84,17 +86,59 @@ def _page(recipient: Recipient, *, error: str | None = None, status: int = 200,
 
 @bp.route("/sign/<token>")
 def show(token: str) -> ResponseReturnValue:
-    """Show the consent step, then the document with the signature and decline forms."""
-    recipient = envelopes.view(db.get_session(), token, now=db.utcnow())
+    """Show the consent step, then the document with the signature and decline forms.
+
+    A link already used to sign shows "You signed this on ..." and the signer's copy instead.
+    """
+    session = db.get_session()
+    now = db.utcnow()
+    try:
+        recipient = envelopes.view(session, token, now=now)
+    except (NotFound, envelopes.Gone) as err:
+        try:
+            signed = envelopes.signed_copy(session, token, now=now)
+        except NotFound:
+            raise err from None
+        return _signed_page(signed)
     return _page(recipient)
+
+
+def _signed_page(recipient: Recipient) -> ResponseReturnValue:
+    envelope = recipient.envelope
+    title = db.get_session().scalar(select(Contract.title).where(Contract.id == envelope.contract_id))
+    assert recipient.signed_at is not None
+    return render_template("signing/signed.html", token=request.view_args["token"],  # type: ignore[index]
+                           recipient=recipient, envelope=envelope, title=title or envelope.subject,
+                           signed_on=f"{recipient.signed_at.astimezone(dt.UTC):%-d %B %Y at %H:%M} UTC",
+                           completed=envelope.status is EnvelopeStatus.COMPLETED and envelope.final_blob_sha256,
+                           approver=recipient.role is RecipientRole.APPROVER)
+
+
+@bp.route("/sign/<token>/copy.pdf")
+def copy_pdf(token: str) -> ResponseReturnValue:
+    """Download a signer's copy through their used link: the sealed PDF once everyone has signed,
+    until then the document as they signed it."""
+    session = db.get_session()
+    recipient = envelopes.signed_copy(session, token, now=db.utcnow())
+    envelope = recipient.envelope
+    contract = session.get(Contract, envelope.contract_id)
+    assert contract is not None
+    name = store.safe_filename(f"{contract.title[:80]} signed.pdf")
+    if envelope.status is EnvelopeStatus.COMPLETED and envelope.final_blob_sha256:
+        blob = session.get(Blob, envelope.final_blob_sha256)
+        assert blob is not None
+        return send_file(io.BytesIO(blob.data), mimetype="application/pdf", as_attachment=True, download_name=name)
+    version = session.get(Version, envelope.version_id)
+    assert version is not None
+    return _document_pdf(contract, version, envelope,
+                         note=f"The document you signed through clm, envelope {envelope.id}; the sealed copy with "
+                              f"every signature follows once everyone has signed. Document SHA-256 "
+                              f"{envelope.document_sha256}.")
 
 
 @bp.route("/sign/<token>/document.pdf")
 def document_pdf(token: str) -> ResponseReturnValue:
     """Download the document being signed as a PDF (after consenting to electronic records)."""
-    from clm.pdf import html_to_pdf
-    from clm.signing.certificate import STYLESHEET, document_html
-
     session = db.get_session()
     recipient = envelopes.view(session, token, now=db.utcnow())
     if recipient.consent_at is None:
@@ -103,10 +147,17 @@ def document_pdf(token: str) -> ResponseReturnValue:
     version = session.get(Version, envelope.version_id)
     contract = session.get(Contract, envelope.contract_id)
     assert version is not None and contract is not None
-    html, assets = document_html(contract.title, version.text,
-                                 note=f"For signature through clm, envelope {envelope.id}; "
-                                      f"document SHA-256 {envelope.document_sha256}.")
-    pdf = html_to_pdf(html, assets=assets, stylesheets=[STYLESHEET])
+    return _document_pdf(contract, version, envelope,
+                         note=f"For signature through clm, envelope {envelope.id}; "
+                              f"document SHA-256 {envelope.document_sha256}.")
+
+
+def _document_pdf(contract: Contract, version: Version, envelope: Envelope, *, note: str) -> ResponseReturnValue:
+    from clm.pdf import html_to_pdf
+    from clm.signing.certificate import STYLESHEETS, document_html
+
+    html, assets = document_html(contract.title, version, note=note)
+    pdf = html_to_pdf(html, assets=assets, stylesheets=STYLESHEETS)
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"envelope-{envelope.id}.pdf")
 

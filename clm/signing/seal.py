@@ -7,6 +7,10 @@ import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 SEAL_FIELD = "clmSeal"
 #: WeasyPrint writes a page's <meta name="description"> to the PDF's /Subject.
@@ -36,6 +40,10 @@ class SealReport:
     fingerprint: str | None = None
     #: The audit chain head the PDF states (seq, hash), or None (sealed before clm recorded it).
     audit_head: tuple[int, str] | None = None
+    #: Whom the seal's certificate names (its common name), as the file states it.
+    sealed_by: str | None = None
+    #: When the seal was applied, as the seal states it (its signing time).
+    sealed_at: dt.datetime | None = None
 
     @property
     def unmodified(self) -> bool:
@@ -121,6 +129,7 @@ def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
         # fails here, and is tampering (exit 1), not an unreadable file.
         embedded = seals[0].signer_cert
         seal_print = fingerprint(embedded.dump())
+        sealed_by = embedded.subject.native.get("common_name") or embedded.subject.human_friendly
         status = validate_pdf_signature(seals[0], ValidationContext(trust_roots=[embedded]))
     except Exception as err:  # noqa: BLE001 - any failure to validate means "not intact"
         return SealReport(False, False, False, envelope_id,
@@ -143,4 +152,5 @@ def check_seal(pdf: bytes, trusted: Collection[str]) -> SealReport:
     elif not is_trusted:
         problem = (f"signer not trusted: the seal's certificate (SHA-256 {seal_print}) is not a trusted "
                    "certificate")
-    return SealReport(intact, whole, is_trusted, envelope_id, problem, seal_print, audit_head)
+    return SealReport(intact, whole, is_trusted, envelope_id, problem, seal_print, audit_head,
+                      str(sealed_by) if sealed_by else None, getattr(status, "signer_reported_dt", None))

@@ -10,6 +10,7 @@ PDF states. Callers only present it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class Verdict:
     chain_intact: bool | None = None
     #: The parts of the one-line "valid: ..." summary.
     details: tuple[str, ...] = ()
+    #: Whom the seal's certificate names, and when the seal says it was applied.
+    sealed_by: str | None = None
+    sealed_at: dt.datetime | None = None
 
     @property
     def valid(self) -> bool:
@@ -136,7 +140,8 @@ def verify_pdf(data: bytes, *, trusted: Collection[str], session: Session | None
     common = {"sha256": sha, "envelope_id": report.envelope_id, "seal_unmodified": report.unmodified,
               "seal_trusted": report.trusted, "fingerprint": report.fingerprint,
               "known": None if session is None else bool(records and records.known),
-              "chain_intact": records.chain_intact if records else None}
+              "chain_intact": records.chain_intact if records else None,
+              "sealed_by": report.sealed_by, "sealed_at": report.sealed_at}
     if report.problem:
         return Verdict(TAMPERED, report.problem, **common)  # type: ignore[arg-type]
     if session is not None and records is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clm.documents import ATOM_NAMES
+from clm.versions.document_view import heading_tag
 from clm.versions.diff import (
     BlockDiff,
     Credits,
@@ -119,6 +120,9 @@ class _Row:
     #: OLD's list number when the kind of list item changed ("1." -> "•").
     old_label: str = ""
     is_table: bool = False
+    #: "title" or "heading" when the paragraph is the document's title or a heading (as the
+    #: version view shows it: clm.versions.document_view), "" otherwise.
+    heading: str = ""
 
 
 @dataclass
@@ -257,6 +261,9 @@ class _Builder:
                 para = story.new[last.new_index] if last.has_new and last.new_index is not None else \
                     story.old[last.old_index] if last.old_index is not None else None
                 row.label = para.label if para is not None else ""
+                if para is not None:
+                    tag, is_title = heading_tag(para)
+                    row.heading = "title" if is_title else "heading" if tag != "p" else ""
                 if last.props_changed and last.old_index is not None and last.new_index is not None:
                     before, after = story.old[last.old_index], story.new[last.new_index]
                     if before.numbering != after.numbering:

@@ -116,46 +116,29 @@ def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def highlighted_paragraphs(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[str, bool]]]:
-    """Split ``text`` into paragraphs of (piece, highlighted) pieces for the given spans."""
-    paragraphs = []
-    offset = 0
-    for line in text.split("\n"):
-        start, end = offset, offset + len(line)
-        cuts = sorted({start, end, *(max(start, min(end, p)) for span in spans for p in span)})
-        pieces = []
-        for a, b in zip(cuts, cuts[1:]):
-            marked = any(s <= a and b <= e for s, e in spans)
-            # A manual line break is "\v" in the text; shown as a new line (pre-wrap), one char each.
-            pieces.append((text[a:b].replace("\v", "\n"), marked))
-        paragraphs.append(pieces or [("", False)])
-        offset = end + 1
-    return paragraphs
-
-
 @bp.route("/contracts/<int:contract_id>/versions/<int:number>")
 @require("contracts.read")
 def show_version(contract_id: int, number: int) -> ResponseReturnValue:
-    """Show the text of one version, paragraph by paragraph, with evidence highlighted."""
+    """Show one version as its reader sees it (headings, numbers, tables), with evidence highlighted."""
+    from clm.versions import document_view
+
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
     version = store.get_version(session, contract_id, number)
     view = "reject" if request.args.get("view") == "reject" and version.revision_count else "accept"
+    limits = store.limits_from_settings(current_app.config)
+    document, images = store.document_and_images(version, limits, view=view)
     revisions = ()
     places: dict[str, str] = {}
-    text = version.text
     if version.revision_count:
-        limits = store.limits_from_settings(current_app.config)
-        document = store.document_of(version, limits)
-        revisions = document.revisions
-        places = {s.id: s.label for s in document.stories}
-        if view == "reject":
-            text = store.document_of(version, limits, view="reject").text
-    spans = parse_spans(request.args.get("highlight"), len(text)) if view == "accept" else []
+        accepted = document if view == "accept" else store.document_of(version, limits)
+        revisions = accepted.revisions
+        places = {s.id: s.label for s in accepted.stories}
+    spans = parse_spans(request.args.get("highlight"), len(document.text)) if view == "accept" else []
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
                            revisions=revisions, places=places, authors=authors,
-                           paragraphs=highlighted_paragraphs(text, spans))
+                           blocks=document_view.build(document, marks=spans, images=document_view.data_urls(images)))
 
 
 REDLINE_FORMATS = {

@@ -101,7 +101,9 @@ def test_a_used_token_and_a_replayed_post_are_refused(client, factory, send_enve
     assert client.post(f"/sign/{token}/sign", data=form).status_code == 200
     before = _state(factory)
     assert client.post(f"/sign/{token}/sign", data=form).status_code == 404  # replay: the token died when used
-    assert client.get(f"/sign/{token}").status_code == 404
+    # Reopened, the used link says she signed and offers her copy: it no longer signs anything.
+    reopened = client.get(f"/sign/{token}").get_data(as_text=True)
+    assert "You signed this on" in reopened and f"/sign/{token}/sign" not in reopened
     assert _state(factory) == before
 
 
