@@ -1,7 +1,7 @@
 """usage records: units of a usage-based line used on a day, billed in arrears
 
 Revision ID: 3635d77e1989
-Revises: 75acfbebe124
+Revises: 2aaf7612942b
 Create Date: 2026-12-07 06:00:00
 
 A new table; nothing existing changes.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '3635d77e1989'
-down_revision = '75acfbebe124'
+down_revision = '2aaf7612942b'
 branch_labels = None
 depends_on = None
 
