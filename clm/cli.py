@@ -33,7 +33,7 @@ def fail(message: str) -> NoReturn:
 
 
 #: Commands that read files and print, with no database: they start without loading the models.
-_NO_DATABASE = frozenset({"diff", "extract", "billing", "revenue"})
+_NO_DATABASE = frozenset({"diff", "extract", "billing", "revenue", "journal"})
 
 
 class ClmGroup(click.Group):
@@ -597,11 +597,14 @@ def _read_terms(path: Path) -> Any:
 @click.argument("terms_file", metavar="TERMS.json", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 @click.option("--prefix", default="INV", help="Invoice number prefix.")
-def billing(terms_file: Path, fmt: str, prefix: str) -> None:
+@click.option("--usage", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='Usage records, a JSON list of {"line", "date", "quantity"}.')
+def billing(terms_file: Path, fmt: str, prefix: str, usage_file: Path | None) -> None:
     """Print the invoice schedule of a terms document."""
     from clm.downstream.billing import billing_csv, billing_json, build_billing_schedule
 
-    schedule = build_billing_schedule(_read_terms(terms_file), prefix=prefix)
+    terms = _read_terms(terms_file)
+    schedule = build_billing_schedule(terms, prefix=prefix, usage=_read_usage(usage_file, terms))
     click.echo(billing_csv(schedule) if fmt == "csv" else json.dumps(billing_json(schedule), indent=2), nl=fmt != "csv")
 
 
@@ -610,19 +613,76 @@ def billing(terms_file: Path, fmt: str, prefix: str) -> None:
 @click.option("--by", type=click.Choice(["month"]), default="month", help="Schedule periods.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Balance date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
-def revenue(terms_file: Path, by: str, as_of: dt.datetime | None, fmt: str) -> None:
+@click.option("--usage", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='Usage records, a JSON list of {"line", "date", "quantity"}.')
+def revenue(terms_file: Path, by: str, as_of: dt.datetime | None, fmt: str, usage_file: Path | None) -> None:
     """Print the ASC 606 allocation, revenue schedule by month and balance of a terms document."""
     from clm.downstream.billing import build_billing_schedule
     from clm.downstream.revenue import build_revenue_schedule, revenue_csv, revenue_json
 
     terms = _read_terms(terms_file)
-    result = build_revenue_schedule(terms)
+    usage = _read_usage(usage_file, terms)
+    result = build_revenue_schedule(terms, usage)
     if fmt == "csv":
         click.echo(revenue_csv(result), nl=False)
         return
     day = as_of.date() if as_of else None
-    click.echo(json.dumps(revenue_json(result, as_of=day, billing=build_billing_schedule(terms) if day else None),
+    click.echo(json.dumps(revenue_json(result, as_of=day,
+                                       billing=build_billing_schedule(terms, usage=usage) if day else None),
                           indent=2))
+
+
+def _read_usage(path: Path | None, terms: Any) -> list[Any]:
+    """Return the usage records of a JSON file ``[{"line", "date", "quantity"}, ...]``, each checked."""
+    from clm.downstream.billing import UsageError, check_usage
+    from clm.errors import InvalidInput
+
+    if path is None:
+        return []
+    data = read_json(path)
+    if not isinstance(data, list):
+        raise InvalidInput(f'{path}: give the usage as a JSON list of {{"line", "date", "quantity"}}')
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{path}: usage[{i}] must be an object")
+        try:
+            out.append(check_usage(terms, item.get("line"), item.get("date"), item.get("quantity")))
+        except UsageError as err:
+            raise InvalidInput(f"{path}: " + "; ".join(f"usage[{i}].{e}" for e in err.errors)) from None
+    return out
+
+
+@main.command()
+@click.argument("terms_file", metavar="TERMS.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Post through this date (YYYY-MM-DD); default: the whole contract.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option("--usage", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='Usage records, a JSON list of {"line", "date", "quantity"}.')
+def journal(terms_file: Path, as_of: dt.datetime | None, fmt: str, usage_file: Path | None) -> None:
+    """Print the journal entries of a terms document: receivable, contract asset, contract liability, revenue."""
+    from clm import config
+    from clm.downstream.billing import build_billing_schedule
+    from clm.downstream.journal import (
+        build_journal,
+        entry_row,
+        journal_csv,
+        journal_json,
+        parse_chart,
+    )
+    from clm.downstream.revenue import build_revenue_schedule
+
+    terms = _read_terms(terms_file)
+    usage = _read_usage(usage_file, terms)
+    chart = parse_chart(str(config.load()["CHART_OF_ACCOUNTS"]))
+    day = as_of.date() if as_of else None
+    entries = build_journal(terms, build_billing_schedule(terms, usage=usage), build_revenue_schedule(terms, usage),
+                            day, chart)
+    if fmt == "csv":
+        click.echo(journal_csv([entry_row(e, terms.currency) for e in entries]), nl=False)
+    else:
+        click.echo(json.dumps(journal_json(entries, terms.currency, day), indent=2))
 
 
 # -- drafting from the clause library --------------------------------------------------------

@@ -57,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
     # The holiday calendar business days count on when a contract names none: a country code
     # with an optional subdivision (US, US-NY, GB-ENG, DE-BY), or "none" for weekends only.
     "HOLIDAYS": "US",
+    # Journal accounts: "receivable=1200,contract_asset=1210,contract_liability=2300,revenue=4000",
+    # and per line "revenue:<line id>=4010"; empty: the accounts' names (clm.downstream.journal).
+    "CHART_OF_ACCOUNTS": "",
+    # Tax on invoices, percent per bill-to jurisdiction: "GB=20,CA=5,CA-BC=7,US-NY=8.875"; empty: none.
+    "TAX_RATES": "",
     # How many reverse proxies in front of clm append X-Forwarded-For/-Proto/-Host; 0: none,
     # the headers are ignored and the connection's address is the client's.
     "PROXY_HOPS": 0,

@@ -146,6 +146,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "downstream_api.credit_note": {"GET": MONEY},
     "downstream_api.start_renewal": {"POST": MONEY},
     "downstream_api.orders": {"GET": MONEY},
+    "downstream_api.get_usage": {"GET": MONEY},
+    "downstream_api.post_usage": {"POST": MONEY},
+    "downstream_api.journal": {"GET": MONEY},
+    "downstream_api.journal_export": {"GET": MONEY},
+    "downstream_api.waterfall": {"GET": MONEY},
     "envelopes_api.create": {"POST": WRITERS},
     "envelopes_api.show": {"GET": WRITERS},
     "envelopes_api.audit_trail": {"GET": WRITERS},
@@ -209,11 +214,13 @@ ALLOWED_WRITE_STATUS: dict[str, set[int]] = {
 #: Routes about a signed contract's order, schedules and terms: "own" is the signed contract,
 #: "other" a contract out for signature, which has none (404 for everyone).
 SIGNED_CONTRACT_ROUTES = {"downstream_api.billing", "downstream_api.order", "downstream_api.renewal",
-                          "downstream_api.revenue", "downstream_api.get_terms", "downstream_api.credit_note"}
+                          "downstream_api.revenue", "downstream_api.get_terms", "downstream_api.credit_note",
+                          "downstream_api.journal", "downstream_api.post_usage"}
 
 #: Query strings some routes need to do their work.
 QUERY = {"versions.compare": "?from=1&to=2", "api.compare": "?from=1&to=2",
-         "search.index": "?q=agreement", "search_api.search": "?q=agreement"}
+         "search.index": "?q=agreement", "search_api.search": "?q=agreement",
+         "downstream_api.journal_export": "?from=2026-01-01&to=2026-12-31"}
 
 
 # -- the world the sweep runs in ---------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_revenue_and_billing_from_a_terms_file(tmp_path):
     assert body["balance"]["deferred_revenue"] == "88150.68"  # billed 135,000 - recognized 46,849.32
     billing = CliRunner().invoke(main, ["billing", str(path), "--format", "csv", "--prefix", "INV-7"])
     assert billing.exit_code == 0
-    assert billing.stdout.splitlines()[1].startswith("INV-7-0001,2026-01-01,2026-01-31,USD,saas")
+    assert billing.stdout.splitlines()[1].startswith("INV-7-0001,2026-01-01,2026-02-02,USD,saas")  # 31 Jan 2026 is a Saturday
 
 
 def test_bad_terms_name_every_field_in_one_line(tmp_path):

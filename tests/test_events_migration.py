@@ -29,7 +29,7 @@ from tests.downstream.conftest import TEXT, make_envelope, publish_completed
 from tests.downstream.examples import saas_doc
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "2aaf7612942b"
+BEFORE = "e55cc334dd5d"
 
 
 @pytest.fixture

@@ -75,7 +75,9 @@ def order(contract_id: int) -> ResponseReturnValue:
 @require("finance.read")
 def billing(contract_id: int) -> ResponseReturnValue:
     """Return the contract's billing schedule with its invoices."""
-    return jsonify(reports.billing_json(_contract(contract_id), contract_id))
+    from flask import current_app
+
+    return jsonify(reports.billing_json(_contract(contract_id), contract_id, current_app.config))
 
 
 @bp.route("/contracts/<int:contract_id>/revenue")
@@ -83,6 +85,109 @@ def billing(contract_id: int) -> ResponseReturnValue:
 def revenue(contract_id: int) -> ResponseReturnValue:
     """Return the contract's revenue schedule by month and its balance today (or ?as_of=YYYY-MM-DD)."""
     return jsonify(reports.revenue_json(_contract(contract_id), contract_id, _day("as_of")))
+
+
+@bp.route("/contracts/<int:contract_id>/usage", methods=["POST"])
+@require("commercial_terms.write")
+def post_usage(contract_id: int) -> ResponseReturnValue:
+    """Record usage of a usage-based line ``{"line", "date", "quantity", "reference"?}``; 201, or 200 for a
+    reference already posted."""
+    from clm.downstream.billing import UsageError
+
+    data = request.get_json(silent=True)
+    principal = current_principal()
+    assert principal is not None
+    try:
+        with db.transaction() as s:
+            row, created = commercial.record_usage(s, store.get_contract(s, contract_id), data,
+                                                   by=principal.label, now=db.utcnow())
+            body = commercial.usage_json(row)
+    except UsageError as err:
+        return jsonify(error=str(err), errors=err.errors), 422
+    return jsonify(body), 201 if created else 200
+
+
+@bp.route("/contracts/<int:contract_id>/usage")
+@require("finance.read")
+def get_usage(contract_id: int) -> ResponseReturnValue:
+    """Return the contract's usage records in date order."""
+    from sqlalchemy import select
+
+    from clm.downstream.models import UsageRecord
+
+    session = _contract(contract_id)
+    rows = session.scalars(select(UsageRecord).where(UsageRecord.contract_id == contract_id)
+                           .order_by(UsageRecord.used_on, UsageRecord.id))
+    return jsonify(usage=[commercial.usage_json(r) for r in rows])
+
+
+def _chart() -> dict[str, str]:
+    from flask import current_app
+
+    from clm.downstream.journal import parse_chart
+
+    return parse_chart(str(current_app.config.get("CHART_OF_ACCOUNTS", "")))
+
+
+def _format() -> str:
+    fmt = request.args.get("format", "json")
+    if fmt not in {"json", "csv"}:
+        raise InvalidInput(f"format: {fmt[:20]!r} must be json or csv.")
+    return fmt
+
+
+@bp.route("/contracts/<int:contract_id>/journal")
+@require("finance.read")
+def journal(contract_id: int) -> ResponseReturnValue:
+    """Return the contract's journal entries (``?as_of=YYYY-MM-DD``, default all; ``?format=csv``)."""
+    from flask import Response
+
+    from clm.downstream.journal import JOURNAL_COLUMNS, journal_csv
+
+    fmt = _format()
+    as_of = _day("as_of") if request.args.get("as_of") else None
+    body = reports.contract_journal(_contract(contract_id), contract_id, as_of, _chart())
+    if fmt == "csv":
+        rows = [tuple(e[k] if k != "currency" else body["currency"] for k in JOURNAL_COLUMNS) for e in body["entries"]]
+        return Response(journal_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=journal-{contract_id}.csv"})
+    return jsonify(body)
+
+
+@bp.route("/journal")
+@require("finance.read")
+def journal_export() -> ResponseReturnValue:
+    """Every contract's journal entries dated ``from`` to ``to`` (both required), CSV for the ERP (or ``format=json``)."""
+    from flask import Response
+
+    from clm.downstream.journal import JOURNAL_COLUMNS, journal_csv
+
+    fmt = request.args.get("format", "csv")
+    if fmt not in {"json", "csv"}:
+        raise InvalidInput(f"format: {fmt[:20]!r} must be json or csv.")
+    for name in ("from", "to"):
+        if not request.args.get(name):
+            raise InvalidInput(f"{name}: missing (the period, YYYY-MM-DD)")
+    start, end = _day("from"), _day("to")
+    rows = reports.journal_export(db.get_session(), start, end, _chart())
+    if fmt == "json":
+        keys = ("contract_id", "title", *JOURNAL_COLUMNS)
+        return jsonify(entries=[dict(zip(keys, r)) for r in rows])
+    return Response(journal_csv(rows, ("contract_id", "title")), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=journal-{start}-{end}.csv"})
+
+
+@bp.route("/revenue/waterfall")
+@require("finance.read")
+def waterfall() -> ResponseReturnValue:
+    """The revenue waterfall as CSV: each contract's revenue by month for ``months`` (12) from ``today``'s."""
+    from flask import Response
+
+    raw = request.args.get("months", "12")
+    if not raw.isdigit() or not 1 <= int(raw) <= 120:
+        raise InvalidInput(f"months: {raw[:20]!r} must be a whole number from 1 to 120.")
+    body = reports.waterfall_csv(db.get_session(), _day("today"), int(raw))
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=waterfall.csv"})
 
 
 @bp.route("/contracts/<int:contract_id>/renewal")
@@ -233,6 +338,33 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/contracts/{id}/billing": _get("The billing schedule: invoices with numbers, dates, due dates, lines"),
     "/contracts/{id}/revenue": _get("The ASC 606 revenue schedule by month, allocation and balance", [
         _ID, {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}}]),
+    "/contracts/{id}/usage": {
+        "post": {"summary": "Record usage of a usage-based line (billed in arrears, recognized as used)",
+                 "parameters": [_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["line", "date", "quantity"],
+                     "properties": {"line": {"type": "string"}, "date": {"type": "string", "format": "date"},
+                                    "quantity": {"type": "string", "description": "Units used, e.g. 1200 or 1.5"},
+                                    "reference": {"type": "string", "description": "Your id: a retry stores nothing"}}}}}},
+                 "responses": {"201": {"description": "Stored"}, "200": {"description": "Reference already posted"},
+                               "401": {"description": "No token"},
+                               "403": {"description": "Role lacks commercial_terms.write"},
+                               "404": {"description": "No such contract, or no terms"},
+                               "409": {"description": "Reference posted with other values"},
+                               "422": {"description": "{error, errors}: line not usage-based, date outside "
+                                                      "the service period, bad quantity"}}},
+        **_get("The contract's usage records")},
+    "/contracts/{id}/journal": _get("Journal entries: receivable, contract asset, contract liability, revenue per "
+                                    "line; every date balances", [
+        _ID, {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}]),
+    "/journal": _get("Every contract's journal entries in a period, for the ERP (CSV by default)", [
+        {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"]}}]),
+    "/revenue/waterfall": _get("The revenue waterfall as CSV: each contract's revenue by month", [
+        {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "months", "in": "query", "schema": {"type": "integer", "default": 12}}]),
     "/contracts/{id}/renewal": _get("The initial term, renewal date and non-renewal notice deadline", [
         _ID, {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}}]),
     "/contracts/{id}/cancel": {"post": {

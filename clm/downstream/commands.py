@@ -102,6 +102,31 @@ def cancel(contract_id: int, cancel_on: dt.datetime, by: str) -> None:
                + (f"; final invoice {done.final_invoice}" if done.final_invoice else "") + ".")
 
 
+@downstream.command("issue")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Issue what is dated up to this day.")
+def issue(today: dt.datetime | None) -> None:
+    """Number the invoices dated up to today with their seller's next sequential number; cron it daily."""
+    from clm import config, db
+    from clm.downstream.invoicing import DEFAULT_SELLER, issue_invoices
+    from clm.errors import ClmError
+
+    settings = config.load()
+    day = today.date() if today else dt.date.today()
+    engine = db.make_engine(settings["DATABASE_URL"])
+    try:
+        with db.transaction_for(db.make_sessionmaker(engine)) as session:
+            issued = issue_invoices(session, day, default_seller=os.environ.get("CLM_INVOICE_SELLER_CODE")
+                                    or DEFAULT_SELLER, now=db.utcnow())
+    except ClmError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(2)
+    finally:
+        engine.dispose()
+    for i in issued:
+        click.echo(f"{i.number}\t{i.invoice}\t{i.issued_on.isoformat()}")
+    click.echo(f"Issued {len(issued)} invoice(s).", err=True)
+
+
 def _remind(today: dt.datetime | None) -> None:
     from clm import config, db
     from clm.downstream.reminders import parse_offsets, send_reminders

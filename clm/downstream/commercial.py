@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from clm import events
-from clm.downstream.models import ContractTermsDocument
+from clm.downstream.models import ContractTermsDocument, UsageRecord
 from clm.downstream.terms import FREQUENCIES, parse_terms, terms_hash, terms_to_dict
 from clm.errors import Conflict, NotFound
 from clm.values import ValueReadError, calendars, fields, frequencies, money, numbers
@@ -176,3 +176,69 @@ def get_document(session: Session, contract_id: int) -> ContractTermsDocument:
     if document is None:
         raise NotFound(f"Contract {contract_id} has no commercial terms yet.")
     return document
+
+
+# ----------------------------------------------------------------------------- usage records
+
+
+def record_usage(session: Session, contract: Contract, data: Any, *, by: str,
+                 now: dt.datetime) -> tuple[UsageRecord, bool]:
+    """Store one usage record ``{"line", "date", "quantity", "reference"?}`` and return it, and
+    whether it is new.
+
+    Checked against the contract's current terms (``check_usage``): the line must be
+    usage-based, the date within its service period, the quantity a number from 0; otherwise
+    ``UsageError`` (422) names each field and nothing is stored. A ``reference`` already posted
+    for this contract returns the stored record (a retried post changes nothing).
+    """
+    from decimal import Decimal
+
+    from clm.downstream.billing import UsageError, check_usage
+    from clm.errors import InvalidInput
+
+    if not isinstance(data, dict):
+        raise InvalidInput('Send {"line": "...", "date": "YYYY-MM-DD", "quantity": "1200"} as a JSON object.')
+    unknown = sorted(set(data) - {"line", "date", "quantity", "reference"})
+    if unknown:
+        raise UsageError([f"{key[:40]}: unknown field" for key in unknown])
+    reference = data.get("reference")
+    if reference is not None and (not isinstance(reference, str) or not 0 < len(reference) <= 200):
+        raise UsageError(["reference: must be a string of 1 to 200 characters"])
+    record = check_usage(parse_terms(get_document(session, contract.id).data),
+                         data.get("line"), data.get("date"), data.get("quantity"))
+    if reference is not None:
+        existing = session.scalar(select(UsageRecord).where(UsageRecord.contract_id == contract.id,
+                                                            UsageRecord.reference == reference))
+        if existing is not None:
+            same = (existing.line_id, existing.used_on, Decimal(existing.quantity)) == (
+                record.line_id, record.on, record.quantity)
+            if not same:
+                raise Conflict(f"reference {reference!r} was already posted with other values")
+            return existing, False
+    row = UsageRecord(contract_id=contract.id, line_id=record.line_id, used_on=record.on,
+                      quantity=f"{record.quantity.normalize():f}", reference=reference, recorded_by=by,
+                      created_at=now)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"reference {reference!r} was posted at the same moment; retry") from None
+    return row, True
+
+
+def usage_of(session: Session, contract_id: int) -> list[Any]:
+    """Return the contract's usage records as ``billing.UsageRecord`` values, in date order."""
+    from decimal import Decimal
+
+    from clm.downstream.billing import UsageRecord as Usage
+
+    rows = session.scalars(select(UsageRecord).where(UsageRecord.contract_id == contract_id)
+                           .order_by(UsageRecord.used_on, UsageRecord.id))
+    return [Usage(r.line_id, r.used_on, Decimal(r.quantity)) for r in rows]
+
+
+def usage_json(row: UsageRecord) -> dict[str, Any]:
+    """Return a stored usage record as JSON."""
+    return {"id": row.id, "contract_id": row.contract_id, "line": row.line_id, "date": row.used_on.isoformat(),
+            "quantity": row.quantity, "reference": row.reference, "recorded_by": row.recorded_by,
+            "created_at": row.created_at.isoformat()}

@@ -302,3 +302,46 @@ class RenewalDraft(Base):
     applied_pct: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UsageRecord(Base):
+    """Units of a usage-based line used on one day, posted to ``/api/v1/contracts/<id>/usage``; insert-only.
+
+    Billing reads them in arrears (each period's quantity x unit price) and revenue recognizes
+    them on their day. ``reference`` (the caller's id of the record) makes a retried post a
+    no-op: one row per contract and reference.
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (UniqueConstraint("contract_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    line_id: Mapped[str] = mapped_column(String(200))
+    used_on: Mapped[dt.date]
+    #: The quantity as an exact decimal string ("1200", "1.5"): no float on any database.
+    quantity: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceNumber(Base):
+    """The seller's sequential number of an issued invoice (``clm downstream issue``); insert-only.
+
+    Invoices are scheduled when the contract is signed (``INV-<order>-nnnn``); the day each is
+    issued it takes the next number of its seller, so a seller's numbers run without gaps in
+    the order its invoices were issued, across contracts.
+    """
+
+    __tablename__ = "invoice_numbers"
+    __table_args__ = (UniqueConstraint("seller", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    #: The seller's code (its ``code`` in the terms, else the configured INVOICE_SELLER_CODE).
+    seller: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    #: <seller>-<seq, 6 digits>, e.g. ACME-US-000042.
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

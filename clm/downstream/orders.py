@@ -132,7 +132,7 @@ def cancel_order(session: Session, contract_id: int, cancel_on: date, *, by: str
         raise Conflict(f"The invoices of order {order.id} no longer match its terms; nothing was cancelled.")
     note = credit_note(schedule, cancel_on, number=credit_note_number(order.id))
     note_json = credit_note_json(note)
-    remaining = cancel_schedule(schedule, cancel_on)
+    remaining = cancel_schedule(schedule, cancel_on, terms)
     issued = [inv for inv in schedule if inv.date < cancel_on]
     final_seq = final_number = None
     if len(remaining) > len(issued):

@@ -130,7 +130,7 @@ def send_reminders(factory: sessionmaker[Session], settings: Mapping[str, Any], 
     rolls the rows back so the next run tries again. Two runs at once send one mail.
     """
     from clm.db import transaction_for, utcnow
-    from clm.downstream.outbox import insert_ignore
+    from clm.db import insert_ignore
 
     offsets = parse_offsets(str(settings.get("RENEWAL_REMINDER_DAYS") or ""))
     sender = str(settings.get("MAIL_FROM") or "clm <no-reply@localhost>")

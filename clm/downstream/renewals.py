@@ -279,7 +279,7 @@ def plan_renewal(terms: ContractTerms, today: date, requested_pct: Decimal) -> R
     """
     from dataclasses import replace
 
-    from clm.downstream.terms import Billing, terms_to_dict
+    from clm.downstream.terms import Billing, periodic_price, terms_to_dict
 
     if not requested_pct.is_finite() or requested_pct <= -100 or requested_pct > 1000:
         raise InvalidInput(f"uplift: {requested_pct} must be a percentage above -100 and at most 1000")
@@ -320,9 +320,19 @@ def plan_renewal(terms: ContractTerms, today: date, requested_pct: Decimal) -> R
         factor = ratio * (1 + Fraction(applied) / 100)
         price = round_fraction(Fraction(ln.price) * factor, terms.currency)
         ssp = round_fraction(Fraction(ln.ssp) * factor, terms.currency)
-        new_lines.append(replace(ln, price=price, ssp=ssp, start=first, end=end, satisfied_on=None,
-                                 billing=Billing(ln.billing.frequency, ln.billing.timing)))
+        renewed = replace(ln, price=price, ssp=ssp, start=first, end=end, satisfied_on=None,
+                          billing=Billing(ln.billing.frequency, ln.billing.timing), seats=())
+        if ln.quantity is not None and ln.unit_price is not None:
+            # Seats renew at the quantity they ended with, the unit price uplifted.
+            quantity = ln.seats[-1][1] if ln.seats else ln.quantity
+            unit_price = (ln.unit_price * (1 + applied / 100)).quantize(Decimal("0.000001")).normalize()
+            price = periodic_price(quantity, unit_price, first, end, renewed.billing, terms.currency)
+            renewed = replace(renewed, quantity=quantity, unit_price=unit_price, price=price,
+                              ssp=price if ln.ssp == ln.price else ssp)
+        new_lines.append(renewed)
         prices.append((ln.id, ln.price, price))
         last = max(last, end)
-    renewal_terms = replace(terms, signed_on=today, lines=tuple(new_lines), modifications=())
+    # A discount, price changes and seat changes belong to the term that ends.
+    renewal_terms = replace(terms, signed_on=today, lines=tuple(new_lines), modifications=(), discount=None,
+                            price_changes=())
     return RenewalPlan(terms_to_dict(renewal_terms), number, first, last, requested_pct, applied, tuple(prices))

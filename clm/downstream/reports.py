@@ -100,8 +100,11 @@ def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None) ->
             "terms_sha256": inv.terms_sha256, "status": "cancelled" if cancelled else "scheduled"}
 
 
-def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
-    """Return the contract's billing schedule and invoices."""
+def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the contract's billing schedule and invoices, each with what the customer pays
+    (seller number once issued, parties, tax per ``settings["TAX_RATES"]``, total due)."""
+    from clm.downstream.invoicing import payable
+
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
     assert schedule is not None
@@ -116,7 +119,8 @@ def billing_json(session: Session, contract_id: int) -> dict[str, Any]:
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
             "status": "cancelled" if cancellation else "active",
-            "invoices": [invoice_json(inv, cancellation) for inv in invoices_of(session, order.id)],
+            "invoices": [{**invoice_json(inv, cancellation), **payable(session, inv, settings or {})}
+                         for inv in invoices_of(session, order.id)],
             "credit_note": stored_credit_note_json(note) if note is not None else None}
 
 
@@ -176,16 +180,19 @@ def order_terms(session: Session, order: Order) -> ContractTerms:
 def order_schedules(session: Session, order: Order) -> tuple[ContractTerms, list[Any], RevenueResult]:
     """Return an order's terms, what it bills (credit note included) and its revenue schedule, cancellation applied."""
     from clm.downstream.billing import billed_after_cancellation, credit_note
+    from clm.downstream.commercial import usage_of
     from clm.downstream.orders import cancellation_of
     from clm.downstream.revenue import cancel_revenue
 
     terms = order_terms(session, order)
-    billing = build_billing_schedule(terms)
-    revenue = build_revenue_schedule(terms)
+    usage = usage_of(session, order.contract_id)
+    billing = build_billing_schedule(terms, usage=usage)
+    revenue = build_revenue_schedule(terms, usage)
     cancellation = cancellation_of(session, order.id)
     if cancellation is None:
         return terms, list(billing), revenue
-    billed = billed_after_cancellation(billing, cancellation.cancel_on, credit_note(billing, cancellation.cancel_on))
+    billed = billed_after_cancellation(billing, cancellation.cancel_on, credit_note(billing, cancellation.cancel_on),
+                                       terms)
     consideration = sum((inv.total for inv in billed), Decimal(0))
     return terms, billed, cancel_revenue(revenue, cancellation.cancel_on, consideration)
 
@@ -210,6 +217,25 @@ def _cancelled_entries(session: Session) -> list[tuple[int, str, str, str, Decim
             .where(Order.id.in_(select(OrderCancellation.order_id))).order_by(Order.id)):
         _terms, _billed, revenue = order_schedules(session, order)
         out += [(contract.id, contract.title, order.currency, e.period, e.amount) for e in revenue.entries]
+    return out
+
+
+def _usage_entries(session: Session) -> list[tuple[int, str, str, str, Decimal]]:
+    """Return (contract id, title, currency, period, amount) of the usage revenue of orders not
+    cancelled (stored revenue lines are the fixed schedule; usage arrives after signature)."""
+    from clm.downstream.commercial import usage_of
+    from clm.downstream.models import OrderCancellation, UsageRecord
+
+    out = []
+    for order, contract in session.execute(
+            select(Order, Contract).join(Contract, Contract.id == Order.contract_id)
+            .where(Order.contract_id.in_(select(UsageRecord.contract_id)),
+                   Order.id.not_in(select(OrderCancellation.order_id))).order_by(Order.id)):
+        terms = order_terms(session, order)
+        usage_lines = {ln.id for ln in terms.all_lines() if ln.recognition == "usage"}
+        revenue = build_revenue_schedule(terms, usage_of(session, order.contract_id))
+        out += [(contract.id, contract.title, order.currency, e.period, e.amount) for e in revenue.entries
+                if e.line_id in usage_lines]
     return out
 
 
@@ -258,7 +284,7 @@ def revenue_by_month(session: Session, today: date, months: int = 12) -> dict[st
     totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for currency, period, units in rows:
         totals[currency][period] += from_minor(int(units), currency)
-    for _cid, _title, currency, period, amount in _cancelled_entries(session):
+    for _cid, _title, currency, period, amount in _cancelled_entries(session) + _usage_entries(session):
         if periods[0] <= period <= periods[-1]:
             totals[currency][period] += amount
     return {cur: [(p, by_period.get(p, from_minor(0, cur)) + from_minor(0, cur)) for p in periods]
@@ -287,7 +313,7 @@ def revenue_waterfall(session: Session, today: date, months: int = 12) -> tuple[
              .group_by(RevenueLine.contract_id, Contract.title, RevenueLine.currency, RevenueLine.period))
     found = [(cid, title, cur, period, from_minor(int(units), cur))
              for cid, title, cur, period, units in session.execute(query)]
-    found += [e for e in _cancelled_entries(session) if periods[0] <= e[3] <= periods[-1]]
+    found += [e for e in _cancelled_entries(session) + _usage_entries(session) if periods[0] <= e[3] <= periods[-1]]
     for contract_id, title, currency, period, amount in found:
         row = rows.setdefault(contract_id, WaterfallRow(contract_id, title, currency,
                                                         [from_minor(0, currency)] * len(periods)))
@@ -480,3 +506,65 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
                  renewal=renewal_json(session, contract.id, today),
                  credit_note=stored_credit_note_json(note) if note is not None else None,
                  renewal_draft=drafts[-1] if drafts else None)
+
+
+# -- journal entries -------------------------------------------------------------------------------
+
+
+def contract_journal(session: Session, contract_id: int, as_of: date | None,
+                     chart: dict[str, str]) -> dict[str, Any]:
+    """Return the journal of the contract's order through ``as_of`` (cancellation and usage included)."""
+    from clm.downstream.journal import build_journal, journal_json
+
+    order = _order_or_404(session, contract_id)
+    terms, billed, revenue = order_schedules(session, order)
+    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart)
+    return {"order_id": order.id, "contract_id": contract_id, **journal_json(entries, terms.currency, as_of)}
+
+
+def _numbered(billed: list[Any], order_id: int) -> list[Any]:
+    """Return the invoices numbered as stored (``INV-<order>-nnnn``), credit notes as they are."""
+    from dataclasses import replace
+
+    return [replace(inv, number=f"INV-{order_id}-{inv.number.rpartition('-')[2]}")
+            if inv.number.startswith("INV-") and inv.number.count("-") == 1 else inv for inv in billed]
+
+
+def journal_export(session: Session, start: date, end: date, chart: dict[str, str]) -> list[tuple[Any, ...]]:
+    """Return every order's journal entries dated ``start`` to ``end`` as CSV rows, contract first.
+
+    Each contract's journal is built through ``end`` (so its last month is posted at ``end`` if
+    that is mid-month) and the rows dated in the period kept: the period's entries balance per
+    date, contract and currency.
+    """
+    from clm.downstream.journal import build_journal, entry_row
+
+    if end < start:
+        raise InvalidInput(f"to: {end} is before from ({start})")
+    rows: list[tuple[Any, ...]] = []
+    for order, contract in _orders(session):
+        terms, billed, revenue = order_schedules(session, order)
+        if end < terms.signed_on:
+            continue
+        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart):
+            if start <= e.date <= end:
+                rows.append((contract.id, contract.title, *entry_row(e, terms.currency)))
+    rows.sort(key=lambda r: (r[2], r[0]))
+    return rows
+
+
+def waterfall_csv(session: Session, today: date, months: int = 12) -> str:
+    """Return the revenue waterfall (each contract's revenue by month from ``today``'s) as CSV."""
+    import io
+
+    from clm import csvfile
+
+    periods, rows = revenue_waterfall(session, today, months)
+    out = io.StringIO()
+    writer = csvfile.writer(out)
+    writer.writerow(("contract_id", "title", "currency", *periods, "total"))
+    for row in rows:
+        writer.writerow((row.contract_id, row.title, row.currency,
+                         *(money.plain(a, row.currency) for a in row.amounts),
+                         money.plain(sum(row.amounts, Decimal(0)), row.currency)))
+    return out.getvalue()

@@ -225,8 +225,12 @@ def invoice_pdf(number: str) -> ResponseReturnValue:
 
     schedule = session.get(BillingSchedule, invoice.schedule_id)
     cancellation = cancellation_of(session, schedule.order_id) if schedule is not None else None
+    from flask import current_app
+
+    from clm.downstream.invoicing import payable
+
     html = render_template("downstream/invoice_pdf.html", invoice=reports.invoice_json(invoice, cancellation),
-                           contract=contract)
+                           contract=contract, pay=payable(session, invoice, current_app.config))
     pdf = html_to_pdf(html)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename={store.safe_filename(number + '.pdf')}"})

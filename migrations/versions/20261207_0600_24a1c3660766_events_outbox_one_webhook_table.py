@@ -1,7 +1,7 @@
 """events: one outbox (``events``) and one ``webhook_deliveries`` table with an event type
 
 Revision ID: 24a1c3660766
-Revises: 2aaf7612942b
+Revises: e55cc334dd5d
 Create Date: 2026-12-07 06:00:00
 
 Upgrade: every ``outbox_events`` row becomes an ``events`` row (same id; "executed" becomes
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '24a1c3660766'
-down_revision = '2aaf7612942b'
+down_revision = 'e55cc334dd5d'
 branch_labels = None
 depends_on = None
 

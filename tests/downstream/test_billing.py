@@ -53,7 +53,8 @@ def test_saas_contract():
     # The subscription is billed once a year in advance on its start; the implementation in
     # arrears on go-live. Due 30 days later.
     assert [(i.number, i.date, i.due, i.total) for i in schedule] == [
-        ("INV-C7-0001", date(2026, 1, 1), date(2026, 1, 31), D("120000.00")),
+        # Net 30 from 1 January is Saturday 31 January: due on Monday 2 February.
+        ("INV-C7-0001", date(2026, 1, 1), date(2026, 2, 2), D("120000.00")),
         ("INV-C7-0002", date(2026, 3, 15), date(2026, 4, 14), D("15000.00")),
     ]
     assert schedule[0].lines[0].period_start == date(2026, 1, 1)
@@ -225,6 +226,10 @@ def test_cancellation_in_arrears_bills_the_used_days():
         ("INV-0003", date(2026, 3, 11), D("322.58"))]
     assert remaining[-1].due == date(2026, 4, 10)
     assert remaining[-1].lines[0].period_end == date(2026, 3, 10)
+    # With the terms, the final invoice is due by them: from Friday 6 March, 30 days is Sunday
+    # 5 April, so Monday the 6th.
+    terms = parse_terms(one_line(*MONTHLY_12K, timing="arrears"))
+    assert cancel_schedule(schedule, date(2026, 3, 6), terms)[-1].due == date(2026, 4, 6)
 
 
 @pytest.mark.parametrize(("cancel_on", "credited", "final"), [
@@ -267,7 +272,7 @@ def test_billing_json_and_csv():
     rows = list(csv.reader(io.StringIO(billing_csv(schedule))))
     assert rows[0] == ["invoice", "date", "due", "currency", "line", "description", "period_start",
                        "period_end", "amount"]
-    assert rows[1] == ["INV-C7-0001", "2026-01-01", "2026-01-31", "USD", "saas", "CLM Enterprise subscription",
+    assert rows[1] == ["INV-C7-0001", "2026-01-01", "2026-02-02", "USD", "saas", "CLM Enterprise subscription",
                        "2026-01-01", "2026-12-31", "120000.00"]
     assert len(rows) == 3
 
@@ -285,3 +290,18 @@ def test_check_schedule_total():
     check_schedule_total(terms, schedule)
     with pytest.raises(InvalidInput, match="billing schedule totals 120000.00, contract value is 135000.00"):
         check_schedule_total(terms, schedule[:1])
+
+
+def test_due_dates_move_past_weekends_and_holidays():
+    from clm.downstream.billing import due_date
+
+    # Net 24 from 1 December 2026 is Friday 25 December: the 26th is a Saturday, so Monday the 28th
+    # (US); in GB the 28th is the Boxing Day substitute holiday, so Tuesday the 29th.
+    us = parse_terms(one_line("1000.00", "2026-12-01", "2026-12-31", "monthly") | {"payment_terms_days": 24})
+    assert due_date(us, date(2026, 12, 1)) == date(2026, 12, 28)
+    gb = parse_terms(one_line("1000.00", "2026-12-01", "2026-12-31", "monthly")
+                     | {"payment_terms_days": 24, "holidays": "GB"})
+    assert due_date(gb, date(2026, 12, 1)) == date(2026, 12, 29)
+    # A business day stays: net 30 from 1 December is Thursday 31 December.
+    assert due_date(parse_terms(one_line("1000.00", "2026-12-01", "2026-12-31", "monthly")),
+                    date(2026, 12, 1)) == date(2026, 12, 31)

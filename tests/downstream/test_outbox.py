@@ -60,7 +60,7 @@ def test_the_rows_carry_the_schedules_and_the_terms_hash(make_signed, plain):
         billing = reports.billing_json(s, signed.contract_id)
         order_id = order["id"]
         assert [(i["number"], i["date"], i["due"], i["total"]) for i in billing["invoices"]] == [
-            (f"INV-{order_id}-0001", "2026-01-01", "2026-01-31", "120000.00"),
+            (f"INV-{order_id}-0001", "2026-01-01", "2026-02-02", "120000.00"),  # 31 Jan is a Saturday
             (f"INV-{order_id}-0002", "2026-03-15", "2026-04-14", "15000.00")]
         revenue = reports.revenue_json(s, signed.contract_id, date(2026, 6, 30))
         assert revenue["allocation"] == {"saas": "117000.00", "impl": "18000.00"}

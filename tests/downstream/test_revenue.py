@@ -209,10 +209,13 @@ def test_prospective_change_of_an_undelivered_point_in_time_line():
     mod = {"effective": "2026-03-01", "treatment": "prospective",
            "lines": [{"id": "impl", "price": "5000.00", "satisfied_on": "2026-04-30"}]}
     result = build_revenue_schedule(parse_terms(saas_doc(modifications=[mod])))
-    # Not yet delivered on Mar 1: its whole 18,000 moves to the pool with the new 5,000, and
-    # 23,000 is recognized on the new go-live date.
+    # Not yet delivered on Mar 1: its whole 18,000 moves to the pool with the new 5,000, and so
+    # does what the SaaS line has not recognized (606-10-25-13(a) pools every remaining
+    # obligation): 117,000 - 18,912.33 (59 days) = 98,087.67; pool 121,087.67, shared by the
+    # SSP left, 130,000 x 306/365 = 108,986.30 : 20,000 -> impl 121,087.67 x 20,000 / 128,986.30
+    # = 18,775.276 -> 18,775.28, recognized on the new go-live date.
     assert [(e.period, str(e.amount)) for e in result.entries if e.line_id == "impl"] == [
-        ("2026-04", "23000.00")]
+        ("2026-04", "18775.28")]
 
 
 # ----------------------------------------------------------------------------- output

@@ -112,7 +112,7 @@ def test_configure_price_approve_accept_sign_bill_and_recognize(app, factory, lo
         # 2027-01-01: 86,184.00 + 30,780.00 + 14,250.00 = 131,214.00, due 30 days later
         # 2028-01-01: 86,184.00 + 30,780.00 = 116,964.00
         assert [(i["number"], i["date"], i["due"], i["total"]) for i in billing["invoices"]] == [
-            (f"INV-{contract_id}-0001", "2027-01-01", "2027-01-31", "131214.00"),
+            (f"INV-{contract_id}-0001", "2027-01-01", "2027-02-01", "131214.00"),  # 31 Jan 2027 is a Sunday
             (f"INV-{contract_id}-0002", "2028-01-01", "2028-01-31", "116964.00")]
         assert billing["total"] == "248178.00"
         revenue = reports.revenue_json(s, contract_id, dt.date(2027, 2, 28))

@@ -1,0 +1,142 @@
+"""Invoices a customer can pay: seller and bill-to, tax per jurisdiction, sequential numbers per seller, a PDF that fits."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from clm import db
+from clm.downstream.billing import invoice_tax, parse_tax_rates
+from clm.downstream.terms import TermsError, parse_terms, terms_hash, terms_to_dict
+from clm.errors import InvalidInput
+from tests.downstream.examples import saas_doc
+
+SELLER = {"name": "Clause & Co. Ltd", "address": ["1 Long Acre", "London WC2E 9LH", "United Kingdom"],
+          "code": "CLAUSE-UK", "tax_id": "GB123456789"}
+BILL_TO = {"name": "Acme Holdings Limited", "address": "Accounts payable\n99 King Street\nToronto ON M5H 1J9",
+           "jurisdiction": "CA-ON", "tax_id": "123456789RT0001"}
+
+
+def test_parties_parse_and_keep_the_hash_of_documents_without_them():
+    terms = parse_terms(saas_doc(seller=SELLER, bill_to=BILL_TO))
+    assert terms.seller.code == "CLAUSE-UK" and terms.bill_to.address[-1] == "Toronto ON M5H 1J9"
+    assert parse_terms(terms_to_dict(terms)) == terms
+    plain = parse_terms(saas_doc())
+    assert "seller" not in terms_to_dict(plain) and terms_hash(plain) != terms_hash(terms)
+
+
+@pytest.mark.parametrize("changes, error", [
+    ({"seller": {"address": []}}, "seller.name: missing"),
+    ({"seller": {"name": "X", "code": "lower case"}}, "seller.code: 'lower case' must be like ACME-US"),
+    ({"bill_to": {"name": "X", "jurisdiction": "Ontario"}}, "bill_to.jurisdiction: 'Ontario' must be like US-NY or GB"),
+    ({"bill_to": {"name": "X", "vat": "1"}}, "bill_to.vat"),
+])
+def test_bad_parties_are_refused(changes, error):
+    with pytest.raises(TermsError) as err:
+        parse_terms(saas_doc(**changes))
+    assert any(e.startswith(error) for e in err.value.errors), err.value.errors
+
+
+def test_tax_lines_per_jurisdiction():
+    rates = parse_tax_rates("GB=20, CA=5, CA-ON=8, US-NY=8.875")
+    assert invoice_tax(D("120000.00"), "CA-ON", rates, "USD") == [
+        type(invoice_tax(D(1), "GB", rates, "USD")[0])("CA", D(5), D("6000.00")),
+        type(invoice_tax(D(1), "GB", rates, "USD")[0])("CA-ON", D(8), D("9600.00"))]
+    # 8.875 % of 15,000.01 = 1,331.2508875 -> 1,331.25.
+    assert [t.amount for t in invoice_tax(D("15000.01"), "US-NY", rates, "USD")] == [D("1331.25")]
+    assert invoice_tax(D(100), "US-CA", rates, "USD") == [] == invoice_tax(D(100), None, rates, "USD")
+    for bad in ("GB", "gb=20", "GB=120", "GB=x"):
+        with pytest.raises(InvalidInput, match="CLM_TAX_RATES"):
+            parse_tax_rates(bad)
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_sequential_numbers_per_seller_tax_and_pdf(client, make_token, make_signed, app, auth):
+    from clm.downstream.invoicing import issue_invoices
+
+    app.config["TAX_RATES"] = "CA=5,CA-ON=8"
+    first = make_signed(saas_doc(seller=SELLER, bill_to=BILL_TO), via=db.sessionmaker_for(app))
+    second = make_signed(saas_doc(seller=SELLER, signed_on="2025-12-20"), title="Globex", via=db.sessionmaker_for(app))
+    other = make_signed(saas_doc(), title="Initech", via=db.sessionmaker_for(app))
+    factory = db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
+    with db.transaction_for(factory) as s:
+        issued = issue_invoices(s, date(2026, 1, 1), now=db.utcnow())
+    # 1 January: each contract's subscription invoice; CLAUSE-UK numbers its two in order, the
+    # contract without a seller goes under the default code.
+    assert sorted(i.number for i in issued) == ["CLAUSE-UK-000001", "CLAUSE-UK-000002", "INV-000001"]
+    with db.transaction_for(factory) as s:
+        assert issue_invoices(s, date(2026, 1, 1), now=db.utcnow()) == []  # nothing twice
+        later = issue_invoices(s, date(2026, 12, 31), now=db.utcnow())
+    assert sorted(i.number for i in later) == ["CLAUSE-UK-000003", "CLAUSE-UK-000004", "INV-000002"]
+
+    finance = _bearer(make_token("finance"))
+    invoices = client.get(f"/api/v1/contracts/{first.contract_id}/billing", headers=finance).get_json()["invoices"]
+    inv = invoices[0]
+    assert inv["seller_number"] == "CLAUSE-UK-000001"
+    assert inv["seller"]["name"] == "Clause & Co. Ltd" and inv["bill_to"]["jurisdiction"] == "CA-ON"
+    # 120,000.00 + GST 5 % 6,000.00 + Ontario 8 % 9,600.00 = 135,600.00.
+    assert inv["tax"] == [{"jurisdiction": "CA", "rate": "5", "amount": "6000.00"},
+                          {"jurisdiction": "CA-ON", "rate": "8", "amount": "9600.00"}]
+    assert inv["total_due"] == "135600.00"
+    second_invoices = client.get(f"/api/v1/contracts/{second.contract_id}/billing", headers=finance).get_json()
+    assert second_invoices["invoices"][0]["tax"] == [] and second_invoices["invoices"][0]["bill_to"] is None
+    assert other.contract_id != first.contract_id
+
+    auth.login("finance")
+    response = client.get(f"/finance/invoices/{inv['number']}.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_the_invoice_fits_the_page(app):
+    """Lay the invoice out with WeasyPrint and check no box runs past the page's right edge."""
+    import weasyprint
+    from flask import render_template
+
+    long = "Implementation, data migration and training for " + "the-whole-group-of-companies-" * 6
+    invoice = {"number": "INV-12-0001", "date": "2026-01-01", "due": "2026-02-02", "currency": "USD",
+               "total": "135000.00", "status": "scheduled", "terms_sha256": "ab" * 32,
+               "lines": [{"line": f"l{i}", "description": long, "period_start": "2026-01-01",
+                          "period_end": "2026-12-31", "amount": "1234567890.12"} for i in range(30)]}
+    pay = {"seller_number": "CLAUSE-UK-000001", "seller": {**SELLER, "jurisdiction": None},
+           "bill_to": {**BILL_TO, "address": BILL_TO["address"].splitlines(), "code": None},
+           "subtotal": "135000.00", "tax": [{"jurisdiction": "CA", "rate": "5", "amount": "6750.00"}],
+           "total_due": "141750.00"}
+
+    class Contract:
+        title = "Master subscription agreement " + "x" * 120
+        counterparty = "Acme"
+
+    with app.test_request_context():
+        html = render_template("downstream/invoice_pdf.html", invoice=invoice, contract=Contract, pay=pay)
+    document = weasyprint.HTML(string=html).render()
+    assert len(document.pages) >= 2  # 30 long lines flow onto a second page rather than off the first
+
+    def boxes(box):
+        yield box
+        for child in getattr(box, "children", []):
+            yield from boxes(child)
+
+    for page in document.pages:
+        width = page.width
+        for box in boxes(page._page_box):
+            if hasattr(box, "position_x") and hasattr(box, "margin_width"):
+                assert box.position_x + box.margin_width() <= width + 0.5, (type(box).__name__, box.position_x)
+
+
+def test_clm_downstream_issue(runner, make_signed, plain, monkeypatch):
+    from clm.cli import main
+
+    make_signed(saas_doc(seller=SELLER))
+    assert runner.invoke(main, ["downstream", "process"]).exit_code == 0
+    monkeypatch.setenv("CLM_INVOICE_SELLER_CODE", "ACME")
+    result = runner.invoke(main, ["downstream", "issue", "--today", "2026-03-31"])
+    assert result.exit_code == 0, result.output
+    # Both invoices (1 January and 15 March) get CLAUSE-UK numbers, in date order.
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["CLAUSE-UK-000001", "CLAUSE-UK-000002"]
+    again = runner.invoke(main, ["downstream", "issue", "--today", "2026-03-31"])
+    assert again.stdout == "" and "Issued 0 invoice(s)." in again.output
