@@ -123,6 +123,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "signing.sign": {"POST": TOKEN_HOLDER},
     "signing.decline": {"POST": TOKEN_HOLDER},
     "signing.withdraw": {"POST": TOKEN_HOLDER},
+    "signing.copy_pdf": {"GET": TOKEN_HOLDER},  # a used link: the signer's copy
     # JSON API (bearer tokens)
     "api.list_contracts": {"GET": STAFF},
     "api.create_contract": {"POST": WRITERS},
@@ -253,6 +254,8 @@ class World:
     contract_sealed: int = 0
     envelope_sealed: int = 0
     sealed_pdf: bytes = b""
+    #: The sealed contract's signer's link, used to sign: it opens "You signed this" and their copy.
+    used_token: str = ""
 
 
 def _digest(app: Flask) -> str:
@@ -356,7 +359,7 @@ def _seed(app: Flask) -> World:
     from tests.quotes.conftest import CATALOG_FILE, REQUEST
 
     quote_a, quote_b = _seed_quotes(factory, CATALOG_FILE, REQUEST)
-    contract_sealed, envelope_sealed, sealed_pdf = _seed_sealed(app, factory)
+    contract_sealed, envelope_sealed, sealed_pdf, used_token = _seed_sealed(app, factory)
 
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     cookies = _sign_in_everyone(app)
@@ -366,15 +369,17 @@ def _seed(app: Flask) -> World:
                  template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
                  cookie_name=cookie_name, credit_note=credit_note["number"], quote_a=quote_a, quote_b=quote_b,
                  spare_token_id=spare_token_id, contract_sealed=contract_sealed, envelope_sealed=envelope_sealed,
-                 sealed_pdf=sealed_pdf)
+                 sealed_pdf=sealed_pdf, used_token=used_token)
 
 
 #: The signer of the sealed contract signs from this address: it is in the sealed PDF and the audit trail.
 SEALED_SIGNER_IP = "192.0.2.7"
 
 
-def _seed_sealed(app: Flask, factory: Any) -> tuple[int, int, bytes]:
-    """Send contract D for signature, sign it and complete it: its signed version is the sealed PDF."""
+def _seed_sealed(app: Flask, factory: Any) -> tuple[int, int, bytes, str]:
+    """Send contract D for signature, sign it and complete it: its signed version is the sealed PDF.
+
+    Return the contract, the envelope, the sealed PDF and the signer's used link token."""
     from clm.signing import envelopes
     from clm.signing.models import Envelope
     from clm.versions.models import Blob
@@ -389,12 +394,13 @@ def _seed_sealed(app: Flask, factory: Any) -> tuple[int, int, bytes]:
         mails = envelopes.send(s, envelope.id, client=LEGAL_CLIENT, now=db.utcnow(),
                                link_base="https://clm.example", approvals=NO_APPROVALS)
         envelope_id = envelope.id
-    sign_as(factory, tokens_in(mails)["dana@example.test"], "Dana Doe")  # from SEALED_SIGNER_IP
+    used_token = tokens_in(mails)["dana@example.test"]
+    sign_as(factory, used_token, "Dana Doe")  # from SEALED_SIGNER_IP
     with db.transaction_for(factory) as s:
         envelopes.complete(s, envelope_id, now=db.utcnow(), instance_path=app.instance_path)
     with factory() as s:
         pdf = s.get(Blob, s.get(Envelope, envelope_id).final_blob_sha256).data
-    return contract, envelope_id, pdf
+    return contract, envelope_id, pdf, used_token
 
 
 def _sign_in_everyone(app: Flask) -> dict[str, tuple[str, str]]:
@@ -534,7 +540,7 @@ def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, whi
         elif arg == "token":
             # Only the signer holds a token; anyone else tries a well-formed one clm never issued.
             # The signer's "other" is their token with one character changed.
-            real = world.signer_token
+            real = world.used_token if endpoint == "signing.copy_pdf" else world.signer_token
             if caller == SIGNER:
                 values[arg] = real if own else real[:-1] + ("A" if real[-1] != "A" else "B")
             else:
