@@ -398,6 +398,11 @@ _RANGE_TO = re.compile(r"\s*(?:through|to|until|[-–])\s*$", re.IGNORECASE)
 _MONTH_END = re.compile(r"\blast\s+day\s+of\s+the\s+(?:calendar\s+)?month\b", re.IGNORECASE)
 
 
+#: How many form labels ("Term:", "Expiration Date:") of a kind one text is searched at: a contract has a
+#: handful, and a text of nothing but "Term:" lines would cost a date search per line (half a minute a MB).
+_MAX_LABELS = 200
+
+
 def _label_start(text: str, pos: int, head: re.Pattern[str]) -> int | None:
     """Return where the label whose last words start at ``pos`` begins (``head`` matches the words
     before them), if it opens a line or a form cell; else None."""
@@ -417,7 +422,9 @@ def _opens_line(text: str, pos: int) -> bool:
 def _labelled_end_date(text: str, base: Found | None) -> tuple[Found, str | None] | None:
     """Return (end date, term length if the field states one) from a form field that states the end
     date or counts it from ``base``, with the field as evidence."""
-    for m in _END_DATE_LABEL.finditer(text):
+    for k, m in enumerate(_END_DATE_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
         start = _label_start(text, m.start(), _END_DATE_LABEL_HEAD)
         if start is None:
             continue
@@ -438,7 +445,9 @@ def _labelled_end_date(text: str, base: Found | None) -> tuple[Found, str | None
 
 def _labelled_range(text: str) -> tuple[Found, str | None] | None:
     """Return (end date, term length) from a form field that spans the term from one date to another."""
-    for m in _TERM_RANGE_LABEL.finditer(text):
+    for k, m in enumerate(_TERM_RANGE_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
         start = _label_start(text, m.start(), _TERM_RANGE_LABEL_HEAD)
         if start is None:
             continue
@@ -466,7 +475,9 @@ COMPUTED_CONFIDENCE = 0.6
 def _labelled_length(text: str, base: Found | None) -> tuple[Found, Found | None] | None:
     """Return (initial term, expiration date computed from ``base``) from a form or schedule field that
     states the term's length; the end date is marked as computed (lower confidence, its inputs named)."""
-    for m in _TERM_LENGTH_LABEL.finditer(text):
+    for k, m in enumerate(_TERM_LENGTH_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
         if _label_start(text, m.start(), _TERM_RANGE_LABEL_HEAD) is None:
             continue
         line = re.split(r"\n|[ \t]{3}", text[m.end():m.end() + 160], maxsplit=1)[0]
