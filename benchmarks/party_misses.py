@@ -27,10 +27,12 @@ DEFAULT_SCORER = ROOT.parent / "shared" / "tools" / "score_extraction.py"
 #: A party string that names several parties at once, or a role pair rather than a name.
 _COLLECTIVE = re.compile(r"\b(?:and|or|each|both|all|collectively|together|jointly|parties|affiliates)\b",
                          re.IGNORECASE)
-#: A corporate suffix: a string with one is a (possibly compound) company name, not a role pair.
-_CORP = re.compile(r"\b(?:inc|corp|corporation|llc|ltd|limited|plc|lp|llp|gmbh|ag|sa|nv|bv|co|company|"
-                   r"holdings?|group|trust|bank|partners|partnership|association|cent(?:re|er)|institute|university|"
-                   r"foundation|fund|l\.?p|s\.?a)\b\.?", re.IGNORECASE)
+#: A company or institution name that may hold "and": "Savings and Loan Association", "Centre for Probe
+#: Development and Commercialization", or a name ending in a corporate suffix ("Hotels & Resorts, B.V.").
+_INSTITUTION = re.compile(r"\b(?:association|partnership|cent(?:re|er)|institute|university|foundation|fund|bank"
+                          r"|trust|group|holdings?|partners)\b", re.IGNORECASE)
+_SUFFIX = re.compile(r"\b(?:inc|corp|corporation|llc|ltd|limited|plc|l\.?\s?p|llp|gmbh|ag|s\.?\s?a|n\.?\s?v"
+                     r"|b\.?\s?v|co|company)\W*$", re.IGNORECASE)
 
 
 def collective(name: str) -> bool:
@@ -38,7 +40,7 @@ def collective(name: str) -> bool:
     or any of its Affiliates"): two names or roles joined, or several parties named at once. Approximate:
     a firm named "X and Y" without a corporate suffix counts too."""
     bare = re.sub(r"[\"“”][^\"“”]*[\"“”]|\([^()]*\)", " ", name)
-    return bool(_COLLECTIVE.search(bare)) and not _CORP.search(bare)
+    return bool(_COLLECTIVE.search(bare)) and not _INSTITUTION.search(bare) and not _SUFFIX.search(bare)
 
 
 def _scorer(path: Path):

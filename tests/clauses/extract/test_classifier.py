@@ -247,3 +247,16 @@ def test_classifier_admits_a_governing_law_sentence_no_cue_matched() -> None:
     assert ex.evidence["governing_law"] == [(0, len(text) - 1)]
     with K.use(_model({"law": {"controlled by": 20.0}})):     # the value still needs a place after "law"
         assert "governing_law" not in extract("This AGREEMENT is controlled by its own terms and the law.\n").fields
+
+
+def test_party_miss_counter_tells_collective_phrases_from_names() -> None:
+    spec = importlib.util.spec_from_file_location("bench_party_misses", ROOT / "benchmarks" / "party_misses.py")
+    pm = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(pm)
+    for phrase in ("Company and Consultant", "each Party or any of its Affiliates", "Gingko and BLI",
+                   "the Parties"):
+        assert pm.collective(phrase), phrase
+    for name in ("Acme Inc.", "Alamogordo Federal Savings and Loan Association", "Playa Hotels & Resorts, B.V.",
+                 "Centre for Probe Development and Commercialization", "Beta LLC"):
+        assert not pm.collective(name), name
