@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  wrong with a collective gold phrase among other misses: {some_collective - only_collective}")
     print(f"  wrong though every gold and predicted name has a match (two gold names for one party: "
           f"the scorer pairs names one to one): {pairing}")
+    n = max(compared, 1)
     print(f"  value accuracy if collective gold phrases were not required: "
-          f"{(compared - wrong + only_collective) / max(compared, 1):.3f} (scorer: {(compared - wrong) / max(compared, 1):.3f})")
+          f"{(compared - wrong + only_collective) / n:.3f} (scorer: {(compared - wrong) / n:.3f})")
     print(f"party names clm emitted: {emitted}, of them collective phrases: {emitted_collective}")
     return 0
 

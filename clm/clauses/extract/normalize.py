@@ -116,7 +116,8 @@ LAW_ADJECTIVES: dict[str, str] = {
     "Brazilian": "Brazil", "Russian": "Russia", "Turkish": "Turkey", "Luxembourgish": "Luxembourg",
     "Colombian": "Colombia", "Argentine": "Argentina", "Chilean": "Chile", "Peruvian": "Peru",
 }
-LAW_ADJECTIVE_RE = re.compile(r"\b(" + "|".join(LAW_ADJECTIVES) + r")(?=\s+(?:(?:substantive|statutory|civil)\s+)?laws?\b)")
+LAW_ADJECTIVE_RE = re.compile(r"\b(" + "|".join(LAW_ADJECTIVES)
+                              + r")(?=\s+(?:(?:substantive|statutory|civil)\s+)?laws?\b)")
 
 
 def normalize_money(text: str) -> tuple[Decimal, str] | None:

@@ -466,8 +466,8 @@ _TERM_LENGTH_LABEL = re.compile(r"\b(?:(?:initial|contract|agreement|subscriptio
                                 re.IGNORECASE)
 #: What may stand between the label and its length: "a period of", "an initial".
 _LENGTH_LEAD = re.compile(r"^(?:(?:a|an|the)\s+)?(?:(?:initial|period|term)\s+(?:of\s+)?)?", re.IGNORECASE)
-_NOT_A_TERM_LENGTH = re.compile(r"^\W{0,3}(?:'s?\s*)?(?:\(\d+\)\s*)?(?:prior|advance|written|notice|after\s+(?:receipt|delivery))",
-                                re.IGNORECASE)
+_NOT_A_TERM_LENGTH = re.compile(r"^\W{0,3}(?:'s?\s*)?(?:\(\d+\)\s*)?(?:prior|advance|written|notice"
+                                r"|after\s+(?:receipt|delivery))", re.IGNORECASE)
 #: The weight of a value computed from another field (a date plus a length): lower than one the text states.
 COMPUTED_CONFIDENCE = 0.6
 
