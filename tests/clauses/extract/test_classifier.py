@@ -260,3 +260,17 @@ def test_party_miss_counter_tells_collective_phrases_from_names() -> None:
     for name in ("Acme Inc.", "Alamogordo Federal Savings and Loan Association", "Playa Hotels & Resorts, B.V.",
                  "Centre for Probe Development and Commercialization", "Beta LLC"):
         assert not pm.collective(name), name
+
+
+def test_benchmark_reads_the_heldback_slice_or_the_rest(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_extraction_load", ROOT / "benchmarks" / "extraction.py")
+    bench = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(bench)
+    path = tmp_path / "contracts.jsonl"
+    path.write_text("".join(json.dumps({"id": f"c{i}", "text": "x"}) + "\n" for i in range(40)), encoding="utf-8")
+    held = [r["id"] for r in bench.load(path, None, held=True)]
+    rest = [r["id"] for r in bench.load(path, None)]
+    assert held and rest and not set(held) & set(rest) and len(held) + len(rest) == 40
+    assert all(T.heldback(i) for i in held) and not any(T.heldback(i) for i in rest)
+    assert [r["id"] for r in bench.load(path, 2, held=True)] == held[:2]
