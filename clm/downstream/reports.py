@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -440,6 +441,15 @@ def renewals_json(items: Iterable[RenewalDue]) -> dict[str, Any]:
                           **_event_json(r.event)} for r in items]}
 
 
+#: How older clm versions told finance to call the API by hand; pages say what to do instead.
+_API_HINT = re.compile(r"\s*\((?:PUT|POST|GET) /api/v1/[^)]*\)")
+
+
+def page_error(message: str | None) -> str:
+    """Return a refusal as a page shows it: without an "(PUT /api/v1/...)" hint older versions stored."""
+    return _API_HINT.sub("", message or "")
+
+
 def refused_events(session: Session) -> list[Event]:
     """Return signed contracts' events that could not be processed, with why (for finance to act on)."""
     from clm.downstream.outbox import COMPLETED
@@ -488,7 +498,7 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
                           "capped": Decimal(draft.applied_pct) < Decimal(draft.requested_pct)}
     order = order_of(session, contract.id)
     if order is None:
-        error = next((e.last_error for e in refused_events(session)
+        error = next((page_error(e.last_error) for e in refused_events(session)
                       if e.payload.get("contract_id") == contract.id), None)
         return Panel(**base, pending_error=error)
     from clm.downstream.orders import credit_note_of, stored_credit_note_json

@@ -105,7 +105,39 @@ def dashboard() -> ResponseReturnValue:
     return render_template("downstream/dashboard.html", today=today, forecast=forecast, revenue=revenue,
                            periods=periods, waterfall=waterfall, deferred=deferred, deferred_totals=deferred_totals,
                            renewals=reports.renewals_due(session, today, within), within=within, windows=WINDOWS,
-                           refused=reports.refused_events(session), money=money.plain)
+                           attention=attention_items(session, reports.refused_events(session)))
+
+
+#: What finance does about a refused event, by what the refusal says (first match wins).
+_ACTIONS = (("has no commercial terms", "Attach the commercial terms"),
+            ("changed after signing", "Restore the signed commercial terms"),
+            ("changed after it was sent for signature", "Review the confirmed terms"))
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One signed contract finance must act on: why, what to do, and where."""
+
+    contract_id: int
+    title: str
+    message: str
+    action: str
+    terms_page: bool
+
+
+def attention_items(session: Any, events: Sequence[Any]) -> list[Attention]:
+    """Return the refused events as what finance does in the pages (no API calls to make by hand)."""
+    from clm.versions.models import Contract
+
+    items = []
+    for event in events:
+        contract_id = int(event.payload.get("contract_id") or 0)
+        contract = session.get(Contract, contract_id) if contract_id else None
+        message = reports.page_error(event.last_error)
+        action = next((label for marker, label in _ACTIONS if marker in message), "Open the commercial terms")
+        items.append(Attention(contract_id, contract.title if contract else f"Contract {contract_id}", message,
+                               action, "confirmed terms" not in action))
+    return items
 
 
 def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
