@@ -37,7 +37,7 @@ from clm.downstream.revenue import balance, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms
 from clm.errors import InvalidInput, NotFound
 from clm.events import Event
-from clm.values import calendars, durations, money
+from clm.values import calendars, display, durations, money
 from clm.values.dates import add_months
 from clm.versions.models import Contract
 
@@ -572,9 +572,10 @@ def waterfall_csv(session: Session, today: date, months: int = 12) -> str:
     periods, rows = revenue_waterfall(session, today, months)
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(("contract_id", "title", "currency", *periods, "total"))
+    writer.writerow(("contract_id", "title", "currency", *periods, "total", "total_formatted"))
     for row in rows:
+        total = sum(row.amounts, Decimal(0))
         writer.writerow((row.contract_id, row.title, row.currency,
                          *(money.plain(a, row.currency) for a in row.amounts),
-                         money.plain(sum(row.amounts, Decimal(0)), row.currency)))
+                         money.plain(total, row.currency), display.money_text(total, row.currency)))
     return out.getvalue()

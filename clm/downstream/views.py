@@ -25,7 +25,7 @@ from clm.access import current_principal, require
 from clm.downstream import commercial, reports
 from clm.downstream.terms import TermsError
 from clm.errors import InvalidInput
-from clm.values import fields, money
+from clm.values import display, fields, money
 from clm.versions import store
 
 if TYPE_CHECKING:
@@ -163,6 +163,11 @@ def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
 FINANCE_COLUMNS = ("contract_id", "title", "counterparty", "status", "effective_date", "expiration_date",
                    "auto_renewal", "renewal_term", "non_renewal_notice", "payment_terms", "billing_frequency",
                    "fees", "price_increase_cap", "currency", "contract_value", "terms_version", "downstream")
+#: The CSV's columns as people read them, after the machine-readable ones (which keep their places):
+#: dates per CLM_DATE_LOCALE, durations in words, the contract value with its currency.
+FORMATTED_COLUMNS = tuple(f"{c}_formatted" for c in FINANCE_COLUMNS
+                          if c in fields.FIELDS and fields.FIELDS[c].kind in fields.FORMATTED_KINDS) \
+    + ("contract_value_formatted",)
 
 
 @bp.route("/finance/contracts")
@@ -182,15 +187,22 @@ def contracts() -> ResponseReturnValue:
 @bp.route("/finance/contracts.csv")
 @require("finance.read")
 def contracts_csv() -> ResponseReturnValue:
-    """The filtered terms table as CSV."""
+    """The filtered terms table as CSV: machine-readable columns, then the same values as people read them."""
+    from flask import current_app
+
     from clm.clauses.views import _cell
 
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
     rows = _contract_rows(request.args.get("counterparty", "").strip()[:200], request.args.get("status", ""))
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(FINANCE_COLUMNS)
+    writer.writerow(FINANCE_COLUMNS + FORMATTED_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS])
+        formatted = [fields.format(c.removesuffix("_formatted"), row[c.removesuffix("_formatted")], locale)
+                     if row.get(c.removesuffix("_formatted")) is not None else ""
+                     for c in FORMATTED_COLUMNS[:-1]]
+        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS] + formatted
+                        + [display.money_text(row.get("contract_value"), row.get("currency"))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=finance-contracts.csv"})
 

@@ -79,10 +79,17 @@ def filesize(size: int) -> str:
 
 
 def term_value(value: Any, field: str) -> str:
-    """Return an extracted or confirmed value of term ``field`` as a reader sees it ("30 business days")."""
-    return fields.format(field, value)
+    """Return an extracted or confirmed value of term ``field`` as a reader sees it ("30 business days").
+
+    Dates as the install's ``CLM_DATE_LOCALE`` writes them ("June 1, 2026").
+    """
+    return fields.format(field, value, _locale())
+
+
+def _locale() -> str:
+    return str(current_app.config.get("DATE_LOCALE") or "en-US")
 
 
 def day(value: Any) -> str:
     """Return a date as the install's ``CLM_DATE_LOCALE`` writes it ("June 1, 2026"); "" for none."""
-    return display.date_text(value, current_app.config.get("DATE_LOCALE") or "en-US")
+    return display.date_text(value, _locale())
