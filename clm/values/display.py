@@ -16,7 +16,7 @@ from typing import Any
 
 from clm.values import ValueReadError, dates, durations, money, numbers
 
-__all__ = ["date_text", "duration_text", "money_text", "percent_text"]
+__all__ = ["date_text", "duration_text", "money_text", "month_text", "percent_text"]
 
 
 def _empty(value: Any) -> bool:
@@ -68,6 +68,19 @@ def date_text(value: Any, locale: str = "en-US") -> str:
         except ValueReadError:
             return str(value)
     return dates.format(value, locale)
+
+
+def month_text(value: Any) -> str:
+    """Return a month ("2026-12", a ``date``) as a table heads it: "Dec 2026"."""
+    if _empty(value):
+        return ""
+    if isinstance(value, datetime.date):
+        return f"{value:%b} {value.year}"
+    try:
+        day = datetime.date.fromisoformat(f"{str(value).strip()}-01")
+    except ValueError:
+        return str(value)
+    return f"{day:%b} {day.year}"
 
 
 def percent_text(value: Any) -> str:

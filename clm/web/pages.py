@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration"] = display.duration_text
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["percent"] = display.percent_text
+    app.jinja_env.filters["month"] = display.month_text
     app.jinja_env.filters["spans"] = lambda spans: ",".join(f"{s}-{e}" for s, e in spans)
     app.jinja_env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
