@@ -34,6 +34,7 @@ from clm.quotes.models import (
     QuoteVersion,
 )
 from clm.quotes.pricing import PricedQuote, parse_request, price_quote, priced_from_dict
+from clm.values import display
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -330,8 +331,6 @@ def customer_address(raw: object) -> str:
 
 def quote_mail(quote: Quote, *, to: str, seller: str, pdf: bytes) -> Mail:
     """Return the email that sends the customer the current version of ``quote`` as its PDF."""
-    from clm.values import display
-
     version = quote.current
     result = priced(version)
     sender = seller or "We"
@@ -578,7 +577,7 @@ def drift(session: Session, quote: Quote) -> DriftReport:
         if key not in stated:
             findings.append(Drift(label, money(expected), "no longer stated"))
         elif stated[key] != (cur, expected):
-            findings.append(Drift(label, money(expected), f"{stated[key][0]} {stated[key][1]:,}"))
+            findings.append(Drift(label, money(expected), display.money_text(stated[key][1], stated[key][0])))
     if "term_months" not in stated:
         findings.append(Drift("term", f"{result.term_months} months", "no longer stated"))
     elif stated["term_months"] != result.term_months:
@@ -597,7 +596,8 @@ def drift(session: Session, quote: Quote) -> DriftReport:
     else:
         term = next((t for t in run.terms if t.field == "initial_term"), None)
         if term is not None and _months(term.value) not in (None, result.term_months):
-            findings.append(Drift("extracted initial term", f"{result.term_months} months", str(term.value)))
+            findings.append(Drift("extracted initial term", f"{result.term_months} months",
+                                  display.duration_text(term.value)))
         first = latest_run(session, contract.versions[0].id)
         quoted = {Decimal(x) for ln in result.lines for x in (ln.net_total, ln.unit_price, ln.list_total)}
         quoted |= {Decimal(result.tcv), Decimal(result.acv)} | _fee_amounts(first)
