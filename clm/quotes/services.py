@@ -335,8 +335,8 @@ def quote_mail(quote: Quote, *, to: str, seller: str, pdf: bytes) -> Mail:
     result = priced(version)
     sender = seller or "We"
     lines = [f"Dear {result.customer},", "",
-             f"{sender} {'are' if sender == 'We' else 'is'} pleased to send you quote {quote.number} "
-             f"(version {version.number}), attached as a PDF.", "",
+             (f"{sender} {'are' if sender == 'We' else 'is'} pleased to send you quote {quote.number} "
+              f"(version {version.number}), attached as a PDF."), "",
              f"Total contract value: {display.money_text(result.tcv, result.currency)}",
              f"Annual contract value: {display.money_text(result.acv, result.currency)}",
              f"Term: {result.term_months} months from {display.date_text(result.start_date)}",

@@ -12,7 +12,7 @@ from clm.values import dates, display, durations, fields, money
 
 @pytest.mark.parametrize(("value", "currency", "shown"), [
     ("135000.00", "USD", "USD 135,000.00"),
-    (Decimal("1200"), "JPY", "JPY 1,200"),
+    (Decimal(1200), "JPY", "JPY 1,200"),
     ("1250.5", "KWD", "KWD 1,250.500"),
     (Decimal("-120.00"), "USD", "USD -120.00"),           # a credit
     (135000, "usd", "USD 135,000.00"),
@@ -50,7 +50,7 @@ def test_month_and_percent_text():
     assert display.month_text("2026-12") == "Dec 2026" and display.month_text(datetime.date(2027, 1, 5)) == "Jan 2027"
     assert display.month_text("Q4") == "Q4" and display.month_text(None) == ""
     assert display.percent_text("5") == "5%" and display.percent_text("2.50") == "2.5%"
-    assert display.percent_text(Decimal("8")) == "8%" and display.percent_text("lots") == "lots"
+    assert display.percent_text(Decimal(8)) == "8%" and display.percent_text("lots") == "lots"
 
 
 def test_term_dates_follow_the_locale_and_default_to_iso():
