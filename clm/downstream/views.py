@@ -296,6 +296,8 @@ def _refuse(message: str, status: int) -> ResponseReturnValue:
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
     """Cancel the executed contract's order from the posted date: credit note, later invoices stopped."""
+    from flask import current_app
+
     from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
 
@@ -312,9 +314,10 @@ def cancel(contract_id: int) -> ResponseReturnValue:
     except ClmError as err:
         return _refuse(str(err), err.status)
     note = done.credit_note
-    flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
-          + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
-             else "nothing was owed back, so no credit note."))
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
+    flash(f"Order cancelled from {display.date_text(done.cancel_on, locale)}; "
+          + (f"credit note {note['number']} for {display.money_text(note['total'], note['currency'])} stored."
+             if note else "nothing was owed back, so no credit note."))
     return redirect(url_for("contracts.show", contract_id=contract_id)), 303
 
 
