@@ -163,6 +163,10 @@ def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
 FINANCE_COLUMNS = ("contract_id", "title", "counterparty", "status", "effective_date", "expiration_date",
                    "auto_renewal", "renewal_term", "non_renewal_notice", "payment_terms", "billing_frequency",
                    "fees", "price_increase_cap", "currency", "contract_value", "terms_version", "downstream")
+#: The table's column headings: each term's label, and ours for the rest (the CSV keeps the column names).
+COLUMN_LABELS = {"contract_id": "#", "title": "Contract", "counterparty": "Counterparty", "status": "Status",
+                 "currency": "Currency", "contract_value": "Contract value", "terms_version": "Terms version",
+                 "downstream": "Finance", **{f.name: f.label for f in fields.TERM_FIELDS}}
 #: The CSV's columns as people read them, after the machine-readable ones (which keep their places):
 #: dates per CLM_DATE_LOCALE, durations in words, the contract value with its currency.
 FORMATTED_COLUMNS = tuple(f"{c}_formatted" for c in FINANCE_COLUMNS
@@ -180,7 +184,7 @@ def contracts() -> ResponseReturnValue:
     status = request.args.get("status", "")
     rows = _contract_rows(counterparty, status)
     return render_template("downstream/contracts.html", rows=rows, counterparty=counterparty, status=status,
-                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS,
+                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS, labels=COLUMN_LABELS,
                            term_fields=set(fields.FIELDS))
 
 
