@@ -260,6 +260,8 @@ def _parse_percent(raw: Any) -> Decimal:
 def _parse_fees(stored: Any) -> list[Fee]:
     if isinstance(stored, str):
         return read_fees(stored)       # older clm stored fees typed into a form as text
+    if isinstance(stored, dict):
+        return [parse_fee(stored)]     # one fee stored on its own, not in a list
     if not isinstance(stored, list):
         raise ValueReadError(stored, "fees", "USD 135,000.00 per year")
     return [parse_fee(item) for item in stored]

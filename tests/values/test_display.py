@@ -59,3 +59,6 @@ def test_term_dates_follow_the_locale_and_default_to_iso():
     assert fields.format("effective_date", "2026-06-01", "en-GB") == "1 June 2026"
     fees = [{"amount": "60000.00", "currency": "USD", "period": None}]
     assert fields.format("fees", fees, "en-US") == "USD 60,000.00"
+    # Issue 21 met a fee shown as {'amount': '60000.00', 'currency': 'USD', 'period': None}.
+    assert fields.format("fees", fees[0]) == "USD 60,000.00"
+    assert fields.cell("fees", {"amount": "60000.00", "currency": "USD", "period": "annual"}) == "USD 60,000.00 per year"
