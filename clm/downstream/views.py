@@ -169,9 +169,9 @@ COLUMN_LABELS = {"contract_id": "#", "title": "Contract", "counterparty": "Count
                  "downstream": "Finance", **{f.name: f.label for f in fields.TERM_FIELDS}}
 #: The CSV's columns as people read them, after the machine-readable ones (which keep their places):
 #: dates per CLM_DATE_LOCALE, durations in words, the contract value with its currency.
-FORMATTED_COLUMNS = tuple(f"{c}_formatted" for c in FINANCE_COLUMNS
-                          if c in fields.FIELDS and fields.FIELDS[c].kind in fields.FORMATTED_KINDS) \
-    + ("contract_value_formatted",)
+FORMATTED_TERMS = tuple(c for c in FINANCE_COLUMNS
+                        if c in fields.FIELDS and fields.FIELDS[c].kind in fields.FORMATTED_KINDS)
+FORMATTED_COLUMNS = (*(f"{c}_formatted" for c in FORMATTED_TERMS), "contract_value_formatted")
 
 
 @bp.route("/finance/contracts")
@@ -202,11 +202,9 @@ def contracts_csv() -> ResponseReturnValue:
     writer = csvfile.writer(out)
     writer.writerow(FINANCE_COLUMNS + FORMATTED_COLUMNS)
     for row in rows:
-        formatted = [fields.format(c.removesuffix("_formatted"), row[c.removesuffix("_formatted")], locale)
-                     if row.get(c.removesuffix("_formatted")) is not None else ""
-                     for c in FORMATTED_COLUMNS[:-1]]
-        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS] + formatted
-                        + [display.money_text(row.get("contract_value"), row.get("currency"))])
+        machine = [_cell(row.get(c), c) for c in FINANCE_COLUMNS]
+        people = [fields.format(c, row[c], locale) if row.get(c) is not None else "" for c in FORMATTED_TERMS]
+        writer.writerow(machine + people + [display.money_text(row.get("contract_value"), row.get("currency"))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=finance-contracts.csv"})
 
