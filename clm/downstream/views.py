@@ -25,7 +25,7 @@ from clm.access import current_principal, require
 from clm.downstream import commercial, reports
 from clm.downstream.terms import TermsError
 from clm.errors import InvalidInput
-from clm.values import fields, money
+from clm.values import display, fields, money
 from clm.versions import store
 
 if TYPE_CHECKING:
@@ -105,7 +105,39 @@ def dashboard() -> ResponseReturnValue:
     return render_template("downstream/dashboard.html", today=today, forecast=forecast, revenue=revenue,
                            periods=periods, waterfall=waterfall, deferred=deferred, deferred_totals=deferred_totals,
                            renewals=reports.renewals_due(session, today, within), within=within, windows=WINDOWS,
-                           refused=reports.refused_events(session), money=money.plain)
+                           attention=attention_items(session, reports.refused_events(session)))
+
+
+#: What finance does about a refused event, by what the refusal says (first match wins).
+_ACTIONS = (("has no commercial terms", "Attach the commercial terms"),
+            ("changed after signing", "Restore the signed commercial terms"),
+            ("changed after it was sent for signature", "Review the confirmed terms"))
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One signed contract finance must act on: why, what to do, and where."""
+
+    contract_id: int
+    title: str
+    message: str
+    action: str
+    terms_page: bool
+
+
+def attention_items(session: Any, events: Sequence[Any]) -> list[Attention]:
+    """Return the refused events as what finance does in the pages (no API calls to make by hand)."""
+    from clm.versions.models import Contract
+
+    items = []
+    for event in events:
+        contract_id = int(event.payload.get("contract_id") or 0)
+        contract = session.get(Contract, contract_id) if contract_id else None
+        message = reports.page_error(event.last_error)
+        action = next((label for marker, label in _ACTIONS if marker in message), "Open the commercial terms")
+        items.append(Attention(contract_id, contract.title if contract else f"Contract {contract_id}", message,
+                               action, "confirmed terms" not in action))
+    return items
 
 
 def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
@@ -131,6 +163,15 @@ def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
 FINANCE_COLUMNS = ("contract_id", "title", "counterparty", "status", "effective_date", "expiration_date",
                    "auto_renewal", "renewal_term", "non_renewal_notice", "payment_terms", "billing_frequency",
                    "fees", "price_increase_cap", "currency", "contract_value", "terms_version", "downstream")
+#: The table's column headings: each term's label, and ours for the rest (the CSV keeps the column names).
+COLUMN_LABELS = {"contract_id": "#", "title": "Contract", "counterparty": "Counterparty", "status": "Status",
+                 "currency": "Currency", "contract_value": "Contract value", "terms_version": "Terms version",
+                 "downstream": "Finance", **{f.name: f.label for f in fields.TERM_FIELDS}}
+#: The CSV's columns as people read them, after the machine-readable ones (which keep their places):
+#: dates per CLM_DATE_LOCALE, durations in words, the contract value with its currency.
+FORMATTED_TERMS = tuple(c for c in FINANCE_COLUMNS
+                        if c in fields.FIELDS and fields.FIELDS[c].kind in fields.FORMATTED_KINDS)
+FORMATTED_COLUMNS = (*(f"{c}_formatted" for c in FORMATTED_TERMS), "contract_value_formatted")
 
 
 @bp.route("/finance/contracts")
@@ -143,22 +184,27 @@ def contracts() -> ResponseReturnValue:
     status = request.args.get("status", "")
     rows = _contract_rows(counterparty, status)
     return render_template("downstream/contracts.html", rows=rows, counterparty=counterparty, status=status,
-                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS,
+                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS, labels=COLUMN_LABELS,
                            term_fields=set(fields.FIELDS))
 
 
 @bp.route("/finance/contracts.csv")
 @require("finance.read")
 def contracts_csv() -> ResponseReturnValue:
-    """The filtered terms table as CSV."""
+    """The filtered terms table as CSV: machine-readable columns, then the same values as people read them."""
+    from flask import current_app
+
     from clm.clauses.views import _cell
 
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
     rows = _contract_rows(request.args.get("counterparty", "").strip()[:200], request.args.get("status", ""))
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(FINANCE_COLUMNS)
+    writer.writerow(FINANCE_COLUMNS + FORMATTED_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS])
+        machine = [_cell(row.get(c), c) for c in FINANCE_COLUMNS]
+        people = [fields.format(c, row[c], locale) if row.get(c) is not None else "" for c in FORMATTED_TERMS]
+        writer.writerow(machine + people + [display.money_text(row.get("contract_value"), row.get("currency"))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=finance-contracts.csv"})
 
@@ -252,6 +298,8 @@ def _refuse(message: str, status: int) -> ResponseReturnValue:
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
     """Cancel the executed contract's order from the posted date: credit note, later invoices stopped."""
+    from flask import current_app
+
     from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
 
@@ -268,9 +316,10 @@ def cancel(contract_id: int) -> ResponseReturnValue:
     except ClmError as err:
         return _refuse(str(err), err.status)
     note = done.credit_note
-    flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
-          + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
-             else "nothing was owed back, so no credit note."))
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
+    flash(f"Order cancelled from {display.date_text(done.cancel_on, locale)}; "
+          + (f"credit note {note['number']} for {display.money_text(note['total'], note['currency'])} stored."
+             if note else "nothing was owed back, so no credit note."))
     return redirect(url_for("contracts.show", contract_id=contract_id)), 303
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -104,7 +105,8 @@ def test_finance_starts_a_capped_renewal_and_cancels_with_a_credit_note(contract
     page.get_by_label("Cancel the order from (first day without service)").fill(cancel_on.isoformat())
     page.get_by_role("button", name="Cancel order").click()
     page.wait_for_load_state()
-    assert f"Order cancelled from {cancel_on.isoformat()}" in page.content()
+    assert f"Order cancelled from {cancel_on:%B} {cancel_on.day}, {cancel_on.year}" in page.content()
+    assert re.search(r"credit note CN-\S+ for USD \d{1,3}(,\d{3})*\.\d{2} stored", page.content())
     link = page.get_by_role("link", name="CN-", exact=False)
     assert link.count() == 1 and link.is_visible()
     assert page.get_by_role("button", name="Cancel order").count() == 0

@@ -191,7 +191,7 @@ def test_cancel_form_on_the_contract_page_and_the_credit_note_pdf(client, auth, 
     page = client.get(f"/contracts/{signed.contract_id}").get_data(as_text=True)
     with db.transaction_for(plain) as s:
         number = s.scalar(select(CreditNote.number))
-    assert "credit note" in page and number in page and "cancelled from 2026-07-01" in page
+    assert "credit note" in page and number in page and "cancelled from July 1, 2026" in page
     assert 'name="cancel_on"' not in page  # nothing more to cancel
     pdf = client.get(f"/finance/credit-notes/{number}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -69,8 +69,11 @@ def test_build_price_approve_and_send_a_quote(quote_server, page):
     page.get_by_label("Comment").fill("Strategic account")
     page.get_by_role("button", name="Approve as sales manager").click()
     assert "Sales manager: approved by finance@example.com" in page.locator("section.approvals").inner_text()
+    assert "Approval needed" not in page.locator("p.approval-needed").inner_text()  # approved now
+    page.get_by_label("Customer's email").fill("buyer@initech.example")
     page.get_by_role("button", name="Send quote").click()
     assert page.locator("#quote-status").inner_text() == "sent"
+    assert "Quote sent to buyer@initech.example" in page.get_by_role("status").first.inner_text()
     assert page.get_by_role("button", name="Accept and create contract").count() == 0  # finance cannot accept
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
