@@ -271,7 +271,8 @@ def cancel(contract_id: int) -> ResponseReturnValue:
     flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
           + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
              else "nothing was owed back, so no credit note."))
-    return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/contracts/<int:contract_id>/renewal/start", methods=["POST"])
