@@ -10,9 +10,11 @@ import re
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,22 +32,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/clm.sqlite3"
-        upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tmp, "SECRET_KEY": "screenshots"})
-        with db.transaction_for(db.sessionmaker_for(app)) as session:
-            seed(session)
-        extract_all(app)
-        seed_finance(app)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        try:
-            shoot(base, Path(tmp), args.out)
-        finally:
-            server.shutdown()
+    with tempfile.TemporaryDirectory() as tmp, demo(Path(tmp)) as base:
+        shoot(base, Path(tmp), args.out)
     return 0
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        """Log no request line: the output is the figures (or the files written)."""
+
+
+@contextmanager
+def demo(tmp: Path) -> Iterator[str]:
+    """Serve the demo (with FINANCE_CONTRACTS signed) from a database in ``tmp``; yield its base URL."""
+    url = f"sqlite:///{tmp}/clm.sqlite3"
+    upgrade_database(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp), "SECRET_KEY": "screenshots"})
+    with db.transaction_for(db.sessionmaker_for(app)) as session:
+        seed(session)
+    extract_all(app)
+    seed_finance(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 # Three subscriptions signed with commercial terms, dated around today so the charts have data.
@@ -61,7 +73,8 @@ def seed_finance(app: object) -> None:
     import datetime as dt
 
     from clm.clauses.services import confirmed_terms_digest
-    from clm.downstream import commercial, outbox
+    from clm import events
+    from clm.downstream import commercial
     from clm.signing import envelopes
     from clm.signing.models import Envelope, EnvelopeStatus
     from clm.versions import store
@@ -85,7 +98,6 @@ def seed_finance(app: object) -> None:
                                         limits=store.limits_from_settings(app.config),  # type: ignore[attr-defined]
                                         author="legal@example.com", title=title, counterparty=party)
             commercial.attach_terms(s, version.contract, terms, by="finance@example.com", now=now)
-            s.info.pop(commercial.PENDING_KEY, None)
             envelope = Envelope(contract_id=version.contract_id, version_id=version.id,
                                 version_sha256=version.blob_sha256, document_sha256=envelopes.sha256_text(version.text),
                                 terms_sha256=confirmed_terms_digest(s, version.contract_id), subject="Please sign",
@@ -95,8 +107,10 @@ def seed_finance(app: object) -> None:
                                 audit_seq=0)
             s.add(envelope)
             s.flush()
-            envelopes._on_completed(s, envelope)
-    outbox.drain(db.make_sessionmaker(app.extensions["clm_db"].kw["bind"]))  # type: ignore[attr-defined]
+            events.publish(s, "envelope.completed", f"envelope-{envelope.id}-completed", {
+                "envelope_id": envelope.id, "contract_id": envelope.contract_id,
+                "signed_on": now.date().isoformat(), "terms_sha256": envelope.terms_sha256}, now=now)
+    events.drain(factory, app.config)  # type: ignore[attr-defined]
 
 
 def shoot(base: str, instance: Path, out: Path) -> None:
