@@ -161,7 +161,7 @@ def test_a_bad_correction_is_reported_beside_the_field(demo_server, page):
     page.goto(f"{demo_server}/contracts/1?tab=terms")
     row = page.locator("#term-payment_terms")
     row.get_by_label("Corrected Payment terms").fill("whenever convenient")
-    row.get_by_role("button", name="Save correction of Payment terms").click()
+    row.get_by_role("button", name="Correct Payment terms", exact=True).click()
     page.wait_for_load_state()
     alert = page.locator("#term-payment_terms").get_by_role("alert")
     assert alert.is_visible() and "Payment terms" in alert.inner_text()
