@@ -121,6 +121,9 @@ def test_legal_pages_and_every_tab(served, browser):
     for view in ("inline", "side", "changes"):
         page.goto(f"{base}/contracts/1/compare?from=1&to=2&view={view}")
         audit(page, f"compare {view}", contrast_reviewed=True)
+    for path in ("/contracts/new", "/draft", "/library", "/password", "/quotes/new"):
+        page.goto(base + path)
+        audit(page, path)
     page.goto(f"{base}/quotes")
     audit(page, "quotes")
     first_quote = page.locator("main a[href^='/quotes/']").first
@@ -138,9 +141,10 @@ def test_finance_pages(served, browser):
     audit(page, "finance dashboard", contrast_reviewed=True)
     page.goto(f"{base}/finance/contracts")
     audit(page, "finance contracts")
-    signed = page.locator("main a[href^='/contracts/']").first.get_attribute("href")
+    signed = page.get_by_role("link", name="Globex hosting").first.get_attribute("href")
     contract_id = re.search(r"/contracts/(\d+)", signed).group(1)  # type: ignore[union-attr]
     page.goto(f"{base}/contracts/{contract_id}?tab=finance")
+    assert page.locator("#finance table.invoices").is_visible()  # a signed contract: its order and invoices
     audit(page, "contract page, finance tab with an order")
     page.goto(f"{base}/contracts/{contract_id}/commercial-terms")
     audit(page, "commercial terms form")
