@@ -193,8 +193,9 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     sign_in(page, site, "finance")
     page.goto(f"{site.url}/contracts/{contract_id}/commercial-terms")
     start = today.replace(day=1)
+    page.get_by_text("Advanced: the terms as JSON").click()
     page.get_by_label("Terms (JSON)").fill(json.dumps(_terms(start, signed_on=start - dt.timedelta(days=20))))
-    page.get_by_role("button", name="Save terms").click()
+    page.get_by_role("button", name="Save JSON").click()
     assert page.locator(".error").count() == 0, page.locator(".error").inner_text()
     sign_out(page)
 

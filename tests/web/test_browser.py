@@ -182,3 +182,27 @@ def test_compare_views_one_at_a_time_and_a_change_opens_inline(demo_server, page
     assert page.locator("#rl-inline").is_visible() and not page.locator("#rl-changes").is_visible()
     assert page.get_by_role("tab", name="Inline").get_attribute("aria-selected") == "true"
     assert height < 4000
+
+
+def test_commercial_terms_form_prices_as_you_type(demo_server, page):
+    login(page, demo_server, "finance@example.com")
+    page.goto(f"{demo_server}/contracts/1/commercial-terms")
+    page.get_by_label("Currency").fill("USD")
+    line = page.locator("[data-line]").first
+    line.get_by_label("Price", exact=True).fill("")
+    line.get_by_label("Quantity").fill("25")
+    line.get_by_label("Unit price").fill("40")
+    line.get_by_label("Billing frequency").select_option("monthly")
+    assert line.locator("output").inner_text() == "USD 1,000.00 per month (25 × USD 40.00)"
+    line.get_by_label("Price", exact=True).fill("12000")
+    assert line.locator("output").inner_text() == "USD 12,000.00"
+    assert page.locator("[data-total]").inner_text() == "USD 12,000.00"
+    page.get_by_role("button", name="Add a line").click()
+    assert page.locator("[data-line]").count() == 2
+    assert page.get_by_label("Price", exact=True).first.input_value() == "12000"  # what was typed is kept
+    page.get_by_role("button", name="Remove line 2").click()
+    assert page.locator("[data-line]").count() == 1
+    page.get_by_role("button", name="Save terms").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").first.is_visible()  # no service dates yet: refused, beside the fields
+    assert page.locator(".field-error").count() >= 1
