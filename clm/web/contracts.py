@@ -72,10 +72,11 @@ def placed_at(raw: str | None, tab: str, terms: TermsPanel, review: Review) -> s
     """
     if not raw or not _AT.fullmatch(raw):
         return None
-    anchors = {"upload", "finance"}
-    anchors.update(f"term-{row.field.name}" for row in terms.rows)
-    anchors.update(f"clause-{row.hash[:12]}" for row in (*review.rows, *review.missing))
-    return raw if raw in anchors else f"tab-{tab}"
+    # Each form's anchor, and the tab it is on: a message is shown only where it can be seen.
+    anchors = {"upload": "versions", "finance": "finance"}
+    anchors.update((f"term-{row.field.name}", "terms") for row in terms.rows)
+    anchors.update((f"clause-{row.hash[:12]}", "clauses") for row in (*review.rows, *review.missing))
+    return raw if anchors.get(raw) == tab else f"tab-{tab}"
 
 
 @dataclass(frozen=True)
