@@ -354,7 +354,8 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
         flash(message + ".")
     else:
         flash("This renewal was already started; here is its draft.")
-    return redirect(url_for("contracts.show", contract_id=started.contract_id)), 303
+    return redirect(url_for("contracts.show", contract_id=started.contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/finance/credit-notes/<number>.pdf")

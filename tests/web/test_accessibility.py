@@ -9,6 +9,7 @@ envelope sent to a signer whose link the outbox holds.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def browser() -> Any:
     from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):  # as tests/conftest.py's page fixture: in CI a missing browser fails
+            pytest.fail("chromium is not installed; .ci/run installs it with apt")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
@@ -97,7 +100,7 @@ def audit(page: Any, what: str, *, contrast_reviewed: bool = False) -> None:
     assert page.evaluate(OVERFLOW) <= 0, f"{what}: wider than the {page.viewport_size['width']} px window"
 
 
-def test_signed_out_pages(served, browser):
+def test_signed_out_pages(browser, served):
     base, _ = served
     page = new_page(browser)
     for path, what in (("/login", "login"), ("/verify", "verify")):
@@ -105,7 +108,7 @@ def test_signed_out_pages(served, browser):
         audit(page, what)
 
 
-def test_legal_pages_and_every_tab(served, browser):
+def test_legal_pages_and_every_tab(browser, served):
     base, _ = served
     page = new_page(browser)
     sign_in(page, base, "legal@example.com")
@@ -133,7 +136,7 @@ def test_legal_pages_and_every_tab(served, browser):
         audit(page, "a quote")
 
 
-def test_finance_pages(served, browser):
+def test_finance_pages(browser, served):
     base, _ = served
     page = new_page(browser)
     sign_in(page, base, "finance@example.com")
@@ -150,7 +153,7 @@ def test_finance_pages(served, browser):
     audit(page, "commercial terms form")
 
 
-def test_admin_pages(served, browser):
+def test_admin_pages(browser, served):
     base, _ = served
     page = new_page(browser)
     sign_in(page, base, "admin@example.com")
@@ -158,7 +161,7 @@ def test_admin_pages(served, browser):
     audit(page, "admin: API tokens")
 
 
-def test_signing_pages_on_a_phone(served, browser):
+def test_signing_pages_on_a_phone(browser, served):
     base, instance = served
     page = new_page(browser)
     sign_in(page, base, "legal@example.com")
@@ -189,7 +192,7 @@ def test_signing_pages_on_a_phone(served, browser):
     audit(desk, "signing page at 1366 px")
 
 
-def test_a_wide_table_scrolls_in_its_own_box(served, browser):
+def test_a_wide_table_scrolls_in_its_own_box(browser, served):
     base, _ = served
     page = new_page(browser, width=390, height=844)
     sign_in(page, base, "legal@example.com")
