@@ -236,6 +236,18 @@ def terms_form(contract_id: int) -> ResponseReturnValue:
                          advanced_errors=errors)
 
 
+def _amount_text(currency: str) -> Any:
+    """Return a function showing a stored amount of ``currency`` as people read it ("USD 36,000.00")."""
+    def text(value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        try:
+            return money.format(money.Money(money.amount(value, currency), money.currency(currency)))
+        except ValueError:
+            return f"{currency} {value}"
+    return text
+
+
 def _posted_base(raw: str) -> dict[str, Any]:
     """Return the document a posted form was made from (its hidden ``base``), or {} when it is not a JSON object."""
     try:
@@ -249,8 +261,9 @@ def _render_terms(session: Session, contract: Any, form: commercial.TermsForm, b
                   notes: list[str], status: int, advanced_errors: list[str] | None = None) -> ResponseReturnValue:
     from clm.downstream.terms import FREQUENCIES, RECOGNITIONS, TIMINGS
 
-    return render_template("downstream/terms_form.html", contract=contract,
-                           document=commercial.latest_document(session, contract.id), text=text, form=form,
+    document = commercial.latest_document(session, contract.id)
+    return render_template("downstream/terms_form.html", contract=contract, document=document,
+                           amount=_amount_text(document.currency if document is not None else ""), text=text, form=form,
                            base=json.dumps(base, ensure_ascii=False), notes=notes,
                            errors=advanced_errors or [], recognitions=RECOGNITIONS, frequencies=FREQUENCIES,
                            timings=TIMINGS, downstream=reports.downstream_panel(session, contract)), status

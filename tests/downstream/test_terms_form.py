@@ -94,6 +94,7 @@ def test_save_the_terms_from_the_form(client, auth, make_signed, app, plain):
         assert stored.sha256 == terms_hash(parse_terms(doc))
     page = client.get(url).get_data(as_text=True)
     assert "Commercial terms version 1 saved." in page and 'value="CLM Enterprise subscription"' in page
+    assert "USD 120,000.00" in page and "USD 20,000.00" in page  # the saved lines, as people read amounts
 
 
 def test_a_bad_field_is_refused_beside_it_and_nothing_is_stored(client, auth, make_signed, app, plain):
