@@ -147,3 +147,28 @@ def test_the_overview_shows_parties_value_and_the_next_deadline():
     later = overview(terms, None, dt.date(2026, 12, 15))  # notice date passed: the renewal is next
     assert later.deadline == ("Renewal", dt.date(2027, 1, 1))
     assert overview(SimpleNamespace(rows=[]), None, dt.date(2026, 6, 1)).deadline is None
+
+
+def test_a_refused_form_is_answered_beside_it_on_its_tab(client, auth):
+    import re
+
+    auth.login(Role.LEGAL)
+    _upload(client, auth)
+    bad = client.post("/contracts/1/terms/renewal_term", data={"action": "corrected", "value": "whenever",
+                                                                "csrf_token": auth.token()})
+    assert bad.status_code == 303
+    assert bad.headers["Location"].endswith("/contracts/1?tab=terms&at=term-renewal_term#term-renewal_term")
+    page = client.get(bad.headers["Location"]).get_data(as_text=True)
+    row = page[page.index('<tr id="term-renewal_term"'):]
+    row = row[:row.index("</tr>")]
+    assert 'role="alert" id="msg-term-renewal_term"' in row and "whenever" in row  # the error, in the row
+    assert 'aria-invalid="true" aria-describedby="msg-term-renewal_term"' in row
+    assert page.count('role="alert"') == 1  # and not again at the top of the page
+    assert re.search(r'<section role="tabpanel" id="terms"[^>]*>', page).group(0).find("hidden") == -1
+    assert re.search(r'<section role="tabpanel" id="overview"[^>]*>', page).group(0).endswith("hidden>")
+    # An upload without a file: the error under the upload form, on the Versions tab.
+    empty = client.post("/contracts/1/versions", data={"csrf_token": auth.token()})
+    assert empty.headers["Location"].endswith("/contracts/1?tab=versions&at=upload#upload")
+    page = client.get(empty.headers["Location"]).get_data(as_text=True)
+    upload = page[page.index('id="upload"'):]
+    assert upload.index('id="msg-upload"') < upload.index("</form>") and "Choose a .docx" in upload
