@@ -56,7 +56,9 @@ def decide(contract_id: int, field: str) -> ResponseReturnValue:
     else:
         label = services.FIELDS_BY_NAME[field].label
         flash(f"{label} {action.value}.")
-    return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="terms")), 303
+    # Back to the row of the term, where the page shows the message beside the form (clm.web.contracts).
+    anchor = f"term-{field}"
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="terms", at=anchor, _anchor=anchor)), 303
 
 
 @bp.route("/contracts/<int:contract_id>/clauses/<digest>", methods=["POST"])
@@ -84,7 +86,8 @@ def approve(contract_id: int, digest: str) -> ResponseReturnValue:
         flash(str(err), "error")
     else:
         flash(f"Clause {decision.value}.")
-    return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="clauses")), 303
+    anchor = f"clause-{digest[:12]}"
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="clauses", at=anchor, _anchor=anchor)), 303
 
 
 def term_rows(session: Session) -> Iterator[dict[str, Any]]:

@@ -31,6 +31,7 @@ from clm.versions import store
 if TYPE_CHECKING:
     from flask import Flask
     from flask.typing import ResponseReturnValue
+    from sqlalchemy.orm import Session
 
 bp = Blueprint("downstream", __name__, template_folder="templates", static_folder="static",
                static_url_path="/downstream-static")
@@ -212,22 +213,48 @@ def contracts_csv() -> ResponseReturnValue:
 @bp.route("/contracts/<int:contract_id>/commercial-terms", methods=["GET", "POST"])
 @require("finance.read")
 def terms_form(contract_id: int) -> ResponseReturnValue:
-    """Show the contract's commercial terms; legal and finance save a new version as JSON."""
+    """Show the contract's commercial terms as a form; legal and finance save a new version.
+
+    The form (``mode=form``) is laid over the document it was made from (``base``), so what it
+    does not show is kept; ``mode=add`` and ``remove=<i>`` add or remove a line and show the form
+    again without saving. The same terms as JSON (``terms``) is the advanced view. Every problem
+    is shown beside its field, and nothing is saved until there is none.
+    """
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
     errors: list[str] = []
     text = None
+    form: commercial.TermsForm | None = None
+    base: dict[str, Any] | None = None
+    status = 200
     if request.method == "POST":
         principal = current_principal()
         assert principal is not None
         if not principal.can("commercial_terms.write"):
             return render_template("error.html", status=403, message="Your role does not allow this."), 403
-        text = request.form.get("terms", "")
+        mode = request.form.get("mode", "json")
+        if mode in ("form", "add") or request.form.get("remove") is not None:
+            base = _posted_base(request.form.get("base", ""))
+            form = commercial.form_from_post(request.form)
+            remove = request.form.get("remove", "")
+            if remove.isdigit() and int(remove) < len(form.lines):
+                del form.lines[int(remove)]
+            if mode == "add":
+                commercial.add_line(form)
+            if mode != "form" or remove:
+                text = json.dumps(commercial.terms_of_form(form, base), indent=2, ensure_ascii=False)
+                return _render_terms(session, contract, form, base, text, [], 200)
+            data: Any = commercial.terms_of_form(form, base)
+            text = json.dumps(data, indent=2, ensure_ascii=False)
+        else:
+            text = request.form.get("terms", "")
+            data = None
         try:
-            try:
-                data = json.loads(text)
-            except ValueError as err:
-                raise InvalidInput(f"terms: not JSON ({err})") from None
+            if data is None:
+                try:
+                    data = json.loads(text)
+                except ValueError as err:
+                    raise InvalidInput(f"terms: not JSON ({err})") from None
             with db.transaction() as s:
                 document = commercial.attach_terms(s, store.get_contract(s, contract_id), data,
                                                    by=principal.label, now=db.utcnow())
@@ -239,17 +266,53 @@ def terms_form(contract_id: int) -> ResponseReturnValue:
         else:
             flash(f"Commercial terms version {version} saved.")
             return redirect(url_for("downstream.terms_form", contract_id=contract_id)), 303
+        status = 422
+        if form is not None:
+            commercial.place_errors(form, errors)
+            return _render_terms(session, contract, form, base or {}, text, [], status, advanced_errors=[])
     current = commercial.latest_document(session, contract_id)
     notes: list[str] = []
+    if current is not None:
+        data = current.data
+    else:
+        data, notes = commercial.prefill(session, contract, date.today())
     if text is None:
-        if current is not None:
-            data = current.data
-        else:
-            data, notes = commercial.prefill(session, contract, date.today())
         text = json.dumps(data, indent=2, ensure_ascii=False)
-    return render_template("downstream/terms_form.html", contract=contract, document=current, text=text,
-                           errors=errors, notes=notes,
-                           downstream=reports.downstream_panel(session, contract)), 422 if errors else 200
+    return _render_terms(session, contract, commercial.form_of(data), data, text, notes, status,
+                         advanced_errors=errors)
+
+
+def _amount_text(currency: str) -> Any:
+    """Return a function showing a stored amount of ``currency`` as people read it ("USD 36,000.00")."""
+    def text(value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        try:
+            return money.format(money.Money(money.amount(value, currency), money.currency(currency)))
+        except ValueError:
+            return f"{currency} {value}"
+    return text
+
+
+def _posted_base(raw: str) -> dict[str, Any]:
+    """Return the document a posted form was made from (its hidden ``base``), or {} when it is not a JSON object."""
+    try:
+        base = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return base if isinstance(base, dict) else {}
+
+
+def _render_terms(session: Session, contract: Any, form: commercial.TermsForm, base: dict[str, Any], text: str,
+                  notes: list[str], status: int, advanced_errors: list[str] | None = None) -> ResponseReturnValue:
+    from clm.downstream.terms import FREQUENCIES, RECOGNITIONS, TIMINGS
+
+    document = commercial.latest_document(session, contract.id)
+    return render_template("downstream/terms_form.html", contract=contract, document=document,
+                           amount=_amount_text(document.currency if document is not None else ""), text=text, form=form,
+                           base=json.dumps(base, ensure_ascii=False), notes=notes,
+                           errors=advanced_errors or [], recognitions=RECOGNITIONS, frequencies=FREQUENCIES,
+                           timings=TIMINGS, downstream=reports.downstream_panel(session, contract)), status
 
 
 @bp.route("/finance/invoices/<number>.pdf")
@@ -320,7 +383,8 @@ def cancel(contract_id: int) -> ResponseReturnValue:
     flash(f"Order cancelled from {display.date_text(done.cancel_on, locale)}; "
           + (f"credit note {note['number']} for {display.money_text(note['total'], note['currency'])} stored."
              if note else "nothing was owed back, so no credit note."))
-    return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/contracts/<int:contract_id>/renewal/start", methods=["POST"])
@@ -352,7 +416,8 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
         flash(message + ".")
     else:
         flash("This renewal was already started; here is its draft.")
-    return redirect(url_for("contracts.show", contract_id=started.contract_id)), 303
+    return redirect(url_for("contracts.show", contract_id=started.contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/finance/credit-notes/<number>.pdf")
