@@ -357,6 +357,18 @@ def _refuse(message: str, status: int) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
+def _refuse_beside(err: Exception, contract_id: int, form: str) -> ResponseReturnValue:
+    """Show a refused form's error beside the form on the contract's Finance tab (nothing was changed).
+
+    A contract that is not there (or not the caller's to see) still answers with its error page.
+    """
+    status = getattr(err, "status", 422)
+    if status in (403, 404):
+        return _refuse(str(err), status)
+    flash(str(err), "error")
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at=form, _anchor=form)), 303
+
+
 @bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
@@ -377,7 +389,7 @@ def cancel(contract_id: int) -> ResponseReturnValue:
             store.get_contract(s, contract_id)
             done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
     except ClmError as err:
-        return _refuse(str(err), err.status)
+        return _refuse_beside(err, contract_id, "cancel-form")
     note = done.credit_note
     locale = current_app.config.get("DATE_LOCALE") or "en-US"
     flash(f"Order cancelled from {display.date_text(done.cancel_on, locale)}; "
@@ -407,7 +419,7 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
                             library=library_from_settings(current_app.config),
                             limits=store.limits_from_settings(current_app.config))
     except ClmError as err:
-        return _refuse(str(err), err.status)
+        return _refuse_beside(err, contract_id, "renewal-form")
     if started.created:
         message = f"Renewal drafted with a {started.applied_pct}% price uplift"
         if started.capped:

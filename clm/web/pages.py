@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from clm.access import MAX_ID, id_arg  # moved to clm.access; re-exported
 from clm.values import display, fields
 
-__all__ = ["MAX_ID", "DatabaseId", "day", "filesize", "id_arg", "init_app", "term_value"]
+__all__ = ["MAX_ID", "DatabaseId", "day", "filesize", "id_arg", "init_app", "term_value", "when"]
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = display.percent_text
     app.jinja_env.filters["month"] = display.month_text
     app.jinja_env.filters["spans"] = lambda spans: ",".join(f"{s}-{e}" for s, e in spans)
-    app.jinja_env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    app.jinja_env.filters["when"] = when
 
 
 def _security_headers(response: Response) -> Response:
@@ -89,6 +89,11 @@ def term_value(value: Any, field: str) -> str:
 
 def _locale() -> str:
     return str(current_app.config.get("DATE_LOCALE") or "en-US")
+
+
+def when(value: Any) -> str:
+    """Return a moment (stored in UTC) as the install's locale writes its day: "June 1, 2026 14:05 UTC"."""
+    return f"{day(value)} {value:%H:%M} UTC" if value else ""
 
 
 def day(value: Any) -> str:

@@ -153,3 +153,13 @@ def test_the_invoice_and_credit_note_pdfs_write_money_and_dates_and_fit_a4(clien
     assert f"{cancel_on:%B} {cancel_on.day}, {cancel_on.year}" in text and not RAW_DATE.findall(text)
     assert "USD 1," in text and not RAW_AMOUNT.findall(text)
     assert _right_edge(page) < float(page.mediabox.width)
+
+
+def test_the_contract_page_header_and_finance_tab_show_no_raw_values(client, auth, make_signed, app):
+    """The first screen (parties, value, next deadline) and the Finance tab read as people write them."""
+    contract_id = _this_years_contract(make_signed, app)
+    auth.login("finance")
+    text = _visible(client.get(f"/contracts/{contract_id}?tab=finance").get_data(as_text=True))
+    assert "Next deadline" in text and "USD 24,000.00" in text
+    assert not RAW_AMOUNT.findall(text), RAW_AMOUNT.findall(text)[:5]
+    assert not RAW_DATE.findall(text), RAW_DATE.findall(text)[:5]
