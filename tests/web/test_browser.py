@@ -153,6 +153,13 @@ def test_tabs_work_without_javascript(demo_server, page):
     assert plain.locator("#rl-inline").is_visible() and not plain.locator("#rl-changes").is_visible()
     plain.get_by_role("tab", name="Changes").click()
     assert plain.locator("#rl-changes").is_visible() and not plain.locator("#rl-inline").is_visible()
+    # A change in the list opens the inline view at that change, without the script too.
+    first = plain.locator("#rl-changes a").first
+    target = first.get_attribute("href")
+    assert target and target.startswith("#")
+    first.click()
+    assert plain.locator("#rl-inline").is_visible() and not plain.locator("#rl-changes").is_visible()
+    assert plain.locator(f"#rl-inline {target}").is_visible()
     context.close()
 
 
