@@ -92,6 +92,8 @@ def test_html_has_inline_side_by_side_change_list_and_summary() -> None:
     # every link of the change list leads to an element of the page
     targets = [h[1:] for h in c.hrefs if h.startswith("#")]
     assert targets and set(targets) <= set(c.ids)
+    # an id names one element: the side-by-side view repeats the changes without their ids
+    assert len(c.ids) == len(set(c.ids)), sorted(i for i in c.ids if c.ids.count(i) > 1)
     assert "Words inserted" in html
     assert re.search(r"<td>2</td>", html)  # two changes listed
 
