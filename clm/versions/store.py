@@ -29,6 +29,7 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
+    "pdf": "application/pdf",
 }
 _TITLE_MAX_CHARS = 120
 
@@ -161,7 +162,11 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         raise Conflict(f"This file is identical to version {same.number} of contract "
                        f"{contract.id}; nothing was stored.")
     filename = safe_filename(upload.filename)
-    blob = put_blob(session, upload.data, MEDIA_TYPES.get(_extension(filename), "application/octet-stream"))
+    from clm.versions.intake import is_pdf
+
+    media_type = MEDIA_TYPES["pdf"] if is_pdf(upload.data) else \
+        MEDIA_TYPES.get(_extension(filename), "application/octet-stream")
+    blob = put_blob(session, upload.data, media_type)
     number = (session.scalar(select(func.max(Version.number)).where(Version.contract_id == contract.id)) or 0) + 1
     text = document.text
     version = Version(
@@ -169,6 +174,7 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         author=author, text=text, paragraph_count=len(document.paragraphs),
         word_count=len(text.split()), revision_count=len(document.revisions),
         has_hidden_text=bool(document.has_hidden_text),
+        ocr_pages=document.ocr_pages or None, ocr_confidence=document.ocr_confidence,
     )
     session.add(version)
     try:
@@ -213,8 +219,12 @@ def limits_from_settings(settings: dict[str, object]) -> Limits:
     """Return the upload limits configured in ``settings`` (``MAX_UPLOAD_BYTES`` ...)."""
     from clm.versions.intake import Limits
 
+    defaults = Limits()
     return Limits(max_upload_bytes=int(settings["MAX_UPLOAD_BYTES"]),  # type: ignore[call-overload]
-                  parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]))  # type: ignore[arg-type]
+                  parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]),  # type: ignore[arg-type]
+                  max_pdf_bytes=int(settings.get("MAX_PDF_UPLOAD_BYTES", defaults.max_pdf_bytes)),  # type: ignore[call-overload]
+                  pdf_timeout_seconds=float(settings.get("PDF_PARSE_TIMEOUT_SECONDS",  # type: ignore[arg-type]
+                                                         defaults.pdf_timeout_seconds)))
 
 
 def document_of(version: Version, limits: Limits, view: str = "accept") -> Document:

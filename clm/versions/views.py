@@ -41,7 +41,7 @@ def read_file_field(field: str = "file") -> store.Upload:
     """Return the uploaded file of the request as an Upload; raise InvalidInput when missing."""
     storage: FileStorage | None = request.files.get(field)
     if storage is None or not storage.filename:
-        raise InvalidInput("Choose a .docx, .txt or .md file to upload.")
+        raise InvalidInput("Choose a .docx, .pdf, .txt or .md file to upload.")
     return store.Upload(data=storage.read(), filename=storage.filename)
 
 
@@ -136,6 +136,7 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
                            revisions=revisions, places=places, authors=authors,
+                           problems=document.problems if document.pages else (),
                            blocks=document_view.build(document, marks=spans, images=document_view.data_urls(images)))
 
 

@@ -1,0 +1,31 @@
+"""version ocr: how many pages of a PDF version OCR read, and its mean word confidence
+
+Revision ID: 5e0c2a7d9b41
+Revises: 24a1c3660766
+Create Date: 2026-12-07 14:00:00
+
+Two nullable columns on versions; existing rows (no PDFs were accepted before) stay NULL.
+Neither is covered by a version's record hash, so the chain of existing versions is unchanged.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '5e0c2a7d9b41'
+down_revision = '24a1c3660766'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('versions') as batch:
+        batch.add_column(sa.Column('ocr_pages', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('ocr_confidence', sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('versions') as batch:
+        batch.drop_column('ocr_confidence')
+        batch.drop_column('ocr_pages')

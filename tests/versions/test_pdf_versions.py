@@ -1,0 +1,135 @@
+"""PDF versions are versions like any other: upload (form, API), import, extraction, search, compare."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from clm.cli import main
+from clm.clauses.models import ExtractedTerm
+from clm.demo import text_to_docx
+from clm.users import Role
+from clm.versions.models import Blob, Contract, Version
+from tests.pdf_fixtures import CONTRACT_PARAGRAPHS, contract_pdf, scanned_pdf, text_pdf
+from tests.versions.test_pdfread import expected_text
+
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _api_upload(client, token, data, filename, url="/api/v1/contracts", **form):
+    return client.post(url, headers=_bearer(token), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(data), filename), **form})
+
+
+def _counts(session):
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Contract, Version, Blob))
+
+
+def test_api_upload_of_a_pdf_stores_its_text_and_extracts_terms(client, session, make_token):
+    token = make_token(Role.LEGAL)
+    response = _api_upload(client, token, contract_pdf(2), "msa.pdf")
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["title"] == "MASTER SERVICES AGREEMENT"
+    v = body["versions"][0]
+    assert v["media_type"] == "application/pdf" and v["ocr_pages"] == 0 and v["ocr_confidence"] is None
+    version = session.scalar(select(Version).where(Version.contract_id == body["id"]))
+    assert version.text == expected_text()
+    terms = {t.field: t for t in session.scalars(select(ExtractedTerm).where(ExtractedTerm.version_id == version.id))}
+    assert "governing_law" in terms, sorted(terms)
+    start, end = terms["governing_law"].evidence[0]
+    assert "New York" in version.text[start:end] or "governed" in version.text[start:end]
+    # Search finds it by words that were split over a line break (and a page break) in the PDF.
+    hits = client.get("/api/v1/search", query_string={"q": "termination fee"}, headers=_bearer(token)).json["hits"]
+    assert [h["contract_id"] for h in hits] == [body["id"]]
+
+
+def test_form_upload_of_a_pdf_then_a_docx_and_compare_them(client, auth, session):
+    auth.login(Role.LEGAL)
+    form = {"csrf_token": auth.token()}
+    response = client.post("/contracts/new", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(contract_pdf(2)), "msa.pdf"), **form})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    contract_id = session.scalar(select(Contract.id))
+    revised = expected_text().replace("sixty (60) days", "ninety (90) days")
+    response = client.post(f"/contracts/{contract_id}/versions", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(text_to_docx(revised)), "msa-v2.docx"), **form})
+    assert response.status_code == 302
+    page = client.get(f"/contracts/{contract_id}/versions/1")
+    assert page.status_code == 200 and b"governed by the laws of the State of New York" in page.data
+    assert b"Text read by OCR" not in page.data
+    compare = client.get(f"/contracts/{contract_id}/compare?from=1&to=2&format=json")
+    ops = compare.json["ops"] if compare.is_json else None
+    if ops is None:  # the page route renders HTML; the API gives the ops
+        assert compare.status_code == 200 and b"ninety" in compare.data and b"sixty" in compare.data
+    html = client.get(f"/contracts/{contract_id}/compare?from=1&to=2")
+    assert html.status_code == 200 and b"ninety" in html.data
+
+
+def test_api_compare_pdf_with_docx_is_a_word_level_redline(client, make_token):
+    token = make_token(Role.LEGAL)
+    created = _api_upload(client, token, contract_pdf(2), "msa.pdf").json
+    revised = expected_text().replace("thirty (30)", "forty-five (45)")
+    added = _api_upload(client, token, text_to_docx(revised), "msa-v2.docx",
+                        url=f"/api/v1/contracts/{created['id']}/versions")
+    assert added.status_code == 201, added.json
+    ops = client.get(f"/api/v1/contracts/{created['id']}/compare?from=1&to=2&format=json",
+                     headers=_bearer(token)).json["ops"]
+    deleted = "".join(t for op, t in ops if op == "delete")
+    inserted = "".join(t for op, t in ops if op == "insert")
+    assert "thirty (30)" in deleted and "forty-five (45)" in inserted
+    assert len(deleted) < 40  # the rest of the PDF's text matched the Word file's
+
+
+@pytest.mark.parametrize("data, filename, status, words", [
+    (contract_pdf(2), "msa.docx", 415, "name it .pdf"),
+    (b"%PDF-1.7\n" + bytes(range(256)) * 10, "broken.pdf", 422, "damaged"),
+    (text_pdf([[(72.0, 90.0, "Hello")]], catalog_extra=b"/Names << /EmbeddedFiles << /Names [] >> >> "),
+     "odd.pdf", None, None),
+])
+def test_bad_pdf_uploads_store_nothing(client, session, make_token, data, filename, status, words):
+    before = _counts(session)
+    response = _api_upload(client, make_token(Role.LEGAL), data, filename)
+    if status is None:  # an empty attachment list is no attachment: read normally
+        assert response.status_code == 201
+        return
+    assert response.status_code == status, response.json
+    assert words in response.json["error"]
+    assert _counts(session) == before
+
+
+def test_import_recursive_takes_pdfs(runner, session, tmp_path: Path):
+    root = tmp_path / "archive" / "2019"
+    root.mkdir(parents=True)
+    (root / "msa.pdf").write_bytes(contract_pdf(2))
+    (root / "renamed.docx").write_bytes(contract_pdf(3))
+    result = runner.invoke(main, ["import", str(tmp_path / "archive"), "--recursive"])
+    assert result.exit_code == 2  # the PDF named .docx is refused, the .pdf is stored
+    assert "name it .pdf" in result.stderr
+    version = session.scalar(select(Version))
+    assert version.filename == "msa.pdf" and version.text == expected_text()
+    assert session.scalar(select(func.count()).select_from(ExtractedTerm).where(
+        ExtractedTerm.version_id == version.id)) > 0
+
+
+@needs_tesseract
+def test_scanned_pdf_upload_records_ocr_and_says_so(client, auth, session, make_token):
+    lines = [line for para in CONTRACT_PARAGRAPHS for line in [*para, ""]]
+    response = _api_upload(client, make_token(Role.LEGAL), scanned_pdf([lines]), "scan.pdf")
+    assert response.status_code == 201, response.json
+    v = response.json["versions"][0]
+    assert v["ocr_pages"] == 1 and v["ocr_confidence"] > 70
+    version = session.scalar(select(Version))
+    assert "State of New York" in version.text
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{version.contract_id}/versions/1").get_data(as_text=True)
+    assert f"Text read by OCR (confidence {version.ocr_confidence:.0f}%)" in page
