@@ -138,3 +138,36 @@ def contract_pdf(pages: int = 2) -> bytes:
         shifted = [(x, y0 + (y - lines[0][1]), t) for x, y, t in lines] if lines else []
         out.append([(72, 30, "Acme / Widget Labs - Confidential"), *shifted, (300, 750, str(i + 1))])
     return text_pdf(out)
+
+
+def encrypted_pdf(password: str = "secret") -> bytes:
+    """Return a contract PDF that needs a password to open (pypdf, AES-256)."""
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(contract_pdf(1)))
+    writer.encrypt(password, algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def attachment_pdf() -> bytes:
+    """Return a contract PDF carrying an embedded file (an attachment)."""
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(contract_pdf(1)))
+    writer.add_attachment("payload.exe", b"MZ" + b"\x00" * 100)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def many_pages_pdf(pages: int) -> bytes:
+    """Return a PDF of ``pages`` one-line pages (all sharing one content stream: small)."""
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               _stream(content_stream([(72, 90, "A page of a very long file.")]))]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                b"/Contents 4 0 R >>"] * pages
+    return write_pdf(objects)

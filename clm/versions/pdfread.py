@@ -339,6 +339,10 @@ def from_pdf(data: bytes, options: PdfOptions = PdfOptions()) -> Document:
         if attachments:
             raise UnsupportedMedia(EMBEDDED.format(n=attachments))
         problems = []
+        try:
+            subject = str(pdf.get_metadata_dict().get("Subject") or "")
+        except Exception:  # noqa: BLE001 - metadata is optional; an unreadable one is none
+            subject = ""
         actions = _actions(data, pdf)
         if actions:
             problems.append(ACTIONS.format(what=", ".join(actions)))
@@ -372,7 +376,50 @@ def from_pdf(data: bytes, options: PdfOptions = PdfOptions()) -> Document:
             confidence.append(conf)
     finally:
         pdf.close()
-    return _assemble(read, sizes, confidence, tuple(problems))
+    document = _assemble(read, sizes, confidence, tuple(problems))
+    sealed = _SEALED_SUBJECT.match(subject)
+    return _signed_part(document, sealed.group(1), sealed.group(2)) if sealed else document
+
+
+#: What clm writes as the Subject of the sealed PDFs it makes (clm.signing, final_pdf.html).
+_SEALED_SUBJECT = re.compile(r"^clm envelope (\d+); document sha256 ([0-9a-f]{64})$")
+SEALED = ("This PDF was sealed by clm (envelope {envelope}); its signed text was read, and it matches "
+          "the SHA-256 it was signed with.")
+SEALED_MISMATCH = ("This PDF says it was sealed by clm (envelope {envelope}), but no part of its text reads "
+                   "back to the SHA-256 it was signed with; all of its text was kept.")
+
+
+def _signed_part(document: Document, envelope: str, digest: str) -> Document:
+    """Return the part of a clm-sealed PDF's Document that is the signed text (the paragraphs
+    whose text hashes to ``digest``), without the seal note, the title, the signatures and the
+    certificate of completion clm added around it; ``document`` itself if no part matches."""
+    import hashlib
+
+    texts = [p.text for p in document.paragraphs]
+    for first in range(min(4, len(texts))):
+        running = hashlib.sha256()
+        for last in range(first, len(texts)):
+            running.update((("\n" if last > first else "") + texts[last]).encode("utf-8"))
+            for trailing in ("", "\n"):  # a text ending in a line break ends in an empty paragraph
+                attempt = running.copy()
+                attempt.update(trailing.encode("utf-8"))
+                if attempt.hexdigest() == digest:
+                    return _slice(document, first, last + 1, trailing == "\n", SEALED.format(envelope=envelope))
+    return Document(paragraphs=document.paragraphs, pages=document.pages,
+                    problems=(*document.problems, SEALED_MISMATCH.format(envelope=envelope)))
+
+
+def _slice(document: Document, first: int, end: int, empty_after: bool, note: str) -> Document:
+    """Return ``document`` cut to paragraphs [first, end) (plus an empty one), lines re-based."""
+    starts = document.paragraph_starts
+    base = starts[first]
+    stop = starts[end - 1] + len(document.paragraphs[end - 1].text)
+    paragraphs = document.paragraphs[first:end] + ((Paragraph(()),) if empty_after else ())
+    pages = tuple(Page(number=p.number, width=p.width, height=p.height, ocr_confidence=p.ocr_confidence,
+                       lines=tuple(PageLine(ln.start - base, ln.end - base, ln.box) for ln in p.lines
+                                   if base <= ln.start and ln.end <= stop))
+                  for p in document.pages)
+    return Document(paragraphs=paragraphs, pages=pages, problems=(*document.problems, note))
 
 
 def _assemble(read: list[tuple[float, list[_Line]]], sizes: list[tuple[float, float]],

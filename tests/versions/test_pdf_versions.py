@@ -14,7 +14,8 @@ from clm.clauses.models import ExtractedTerm
 from clm.demo import text_to_docx
 from clm.users import Role
 from clm.versions.models import Blob, Contract, Version
-from tests.pdf_fixtures import CONTRACT_PARAGRAPHS, contract_pdf, scanned_pdf, text_pdf
+from tests.pdf_fixtures import (CONTRACT_PARAGRAPHS, attachment_pdf, contract_pdf, encrypted_pdf, many_pages_pdf,
+                                scanned_pdf, text_pdf)
 from tests.versions.test_pdfread import expected_text
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
@@ -92,6 +93,9 @@ def test_api_compare_pdf_with_docx_is_a_word_level_redline(client, make_token):
 
 @pytest.mark.parametrize("data, filename, status, words", [
     (contract_pdf(2), "msa.docx", 415, "name it .pdf"),
+    (encrypted_pdf(), "locked.pdf", 422, "password"),
+    (attachment_pdf(), "carrier.pdf", 415, "embedded file"),
+    (many_pages_pdf(501), "huge.pdf", 413, "at most 500 pages"),
     (b"%PDF-1.7\n" + bytes(range(256)) * 10, "broken.pdf", 422, "damaged"),
     (text_pdf([[(72.0, 90.0, "Hello")]], catalog_extra=b"/Names << /EmbeddedFiles << /Names [] >> >> "),
      "odd.pdf", None, None),
