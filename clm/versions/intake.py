@@ -617,6 +617,20 @@ def _parse_pdf_in_child(data: bytes, limits: Limits) -> Document:
         raise
 
 
+def render_pdf_page(data: bytes, page: int, limits: Limits, dpi: float = 110) -> bytes:
+    """Return page ``page`` (1-based) of a stored PDF as a PNG, rendered in a capped child.
+
+    Raise InvalidInput when there is no such page or the page cannot be rendered in time.
+    """
+    from clm.versions.pdfread import render_png
+
+    try:
+        return sandbox.run_capped(render_png, data, page, dpi,  # type: ignore[no-any-return]
+                                  timeout=limits.parse_timeout_seconds, memory_bytes=limits.parse_memory_bytes)
+    except (sandbox.SandboxTimeout, sandbox.SandboxMemory, sandbox.SandboxCrash):
+        raise InvalidInput(f"Page {page} of this PDF could not be shown.") from None
+
+
 def max_bytes(data: bytes, limits: Limits) -> int:
     """Return the size cap for ``data``: PDFs (scans) may be larger than Word and text files."""
     return max(limits.max_pdf_bytes, limits.max_upload_bytes) if is_pdf(data) else limits.max_upload_bytes

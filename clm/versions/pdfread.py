@@ -467,3 +467,42 @@ def _assemble(read: list[tuple[float, list[_Line]]], sizes: list[tuple[float, fl
     pages = tuple(Page(number=i + 1, width=w, height=h, lines=tuple(page_lines[i]), ocr_confidence=confidence[i])
                   for i, (w, h) in enumerate(sizes))
     return Document(paragraphs=tuple(paragraphs), pages=pages, problems=problems)
+
+
+# --- pages as images, and evidence on them ----------------------------------------------------
+
+
+def render_png(data: bytes, page: int, dpi: float) -> bytes:
+    """Return page ``page`` (1-based) of a PDF rendered as a PNG at ``dpi``; ``InvalidInput`` if
+    there is no such page. Run it in a capped child: the PDF is untrusted."""
+    pdf = _open(data)
+    try:
+        if not 1 <= page <= len(pdf):
+            raise InvalidInput(f"The PDF has no page {page}.")
+        image = render_page(pdf, page - 1, dpi)
+    finally:
+        pdf.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def page_marks(document: Document, spans: list[tuple[int, int]]) -> dict[int, list[tuple[float, float, float, float]]]:
+    """Return, by page number, the boxes (left, top, right, bottom in points) that cover the
+    character spans ``spans`` of ``document.text``: each line a span touches, narrowed to the
+    part of the line the span covers (characters taken as evenly wide)."""
+    marks: dict[int, list[tuple[float, float, float, float]]] = {}
+    for page in document.pages:
+        for line in page.lines:
+            left, top, right, bottom = line.box
+            if right <= left:
+                continue
+            for start, end in spans:
+                a, b = max(start, line.start), min(end, line.end)
+                if a >= b:
+                    continue
+                width = max(1, line.end - line.start)
+                x0 = left + (right - left) * (a - line.start) / width
+                x1 = left + (right - left) * (b - line.start) / width
+                marks.setdefault(page.number, []).append((x0, top, x1, bottom))
+    return marks

@@ -272,6 +272,37 @@ def document_and_images(version: Version, limits: Limits,
     return found
 
 
+#: Rendered PDF pages (PNG) by (blob SHA-256, page): blobs never change, so neither do their pages.
+_PAGE_CACHE: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_PAGE_CACHE_SIZE = 64
+
+
+def page_image(version: Version, page: int, limits: Limits) -> bytes | None:
+    """Return page ``page`` of a PDF version's document as a PNG, or None when its document is
+    not a PDF or has no such page. Rendered in a capped child, cached by the file's SHA-256."""
+    from clm.versions.intake import is_pdf, render_pdf_page
+
+    source = version.document_version
+    key = (source.blob_sha256, page)
+    with _READ_LOCK:
+        found = _PAGE_CACHE.get(key)
+        if found is not None:
+            _PAGE_CACHE.move_to_end(key)
+            return found
+    document, _images = document_and_images(version, limits)
+    if not 1 <= page <= len(document.pages):
+        return None
+    data = source.blob.data
+    if not is_pdf(data):
+        return None
+    png = render_pdf_page(data, page, limits)
+    with _READ_LOCK:
+        _PAGE_CACHE[key] = png
+        while len(_PAGE_CACHE) > _PAGE_CACHE_SIZE:
+            _PAGE_CACHE.popitem(last=False)
+    return png
+
+
 def add_signed_version(session: Session, contract: Contract, sent: Version, pdf: bytes, *, filename: str,
                        author: str, created_at: dt.datetime) -> Version:
     """Store the sealed PDF of ``sent`` as the contract's signed version, the next after ``sent``.

@@ -137,3 +137,41 @@ def test_scanned_pdf_upload_records_ocr_and_says_so(client, auth, session, make_
     auth.login(Role.VIEWER)
     page = client.get(f"/contracts/{version.contract_id}/versions/1").get_data(as_text=True)
     assert f"Text read by OCR (confidence {version.ocr_confidence:.0f}%)" in page
+
+
+def test_version_view_shows_pdf_pages_with_evidence_boxes(client, auth, session, make_token):
+    token = make_token(Role.LEGAL)
+    created = _api_upload(client, token, contract_pdf(2), "msa.pdf").json
+    version = session.scalar(select(Version))
+    law = version.text.index("governed by the laws of the State of New York")
+    span = f"{law}-{law + 45}"
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{created['id']}/versions/1?highlight={span}").get_data(as_text=True)
+    assert "Evidence on page 2 of the PDF" in page
+    assert page.count('class="evidence-box"') == 1  # one line holds the span
+    assert 'id="page-1"' in page and 'id="page-2"' in page
+    image = client.get(f"/contracts/{created['id']}/versions/1/pages/2.png")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    # Pages are rendered once per file and page (cached by the blob's SHA-256 in the server; the
+    # app's no-store policy for signed-in pages stays), and a browser holding one gets a 304.
+    again = client.get(f"/contracts/{created['id']}/versions/1/pages/2.png",
+                       headers={"If-None-Match": image.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get(f"/contracts/{created['id']}/versions/1/pages/3.png").status_code == 404
+    # A Word version has no pages.
+    _api_upload(client, token, text_to_docx(version.text), "msa.docx", url=f"/api/v1/contracts/{created['id']}/versions")
+    assert client.get(f"/contracts/{created['id']}/versions/2/pages/1.png").status_code == 409
+    assert "Pages of the PDF" not in client.get(f"/contracts/{created['id']}/versions/2").get_data(as_text=True)
+
+
+def test_page_marks_cover_the_span_on_its_line():
+    from clm.versions.pdfread import from_pdf, page_marks
+
+    doc = from_pdf(contract_pdf(2))
+    start = doc.text.index("termination fee")
+    marks = page_marks(doc, [(start, start + len("termination fee"))])
+    # "termi-" ends one line and "nation fee." starts the next: two boxes, on page 2.
+    assert list(marks) == [2] and len(marks[2]) == 2
+    first, second = marks[2]
+    assert first[1] < second[1]  # one line above the other
+    assert first[2] - first[0] < 60 and second[0] < 80  # the ends of the lines, not the whole lines
