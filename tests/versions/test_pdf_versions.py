@@ -175,3 +175,24 @@ def test_page_marks_cover_the_span_on_its_line():
     first, second = marks[2]
     assert first[1] < second[1]  # one line above the other
     assert first[2] - first[0] < 60 and second[0] < 80  # the ends of the lines, not the whole lines
+
+
+def test_cli_extract_and_diff_read_pdfs(tmp_path: Path):
+    import json
+
+    from click.testing import CliRunner
+
+    pdf = tmp_path / "Acme MSA 2024.pdf"
+    pdf.write_bytes(contract_pdf(2))
+    docx = tmp_path / "msa-v2.docx"
+    docx.write_bytes(text_to_docx(expected_text().replace("New York", "Delaware")))
+    runner = CliRunner()
+    extracted = runner.invoke(main, ["extract", str(pdf)])
+    assert extracted.exit_code == 0, extracted.output
+    record = json.loads(extracted.stdout)
+    assert record["id"] == "Acme MSA 2024" and record["fields"]["governing_law"] == "New York"
+    diffed = runner.invoke(main, ["diff", str(pdf), str(docx), "--format", "json"])
+    assert diffed.exit_code == 0, diffed.output
+    ops = json.loads(diffed.stdout)["ops"]
+    assert "".join(t for op, t in ops if op != "insert") == expected_text()
+    assert "".join(t for op, t in ops if op == "delete").strip().rstrip(".") == "New York"
