@@ -168,6 +168,6 @@ def many_pages_pdf(pages: int) -> bytes:
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
                _stream(content_stream([(72, 90, "A page of a very long file.")]))]
-    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                b"/Contents 4 0 R >>"] * pages
+    objects += [(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                 b"/Contents 4 0 R >>")] * pages
     return write_pdf(objects)

@@ -23,6 +23,7 @@ more pages than allowed are refused with a :class:`clm.errors.ClmError`.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -111,7 +112,7 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]
 
 def _actions(data: bytes, pdf) -> list[str]:  # type: ignore[no-untyped-def]
     """Return the kinds of scripts/actions the file declares (names, deduplicated, in order)."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     found: list[str] = []
     if raw.FPDFDoc_GetJavaScriptActionCount(pdf.raw) > 0:
@@ -144,7 +145,7 @@ def needs_ocr(text: str) -> bool:
 
 def _has_image(page) -> bool:  # type: ignore[no-untyped-def]
     """Return whether a page draws at least one image (at any depth of form XObjects)."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     return any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=5))
 
@@ -290,7 +291,7 @@ def _paragraphs(pages: list[list[_Line]]) -> list[list[tuple[int, _Line, str]]]:
     lefts = [ln.box[0] for page in pages for ln in page if ln.box[2] > 0]
     full_right = statistics.quantiles(rights, n=10)[-1] if len(rights) >= 10 else (max(rights) if rights else 0)
     margin_left = statistics.quantiles(lefts, n=10)[0] if len(lefts) >= 10 else (min(lefts) if lefts else 0)
-    pitches = [b.box[1] - a.box[1] for page in pages for a, b in zip(page, page[1:], strict=False)
+    pitches = [b.box[1] - a.box[1] for page in pages for a, b in itertools.pairwise(page)
                if 0 < b.box[1] - a.box[1] < 60]
     pitch = statistics.median(pitches) if pitches else 14.0
     out: list[list[tuple[int, _Line, str]]] = []

@@ -21,7 +21,7 @@ def test_a_sealed_pdf_reads_as_the_signed_text(sealed):
 
 
 def test_a_sealed_pdf_whose_text_no_longer_matches_is_read_whole(sealed, monkeypatch):
-    envelope_id, path = sealed
+    _envelope_id, path = sealed
     monkeypatch.setattr(pdfread, "_SEALED_SUBJECT", pdfread.re.compile(r"^clm envelope (\d+); document sha256 ()"))
     document = pdfread.from_pdf(path.read_bytes())
     assert "Certificate of completion" in document.text and "1. Services." in document.text

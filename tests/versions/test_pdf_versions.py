@@ -9,13 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from clm.cli import main
 from clm.clauses.models import ExtractedTerm
+from clm.cli import main
 from clm.demo import text_to_docx
 from clm.users import Role
 from clm.versions.models import Blob, Contract, Version
-from tests.pdf_fixtures import (CONTRACT_PARAGRAPHS, attachment_pdf, contract_pdf, encrypted_pdf, many_pages_pdf,
-                                scanned_pdf, text_pdf)
+from tests.pdf_fixtures import (
+    CONTRACT_PARAGRAPHS,
+    attachment_pdf,
+    contract_pdf,
+    encrypted_pdf,
+    many_pages_pdf,
+    scanned_pdf,
+    text_pdf,
+)
 from tests.versions.test_pdfread import expected_text
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")

@@ -12,8 +12,13 @@ from clm.errors import ClmError, InvalidInput, TooLarge, UnsupportedMedia
 from clm.versions import intake
 from clm.versions.intake import Limits, read_upload
 from clm.versions.pdfread import PdfOptions, from_pdf, needs_ocr
-from tests.pdf_fixtures import (CONTRACT_PARAGRAPHS, contract_pdf, scanned_pdf, text_pdf,
-                                write_pdf)
+from tests.pdf_fixtures import (
+    CONTRACT_PARAGRAPHS,
+    contract_pdf,
+    scanned_pdf,
+    text_pdf,
+    write_pdf,
+)
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
 
@@ -31,7 +36,10 @@ def expected_text() -> str:
     return "\n".join(paragraphs)
 
 
-def refused(cls: type[ClmError], data: bytes, filename: str = "contract.pdf", limits: Limits = Limits(),
+DEFAULT = Limits()
+
+
+def refused(cls: type[ClmError], data: bytes, filename: str = "contract.pdf", limits: Limits = DEFAULT,
             match: str = "") -> ClmError:
     with pytest.raises(ClmError) as info:
         read_upload(data, filename, limits)
@@ -210,8 +218,8 @@ def test_decompression_bomb_is_refused_within_the_memory_cap() -> None:
     data = b"".join(parts)
     pdf = write_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
                      b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-                     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                     b"/Contents 5 0 R >>",
+                     (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                      b"/Contents 5 0 R >>"),
                      b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"])
     assert len(pdf) < 2 * 1024 * 1024
     limits = Limits(parse_memory_bytes=256 * 1024 * 1024)
