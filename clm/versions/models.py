@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, select, update
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from clm.db import Base, enum_values, utcnow
@@ -134,6 +134,9 @@ class Version(Base):
     #: OCR word confidence (0-100) over them; NULL when no page needed OCR.
     ocr_pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: For a PDF version: its pages and the box of every line (clm.versions.pdfread.layout_json),
+    #: read once at upload so showing, comparing or reviewing a scan never runs OCR again.
+    page_layout: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     contract: Mapped[Contract] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship(lazy="joined")

@@ -507,3 +507,28 @@ def page_marks(document: Document, spans: list[tuple[int, int]]) -> dict[int, li
                 x1 = left + (right - left) * (b - line.start) / width
                 marks.setdefault(page.number, []).append((x0, top, x1, bottom))
     return marks
+
+
+# --- the layout kept with a stored version ----------------------------------------------------
+
+
+def layout_json(document: Document) -> dict[str, object]:
+    """Return a PDF Document's pages, lines and boxes as JSON-ready data (boxes to 0.1 pt), and
+    its problems; :func:`from_layout` rebuilds the Document from it and the text."""
+    return {"version": 1, "problems": list(document.problems), "pages": [
+        {"n": p.number, "w": round(p.width, 1), "h": round(p.height, 1), "ocr": p.ocr_confidence,
+         "lines": [[ln.start, ln.end, *(round(v, 1) for v in ln.box)] for ln in p.lines]}
+        for p in document.pages]}
+
+
+def from_layout(text: str, layout: dict[str, object]) -> Document:
+    """Return the Document of a stored PDF version: ``text`` (one paragraph per line, as
+    :func:`from_pdf` made it) with the pages of ``layout``."""
+    pages = tuple(Page(number=int(p["n"]), width=float(p["w"]), height=float(p["h"]),
+                       ocr_confidence=None if p.get("ocr") is None else float(p["ocr"]),
+                       lines=tuple(PageLine(int(ln[0]), int(ln[1]), (float(ln[2]), float(ln[3]), float(ln[4]),
+                                                                     float(ln[5]))) for ln in p["lines"]))
+                  for p in layout.get("pages", ()))  # type: ignore[attr-defined]
+    paragraphs = tuple(Paragraph((Run(line),) if line else ()) for line in text.split("\n"))
+    return Document(paragraphs=paragraphs, pages=pages,
+                    problems=tuple(str(x) for x in layout.get("problems", ())))  # type: ignore[attr-defined]

@@ -77,6 +77,25 @@ def _title_from(document: Document, filename: str) -> str:
     return stem.replace("_", " ").strip() or "Untitled contract"
 
 
+def _layout(document: Document) -> dict[str, object] | None:
+    """Return a PDF Document's page layout as stored on its version (None for other files)."""
+    if not document.pages:
+        return None
+    from clm.versions.pdfread import layout_json
+
+    return layout_json(document)
+
+
+def _stored_pdf(version: Version) -> Document | None:
+    """Return the Document of a PDF version from its stored text and page layout (no re-read,
+    no OCR), or None when the version has no stored layout."""
+    if version.page_layout is None:
+        return None
+    from clm.versions.pdfread import from_layout
+
+    return from_layout(version.text, version.page_layout)
+
+
 def read_upload(upload: Upload, limits: Limits, view: str = "accept") -> Document:
     """Return the parsed Document of ``upload``; raise a ClmError a user can act on otherwise."""
     from clm.versions import intake
@@ -175,6 +194,7 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         word_count=len(text.split()), revision_count=len(document.revisions),
         has_hidden_text=bool(document.has_hidden_text),
         ocr_pages=document.ocr_pages or None, ocr_confidence=document.ocr_confidence,
+        page_layout=_layout(document),
     )
     session.add(version)
     try:
@@ -235,6 +255,9 @@ def document_of(version: Version, limits: Limits, view: str = "accept") -> Docum
     document is the one that was signed (:attr:`Version.document_version`), not its sealed PDF.
     """
     source = version.document_version
+    stored = _stored_pdf(source)
+    if stored is not None:
+        return stored
     return read_upload(Upload(data=source.blob.data, filename=source.filename), limits, view)
 
 
@@ -262,8 +285,9 @@ def document_and_images(version: Version, limits: Limits,
         if found is not None:
             _READ_CACHE.move_to_end(key)
             return found
-    data = source.blob.data
-    document = read_upload(Upload(data=data, filename=source.filename), limits, view)
+    stored = _stored_pdf(source)
+    data = source.blob.data if stored is None else b""
+    document = stored or read_upload(Upload(data=data, filename=source.filename), limits, view)
     found = (document, image_parts(data) if data[:2] == b"PK" else {})
     with _READ_LOCK:
         _READ_CACHE[key] = found
@@ -448,8 +472,8 @@ def text_findings(session: Session, limits: Limits) -> list[Finding]:
     for version in session.scalars(select(Version).options(undefer(Version.text))
                                    .where(Version.source != VersionSource.SIGNED).order_by(Version.id)
                                    .execution_options(yield_per=20)):
-        try:
-            text = document_of(version, limits).text
+        try:  # the file itself, read again (a PDF's stored layout is not the file)
+            text = read_upload(Upload(data=version.blob.data, filename=version.filename), limits).text
         except Exception as err:  # a changed file may no longer read at all; blob findings say why
             findings.append(Finding("versions", str(version.id), f"its file no longer reads: {err}"))
             continue

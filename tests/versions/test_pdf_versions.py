@@ -203,3 +203,31 @@ def test_cli_extract_and_diff_read_pdfs(tmp_path: Path):
     ops = json.loads(diffed.stdout)["ops"]
     assert "".join(t for op, t in ops if op != "insert") == expected_text()
     assert "".join(t for op, t in ops if op == "delete").strip().rstrip(".") == "New York"
+
+
+def test_a_stored_pdf_is_never_read_again_to_show_or_compare_it(client, session, make_token, monkeypatch):
+    from clm.versions import intake, pdfread, store
+
+    token = make_token(Role.LEGAL)
+    created = _api_upload(client, token, contract_pdf(2), "msa.pdf").json
+    version = session.scalar(select(Version))
+    fresh = pdfread.from_pdf(contract_pdf(2))
+    stored = pdfread.from_layout(version.text, version.page_layout)
+    assert stored.paragraphs == fresh.paragraphs and len(stored.pages) == len(fresh.pages) == 2
+    for kept, read in zip(stored.pages, fresh.pages, strict=True):
+        assert [(ln.start, ln.end) for ln in kept.lines] == [(ln.start, ln.end) for ln in read.lines]
+        assert all(abs(a - b) <= 0.05 for k, r in zip(kept.lines, read.lines, strict=True)
+                   for a, b in zip(k.box, r.box, strict=True))  # boxes kept to 0.1 pt
+    _api_upload(client, token, text_to_docx(expected_text()), "msa.docx",
+                url=f"/api/v1/contracts/{created['id']}/versions")
+    store._READ_CACHE.clear()
+    calls = []
+    real = intake._parse_pdf_in_child
+    monkeypatch.setattr(intake, "_parse_pdf_in_child", lambda *a: calls.append(a) or real(*a))
+    viewer = make_token(Role.VIEWER)
+    assert client.get(f"/api/v1/contracts/{created['id']}/compare?from=1&to=2&format=json",
+                      headers=_bearer(viewer)).status_code == 200
+    assert calls == []
+    # `clm audit check --deep` does read the file again, to prove the stored text is the file's.
+    assert store.text_findings(session, store.limits_from_settings(client.application.config)) == []
+    assert len(calls) == 1
