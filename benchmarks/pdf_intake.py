@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ocr-max-pages", type=int, default=30, help="leave longer contracts out of the OCR sample")
     ap.add_argument("--dpi", type=int, default=200, help="resolution of the image-only PDFs")
     ap.add_argument("--work", type=Path, default=Path("/tmp/clm_pdf_intake"))
+    ap.add_argument("--ocr-only", action="store_true", help="skip 1 and 2: only the OCR sample")
     args = ap.parse_args(argv)
     if not args.pdf_dir.is_dir():
         print(f"no PDFs at {args.pdf_dir}", file=sys.stderr)
@@ -118,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"{len(records)} contracts with a PDF (of {len(by_stem)} PDFs in {args.pdf_dir})", flush=True)
 
-    # 1. text layers, in process
+    if not args.ocr_only:
+        text_and_extraction(args, records, by_stem, ids, from_pdf, PdfOptions)
+    if args.ocr_limit > 0:
+        ocr_sample(args, records, by_stem)
+    return 0
+
+
+def text_and_extraction(args, records, by_stem, ids, from_pdf, PdfOptions) -> None:
+    """Steps 1 and 2: read every text layer; extraction from the PDFs vs from the .txt."""
     pages = failures = 0
     chars = 0
     elapsed = 0.0
@@ -154,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DELTA macro F1 pdf - txt: {s_pdf['presence_macro_f1'] - s_txt['presence_macro_f1']:+.3f} "
           f"over {len(records)} contracts", flush=True)
 
-    # 3. OCR on image-only renderings of a sample
-    if args.ocr_limit <= 0:
-        return 0
+
+def ocr_sample(args, records, by_stem) -> None:
+    """Step 3: OCR on image-only renderings of a sample, against the .txt and text-layer PDFs."""
     import pypdfium2 as pdfium
 
     sample = []
@@ -177,10 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     sample_ids = {r["id"] for r in sample}
     sample_gold = subset_gold(args.gold, records, sample_ids, args.work / "gold_ocr")
     ocr_time, ocr_failures = clm_extract(paths, args.work / "pred_ocr.jsonl")
-    for name, src in (("txt", "pred_txt.jsonl"), ("pdf", "pred_pdf.jsonl")):
-        with open(args.work / src, encoding="utf-8") as f, \
-                open(args.work / f"pred_{name}_sample.jsonl", "w", encoding="utf-8") as out:
-            out.writelines(line for line in f if json.loads(line)["id"] in sample_ids)
+    clm_extract(["--jsonl", str(sample_gold / "contracts.jsonl")], args.work / "pred_txt_sample.jsonl")
+    clm_extract([str(by_stem[r["id"]]) for r in sample], args.work / "pred_pdf_sample.jsonl")
     s_ocr = score(sample_gold, args.work / "pred_ocr.jsonl")
     s_txt_sample = score(sample_gold, args.work / "pred_txt_sample.jsonl")
     s_pdf_sample = score(sample_gold, args.work / "pred_pdf_sample.jsonl")
@@ -190,7 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"OCR sample macro F1: scans {s_ocr['presence_macro_f1']:.3f}  text-layer PDFs "
           f"{s_pdf_sample['presence_macro_f1']:.3f}  .txt {s_txt_sample['presence_macro_f1']:.3f}  "
           f"DELTA scans - txt {s_ocr['presence_macro_f1'] - s_txt_sample['presence_macro_f1']:+.3f}")
-    return 0
 
 
 if __name__ == "__main__":
