@@ -91,6 +91,17 @@ class _Line:
 #: OCR reads typographic quotes where the file may have had straight ones; contracts' defined
 #: terms are matched on straight quotes.
 _OCR_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'"})
+#: OCR's usual letter-for-digit slips where only a digit can stand: "lst" (1st), "2O03", "l0".
+_OCR_DIGITS = ((re.compile(r"\b[lI](st)\b"), r"1\1"), (re.compile(r"(?<=\d)[lI](?=\d|\b)"), "1"),
+               (re.compile(r"(?<=\d)O(?=\d)"), "0"), (re.compile(r"\b[lI](?=\d+\b)"), "1"))
+
+
+def _ocr_word(word: str) -> str:
+    """Return an OCR'd word with typographic quotes straightened and digit slips fixed."""
+    word = word.translate(_OCR_QUOTES)
+    for pattern, replacement in _OCR_DIGITS:
+        word = pattern.sub(replacement, word)
+    return word
 
 
 def ocr_available() -> bool:
@@ -237,7 +248,7 @@ def _ocr_page(pdf, index: int, width: float, height: float,  # type: ignore[no-u
         except ValueError:
             continue
         key = (int(cols[2]), int(cols[3]), int(cols[4]))
-        grouped.setdefault(key, []).append((cols[11].strip().translate(_OCR_QUOTES), conf, (left * scale_x, top * scale_y,
+        grouped.setdefault(key, []).append((_ocr_word(cols[11].strip()), conf, (left * scale_x, top * scale_y,
                                                                       (left + w) * scale_x, (top + h) * scale_y)))
     lines: list[_Line] = []
     confs: list[tuple[float, int]] = []

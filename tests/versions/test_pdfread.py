@@ -246,3 +246,10 @@ def test_pdf_with_no_text_at_all_is_refused() -> None:
 
 def test_options_default_pages() -> None:
     assert PdfOptions().max_pages == 500
+
+
+def test_ocr_digit_slips_and_quotes_are_fixed() -> None:
+    from clm.versions.pdfread import _ocr_word
+
+    assert [_ocr_word(w) for w in ["lst", "2O03", "l0", "1l", "“Agreement”", "Company’s", "list", "Olive", "I"]] == \
+        ["1st", "2003", "10", "11", '"Agreement"', "Company's", "list", "Olive", "I"]
