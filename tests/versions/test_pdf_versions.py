@@ -231,3 +231,14 @@ def test_a_stored_pdf_is_never_read_again_to_show_or_compare_it(client, session,
     # `clm audit check --deep` does read the file again, to prove the stored text is the file's.
     assert store.text_findings(session, store.limits_from_settings(client.application.config)) == []
     assert len(calls) == 1
+
+
+def test_a_pdf_with_scripts_is_stored_and_its_page_says_they_never_ran(client, auth, session, make_token):
+    lines = [(72.0, 90.0, "This Agreement is governed by the laws of the State of New York.")]
+    pdf = text_pdf([lines], catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.launchURL\\('x'\\)) >> ")
+    created = _api_upload(client, make_token(Role.LEGAL), pdf, "scripted.pdf")
+    assert created.status_code == 201, created.json
+    auth.login(Role.VIEWER)
+    page = client.get(f"/contracts/{created.json['id']}/versions/1").get_data(as_text=True)
+    assert "contains scripts or automatic actions (JavaScript, OpenAction)" in page
+    assert "never runs them" in page
