@@ -253,3 +253,14 @@ def test_ocr_digit_slips_and_quotes_are_fixed() -> None:
 
     assert [_ocr_word(w) for w in ["lst", "2O03", "l0", "1l", "“Agreement”", "Company’s", "list", "Olive", "I"]] == \
         ["1st", "2003", "10", "11", '"Agreement"', "Company's", "list", "Olive", "I"]
+
+
+def test_owner_password_only_pdf_is_read() -> None:
+    # Encrypted with an empty user password (printing/copying restrictions only): anyone can
+    # open it, so clm reads it; only a PDF that needs a password to open is refused.
+    pypdf = pytest.importorskip("pypdf")
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(contract_pdf(2)))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    assert read_upload(out.getvalue(), "restricted.pdf").text == expected_text()
