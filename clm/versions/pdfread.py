@@ -143,8 +143,8 @@ def _is_garbage(text: str) -> bool:
     if good / len(chars) < 0.85:
         return True
     words = re.findall(r"[A-Za-z]{2,}", text)
-    if not words:
-        return True
+    if not words:  # another script (Chinese, Greek ...): a real text layer is mostly letters
+        return sum(1 for c in chars if c.isalpha()) < 0.5 * len(chars)
     voweled = sum(1 for w in words if re.search(r"[aeiouyAEIOUY]", w))
     return voweled / len(words) < 0.6
 

@@ -103,6 +103,8 @@ def test_garbage_text_layer_is_detected() -> None:
     assert needs_ocr("\x01\x02 ¤¤¤ ¦¦¦ ÿÿ ªª «» ¬¬ ®® ¯¯ °° ±± ²² ³³ ´´ µµ")
     assert needs_ocr("Xqzt Brrk Qwtz Pllt Mnrk Zxcv Bnmq Wrtp Sdfg Hjkl")
     assert not needs_ocr("This Agreement is governed by the laws of the State of New York.")
+    assert not needs_ocr("本协议受中华人民共和国法律管辖。双方同意如下条款。")  # another script is not garbage
+    assert not needs_ocr("Η παρούσα σύμβαση διέπεται από το ελληνικό δίκαιο.")
 
 
 # --- scans --------------------------------------------------------------------------------------
