@@ -52,7 +52,9 @@ ACTIONS = ("This PDF contains scripts or automatic actions ({what}); clm read on
 
 _PDF_ERR_PASSWORD = 4
 _MARGIN = 0.09  # top and bottom share of a page where running headers and footers live
-_PAGE_NUMBER = re.compile(r"^[\s\-–—(\[]*(page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(\s*(of|/)\s*\d{1,4})?[\s\-–—)\]]*$",
+#: A page number alone on a line: "7", "- 7 -", "Page 7 of 30", "7/30", "iv" (lower-case roman only, and
+#: never in parentheses: "(c)" or "II" alone on a line is a list label or an article number).
+_PAGE_NUMBER = re.compile(r"^[\s\-–—]*(page\s+)?(\d{1,4}|(?-i:[ivxlcdm]{1,7}))(\s*(of|/)\s*\d{1,4})?[\s\-–—]*$",
                           re.IGNORECASE)
 _ENUMERATION = re.compile(r"^(\(?[0-9]{1,3}(\.[0-9]{1,3})*[.)]?\s|\(?[a-zA-Z]{1,4}[.)]\s|\([a-zA-Z0-9]{1,4}\)|"
                           r"(section|article|schedule|exhibit|annex|appendix)\s+[0-9IVXivx]|[•●▪◦·\-–]\s)",

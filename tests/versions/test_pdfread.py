@@ -266,3 +266,10 @@ def test_owner_password_only_pdf_is_read() -> None:
     out = io.BytesIO()
     writer.write(out)
     assert read_upload(out.getvalue(), "restricted.pdf").text == expected_text()
+
+
+def test_what_counts_as_a_page_number() -> None:
+    from clm.versions.pdfread import _PAGE_NUMBER
+
+    assert all(_PAGE_NUMBER.match(t) for t in ["7", "- 7 -", "Page 7 of 30", "page 7", "7/30", "iv", "— 12 —"])
+    assert not any(_PAGE_NUMBER.match(t) for t in ["(c)", "(iv)", "II", "ARTICLE IV", "1.", "2024 Acme", "(3)"])
