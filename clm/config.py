@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     # The outbox folder for mail when no SMTP server is set; empty: <instance>/outbox.
     "MAIL_OUTBOX": "",
     "MAIL_FROM": "clm <no-reply@localhost>",
+    # The company name quotes (PDF, Word, email) are branded with; empty: no brand line.
+    "SELLER_NAME": "",
     # Envelope status changes are POSTed here, signed with HMAC-SHA256 of WEBHOOK_SECRET; empty: off.
     "WEBHOOK_URL": "",
     "WEBHOOK_SECRET": "",
@@ -60,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     # The holiday calendar business days count on when a contract names none: a country code
     # with an optional subdivision (US, US-NY, GB-ENG, DE-BY), or "none" for weekends only.
     "HOLIDAYS": "US",
+    # How pages, PDFs and CSVs' formatted columns write dates: en-US ("June 1, 2026"), en-GB
+    # ("1 June 2026") or iso ("2026-06-01"). Stored values and the API keep ISO dates.
+    "DATE_LOCALE": "en-US",
     # Journal accounts: "receivable=1200,contract_asset=1210,contract_liability=2300,revenue=4000",
     # and per line "revenue:<line id>=4010"; empty: the accounts' names (clm.downstream.journal).
     "CHART_OF_ACCOUNTS": "",

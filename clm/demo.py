@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -157,3 +157,56 @@ def seed(session: Session) -> list[str]:
             contract_id = version.contract_id
         report.append(f"Demo contract {contract_id}: {title} ({len(versions)} versions)")
     return report
+
+
+# Three subscriptions signed with commercial terms, dated around today so the finance charts have data
+# (the README screenshots, benchmarks/page_lengths.py and the accessibility tests).
+FINANCE_CONTRACTS = (
+    ("Globex hosting", "Globex Corporation", "36000.00", "monthly", -200, 165, "P30D"),
+    ("Initech analytics", "Initech", "90000.00", "quarterly", -45, 320, "P60D"),
+    ("Umbrella support", "Umbrella Health", "18000.00", "annual", -300, 65, "P60D"),
+)
+
+
+def seed_finance(app: Any) -> None:
+    """Sign the FINANCE_CONTRACTS with their terms (as a completed envelope leaves them) and process the outbox."""
+    import datetime as dt
+
+    from clm import db, events
+    from clm.clauses.services import confirmed_terms_digest
+    from clm.downstream import commercial
+    from clm.signing import envelopes
+    from clm.signing.models import Envelope, EnvelopeStatus
+
+    factory = db.sessionmaker_for(app)
+    today, now = dt.date.today(), db.utcnow()
+    for title, party, price, frequency, start, end, notice in FINANCE_CONTRACTS:
+        first, last = today + dt.timedelta(days=start), today + dt.timedelta(days=end)
+        terms = {"currency": "USD", "signed_on": (first - dt.timedelta(days=7)).isoformat(), "payment_terms_days": 30,
+                 "lines": [{"id": "sub", "description": title, "price": price, "recognition": "ratable",
+                            "start": first.isoformat(), "end": last.isoformat(),
+                            "billing": {"frequency": frequency, "timing": "advance"}},
+                           {"id": "setup", "description": "Onboarding", "price": "5000.00", "ssp": "6000.00",
+                            "recognition": "point_in_time", "satisfied_on": (first + dt.timedelta(days=30)).isoformat(),
+                            "billing": {"frequency": "once", "timing": "arrears"}}],
+                 "renewal": {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": notice,
+                             "price_increase_cap": "5"}}
+        with db.transaction_for(factory) as s:
+            text = f"SUBSCRIPTION AGREEMENT\n1. Fees. USD {price} for the term.\n"
+            version = store.import_file(s, store.Upload(text.encode(), f"{title}.txt"),
+                                        limits=store.limits_from_settings(app.config),
+                                        author="legal@example.com", title=title, counterparty=party)
+            commercial.attach_terms(s, version.contract, terms, by="finance@example.com", now=now)
+            envelope = Envelope(contract_id=version.contract_id, version_id=version.id,
+                                version_sha256=version.blob_sha256, document_sha256=envelopes.sha256_text(version.text),
+                                terms_sha256=confirmed_terms_digest(s, version.contract_id), subject="Please sign",
+                                message="",
+                                status=EnvelopeStatus.COMPLETED, expires_at=now + dt.timedelta(days=30),
+                                created_by="legal@example.com", created_at=now, sent_at=now, completed_at=now,
+                                audit_seq=0)
+            s.add(envelope)
+            s.flush()
+            events.publish(s, "envelope.completed", f"envelope-{envelope.id}-completed", {
+                "envelope_id": envelope.id, "contract_id": envelope.contract_id,
+                "signed_on": now.date().isoformat(), "terms_sha256": envelope.terms_sha256}, now=now)
+    events.drain(factory, app.config)

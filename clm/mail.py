@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from clm.errors import ClmError
+
 log = logging.getLogger(__name__)
 DEFAULT_SENDER = "clm <no-reply@localhost>"
 
@@ -109,6 +111,22 @@ def to_message(mail: Mail, sender: str) -> EmailMessage:
     for filename, data in mail.attachments:
         message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return message
+
+
+class NotDelivered(ClmError):
+    """The mail server did not take a message that had to go before anything was stored."""
+
+    status = 503
+
+
+def deliver_now(mailer: Mailer, mail: Mail, sender: str = DEFAULT_SENDER) -> None:
+    """Send ``mail`` or raise :class:`NotDelivered` (for a use case that stores nothing unless it went)."""
+    try:
+        mailer.send(to_message(mail, sender))
+    except (OSError, smtplib.SMTPException) as err:
+        log.error("mail to %s (%s) failed: %s", mail.to, mail.subject, err)
+        raise NotDelivered(f"The email to {mail.to} could not be sent; nothing was changed. Try again later.") \
+            from None
 
 
 def deliver(mailer: Mailer, mails: Iterable[Mail], sender: str = DEFAULT_SENDER) -> int:

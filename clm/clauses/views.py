@@ -56,7 +56,9 @@ def decide(contract_id: int, field: str) -> ResponseReturnValue:
     else:
         label = services.FIELDS_BY_NAME[field].label
         flash(f"{label} {action.value}.")
-    return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="terms")), 303
+    # Back to the row of the term, where the page shows the message beside the form (clm.web.contracts).
+    anchor = f"term-{field}"
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="terms", at=anchor, _anchor=anchor)), 303
 
 
 @bp.route("/contracts/<int:contract_id>/clauses/<digest>", methods=["POST"])
@@ -84,7 +86,8 @@ def approve(contract_id: int, digest: str) -> ResponseReturnValue:
         flash(str(err), "error")
     else:
         flash(f"Clause {decision.value}.")
-    return redirect(url_for("contracts.show", contract_id=contract_id, _anchor="clauses")), 303
+    anchor = f"clause-{digest[:12]}"
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="clauses", at=anchor, _anchor=anchor)), 303
 
 
 def term_rows(session: Session) -> Iterator[dict[str, Any]]:
@@ -117,8 +120,11 @@ def term_rows(session: Session) -> Iterator[dict[str, Any]]:
         last_id = contracts[-1].id
 
 
+#: Each term's value in our own form (ISO dates, P30BD) and its source; then, after them, the dates
+#: and durations as people read them ("June 1, 2026", "30 business days").
 CSV_COLUMNS = ["contract_id", "title", "counterparty", "status", "version"] + [
-    column for field in services.TERM_FIELDS for column in (field.name, f"{field.name}_source")]
+    column for field in services.TERM_FIELDS for column in (field.name, f"{field.name}_source")] + [
+    f"{field.name}_formatted" for field in services.TERM_FIELDS if field.kind in fields.FORMATTED_KINDS]
 
 
 def _cell(value: Any, field: str | None = None) -> str:
@@ -145,6 +151,8 @@ def _is_number(text: str) -> bool:
 def terms_csv_response() -> Response:
     """Return all contracts' terms as a streamed CSV download."""
     factory = db.sessionmaker_for(current_app)
+    locale = str(current_app.config.get("DATE_LOCALE") or "en-US")
+    formatted = [f.name for f in services.TERM_FIELDS if f.kind in fields.FORMATTED_KINDS]
 
     def generate() -> Iterator[str]:
         # The response streams after the request's session is closed, so the generator has a
@@ -154,7 +162,10 @@ def terms_csv_response() -> Response:
             writer = csvfile.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
             writer.writeheader()
             for row in term_rows(session):
-                writer.writerow({k: _cell(v, k) for k, v in row.items()})
+                cells = {k: _cell(v, k) for k, v in row.items()}
+                cells.update({f"{name}_formatted": fields.format(name, row[name], locale)
+                              for name in formatted if row.get(name) is not None})
+                writer.writerow(cells)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

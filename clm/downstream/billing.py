@@ -15,7 +15,7 @@ from typing import Any
 from clm import csvfile
 from clm.downstream.terms import ContractTerms, Line
 from clm.errors import InputErrors, InvalidInput
-from clm.values import money
+from clm.values import display, money
 from clm.values.dates import add_months, days_between
 from clm.values.durations import Duration
 from clm.values.frequencies import PERIOD_MONTHS
@@ -513,11 +513,15 @@ def credit_note_json(note: CreditNote | None) -> dict[str, Any] | None:
 
 
 BILLING_CSV_COLUMNS = ("invoice", "date", "due", "currency", "line", "description",
-                       "period_start", "period_end", "amount")
+                       "period_start", "period_end", "amount", "amount_formatted")
 
 
 def billing_csv(schedule: Sequence[Invoice]) -> str:
-    """Return the schedule as CSV, one row per invoice line, with a header row."""
+    """Return the schedule as CSV, one row per invoice line, with a header row.
+
+    ``amount`` and ``currency`` are for machines ("120000.00", "USD"); ``amount_formatted`` is
+    the amount as people read it ("USD 120,000.00").
+    """
     out = io.StringIO()
     writer = csvfile.writer(out)
     writer.writerow(BILLING_CSV_COLUMNS)
@@ -525,7 +529,8 @@ def billing_csv(schedule: Sequence[Invoice]) -> str:
         for ln in inv.lines:
             writer.writerow([inv.number, inv.date.isoformat(), inv.due.isoformat(), inv.currency,
                              ln.line_id, ln.description, ln.period_start.isoformat(),
-                             ln.period_end.isoformat(), money.plain(ln.amount, inv.currency)])
+                             ln.period_end.isoformat(), money.plain(ln.amount, inv.currency),
+                             display.money_text(ln.amount, inv.currency)])
     return out.getvalue()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,6 +26,199 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clm.versions.models import Contract
+
+# ----------------------------------------------------------------------------- the terms form (pure)
+
+#: A line's fields in the terms form, in the order it shows them (billing frequency and timing
+#: stand for ``billing.frequency`` and ``billing.timing``).
+LINE_FORM_FIELDS = ("description", "quantity", "unit_price", "price", "ssp", "recognition", "frequency", "timing",
+                    "start", "end", "satisfied_on")
+#: The form's fields outside the lines (the renewal's four stand for ``renewal.*``).
+FORM_FIELDS = ("currency", "signed_on", "payment_terms_days", "auto_renewal", "renewal_term", "non_renewal_notice",
+               "price_increase_cap")
+#: At most this many lines in the form (a document with more is edited as JSON).
+MAX_FORM_LINES = 200
+_LINE_PATH = re.compile(r"lines\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?")
+
+
+@dataclass
+class TermsForm:
+    """The commercial-terms form: the text of every field, and the problems placed beside them.
+
+    ``lines`` hold each line's fields as text, plus ``id`` and ``from`` (its index in the
+    document the form was made from, "" for a new line): whatever the form does not show of a
+    line (SSP ranges, progress, seats, a billing date) is kept from there.
+    """
+
+    values: dict[str, str] = field(default_factory=dict)
+    lines: list[dict[str, str]] = field(default_factory=list)
+    #: Problems by field key: "currency", "renewal_term", "line-0-price", "line-0" (the whole line).
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Problems no field of the form shows (the lines as a whole, modifications, discounts ...).
+    general: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _words(iso: Any) -> str:
+    """Return a stored duration in words for the form ("1 year", "60 days"); what does not parse, as it is."""
+    from clm.values import durations
+
+    if not iso:
+        return ""
+    try:
+        return durations.format(durations.parse(str(iso)))
+    except ValueReadError:
+        return str(iso)
+
+
+def form_of(data: Mapping[str, Any]) -> TermsForm:
+    """Return the form showing terms document ``data`` (parsed JSON, as stored or prefilled)."""
+    renewal = data.get("renewal") if isinstance(data.get("renewal"), Mapping) else {}
+    cap = renewal.get("price_increase_cap")
+    values = {"currency": _text(data.get("currency")), "signed_on": _text(data.get("signed_on")),
+              "payment_terms_days": _text(data.get("payment_terms_days", 30)),
+              "auto_renewal": "on" if renewal.get("auto_renewal") is True else "",
+              "renewal_term": _words(renewal.get("renewal_term")),
+              "non_renewal_notice": _words(renewal.get("non_renewal_notice")),
+              "price_increase_cap": _text(cap).rstrip("%") if cap not in (None, "") else ""}
+    lines = []
+    raw_lines = data.get("lines") if isinstance(data.get("lines"), list) else []
+    for i, raw in enumerate(raw_lines[:MAX_FORM_LINES]):
+        ln = raw if isinstance(raw, Mapping) else {}
+        billing = ln.get("billing") if isinstance(ln.get("billing"), Mapping) else {}
+        row = {"id": _text(ln.get("id")), "from": str(i)}
+        for name in LINE_FORM_FIELDS:
+            row[name] = _text(billing.get(name) if name in ("frequency", "timing") else ln.get(name))
+        if row["quantity"] and row["unit_price"] and "price" in ln:
+            row["price"] = ""  # computed from quantity x unit price when the document was read
+        lines.append(row)
+    return TermsForm(values, lines)
+
+
+def form_from_post(form: Mapping[str, str]) -> TermsForm:
+    """Return the form as posted: ``currency`` ..., and ``line-<i>-<field>`` for i from 0 to ``line_count`` - 1."""
+    try:
+        count = min(int(form.get("line_count", "0")), MAX_FORM_LINES)
+    except ValueError:
+        count = 0
+    values = {name: form.get(name, "").strip() for name in FORM_FIELDS}
+    lines = [{name: form.get(f"line-{i}-{name}", "").strip() for name in ("id", "from", *LINE_FORM_FIELDS)}
+             for i in range(max(count, 0))]
+    return TermsForm(values, lines)
+
+
+def add_line(tf: TermsForm) -> None:
+    """Add an empty line (billed once, recognised at a point in time) with an id no other line has."""
+    taken = {ln["id"] for ln in tf.lines}
+    n = len(tf.lines) + 1
+    while f"line{n}" in taken:
+        n += 1
+    row = dict.fromkeys(("from", *LINE_FORM_FIELDS), "")
+    row.update(id=f"line{n}", recognition="ratable", frequency="annual", timing="advance")
+    if len(tf.lines) < MAX_FORM_LINES:
+        tf.lines.append(row)
+
+
+def terms_of_form(tf: TermsForm, base: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the terms document the form says, on top of ``base`` (the document it was made from).
+
+    Keys the form does not show are kept from ``base``; an empty field leaves its key out, so
+    that :func:`clm.downstream.terms.parse_terms` applies its default or says it is missing.
+    Numbers stay as typed (text) for parse_terms to read and judge; durations in words ("1 year")
+    become ISO (P1Y) when they read as one.
+    """
+    from clm.values import durations
+
+    doc: dict[str, Any] = {k: v for k, v in base.items() if k not in ("currency", "signed_on", "payment_terms_days",
+                                                                      "payment_terms", "lines", "renewal")}
+    v = tf.values
+    for key in ("currency", "signed_on"):
+        if v.get(key):
+            doc[key] = v[key].upper() if key == "currency" else v[key]
+    days = v.get("payment_terms_days", "")
+    if days:
+        doc["payment_terms_days"] = int(days) if days.isdigit() else days
+
+    def duration(text: str) -> str:
+        try:
+            return durations.read(text).iso
+        except ValueReadError:
+            return text
+
+    renewal: dict[str, Any] = dict(base["renewal"]) if isinstance(base.get("renewal"), Mapping) else {}
+    renewal["auto_renewal"] = v.get("auto_renewal") in ("on", "true", "1", "yes")
+    for key in ("renewal_term", "non_renewal_notice"):
+        renewal.pop(key, None)
+        if v.get(key):
+            renewal[key] = duration(v[key])
+    renewal.pop("price_increase_cap", None)
+    if v.get("price_increase_cap"):
+        cap = v["price_increase_cap"].strip()
+        renewal["price_increase_cap"] = cap if cap.endswith("%") else f"{cap}%"
+    doc["renewal"] = renewal
+
+    base_lines = base.get("lines") if isinstance(base.get("lines"), list) else []
+    lines = []
+    for row in tf.lines:
+        origin = base_lines[int(row["from"])] if row.get("from", "").isdigit() and int(row["from"]) < len(base_lines) \
+            else {}
+        line: dict[str, Any] = dict(origin) if isinstance(origin, Mapping) else {}
+        billing: dict[str, Any] = dict(line["billing"]) if isinstance(line.get("billing"), Mapping) else {}
+        if row.get("id"):
+            line["id"] = row["id"]
+        for name in LINE_FORM_FIELDS:
+            text = row.get(name, "")
+            if name in ("frequency", "timing"):
+                billing.pop(name, None)
+                if text:
+                    billing[name] = text
+                continue
+            line.pop(name, None)
+            if text:
+                line[name] = int(text) if name == "quantity" and text.isdigit() else text
+        if billing.get("frequency") != "once":
+            billing.pop("on", None)
+        line["billing"] = billing
+        lines.append(line)
+    doc["lines"] = lines
+    return doc
+
+
+def place_errors(tf: TermsForm, errors: list[str]) -> None:
+    """Put each "path: problem" of :class:`~clm.downstream.terms.TermsError` beside its field in ``tf``."""
+    for message in errors:
+        path, sep, problem = message.partition(": ")
+        if not sep:
+            tf.general.append(message)
+            continue
+        key = _form_key(path)
+        if key is None:
+            tf.general.append(message)
+        elif re.fullmatch(r"line-\d+", key) and "." in path:  # a line's field the form does not show: name it
+            tf.errors.setdefault(key, []).append(f"{path.partition('.')[2]}: {problem}")
+        else:
+            tf.errors.setdefault(key, []).append(problem)
+
+
+def _form_key(path: str) -> str | None:
+    if path in ("currency", "signed_on", "payment_terms_days"):
+        return path
+    if path == "payment_terms":
+        return "payment_terms_days"
+    if path.startswith("renewal"):
+        name = path.partition(".")[2]
+        return name if name in FORM_FIELDS else "auto_renewal"
+    found = _LINE_PATH.fullmatch(path)
+    if found is None:
+        return None
+    index, name, sub = found.groups()
+    if name == "billing":
+        name = sub if sub in ("frequency", "timing") else "frequency"
+    return f"line-{index}-{name}" if name in LINE_FORM_FIELDS else f"line-{index}"
+
 
 def latest_document(session: Session, contract_id: int) -> ContractTermsDocument | None:
     """Return the contract's current terms document (its highest version), or None."""

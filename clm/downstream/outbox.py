@@ -79,8 +79,8 @@ def bound_document(session: Session, payload: dict[str, Any]) -> ContractTermsDo
     contract_id = int(payload["contract_id"])
     latest = commercial.latest_document(session, contract_id)
     if latest is None:
-        raise Refused(f"Contract {contract_id} is signed but has no commercial terms; attach them "
-                      f"(PUT /api/v1/contracts/{contract_id}/commercial-terms) and it is processed.")
+        raise Refused(f"Contract {contract_id} is signed but has no commercial terms; attach them on its "
+                      "commercial terms page and the order, invoices and revenue are made from them.")
     signed = payload.get("commercial_terms_sha256")
     if signed is None:
         # Nothing was attached when it was signed: the first document attached afterwards binds.

@@ -95,15 +95,17 @@ def recipients(session: Session, settings: Mapping[str, Any]) -> list[str]:
                                 .order_by(User.email)))
 
 
-def compose(reminder: Reminder, to: str, today: date, link: str = "") -> Mail:
-    """Return the reminder mail for one recipient."""
+def compose(reminder: Reminder, to: str, today: date, link: str = "", locale: str = "en-US") -> Mail:
+    """Return the reminder mail for one recipient, its dates as ``locale`` writes them ("October 30, 2026")."""
+    from clm.values.display import date_text
+
     days = (reminder.notice_deadline - today).days
     subject = (f"Renewal notice deadline in {days} day{'s' if days != 1 else ''}: {reminder.title}"
                if days else f"Renewal notice deadline today: {reminder.title}")
     body = (f"{reminder.title} ({reminder.counterparty or 'no counterparty'}, contract {reminder.contract_id}) "
-            f"renews automatically on {reminder.renewal_date.isoformat()}.\n\n"
-            f"The last day to give notice of non-renewal is {reminder.notice_deadline.isoformat()} "
-            f"({days} day{'s' if days != 1 else ''} from {today.isoformat()}).\n\n"
+            f"renews automatically on {date_text(reminder.renewal_date, locale)}.\n\n"
+            f"The last day to give notice of non-renewal is {date_text(reminder.notice_deadline, locale)} "
+            f"({days} day{'s' if days != 1 else ''} from {date_text(today, locale)}).\n\n"
             "Decide now whether to renew (start the renewal from the contract page, with a price uplift "
             "within the contract's cap) or to give notice.\n")
     if link:
@@ -157,7 +159,8 @@ def send_reminders(factory: sessionmaker[Session], settings: Mapping[str, Any], 
             link = f"{public_url.rstrip('/')}/contracts/{reminder.contract_id}" if public_url else ""
             for address in to:
                 # Raises on failure: the transaction rolls back and the reminder stays due.
-                mailer.send(to_message(compose(reminder, address, today, link), sender))
+                mailer.send(to_message(compose(reminder, address, today, link,
+                                               str(settings.get("DATE_LOCALE") or "en-US")), sender))
         done.append(SentReminder(reminder.contract_id, reminder.notice_deadline, reminder.offsets, tuple(to)))
     return done
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from clm.downstream.revenue import balance, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms
 from clm.errors import InvalidInput, NotFound
 from clm.events import Event
-from clm.values import calendars, durations, money
+from clm.values import calendars, display, durations, money
 from clm.values.dates import add_months
 from clm.versions.models import Contract
 
@@ -440,6 +441,15 @@ def renewals_json(items: Iterable[RenewalDue]) -> dict[str, Any]:
                           **_event_json(r.event)} for r in items]}
 
 
+#: How older clm versions told finance to call the API by hand; pages say what to do instead.
+_API_HINT = re.compile(r"\s*\((?:PUT|POST|GET) /api/v1/[^)]*\)")
+
+
+def page_error(message: str | None) -> str:
+    """Return a refusal as a page shows it: without an "(PUT /api/v1/...)" hint older versions stored."""
+    return _API_HINT.sub("", message or "")
+
+
 def refused_events(session: Session) -> list[Event]:
     """Return signed contracts' events that could not be processed, with why (for finance to act on)."""
     from clm.downstream.outbox import COMPLETED
@@ -488,7 +498,7 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
                           "capped": Decimal(draft.applied_pct) < Decimal(draft.requested_pct)}
     order = order_of(session, contract.id)
     if order is None:
-        error = next((e.last_error for e in refused_events(session)
+        error = next((page_error(e.last_error) for e in refused_events(session)
                       if e.payload.get("contract_id") == contract.id), None)
         return Panel(**base, pending_error=error)
     from clm.downstream.orders import credit_note_of, stored_credit_note_json
@@ -562,9 +572,10 @@ def waterfall_csv(session: Session, today: date, months: int = 12) -> str:
     periods, rows = revenue_waterfall(session, today, months)
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(("contract_id", "title", "currency", *periods, "total"))
+    writer.writerow(("contract_id", "title", "currency", *periods, "total", "total_formatted"))
     for row in rows:
+        total = sum(row.amounts, Decimal(0))
         writer.writerow((row.contract_id, row.title, row.currency,
                          *(money.plain(a, row.currency) for a in row.amounts),
-                         money.plain(sum(row.amounts, Decimal(0)), row.currency)))
+                         money.plain(total, row.currency), display.money_text(total, row.currency)))
     return out.getvalue()

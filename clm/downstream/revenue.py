@@ -14,7 +14,7 @@ from typing import Any
 from clm import csvfile
 from clm.downstream.billing import Invoice, UsageRecord, build_billing_schedule
 from clm.downstream.terms import ContractTerms, Line
-from clm.values import money
+from clm.values import display, money
 from clm.values.dates import days_between
 from clm.values.money import quantum, round_fraction
 
@@ -535,10 +535,14 @@ def revenue_json(result: RevenueSchedule, as_of: date | None = None,
 
 
 def revenue_csv(result: RevenueSchedule) -> str:
-    """Return the month-by-month schedule as CSV: ``period,line,amount`` with a header row."""
+    """Return the month-by-month schedule as CSV: ``period,line,amount,currency,amount_formatted`` with a header row.
+
+    ``amount`` is for machines ("9936.99"); ``amount_formatted`` as people read it ("USD 9,936.99").
+    """
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(("period", "line", "amount"))
+    writer.writerow(("period", "line", "amount", "currency", "amount_formatted"))
+    cur = result.terms.currency
     for e in result.entries:
-        writer.writerow((e.period, e.line_id, money.plain(e.amount, result.terms.currency)))
+        writer.writerow((e.period, e.line_id, money.plain(e.amount, cur), cur, display.money_text(e.amount, cur)))
     return out.getvalue()

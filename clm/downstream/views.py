@@ -25,12 +25,13 @@ from clm.access import current_principal, require
 from clm.downstream import commercial, reports
 from clm.downstream.terms import TermsError
 from clm.errors import InvalidInput
-from clm.values import fields, money
+from clm.values import display, fields, money
 from clm.versions import store
 
 if TYPE_CHECKING:
     from flask import Flask
     from flask.typing import ResponseReturnValue
+    from sqlalchemy.orm import Session
 
 bp = Blueprint("downstream", __name__, template_folder="templates", static_folder="static",
                static_url_path="/downstream-static")
@@ -105,7 +106,39 @@ def dashboard() -> ResponseReturnValue:
     return render_template("downstream/dashboard.html", today=today, forecast=forecast, revenue=revenue,
                            periods=periods, waterfall=waterfall, deferred=deferred, deferred_totals=deferred_totals,
                            renewals=reports.renewals_due(session, today, within), within=within, windows=WINDOWS,
-                           refused=reports.refused_events(session), money=money.plain)
+                           attention=attention_items(session, reports.refused_events(session)))
+
+
+#: What finance does about a refused event, by what the refusal says (first match wins).
+_ACTIONS = (("has no commercial terms", "Attach the commercial terms"),
+            ("changed after signing", "Restore the signed commercial terms"),
+            ("changed after it was sent for signature", "Review the confirmed terms"))
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One signed contract finance must act on: why, what to do, and where."""
+
+    contract_id: int
+    title: str
+    message: str
+    action: str
+    terms_page: bool
+
+
+def attention_items(session: Any, events: Sequence[Any]) -> list[Attention]:
+    """Return the refused events as what finance does in the pages (no API calls to make by hand)."""
+    from clm.versions.models import Contract
+
+    items = []
+    for event in events:
+        contract_id = int(event.payload.get("contract_id") or 0)
+        contract = session.get(Contract, contract_id) if contract_id else None
+        message = reports.page_error(event.last_error)
+        action = next((label for marker, label in _ACTIONS if marker in message), "Open the commercial terms")
+        items.append(Attention(contract_id, contract.title if contract else f"Contract {contract_id}", message,
+                               action, "confirmed terms" not in action))
+    return items
 
 
 def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
@@ -131,6 +164,15 @@ def _contract_rows(counterparty: str, status: str) -> list[dict[str, Any]]:
 FINANCE_COLUMNS = ("contract_id", "title", "counterparty", "status", "effective_date", "expiration_date",
                    "auto_renewal", "renewal_term", "non_renewal_notice", "payment_terms", "billing_frequency",
                    "fees", "price_increase_cap", "currency", "contract_value", "terms_version", "downstream")
+#: The table's column headings: each term's label, and ours for the rest (the CSV keeps the column names).
+COLUMN_LABELS = {"contract_id": "#", "title": "Contract", "counterparty": "Counterparty", "status": "Status",
+                 "currency": "Currency", "contract_value": "Contract value", "terms_version": "Terms version",
+                 "downstream": "Finance", **{f.name: f.label for f in fields.TERM_FIELDS}}
+#: The CSV's columns as people read them, after the machine-readable ones (which keep their places):
+#: dates per CLM_DATE_LOCALE, durations in words, the contract value with its currency.
+FORMATTED_TERMS = tuple(c for c in FINANCE_COLUMNS
+                        if c in fields.FIELDS and fields.FIELDS[c].kind in fields.FORMATTED_KINDS)
+FORMATTED_COLUMNS = (*(f"{c}_formatted" for c in FORMATTED_TERMS), "contract_value_formatted")
 
 
 @bp.route("/finance/contracts")
@@ -143,22 +185,27 @@ def contracts() -> ResponseReturnValue:
     status = request.args.get("status", "")
     rows = _contract_rows(counterparty, status)
     return render_template("downstream/contracts.html", rows=rows, counterparty=counterparty, status=status,
-                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS,
+                           statuses=[s.value for s in ContractStatus], columns=FINANCE_COLUMNS, labels=COLUMN_LABELS,
                            term_fields=set(fields.FIELDS))
 
 
 @bp.route("/finance/contracts.csv")
 @require("finance.read")
 def contracts_csv() -> ResponseReturnValue:
-    """The filtered terms table as CSV."""
+    """The filtered terms table as CSV: machine-readable columns, then the same values as people read them."""
+    from flask import current_app
+
     from clm.clauses.views import _cell
 
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
     rows = _contract_rows(request.args.get("counterparty", "").strip()[:200], request.args.get("status", ""))
     out = io.StringIO()
     writer = csvfile.writer(out)
-    writer.writerow(FINANCE_COLUMNS)
+    writer.writerow(FINANCE_COLUMNS + FORMATTED_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(c), c) for c in FINANCE_COLUMNS])
+        machine = [_cell(row.get(c), c) for c in FINANCE_COLUMNS]
+        people = [fields.format(c, row[c], locale) if row.get(c) is not None else "" for c in FORMATTED_TERMS]
+        writer.writerow(machine + people + [display.money_text(row.get("contract_value"), row.get("currency"))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=finance-contracts.csv"})
 
@@ -166,22 +213,48 @@ def contracts_csv() -> ResponseReturnValue:
 @bp.route("/contracts/<int:contract_id>/commercial-terms", methods=["GET", "POST"])
 @require("finance.read")
 def terms_form(contract_id: int) -> ResponseReturnValue:
-    """Show the contract's commercial terms; legal and finance save a new version as JSON."""
+    """Show the contract's commercial terms as a form; legal and finance save a new version.
+
+    The form (``mode=form``) is laid over the document it was made from (``base``), so what it
+    does not show is kept; ``mode=add`` and ``remove=<i>`` add or remove a line and show the form
+    again without saving. The same terms as JSON (``terms``) is the advanced view. Every problem
+    is shown beside its field, and nothing is saved until there is none.
+    """
     session = db.get_session()
     contract = store.get_contract(session, contract_id)
     errors: list[str] = []
     text = None
+    form: commercial.TermsForm | None = None
+    base: dict[str, Any] | None = None
+    status = 200
     if request.method == "POST":
         principal = current_principal()
         assert principal is not None
         if not principal.can("commercial_terms.write"):
             return render_template("error.html", status=403, message="Your role does not allow this."), 403
-        text = request.form.get("terms", "")
+        mode = request.form.get("mode", "json")
+        if mode in ("form", "add") or request.form.get("remove") is not None:
+            base = _posted_base(request.form.get("base", ""))
+            form = commercial.form_from_post(request.form)
+            remove = request.form.get("remove", "")
+            if remove.isdigit() and int(remove) < len(form.lines):
+                del form.lines[int(remove)]
+            if mode == "add":
+                commercial.add_line(form)
+            if mode != "form" or remove:
+                text = json.dumps(commercial.terms_of_form(form, base), indent=2, ensure_ascii=False)
+                return _render_terms(session, contract, form, base, text, [], 200)
+            data: Any = commercial.terms_of_form(form, base)
+            text = json.dumps(data, indent=2, ensure_ascii=False)
+        else:
+            text = request.form.get("terms", "")
+            data = None
         try:
-            try:
-                data = json.loads(text)
-            except ValueError as err:
-                raise InvalidInput(f"terms: not JSON ({err})") from None
+            if data is None:
+                try:
+                    data = json.loads(text)
+                except ValueError as err:
+                    raise InvalidInput(f"terms: not JSON ({err})") from None
             with db.transaction() as s:
                 document = commercial.attach_terms(s, store.get_contract(s, contract_id), data,
                                                    by=principal.label, now=db.utcnow())
@@ -193,17 +266,53 @@ def terms_form(contract_id: int) -> ResponseReturnValue:
         else:
             flash(f"Commercial terms version {version} saved.")
             return redirect(url_for("downstream.terms_form", contract_id=contract_id)), 303
+        status = 422
+        if form is not None:
+            commercial.place_errors(form, errors)
+            return _render_terms(session, contract, form, base or {}, text, [], status, advanced_errors=[])
     current = commercial.latest_document(session, contract_id)
     notes: list[str] = []
+    if current is not None:
+        data = current.data
+    else:
+        data, notes = commercial.prefill(session, contract, date.today())
     if text is None:
-        if current is not None:
-            data = current.data
-        else:
-            data, notes = commercial.prefill(session, contract, date.today())
         text = json.dumps(data, indent=2, ensure_ascii=False)
-    return render_template("downstream/terms_form.html", contract=contract, document=current, text=text,
-                           errors=errors, notes=notes,
-                           downstream=reports.downstream_panel(session, contract)), 422 if errors else 200
+    return _render_terms(session, contract, commercial.form_of(data), data, text, notes, status,
+                         advanced_errors=errors)
+
+
+def _amount_text(currency: str) -> Any:
+    """Return a function showing a stored amount of ``currency`` as people read it ("USD 36,000.00")."""
+    def text(value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        try:
+            return money.format(money.Money(money.amount(value, currency), money.currency(currency)))
+        except ValueError:
+            return f"{currency} {value}"
+    return text
+
+
+def _posted_base(raw: str) -> dict[str, Any]:
+    """Return the document a posted form was made from (its hidden ``base``), or {} when it is not a JSON object."""
+    try:
+        base = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return base if isinstance(base, dict) else {}
+
+
+def _render_terms(session: Session, contract: Any, form: commercial.TermsForm, base: dict[str, Any], text: str,
+                  notes: list[str], status: int, advanced_errors: list[str] | None = None) -> ResponseReturnValue:
+    from clm.downstream.terms import FREQUENCIES, RECOGNITIONS, TIMINGS
+
+    document = commercial.latest_document(session, contract.id)
+    return render_template("downstream/terms_form.html", contract=contract, document=document,
+                           amount=_amount_text(document.currency if document is not None else ""), text=text, form=form,
+                           base=json.dumps(base, ensure_ascii=False), notes=notes,
+                           errors=advanced_errors or [], recognitions=RECOGNITIONS, frequencies=FREQUENCIES,
+                           timings=TIMINGS, downstream=reports.downstream_panel(session, contract)), status
 
 
 @bp.route("/finance/invoices/<number>.pdf")
@@ -248,10 +357,24 @@ def _refuse(message: str, status: int) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
+def _refuse_beside(err: Exception, contract_id: int, form: str) -> ResponseReturnValue:
+    """Show a refused form's error beside the form on the contract's Finance tab (nothing was changed).
+
+    A contract that is not there (or not the caller's to see) still answers with its error page.
+    """
+    status = getattr(err, "status", 422)
+    if status in (403, 404):
+        return _refuse(str(err), status)
+    flash(str(err), "error")
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at=form, _anchor=form)), 303
+
+
 @bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
     """Cancel the executed contract's order from the posted date: credit note, later invoices stopped."""
+    from flask import current_app
+
     from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
 
@@ -266,12 +389,14 @@ def cancel(contract_id: int) -> ResponseReturnValue:
             store.get_contract(s, contract_id)
             done = cancel_order(s, contract_id, cancel_on, by=principal.label, now=db.utcnow())
     except ClmError as err:
-        return _refuse(str(err), err.status)
+        return _refuse_beside(err, contract_id, "cancel-form")
     note = done.credit_note
-    flash(f"Order cancelled from {done.cancel_on.isoformat()}; "
-          + (f"credit note {note['number']} for {note['currency']} {note['total']} stored." if note
-             else "nothing was owed back, so no credit note."))
-    return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+    locale = current_app.config.get("DATE_LOCALE") or "en-US"
+    flash(f"Order cancelled from {display.date_text(done.cancel_on, locale)}; "
+          + (f"credit note {note['number']} for {display.money_text(note['total'], note['currency'])} stored."
+             if note else "nothing was owed back, so no credit note."))
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/contracts/<int:contract_id>/renewal/start", methods=["POST"])
@@ -294,7 +419,7 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
                             library=library_from_settings(current_app.config),
                             limits=store.limits_from_settings(current_app.config))
     except ClmError as err:
-        return _refuse(str(err), err.status)
+        return _refuse_beside(err, contract_id, "renewal-form")
     if started.created:
         message = f"Renewal drafted with a {started.applied_pct}% price uplift"
         if started.capped:
@@ -303,7 +428,8 @@ def start_renewal(contract_id: int) -> ResponseReturnValue:
         flash(message + ".")
     else:
         flash("This renewal was already started; here is its draft.")
-    return redirect(url_for("contracts.show", contract_id=started.contract_id)), 303
+    return redirect(url_for("contracts.show", contract_id=started.contract_id, tab="finance", at="finance",
+                            _anchor="finance")), 303
 
 
 @bp.route("/finance/credit-notes/<number>.pdf")

@@ -151,9 +151,23 @@ def approve(quote_id: int) -> ResponseReturnValue:
 @bp.route("/quotes/<int:quote_id>/send", methods=["POST"])
 @require("quotes.write")
 def send(quote_id: int) -> ResponseReturnValue:
-    """Mark the quote sent."""
+    """Mark the quote sent; with {"to": address} email its PDF there first (unsent if the mail does not go)."""
+    from clm.mail import DEFAULT_SENDER, mailer_for, setting
+
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise InvalidInput("Send an object: {\"to\": \"buyer@customer.example\"}, or no body.")
+    to = data.get("to")
+    config = current_app.config
     with db.transaction() as s:
-        body = quote_json(services.send(s, quote_id, by=_label(), now=db.utcnow()))
+        if to is None:
+            quote = services.send(s, quote_id, by=_label(), now=db.utcnow())
+        else:
+            quote = services.send_by_mail(
+                s, quote_id, to=to, by=_label(), now=db.utcnow(), seller=setting(config, "SELLER_NAME"),
+                mailer=mailer_for(config, current_app.instance_path),
+                sender=setting(config, "MAIL_FROM", DEFAULT_SENDER))
+        body = quote_json(quote)
     return jsonify(body)
 
 
@@ -179,7 +193,8 @@ def document(quote_id: int) -> ResponseReturnValue:
     raw = request.args.get("version", str(quote.current_version))
     if not raw.isdigit() or len(raw) > 6:
         raise InvalidInput(f"version: {raw[:10]!r} is not a version number")
-    data, mimetype, name = services.document_file(quote, int(raw), request.args.get("format", "pdf"))
+    data, mimetype, name = services.document_file(quote, int(raw), request.args.get("format", "pdf"),
+                                                  seller=current_app.config.get("SELLER_NAME") or "")
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
@@ -245,7 +260,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                                 extra={**_422, **_409})},
     "/quotes/{id}/approve": {"post": _op("Record the next discount approval (sales manager, then finance)",
                                          extra=_409)},
-    "/quotes/{id}/send": {"post": _op("Mark the quote sent", extra=_409)},
+    "/quotes/{id}/send": {"post": _op("Mark the quote sent; with {\"to\"} email its PDF there first", extra=_409)},
     "/quotes/{id}/accept": {"post": _op("Accept: draft the Order Form + MSA contract with the quote's lines as "
                                         "its commercial terms", "201", extra=_409)},
     "/quotes/{id}/document": {"get": _op("A version as a branded PDF or Word document", params=[

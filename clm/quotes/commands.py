@@ -273,9 +273,11 @@ def render(ref: str, output: Path, number: int | None) -> None:
         from clm.errors import InvalidInput
 
         raise InvalidInput(f"{output}: the output must end in .pdf or .docx")
-    with _transaction(_settings()) as s:
+    settings = _settings()
+    with _transaction(settings) as s:
         q = services.get_quote(s, _quote_id(s, ref))
-        view = services.document_view(q, services.get_version(q, number or q.current_version))
+        view = services.document_view(q, services.get_version(q, number or q.current_version),
+                                      seller=settings.get("SELLER_NAME") or "")
     data = document.quote_pdf(view) if suffix == ".pdf" else document.quote_docx(view)
     output.write_bytes(data)
     click.echo(f"{output}: quote {view['number']} v{view['version']}")

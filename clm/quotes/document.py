@@ -15,6 +15,7 @@ import jinja2
 from docx.shared import Pt, RGBColor
 
 from clm.quotes.conversion import money_text
+from clm.values import display
 
 _HERE = Path(__file__).resolve().parent
 _ENV: list[jinja2.Environment] = []
@@ -27,7 +28,8 @@ def _environment() -> jinja2.Environment:
     if not _ENV:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE / "templates")), autoescape=True,
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        env.filters["money"] = money_text
+        env.filters["money"] = display.money_text
+        env.filters["day"] = display.date_text
         env.globals["units"] = units
         _ENV.append(env)
     return _ENV[0]
@@ -38,12 +40,20 @@ def units(quantity: int, unit: str) -> str:
     return f"{quantity} {unit}{'' if quantity == 1 else 's'}"
 
 
-def _rows(view: dict[str, Any]) -> list[tuple[str, str]]:
+def _rows(view: dict[str, Any], *, customer: bool = False) -> list[tuple[str, str]]:
+    """Return the quote's facts; ``customer``: as the customer's document shows them (no internal price book)."""
     q = view["quote"]
     cur = q["currency"]
-    rows = [("Customer", view["customer"]), ("Currency", cur), ("Price book", q["price_book"]),
-            ("Term", f"{q['term_months']} months, {q['start_date']} to {q['end_date']}"),
-            ("Payment terms", f"{q['payment_terms_days']} days"), ("Valid until", view["expires_on"])]
+    if customer:
+        term = (f"{q['term_months']} months, {display.date_text(q['start_date'])} to "
+                f"{display.date_text(q['end_date'])}")
+        rows = [("Customer", view["customer"]), ("Currency", cur), ("Term", term),
+                ("Payment terms", f"{q['payment_terms_days']} days"),
+                ("Valid until", display.date_text(view["expires_on"]))]
+    else:
+        rows = [("Customer", view["customer"]), ("Currency", cur), ("Price book", q["price_book"]),
+                ("Term", f"{q['term_months']} months, {q['start_date']} to {q['end_date']}"),
+                ("Payment terms", f"{q['payment_terms_days']} days"), ("Valid until", view["expires_on"])]
     if q["bundle"]:
         rows.insert(1, ("Bundle", q["bundle"]))
     return rows
@@ -72,7 +82,7 @@ def quote_html(view: dict[str, Any], *, stylesheet: str | None = None) -> str:
     """Return the quote as a standalone branded HTML page (all values escaped)."""
     css = (_HERE / "static" / "quote_document.css").read_text(encoding="utf-8")
     return _environment().get_template("quotes/document.html").render(
-        view=view, q=view["quote"], rows=_rows(view), css=None if stylesheet else css, stylesheet=stylesheet)
+        view=view, q=view["quote"], rows=_rows(view, customer=True), css=None if stylesheet else css, stylesheet=stylesheet)
 
 
 def quote_pdf(view: dict[str, Any]) -> bytes:
@@ -91,13 +101,19 @@ def quote_docx(view: dict[str, Any]) -> bytes:
     document = docx.Document()
     props = document.core_properties
     props.title = f"Quote {view['number']} v{view['version']}"
-    props.author = props.last_modified_by = "clm"
+    seller = view.get("seller") or ""
+    props.author = props.last_modified_by = seller
+    if seller:
+        brand = document.add_paragraph().add_run(seller)
+        brand.bold = True
+        brand.font.color.rgb = BRAND
     title = document.add_paragraph(style="Title")
     run = title.add_run(f"Quote {view['number']}")
     run.font.color.rgb = BRAND
-    document.add_paragraph(f"Version {view['version']} · prepared {view['created_on']} by {view['created_by']}")
+    document.add_paragraph(f"Version {view['version']} · prepared {display.date_text(view['created_on'])}"
+                           + (f" by {seller}" if seller else ""))
     facts = document.add_table(rows=0, cols=2)
-    for key, value in _rows(view):
+    for key, value in _rows(view, customer=True):
         cells = facts.add_row().cells
         cells[0].paragraphs[0].add_run(key).bold = True
         cells[1].paragraphs[0].add_run(str(value))
@@ -122,10 +138,8 @@ def quote_docx(view: dict[str, Any]) -> bytes:
         p.add_run(f"{label}: ").bold = True
         value_run = p.add_run(value)
         value_run.font.size = Pt(11)
-    if view["approvals"]:
-        document.add_paragraph("Approvals: " + "; ".join(f"{a['level']} by {a['by']} on {a['on']}"
-                                                         for a in view["approvals"]))
-    document.add_paragraph(f"This quote is valid until {view['expires_on']}. Prices exclude taxes.")
+    document.add_paragraph(f"This quote is valid until {display.date_text(view['expires_on'])}. "
+                           "Prices exclude taxes.")
     buffer = io.BytesIO()
     document.save(buffer)
     from clm.versions.external_links import strip_external_relationships

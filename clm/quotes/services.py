@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clm.downstream.models import from_minor, to_minor
 from clm.errors import Conflict, Forbidden, InvalidInput, NotFound
+from clm.mail import Mail, Mailer, deliver_now
 from clm.quotes.catalog import Catalog, parse_catalog
 from clm.quotes.models import (
     PriceBookEntry,
@@ -33,6 +34,7 @@ from clm.quotes.models import (
     QuoteVersion,
 )
 from clm.quotes.pricing import PricedQuote, parse_request, price_quote, priced_from_dict
+from clm.values import display
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -314,8 +316,45 @@ def approve(session: Session, quote_id: int, *, by: str, can: Callable[[str], bo
     return approval
 
 
+#: An address a quote can be mailed to (the same shape signing accepts for signers).
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]{1,255}\.[^@\s<>\"',;]{2,63}$")
+
+
+def customer_address(raw: object) -> str:
+    """Return the customer's email address the quote goes to; raise InvalidInput when it is none."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not _EMAIL.match(text):
+        shown = repr(raw.strip()[:80]) if isinstance(raw, str) else repr(raw)[:80]
+        raise InvalidInput(f"to: {shown} is not an email address (e.g. buyer@customer.example)")
+    return text
+
+
+def quote_mail(quote: Quote, *, to: str, seller: str, pdf: bytes) -> Mail:
+    """Return the email that sends the customer the current version of ``quote`` as its PDF."""
+    version = quote.current
+    result = priced(version)
+    sender = seller or "We"
+    lines = [f"Dear {result.customer},", "",
+             (f"{sender} {'are' if sender == 'We' else 'is'} pleased to send you quote {quote.number} "
+              f"(version {version.number}), attached as a PDF."), "",
+             f"Total contract value: {display.money_text(result.tcv, result.currency)}",
+             f"Annual contract value: {display.money_text(result.acv, result.currency)}",
+             f"Term: {result.term_months} months from {display.date_text(result.start_date)}",
+             f"Valid until: {display.date_text(version.expires_on)}", "",
+             "Prices exclude taxes. Reply to this email with any question.", ""]
+    if seller:
+        lines.append(seller)
+    subject = f"Quote {quote.number}" + (f" from {seller}" if seller else "")
+    return Mail(to=to, subject=subject, body="\n".join(lines),
+                attachments=((f"{quote.number}-v{version.number}.pdf", pdf),))
+
+
 def send(session: Session, quote_id: int, *, by: str, now: dt.datetime) -> Quote:
-    """Mark the quote sent to the customer; every approval it needs must be recorded first."""
+    """Mark the quote sent to the customer; every approval it needs must be recorded first.
+
+    The pages and the API mail the PDF (:func:`quote_mail`) before the caller commits, so a quote
+    whose email could not be delivered stays unsent.
+    """
     quote = get_quote(session, quote_id)
     version = quote.current
     if quote.status is QuoteStatus.ACCEPTED:
@@ -329,6 +368,16 @@ def send(session: Session, quote_id: int, *, by: str, now: dt.datetime) -> Quote
     quote.status = QuoteStatus.SENT
     quote.sent_at, quote.sent_by = now, by
     session.flush()
+    return quote
+
+
+def send_by_mail(session: Session, quote_id: int, *, to: str, by: str, now: dt.datetime, seller: str,
+                 mailer: Mailer, sender: str) -> Quote:
+    """Mark the quote sent and email its PDF to ``to``; raise (nothing to commit) when the mail does not go."""
+    address = customer_address(to)
+    quote = send(session, quote_id, by=by, now=now)
+    pdf, _, _ = document_file(quote, quote.current_version, "pdf", seller=seller)
+    deliver_now(mailer, quote_mail(quote, to=address, seller=seller, pdf=pdf), sender)
     return quote
 
 
@@ -384,10 +433,13 @@ def quote_for_contract(session: Session, contract_id: int) -> Quote | None:
 # ----------------------------------------------------------------------------- documents
 
 
-def document_view(quote: Quote, version: QuoteVersion) -> dict[str, Any]:
-    """Return plain values for the quote document templates (no ORM objects)."""
+def document_view(quote: Quote, version: QuoteVersion, *, seller: str = "") -> dict[str, Any]:
+    """Return plain values for the quote document templates (no ORM objects).
+
+    ``seller`` is the name the customer's documents are branded with (``CLM_SELLER_NAME``).
+    """
     result = priced(version)
-    return {"number": quote.number, "version": version.number, "customer": result.customer,
+    return {"number": quote.number, "version": version.number, "customer": result.customer, "seller": seller,
             "created_by": version.created_by, "created_on": version.created_at.date().isoformat(),
             "expires_on": version.expires_on.isoformat(), "quote": result.to_dict(),
             "approvals": [{"level": LEVEL_LABELS.get(a.level, a.level), "by": a.decided_by,
@@ -398,13 +450,13 @@ DOCUMENT_TYPES = {"pdf": "application/pdf",
                   "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
-def document_file(quote: Quote, number: int, fmt: str) -> tuple[bytes, str, str]:
-    """Return (bytes, media type, file name) of version ``number`` as the branded PDF or Word document."""
+def document_file(quote: Quote, number: int, fmt: str, *, seller: str = "") -> tuple[bytes, str, str]:
+    """Return (bytes, media type, file name) of version ``number`` as the PDF or Word document ``seller`` sends."""
     from clm.quotes.document import quote_docx, quote_pdf
 
     if fmt not in DOCUMENT_TYPES:
         raise InvalidInput(f"format: {fmt[:10]!r} is not pdf or docx")
-    view = document_view(quote, get_version(quote, number))
+    view = document_view(quote, get_version(quote, number), seller=seller)
     data = quote_pdf(view) if fmt == "pdf" else quote_docx(view)
     return data, DOCUMENT_TYPES[fmt], f"{quote.number}-v{number}.{fmt}"
 
@@ -525,7 +577,7 @@ def drift(session: Session, quote: Quote) -> DriftReport:
         if key not in stated:
             findings.append(Drift(label, money(expected), "no longer stated"))
         elif stated[key] != (cur, expected):
-            findings.append(Drift(label, money(expected), f"{stated[key][0]} {stated[key][1]:,}"))
+            findings.append(Drift(label, money(expected), display.money_text(stated[key][1], stated[key][0])))
     if "term_months" not in stated:
         findings.append(Drift("term", f"{result.term_months} months", "no longer stated"))
     elif stated["term_months"] != result.term_months:
@@ -544,7 +596,8 @@ def drift(session: Session, quote: Quote) -> DriftReport:
     else:
         term = next((t for t in run.terms if t.field == "initial_term"), None)
         if term is not None and _months(term.value) not in (None, result.term_months):
-            findings.append(Drift("extracted initial term", f"{result.term_months} months", str(term.value)))
+            findings.append(Drift("extracted initial term", f"{result.term_months} months",
+                                  display.duration_text(term.value)))
         first = latest_run(session, contract.versions[0].id)
         quoted = {Decimal(x) for ln in result.lines for x in (ln.net_total, ln.unit_price, ln.list_total)}
         quoted |= {Decimal(result.tcv), Decimal(result.acv)} | _fee_amounts(first)

@@ -183,8 +183,15 @@ def approve(quote_id: int) -> ResponseReturnValue:
 @bp.route("/quotes/<int:quote_id>/send", methods=["POST"])
 @require("quotes.write")
 def send(quote_id: int) -> ResponseReturnValue:
-    """Mark the quote sent to the customer."""
-    return _act(quote_id, lambda s: services.send(s, quote_id, by=_label(), now=db.utcnow()), "Quote sent.")
+    """Email the quote's PDF to the customer's address and mark it sent (unsent if the mail does not go)."""
+    from clm.mail import DEFAULT_SENDER, mailer_for, setting
+
+    config = current_app.config
+    to = request.form.get("to", "")
+    return _act(quote_id, lambda s: services.send_by_mail(
+        s, quote_id, to=to, by=_label(), now=db.utcnow(), seller=setting(config, "SELLER_NAME"),
+        mailer=mailer_for(config, current_app.instance_path), sender=setting(config, "MAIL_FROM", DEFAULT_SENDER)),
+        f"Quote sent to {to.strip()[:320]} with its PDF.")
 
 
 @bp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
@@ -211,7 +218,8 @@ def accept(quote_id: int) -> ResponseReturnValue:
 @require("quotes.read")
 def document(quote_id: int, number: int, fmt: str) -> ResponseReturnValue:
     """Download a version as the branded PDF or Word document."""
-    data, mimetype, name = services.document_file(services.get_quote(db.get_session(), quote_id), number, fmt)
+    data, mimetype, name = services.document_file(services.get_quote(db.get_session(), quote_id), number, fmt,
+                                                  seller=current_app.config.get("SELLER_NAME") or "")
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
@@ -232,11 +240,3 @@ def compare(quote_id: int) -> ResponseReturnValue:
                               old_label=f"v{a.number}", new_label=f"v{b.number}",
                               stylesheet_url=url_for("versions.static", filename="redline.css"))
     return render_template("quotes/compare.html", quote=quote, old=a, new=b, fragment=Markup(fragment))
-
-
-@bp.app_template_filter("quote_money")
-def quote_money(amount: Any, currency: str) -> str:
-    """Format a decimal string as "USD 12,000.00" in templates."""
-    from clm.quotes.conversion import money_text
-
-    return money_text(str(amount), currency)

@@ -11,7 +11,7 @@ from clm.values import ValueReadError
 from clm.values.durations import add_months
 from clm.values.numbers import ORDINALS
 
-__all__ = ["DATE_RE", "FoundDate", "add_months", "days_between", "find", "format", "parse", "read"]
+__all__ = ["DATE_RE", "LOCALES", "FoundDate", "add_months", "days_between", "find", "format", "parse", "read"]
 
 WHAT = "a date"
 EXAMPLE = "2026-06-01"
@@ -148,8 +148,19 @@ def read(text: str) -> datetime.date:
     raise ValueReadError(text, WHAT, EXAMPLE)
 
 
-def format(day: datetime.date) -> str:
-    """Return the date as a contract writes it: "June 1, 2026"."""
+#: How each locale writes a date ("en-US" is how contracts and clm write it; "iso" is our own form).
+LOCALES = ("en-US", "en-GB", "iso")
+
+
+def format(day: datetime.date, locale: str = "en-US") -> str:
+    """Return the date as a contract writes it: "June 1, 2026" (``en-US``), "1 June 2026" (``en-GB``), "2026-06-01" (``iso``).
+
+    An unknown locale is written as ``en-US``.
+    """
+    if locale == "iso":
+        return day.isoformat()
+    if locale == "en-GB":
+        return f"{day.day} {day:%B} {day.year}"
     return f"{day:%B} {day.day}, {day.year}"
 
 

@@ -175,9 +175,10 @@ def to_json(name: str, value: Any) -> Any:
     return value
 
 
-def format(name: str, stored: Any) -> str:
+def format(name: str, stored: Any, locale: str = "iso") -> str:
     """Return a stored value of term ``name`` as a reader sees it ("30 business days", "USD 135,000.00 per year").
 
+    Dates are written as ``locale`` writes them (:func:`clm.values.dates.format`; ISO unless told).
     A stored value that no longer parses (written by an older clm) is shown as it is.
     """
     if stored is None:
@@ -190,7 +191,7 @@ def format(name: str, stored: Any) -> str:
     if kind == "duration":
         return durations.format(value)
     if kind == "date":
-        return value.isoformat()
+        return dates.format(value, locale)
     if kind == "boolean":
         return "yes" if value else "no"
     if kind == "parties":
@@ -202,6 +203,10 @@ def format(name: str, stored: Any) -> str:
     if kind == "frequency":
         return frequencies.format(value)
     return str(value)
+
+
+#: The kinds whose CSV cell is our own form (ISO dates, ``P30BD``) and that CSVs also give as people read them.
+FORMATTED_KINDS = ("date", "duration")
 
 
 def cell(name: str, stored: Any) -> str:
@@ -255,6 +260,8 @@ def _parse_percent(raw: Any) -> Decimal:
 def _parse_fees(stored: Any) -> list[Fee]:
     if isinstance(stored, str):
         return read_fees(stored)       # older clm stored fees typed into a form as text
+    if isinstance(stored, dict):
+        return [parse_fee(stored)]     # one fee stored on its own, not in a list
     if not isinstance(stored, list):
         raise ValueReadError(stored, "fees", "USD 135,000.00 per year")
     return [parse_fee(item) for item in stored]

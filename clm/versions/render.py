@@ -168,14 +168,22 @@ class _Change:
     old: str
     new: str
     who: str | None = None
+    #: The words around a change that has no words of its own (a paragraph mark, a space): the
+    #: entry shows "…pays the fees. ¶ The Supplier invoices…" instead of a bare kind.
+    context: str = ""
 
 
 class _ChangeList(list[_Change]):
     """The change list, numbered in reading order."""
 
-    def add(self, kind: str, href: str, old: str, new: str, who: str | None = None) -> None:
-        """Append an entry."""
-        self.append(_Change(len(self) + 1, kind, href, _excerpt(old), _excerpt(new), who))
+    def add(self, kind: str, href: str, old: str, new: str, who: str | None = None, *, context: str = "") -> None:
+        """Append an entry; a change of white space only is named ("a space") and shown in its ``context``."""
+        shown_old, shown_new = _excerpt(old), _excerpt(new)
+        if old and not shown_old:
+            shown_old = _whitespace(old)
+        if new and not shown_new:
+            shown_new = _whitespace(new)
+        self.append(_Change(len(self) + 1, kind, href, shown_old, shown_new, who, context))
 
     @property
     def next_number(self) -> int:
@@ -186,6 +194,29 @@ class _ChangeList(list[_Change]):
 def _excerpt(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _whitespace(text: str) -> str:
+    """Return what white space a change is made of, in words: "a space", "3 spaces", "a tab", "a line break"."""
+    if set(text) == {" "}:
+        return "a space" if len(text) == 1 else f"{len(text)} spaces"
+    if set(text) == {"\t"}:
+        return "a tab" if len(text) == 1 else f"{len(text)} tabs"
+    if set(text) <= {"\n", "\r", "\v"}:
+        return "a line break"
+    return "white space"
+
+
+#: How many words of context a change without words of its own shows on each side.
+CONTEXT_WORDS = 6
+
+
+def _around(before: str, mark: str, after: str) -> str:
+    """Return "…the last words ¶ the next words…" around ``mark``."""
+    head, tail = before.split(), after.split()
+    left = ("…" if len(head) > CONTEXT_WORDS else "") + " ".join(head[-CONTEXT_WORDS:])
+    right = " ".join(tail[:CONTEXT_WORDS]) + ("…" if len(tail) > CONTEXT_WORDS else "")
+    return " ".join(part for part in (left, mark, right) if part)
 
 
 @dataclass
@@ -276,8 +307,15 @@ class _Builder:
                 cls = "ins" if mark == "insert" else "del"
                 anchor = f"c{len(self.changes) + 1}"
                 row.inline.append(_Piece(cls, "¶", anchor))
+                # Where the paragraphs were joined or split: the end of this one, the start of the next.
+                # Empty paragraphs in between are skipped.
+                before = next((t for j in range(k, -1, -1)
+                               if (t := "".join(_side_text(pd, mark) for pd in blocks[j][0])).strip()), "")
+                after = next((t for j in range(k + 1, len(blocks))
+                              if (t := "".join(_side_text(pd, mark) for pd in blocks[j][0])).strip()), "")
                 self.changes.add(f"{story.prefix}Paragraph split" if mark == "insert" else
-                                 f"{story.prefix}Paragraphs joined", "#" + anchor, "", "")
+                                 f"{story.prefix}Paragraphs joined", "#" + anchor, "", "",
+                                 context=_around(before, "¶", after))
             if any(pd.format_changed or pd.style_changed or pd.props_changed for pd in parts):
                 row.note = "Formatting changed"
                 if row.kind == "equal":
@@ -335,12 +373,21 @@ class _Builder:
         pending_who: str | None = None
         anchor: str | None = None
         pos = 0
+        before = ""   # the paragraph's text so far (new side), for a change of white space only
+
+        def context(after: str) -> str:
+            if (pending_old + pending_new).strip():
+                return ""
+            return _around(before, "[here]", after)
+
         for s in pd.segments:
             if s.op == "equal":
                 if anchor:
                     change(prefix + _change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new,
-                           pending_who)
+                           pending_who, context=context(s.text))
+                    before += pending_new
                     anchor, pending_old, pending_new, pending_who = None, "", "", None
+                before += s.text
                 piece = self.atom_piece(s, pd, story, "atom-eq") if s.is_atom else _Piece("eq", s.text)
                 if piece is not None:
                     row.inline.append(piece)
@@ -376,7 +423,13 @@ class _Builder:
             if s.new_start is not None:
                 pos = s.new_start + len(s.text)
         if anchor:
-            change(prefix + _change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who)
+            change(prefix + _change_kind(pending_old, pending_new), "#" + anchor, pending_old, pending_new, pending_who,
+                   context=context(""))
+
+
+def _side_text(pd: ParagraphDiff, mark: Op | None) -> str:
+    """Return a paragraph's text on the side a paragraph mark belongs to (new for a split, old for a join)."""
+    return (pd.new_text or pd.old_text) if mark == "insert" else (pd.old_text or pd.new_text)
 
 
 def _context(redline: Redline, title: str, old_label: str, new_label: str) -> dict[str, Any]:

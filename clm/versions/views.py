@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING
 
 from flask import (
@@ -99,9 +100,10 @@ def upload_version(contract_id: int) -> ResponseReturnValue:
                                         author=_author(), contract_id=contract_id, source=source)
     except ClmError as err:
         flash(str(err), "error")
-        return redirect(url_for("contracts.show", contract_id=contract_id)), 303
+        return redirect(url_for("contracts.show", contract_id=contract_id, tab="versions", at="upload",
+                                _anchor="upload")), 303
     flash(f"Version {version.number} stored.")
-    return redirect(url_for("contracts.show", contract_id=contract_id))
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="versions", at="upload", _anchor="upload"))
 
 
 def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:
@@ -213,6 +215,11 @@ def redline_filename(contract: Contract, old: Version, new: Version, fmt: str) -
     return store.safe_filename(f"{contract.title} v{old.number}-v{new.number} redline.{fmt}")
 
 
+#: The views of the compare page, one shown at a time: (key of ``?view=``, tab label, id of its section).
+COMPARE_VIEWS = (("inline", "Inline", "rl-inline"), ("side", "Side by side", "rl-side"),
+                 ("changes", "Changes", "rl-changes"))
+
+
 @bp.route("/contracts/<int:contract_id>/compare")
 @require("contracts.read")
 def compare(contract_id: int) -> ResponseReturnValue:
@@ -234,8 +241,13 @@ def compare(contract_id: int) -> ResponseReturnValue:
                               new_label=f"v{new.number} ({new.source.value})",
                               stylesheet_url=url_for("versions.static", filename="redline.css"),
                               script_url=url_for("versions.static", filename="redline.js"))
+    view = request.args.get("view", "inline")
+    if view not in {key for key, _, _ in COMPARE_VIEWS}:
+        view = "inline"
+    count = re.search(r'data-rl-changes="(\d+)"', fragment)
     return render_template("contracts/compare.html", contract=contract, old=old, new=new,
-                           redline=redline, fragment=Markup(fragment),
+                           redline=redline, fragment=Markup(fragment), views=COMPARE_VIEWS, view=view,
+                           change_count=int(count.group(1)) if count else 0,
                            change_authors=_authors([*redline.new.tracked,
                                                     *(t for st in redline.new.stories for t in st.tracked)]))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import request
+from flask import current_app, request
 from werkzeug.routing import IntegerConverter
 
 from clm.access import MAX_ID, id_arg  # moved to clm.access; re-exported
-from clm.values import fields
+from clm.values import display, fields
 
-__all__ = ["MAX_ID", "DatabaseId", "filesize", "id_arg", "init_app", "term_value"]
+__all__ = ["MAX_ID", "DatabaseId", "day", "filesize", "id_arg", "init_app", "term_value", "when"]
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -40,8 +40,15 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["term_value"] = term_value
+    # The one formatting of values on every page and PDF (clm.values.display): every blueprint's
+    # templates use these, none registers its own.
+    app.jinja_env.filters["money"] = display.money_text
+    app.jinja_env.filters["duration"] = display.duration_text
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["percent"] = display.percent_text
+    app.jinja_env.filters["month"] = display.month_text
     app.jinja_env.filters["spans"] = lambda spans: ",".join(f"{s}-{e}" for s, e in spans)
-    app.jinja_env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    app.jinja_env.filters["when"] = when
 
 
 def _security_headers(response: Response) -> Response:
@@ -73,5 +80,22 @@ def filesize(size: int) -> str:
 
 
 def term_value(value: Any, field: str) -> str:
-    """Return an extracted or confirmed value of term ``field`` as a reader sees it ("30 business days")."""
-    return fields.format(field, value)
+    """Return an extracted or confirmed value of term ``field`` as a reader sees it ("30 business days").
+
+    Dates as the install's ``CLM_DATE_LOCALE`` writes them ("June 1, 2026").
+    """
+    return fields.format(field, value, _locale())
+
+
+def _locale() -> str:
+    return str(current_app.config.get("DATE_LOCALE") or "en-US")
+
+
+def when(value: Any) -> str:
+    """Return a moment (stored in UTC) as the install's locale writes its day: "June 1, 2026 14:05 UTC"."""
+    return f"{day(value)} {value:%H:%M} UTC" if value else ""
+
+
+def day(value: Any) -> str:
+    """Return a date as the install's ``CLM_DATE_LOCALE`` writes it ("June 1, 2026"); "" for none."""
+    return display.date_text(value, _locale())

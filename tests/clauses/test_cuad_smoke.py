@@ -39,7 +39,7 @@ def test_extract_a_cuad_slice_and_score_it(tmp_path: Path):
     lines = result.stdout.splitlines()
     assert len(lines) == SLICE
     first = json.loads(lines[0])
-    assert set(first) == {"id", "fields", "evidence", "confidence"}
+    assert set(first) == {"id", "fields", "evidence", "confidence", "derived"}
     assert set(first["evidence"]) == set(first["fields"]) == set(first["confidence"])
     predictions = tmp_path / "predictions.jsonl"
     predictions.write_text(result.stdout, encoding="utf-8")

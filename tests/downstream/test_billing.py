@@ -271,9 +271,9 @@ def test_billing_json_and_csv():
                    "period_end": "2026-03-15", "amount": "15000.00"}]}
     rows = list(csv.reader(io.StringIO(billing_csv(schedule))))
     assert rows[0] == ["invoice", "date", "due", "currency", "line", "description", "period_start",
-                       "period_end", "amount"]
+                       "period_end", "amount", "amount_formatted"]
     assert rows[1] == ["INV-C7-0001", "2026-01-01", "2026-02-02", "USD", "saas", "CLM Enterprise subscription",
-                       "2026-01-01", "2026-12-31", "120000.00"]
+                       "2026-01-01", "2026-12-31", "120000.00", "USD 120,000.00"]
     assert len(rows) == 3
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -91,7 +92,7 @@ def test_finance_starts_a_capped_renewal_and_cancels_with_a_credit_note(contract
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{url}/")
-    page.goto(f"{url}/contracts/{contract_id}")
+    page.goto(f"{url}/contracts/{contract_id}?tab=finance")
     page.get_by_label("Price uplift for the renewal (%)").fill("8")
     page.get_by_role("button", name="Start renewal").click()
     page.wait_for_url(lambda u: u != f"{url}/contracts/{contract_id}" and "/contracts/" in u)
@@ -100,11 +101,13 @@ def test_finance_starts_a_capped_renewal_and_cancels_with_a_credit_note(contract
     page.get_by_role("link", name="Initech hosting").click()
     page.wait_for_url(f"{url}/contracts/{contract_id}")
     assert "capped from 8%" in page.content()
+    page.get_by_role("tab", name="Finance").click()
     cancel_on = date.today() + timedelta(days=1)
     page.get_by_label("Cancel the order from (first day without service)").fill(cancel_on.isoformat())
     page.get_by_role("button", name="Cancel order").click()
     page.wait_for_load_state()
-    assert f"Order cancelled from {cancel_on.isoformat()}" in page.content()
+    assert f"Order cancelled from {cancel_on:%B} {cancel_on.day}, {cancel_on.year}" in page.content()
+    assert re.search(r"credit note CN-\S+ for USD \d{1,3}(,\d{3})*\.\d{2} stored", page.content())
     link = page.get_by_role("link", name="CN-", exact=False)
     assert link.count() == 1 and link.is_visible()
     assert page.get_by_role("button", name="Cancel order").count() == 0

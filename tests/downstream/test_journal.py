@@ -247,7 +247,10 @@ def test_usage_and_journal_over_the_api(client, make_token, make_signed, app):
 
     waterfall = client.get("/api/v1/revenue/waterfall?today=2026-01-01&months=3", headers=finance)
     wrows = list(csv.reader(io.StringIO(waterfall.get_data(as_text=True))))
-    assert wrows[0] == ["contract_id", "title", "currency", "2026-01", "2026-02", "2026-03", "total"]
+    assert wrows[0] == ["contract_id", "title", "currency", "2026-01", "2026-02", "2026-03", "total",
+                        "total_formatted"]
     # January: 10 seats for 31 days of 365 (12,000 x 31/365 = 1,019.18) and 224.69 of API calls.
     assert wrows[1][3] == "1243.87"
+    # The total for machines and, beside it, as finance reads it.
+    assert wrows[1][-1] == "USD " + f"{float(wrows[1][-2]):,.2f}" and "," not in wrows[1][-2]
     assert client.get("/api/v1/revenue/waterfall?months=0", headers=finance).status_code == 422

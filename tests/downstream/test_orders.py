@@ -185,13 +185,18 @@ def test_cancel_form_on_the_contract_page_and_the_credit_note_pdf(client, auth, 
     assert 'name="cancel_on"' in page and "Start renewal" in page
     assert client.post(url, data={"cancel_on": "2026-07-01"}).status_code == 400  # no CSRF token
     bad = client.post(url, data={"cancel_on": "2027-02-01", "csrf_token": auth.token()})
-    assert bad.status_code == 422 and "after the contract term ends" in bad.get_data(as_text=True)
+    # Refused beside the form it came from, on the Finance tab; nothing is cancelled.
+    assert bad.status_code == 303 and bad.headers["Location"].endswith("tab=finance&at=cancel-form#cancel-form")
+    beside = client.get(bad.headers["Location"]).get_data(as_text=True)
+    form = beside.split('id="cancel-form"', 1)[1].split("</form>", 1)[0]
+    assert 'id="msg-cancel-form"' in form and "after the contract term ends" in form
+    assert 'aria-invalid="true" aria-describedby="msg-cancel-form"' in form
     response = client.post(url, data={"cancel_on": "2026-07-01", "csrf_token": auth.token()})
     assert response.status_code == 303
     page = client.get(f"/contracts/{signed.contract_id}").get_data(as_text=True)
     with db.transaction_for(plain) as s:
         number = s.scalar(select(CreditNote.number))
-    assert "credit note" in page and number in page and "cancelled from 2026-07-01" in page
+    assert "credit note" in page and number in page and "cancelled from July 1, 2026" in page
     assert 'name="cancel_on"' not in page  # nothing more to cancel
     pdf = client.get(f"/finance/credit-notes/{number}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

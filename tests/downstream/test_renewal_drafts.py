@@ -123,7 +123,10 @@ def test_start_renewal_from_the_contract_page_says_the_cap_applied(client, auth,
     assert client.post(url, data={"uplift": "7", "csrf_token": auth.token()}).status_code == 403
     auth.login("legal")
     bad = client.post(url, data={"uplift": "lots", "csrf_token": auth.token()})
-    assert bad.status_code == 422 and "uplift:" in bad.get_data(as_text=True)
+    assert bad.status_code == 303 and bad.headers["Location"].endswith("at=renewal-form#renewal-form")
+    form = client.get(bad.headers["Location"]).get_data(as_text=True).split('id="renewal-form"', 1)[1]
+    form = form.split("</form>", 1)[0]
+    assert 'id="msg-renewal-form"' in form and "uplift:" in form and 'aria-invalid="true"' in form
     response = client.post(url, data={"uplift": "7", "csrf_token": auth.token()})
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)

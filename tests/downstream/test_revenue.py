@@ -235,6 +235,8 @@ def test_revenue_json():
 
 def test_revenue_csv():
     rows = list(csv.reader(io.StringIO(revenue_csv(build_revenue_schedule(parse_terms(saas_doc()))))))
-    assert rows[:4] == [["period", "line", "amount"], ["2026-01", "saas", "9936.99"],
-                        ["2026-02", "saas", "8975.34"], ["2026-03", "saas", "9936.99"]]
-    assert rows[4] == ["2026-03", "impl", "18000.00"]
+    assert rows[:4] == [["period", "line", "amount", "currency", "amount_formatted"],
+                        ["2026-01", "saas", "9936.99", "USD", "USD 9,936.99"],
+                        ["2026-02", "saas", "8975.34", "USD", "USD 8,975.34"],
+                        ["2026-03", "saas", "9936.99", "USD", "USD 9,936.99"]]
+    assert rows[4] == ["2026-03", "impl", "18000.00", "USD", "USD 18,000.00"]

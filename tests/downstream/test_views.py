@@ -200,7 +200,9 @@ def test_contract_panel_partial(app, plain, make_signed):
     with app.test_request_context("/"), db.transaction_for(plain) as s:
         panel = downstream_panel(s, store.get_contract(s, signed.contract_id))
         html = render_template("downstream/_contract_panel.html", downstream=panel)
-    assert "135000.00" in html and f"INV-{panel.order['id']}-0002" in html and "2026-10-30" in html
+    # Values as people read them (clm.values.display), never the stored forms.
+    assert "USD 135,000.00" in html and f"INV-{panel.order['id']}-0002" in html and "October 30, 2026" in html
+    assert "135000.00" not in html and "2026-10-30" not in html
 
 
 def test_cli_process_and_renewals(runner, make_signed, plain, tmp_path):

@@ -133,6 +133,7 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     contract_url = page.url
     contract_id = int(contract_url.rsplit("/", 1)[1])
     assert page.locator("table.clauses tr.review").count() == 0, page.locator("table.clauses").inner_text()
+    page.get_by_role("tab", name="Signature").click()
     assert page.get_by_role("link", name="Send for signature").is_visible()
 
     # The other templates, drafted from a script, need none either.
@@ -146,6 +147,7 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
         assert review["pending"] == 0, (template, [c for c in review["clauses"] if c["pending"]])
 
     # -- The counterparty's counsel returns the .docx with tracked changes. ----------------------
+    page.get_by_role("tab", name="Versions").click()
     with page.expect_download() as download:
         page.locator("table.versions").get_by_role("link", name="Download").first.click()
     ours = Path(download.value.path()).read_bytes()
@@ -165,7 +167,7 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     assert "auditors and regulators" in page.locator("article.document").inner_text()
 
     # -- Compare, and the DOCX redline to send back. ----------------------------------------------
-    page.goto(contract_url)
+    page.goto(f"{contract_url}?tab=redline")
     page.get_by_label("Compare", exact=True).select_option("1")
     page.get_by_label("with", exact=True).select_option("2")
     page.get_by_role("button", name="Show redline").click()
@@ -180,7 +182,7 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     assert COUNSEL in _authors(redline)  # their revisions keep their author
 
     # -- The deviation is approved; the contract goes out for signature. ------------------------
-    page.goto(contract_url)
+    page.goto(f"{contract_url}?tab=clauses")
     row = page.locator("table.clauses tr.review")
     assert row.count() == 1 and "Confidentiality" in row.inner_text()
     row.locator("summary").click()
@@ -193,13 +195,14 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     sign_in(page, site, "finance")
     page.goto(f"{site.url}/contracts/{contract_id}/commercial-terms")
     start = today.replace(day=1)
+    page.get_by_text("Advanced: the terms as JSON").click()
     page.get_by_label("Terms (JSON)").fill(json.dumps(_terms(start, signed_on=start - dt.timedelta(days=20))))
-    page.get_by_role("button", name="Save terms").click()
+    page.get_by_role("button", name="Save JSON").click()
     assert page.locator(".error").count() == 0, page.locator(".error").inner_text()
     sign_out(page)
 
     sign_in(page, site, "legal")
-    page.goto(contract_url)
+    page.goto(f"{contract_url}?tab=signature")
     page.get_by_role("link", name="Send for signature").click()
     for i, (name, address, role, order) in enumerate([
             ("Lee Legal", "lee.signer@northwind.example", "signer", 1),
@@ -240,8 +243,10 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     page.goto(contract_url)
     assert "executed" in page.locator(".pagehead").inner_text()
     assert "signed" in page.locator("table.versions tbody tr").nth(0).inner_text()
+    page.get_by_role("tab", name="Terms").click()
     terms_panel = page.locator("#terms").inner_text()
     assert "New York" in terms_panel or "Delaware" in terms_panel, terms_panel
+    page.get_by_role("tab", name="Redline").click()
     page.get_by_label("Compare", exact=True).select_option("1")
     page.get_by_label("with", exact=True).select_option("3")
     page.get_by_role("button", name="Show redline").click()

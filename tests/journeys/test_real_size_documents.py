@@ -53,6 +53,7 @@ def test_a_real_agreement_is_read_compared_and_redlined(clm_site_with_workers: I
         assert extracted["extracted"][field]["value"] == expected[field], field
 
     # The evidence link opens the 30-page text at the sentence.
+    page.get_by_role("tab", name="Terms").click()
     page.locator("#term-governing_law").get_by_role("link", name="show in text").click()
     assert "New York" in page.locator("mark#evidence").inner_text()
 

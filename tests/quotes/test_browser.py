@@ -69,10 +69,34 @@ def test_build_price_approve_and_send_a_quote(quote_server, page):
     page.get_by_label("Comment").fill("Strategic account")
     page.get_by_role("button", name="Approve as sales manager").click()
     assert "Sales manager: approved by finance@example.com" in page.locator("section.approvals").inner_text()
+    assert "Approval needed" not in page.locator("p.approval-needed").inner_text()  # approved now
+    page.get_by_label("Customer's email").fill("buyer@initech.example")
     page.get_by_role("button", name="Send quote").click()
     assert page.locator("#quote-status").inner_text() == "sent"
+    assert "Quote sent to buyer@initech.example" in page.get_by_role("status").first.inner_text()
     assert page.get_by_role("button", name="Accept and create contract").count() == 0  # finance cannot accept
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename == "Q-0001-v1.pdf"
+    assert errors == []
+
+
+def test_the_price_follows_the_lines_as_they_change(quote_server, page):
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _login(page, quote_server, "legal@example.com")
+    page.goto(f"{quote_server}/quotes/new")
+    page.get_by_label("Customer").fill("Initech Corporation")
+    page.get_by_label("Term (months)").fill("12")
+    page.get_by_label("Start date").fill("2027-01-01")
+    page.get_by_label("Product 1", exact=True).select_option("IMPLEMENTATION")
+    page.get_by_label("Quantity 1", exact=True).fill("1")
+    tcv = page.locator("section.preview td.tcv")
+    expect(tcv).to_contain_text("USD 15,000.00")  # priced by the server without pressing Price
+    page.get_by_label("Quantity 1", exact=True).fill("2")
+    expect(tcv).to_contain_text("USD 30,000.00")  # priced again as the quantity changed
+    assert page.locator("form.configure [role=status]").inner_text().startswith("Priced: USD 30,000.00")
+    assert page.url.endswith("/quotes/new")  # nothing was saved
     assert errors == []

@@ -105,7 +105,7 @@ def test_terms_of_a_signed_contract_are_those_it_was_signed_with(client: FlaskCl
     assert "New York" in row and "P12M" in row
     _signed_in(client, auth, Role.FINANCE)
     table = client.get("/finance/contracts").get_data(as_text=True)
-    assert "2027-03-01" in table  # the expiration date extracted from the signed text
+    assert "March 1, 2027" in table  # the expiration date extracted from the signed text (CLM_DATE_LOCALE en-US)
     _signed_in(client, auth, Role.LEGAL)
     page = client.get(f"/contracts/{signed_contract}").get_data(as_text=True)
     assert "New York" in page and "12 months" in page and "From v2" in page

@@ -159,3 +159,35 @@ def test_pdf_fetcher_refuses_everything_but_bundled_assets(url: str) -> None:
         fetcher.fetch(url)
     assert refused == [url]
     assert fetcher.fetch("clm-asset:redline.css").read().startswith(b"/*")
+
+
+def _change_list(html: str) -> list[str]:
+    """Return each change list entry's text (tags removed, white space collapsed)."""
+    ol = html[html.index('<ol class="rl-changes">'):]
+    ol = ol[:ol.index("</ol>")]
+    return [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in ol.split("<li>")[1:]]
+
+
+def test_change_list_entries_without_words_show_where_they_are() -> None:
+    """Issue 21: "Paragraphs joined" and an inserted space said nothing about where they were."""
+    old = "1. Fees. The Customer pays the fees.\n\nThe Supplier invoices monthly.\n\nTermination. Either party may end it.\n"
+    new = "1. Fees. The Customer pays the fees. The Supplier invoices monthly.\n\nTermination.  Either party may end it.\n"
+    entries = _change_list(render.to_html(red(old, new), title="T", old_label="v1", new_label="v2"))
+    joined = next(e for e in entries if e.startswith("Paragraphs joined"))
+    assert "pays the fees. ¶ The Supplier invoices monthly." in joined
+    space = next(e for e in entries if e.startswith("Inserted"))
+    assert "a space" in space and "The Supplier invoices" in space
+    spaces = next(e for e in entries if e.startswith("Replaced"))
+    assert "a space 2 spaces" in spaces and "Termination. [here] Either party may end it." in spaces
+    for entry in entries:
+        assert len(entry.split()) > 2, entry          # every entry says more than its kind
+    pdf_html = render.to_html(red(old, new), title="T", old_label="v1", new_label="v2", standalone=True)
+    assert "pays the fees. ¶ The Supplier" in pdf_html
+
+
+def test_change_list_context_is_a_few_words_each_side() -> None:
+    words = " ".join(f"w{k}" for k in range(20))
+    entries = _change_list(render.to_html(red(f"{words}.\n\nNext {words}.", f"{words}. Next {words}."),
+                                          title="T", old_label="v1", new_label="v2"))
+    joined = next(e for e in entries if e.startswith("Paragraphs joined"))
+    assert joined.endswith("…w14 w15 w16 w17 w18 w19. ¶ Next w0 w1 w2 w3 w4…")

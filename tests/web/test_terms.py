@@ -103,3 +103,72 @@ def test_the_streamed_csv_returns_its_database_connection(app, client, auth, mak
     response.close()
     pool = app.extensions["clm_db"].kw["bind"].pool
     assert pool.checkedout() == 0
+
+
+def test_where_the_contract_page_puts_a_message():
+    """A form's message goes beside the form on its own tab; anything else, to the top of the open tab."""
+    from types import SimpleNamespace
+
+    from clm.web.contracts import placed_at
+
+    terms = SimpleNamespace(rows=[SimpleNamespace(field=SimpleNamespace(name="fees"))])
+    review = SimpleNamespace(rows=[SimpleNamespace(hash="ab" * 32)], missing=[])
+    assert placed_at("term-fees", "terms", terms, review) == "term-fees"
+    assert placed_at("clause-" + "ab" * 6, "clauses", terms, review) == "clause-" + "ab" * 6
+    assert placed_at("upload", "versions", terms, review) == "upload"
+    assert placed_at("term-fees", "overview", terms, review) == "tab-overview"  # not on the open tab
+    assert placed_at("term-gone", "terms", terms, review) == "tab-terms"  # the row went away
+    assert placed_at("<script>", "terms", terms, review) is None
+    assert placed_at(None, "terms", terms, review) is None
+
+
+def test_the_overview_shows_parties_value_and_the_next_deadline():
+    """Confirmed values win over extracted ones; the next deadline is the notice date while it is ahead."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from clm.web.contracts import overview
+
+    def row(name, extracted=None, confirmed=None):
+        decision = None if confirmed is None else SimpleNamespace(value=confirmed, action=SimpleNamespace(value="confirmed"))
+        found = None if extracted is None else SimpleNamespace(value=extracted)
+        return SimpleNamespace(field=SimpleNamespace(name=name), extracted=found, decision=decision)
+
+    rows = [row("parties", ["Northwind", "Contoso"]), row("effective_date", "2026-01-01"),
+            row("expiration_date", "2026-12-31"), row("auto_renewal", True, confirmed=True),
+            row("renewal_term", "P1Y"), row("non_renewal_notice", "P60D"),
+            row("fees", [{"amount": "1.00", "currency": "USD", "period": None}],
+                confirmed=[{"amount": "135000.00", "currency": "USD", "period": "annual"}])]
+    terms = SimpleNamespace(rows=rows)
+    seen = overview(terms, None, dt.date(2026, 6, 1))
+    assert seen.parties == "Northwind; Contoso"
+    assert seen.value == "USD 135,000.00 per year" and seen.source == "extracted"
+    assert seen.deadline[0] == "Notice of non-renewal" and seen.deadline[1] <= dt.date(2026, 11, 1)
+    later = overview(terms, None, dt.date(2026, 12, 15))  # notice date passed: the renewal is next
+    assert later.deadline == ("Renewal", dt.date(2027, 1, 1))
+    assert overview(SimpleNamespace(rows=[]), None, dt.date(2026, 6, 1)).deadline is None
+
+
+def test_a_refused_form_is_answered_beside_it_on_its_tab(client, auth):
+    import re
+
+    auth.login(Role.LEGAL)
+    _upload(client, auth)
+    bad = client.post("/contracts/1/terms/renewal_term", data={"action": "corrected", "value": "whenever",
+                                                                "csrf_token": auth.token()})
+    assert bad.status_code == 303
+    assert bad.headers["Location"].endswith("/contracts/1?tab=terms&at=term-renewal_term#term-renewal_term")
+    page = client.get(bad.headers["Location"]).get_data(as_text=True)
+    row = page[page.index('<tr id="term-renewal_term"'):]
+    row = row[:row.index("</tr>")]
+    assert 'role="alert" id="msg-term-renewal_term"' in row and "whenever" in row  # the error, in the row
+    assert 'aria-invalid="true" aria-describedby="msg-term-renewal_term"' in row
+    assert page.count('role="alert"') == 1  # and not again at the top of the page
+    assert re.search(r'<section role="tabpanel" id="terms"[^>]*>', page).group(0).find("hidden") == -1
+    assert re.search(r'<section role="tabpanel" id="overview"[^>]*>', page).group(0).endswith("hidden>")
+    # An upload without a file: the error under the upload form, on the Versions tab.
+    empty = client.post("/contracts/1/versions", data={"csrf_token": auth.token()})
+    assert empty.headers["Location"].endswith("/contracts/1?tab=versions&at=upload#upload")
+    page = client.get(empty.headers["Location"]).get_data(as_text=True)
+    upload = page[page.index('id="upload"'):]
+    assert upload.index('id="msg-upload"') < upload.index("</form>") and "Choose a .docx" in upload

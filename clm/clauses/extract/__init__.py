@@ -24,14 +24,18 @@ class Extraction:
     evidence: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     issues: list[str] = field(default_factory=list)
+    #: Values computed from other fields rather than stated (an end date from a start date and a term):
+    #: field -> {"computed_from": [field, ...], "start_evidence": [[start, end], ...]}.
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self, id: str) -> dict[str, Any]:
-        """Return the record `clm extract` prints and score_extraction.py reads."""
+        """Return the record `clm extract` prints and score_extraction.py reads (which ignores "derived")."""
         return {
             "id": id,
             "fields": dict(self.fields),
             "evidence": {k: [[s, e] for s, e in v] for k, v in self.evidence.items()},
             "confidence": {k: round(v, 3) for k, v in self.confidence.items()},
+            "derived": {k: dict(v) for k, v in self.derived.items()},
         }
 
     def _put(self, name: str, found: F.Found | None) -> None:
@@ -40,6 +44,8 @@ class Extraction:
         self.fields[name] = found.value
         self.evidence[name] = [tuple(x) for x in found.evidence]  # type: ignore[misc]
         self.confidence[name] = found.confidence
+        if "computed_from" in found.extra:
+            self.derived[name] = {k: found.extra[k] for k in ("computed_from", "start_evidence") if k in found.extra}
 
 
 #: The most candidate sentences one text is read for. A contract has a few hundred (at most 540

@@ -25,6 +25,7 @@ LABELS: dict[str, str] = {
     "renewal": "Renewal Term",
     "non_renewal": "Notice Period To Terminate Renewal",
     "term": "Expiration Date",
+    "law": "Governing Law",
 }
 #: Hashed feature space (2**18 buckets).
 N_BITS = 18

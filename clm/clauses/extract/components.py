@@ -162,6 +162,17 @@ class JurisdictionRecognizer:
             span._.clm_value = value
             span._.clm_chars = (span.start_char, span.end_char)
             spans.append(span)
+        taken = [(s.start_char, s.end_char) for s in spans]
+        for m in normalize.LAW_ADJECTIVE_RE.finditer(doc.text):     # "English law"
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            span = doc.char_span(m.start(), m.end(), label="JURISDICTION", alignment_mode="expand")
+            if span is None:
+                continue
+            span._.clm_value = normalize.LAW_ADJECTIVES[m.group(1)]
+            span._.clm_chars = (m.start(), m.end())
+            spans.append(span)
+        spans.sort(key=lambda s: s.start_char)
         doc.spans[JURISDICTIONS] = spans
         return doc
 

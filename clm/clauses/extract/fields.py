@@ -118,13 +118,26 @@ def _pick_jurisdiction(seg: Seg) -> str | None:
     return None
 
 
+#: A segment the classifier scores at least this for "law" is read as a governing-law clause even when
+#: no cue pattern matched it ("This AGREEMENT is controlled by the laws of ...").
+LAW_ADD = 0.5
+#: How much the classifier's "law" probability moves a segment's rule score (ranks close calls).
+LAW_WEIGHT = 0.4
+
+
 def governing_law(segs: list[Seg]) -> Found | None:
-    """Return the jurisdiction whose law governs the contract."""
+    """Return the jurisdiction whose law governs the contract.
+
+    A sentence counts when the cue tagger tagged it and it has a governing verb, or when the
+    classifier (trained on CUAD Governing Law clauses) scores it at least LAW_ADD; either way a
+    jurisdiction must stand after its "law" (or before it: "English law")."""
     best: tuple[float, int, Found] | None = None
     for i, seg in enumerate(segs):
-        if "governing_law" not in seg.cats:
+        p = seg.p.get("law")
+        learned = p is not None and p >= LAW_ADD       # the classifier reads it as a governing-law clause
+        if "governing_law" not in seg.cats and not learned:
             continue
-        if not _GOV_STRONG.search(seg.text):
+        if not _GOV_STRONG.search(seg.text) and not learned:
             continue
         if "incorporation" in seg.cats and not re.search(r"\bgovern|\bconstrued", seg.text, re.IGNORECASE):
             continue
@@ -137,6 +150,8 @@ def governing_law(segs: list[Seg]) -> Found | None:
         if re.search(r"\b(?:courts?|jurisdiction|venue|arbitrat)", seg.text, re.IGNORECASE) and not re.search(
                 r"\bgovern", seg.text, re.IGNORECASE):
             score -= 0.3
+        if p is not None:
+            score += LAW_WEIGHT * (p - 0.5)
         if best is None or score > best[0]:
             best = (score, i, Found(value, [(seg.start, seg.end)], min(0.99, 0.75 + 0.2 * score)))
     return best[2] if best else None

@@ -7,6 +7,7 @@ over to the value kind that owns the parsing (``clm.values.durations``, ``dates`
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 from clm.values import ValueReadError, dates, durations, jurisdictions, money
@@ -20,7 +21,8 @@ from clm.values.numbers import NUMBER_WORD
 from clm.values.numbers import words_to_int as parse_number_word
 
 __all__ = [
-    "CA_PROVINCES", "COUNTRIES", "DATE_RE", "DURATION_RE", "MONEY_RE", "NUMBER_WORD", "US_STATES", "Duration",
+    "CA_PROVINCES", "COUNTRIES", "DATE_RE", "DURATION_RE", "LAW_ADJECTIVES", "LAW_ADJECTIVE_RE", "MONEY_RE",
+    "NUMBER_WORD", "US_STATES", "Duration",
     "FoundDate", "Money", "add_duration", "duration_between", "duration_days", "duration_iso", "find_dates",
     "find_durations", "find_money", "normalize_date", "normalize_duration", "normalize_jurisdiction",
     "normalize_money", "parse_iso_duration", "parse_number_word",
@@ -99,6 +101,23 @@ def normalize_jurisdiction(text: str) -> str | None:
         return jurisdictions.read(text)
     except ValueReadError:
         return None
+
+
+#: A jurisdiction named by its adjective, counted only right before "law(s)": "governed by English law",
+#: "German law applies". General knowledge, not a list taken from dev errors.
+LAW_ADJECTIVES: dict[str, str] = {
+    "English": "England and Wales", "Scottish": "Scotland", "Scots": "Scotland", "Irish": "Ireland",
+    "German": "Germany", "French": "France", "Swiss": "Switzerland", "Dutch": "Netherlands",
+    "Italian": "Italy", "Spanish": "Spain", "Portuguese": "Portugal", "Belgian": "Belgium",
+    "Austrian": "Austria", "Swedish": "Sweden", "Norwegian": "Norway", "Danish": "Denmark",
+    "Finnish": "Finland", "Polish": "Poland", "Greek": "Greece", "Israeli": "Israel", "Indian": "India",
+    "Chinese": "China", "Japanese": "Japan", "Korean": "South Korea", "Singaporean": "Singapore",
+    "Taiwanese": "Taiwan", "Australian": "Australia", "Canadian": "Canada", "Mexican": "Mexico",
+    "Brazilian": "Brazil", "Russian": "Russia", "Turkish": "Turkey", "Luxembourgish": "Luxembourg",
+    "Colombian": "Colombia", "Argentine": "Argentina", "Chilean": "Chile", "Peruvian": "Peru",
+}
+LAW_ADJECTIVE_RE = re.compile(r"\b(" + "|".join(LAW_ADJECTIVES)
+                              + r")(?=\s+(?:(?:substantive|statutory|civil)\s+)?laws?\b)")
 
 
 def normalize_money(text: str) -> tuple[Decimal, str] | None:

@@ -349,7 +349,8 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
                     start_iso = iso                   # "for two (2) years commencing on January 1, 2000"
                     break
             confidence = 0.7
-            if start_iso is None and base is not None:
+            from_base = start_iso is None and base is not None
+            if from_base:
                 start_iso = base.value
                 if _FROM_EVENT.match(seg.text, seg.rel(d[2])):
                     confidence = 0.5              # counted from the effective date, as CUAD does
@@ -357,12 +358,14 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
             if start_iso:
                 end = N.add_duration(datetime.date.fromisoformat(start_iso), d[0])
                 exp = Found(end.isoformat(), ev, confidence) if end else None
+                if exp is not None and from_base:
+                    exp.extra = _inputs(base)
             return Found(d[0], ev, 0.8), exp
     ey = _END_OF_YEAR_N.search(seg.text)
     if ey:
         n = int(ey.group(1))
         end = N.add_duration(datetime.date.fromisoformat(base.value), f"P{n}Y") if base is not None and n else None
-        return Found(f"P{n}Y", ev, 0.7), (Found(end.isoformat(), ev, 0.7) if end else None)
+        return Found(f"P{n}Y", ev, 0.7), (Found(end.isoformat(), ev, 0.7, _inputs(base)) if end else None)
     am = _ANNIVERSARY.search(seg.text)
     if am:                                            # "until the fifth anniversary of the Effective Date"
         w = am.group(1).lower()
@@ -372,7 +375,7 @@ def _term_value(seg: Seg, base: Found | None, agreed: Found | None = None) -> tu
             if agreed is not None and _OF_THIS_DATE.match(seg.text, am.end()):
                 base = agreed
             end = N.add_duration(datetime.date.fromisoformat(base.value), f"P{n}Y") if base is not None else None
-            return Found(f"P{n}Y", ev, 0.7), (Found(end.isoformat(), ev, 0.7) if end else None)
+            return Found(f"P{n}Y", ev, 0.7), (Found(end.isoformat(), ev, 0.7, _inputs(base)) if end else None)
     if _PERPETUAL.search(seg.text):
         return None, Found("perpetual", ev, 0.7)
     return None
@@ -395,6 +398,11 @@ _RANGE_TO = re.compile(r"\s*(?:through|to|until|[-–])\s*$", re.IGNORECASE)
 _MONTH_END = re.compile(r"\blast\s+day\s+of\s+the\s+(?:calendar\s+)?month\b", re.IGNORECASE)
 
 
+#: How many form labels ("Term:", "Expiration Date:") of a kind one text is searched at: a contract has a
+#: handful, and a text of nothing but "Term:" lines would cost a date search per line (half a minute a MB).
+_MAX_LABELS = 200
+
+
 def _label_start(text: str, pos: int, head: re.Pattern[str]) -> int | None:
     """Return where the label whose last words start at ``pos`` begins (``head`` matches the words
     before them), if it opens a line or a form cell; else None."""
@@ -414,7 +422,9 @@ def _opens_line(text: str, pos: int) -> bool:
 def _labelled_end_date(text: str, base: Found | None) -> tuple[Found, str | None] | None:
     """Return (end date, term length if the field states one) from a form field that states the end
     date or counts it from ``base``, with the field as evidence."""
-    for m in _END_DATE_LABEL.finditer(text):
+    for k, m in enumerate(_END_DATE_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
         start = _label_start(text, m.start(), _END_DATE_LABEL_HEAD)
         if start is None:
             continue
@@ -435,7 +445,9 @@ def _labelled_end_date(text: str, base: Found | None) -> tuple[Found, str | None
 
 def _labelled_range(text: str) -> tuple[Found, str | None] | None:
     """Return (end date, term length) from a form field that spans the term from one date to another."""
-    for m in _TERM_RANGE_LABEL.finditer(text):
+    for k, m in enumerate(_TERM_RANGE_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
         start = _label_start(text, m.start(), _TERM_RANGE_LABEL_HEAD)
         if start is None:
             continue
@@ -445,6 +457,60 @@ def _labelled_range(text: str) -> tuple[Found, str | None] | None:
             return (Found(found[1].iso, [(start, m.end() + found[1].end)], 0.85),
                     N.duration_between(found[0].iso, found[1].iso))
     return None
+
+
+#: A form or schedule field that states the term's length: "Initial Term: three (3) years", "Term of
+#: Agreement:  36 months from the Effective Date". At the start of a line (or a form cell) only.
+_TERM_LENGTH_LABEL = re.compile(r"\b(?:(?:initial|contract|agreement|subscription|service|licen[cs]e)\s+)?(?:term|period)"
+                                r"(?:\s+of\s+(?:this\s+|the\s+)?(?:agreement|contract))?[ \t]*[:\-–][ \t]*(?:\n[ \t]*)?",
+                                re.IGNORECASE)
+#: What may stand between the label and its length: "a period of", "an initial".
+_LENGTH_LEAD = re.compile(r"^(?:(?:a|an|the)\s+)?(?:(?:initial|period|term)\s+(?:of\s+)?)?", re.IGNORECASE)
+_NOT_A_TERM_LENGTH = re.compile(r"^\W{0,3}(?:'s?\s*)?(?:\(\d+\)\s*)?(?:prior|advance|written|notice"
+                                r"|after\s+(?:receipt|delivery))", re.IGNORECASE)
+#: The weight of a value computed from another field (a date plus a length): lower than one the text states.
+COMPUTED_CONFIDENCE = 0.6
+
+
+def _labelled_length(text: str, base: Found | None) -> tuple[Found, Found | None] | None:
+    """Return (initial term, expiration date computed from ``base``) from a form or schedule field that
+    states the term's length; the end date is marked as computed (lower confidence, its inputs named)."""
+    for k, m in enumerate(_TERM_LENGTH_LABEL.finditer(text)):
+        if k >= _MAX_LABELS:
+            break
+        if _label_start(text, m.start(), _TERM_RANGE_LABEL_HEAD) is None:
+            continue
+        line = re.split(r"\n|[ \t]{3}", text[m.end():m.end() + 160], maxsplit=1)[0]
+        lead = _LENGTH_LEAD.match(line)
+        durs = N.find_durations(line)
+        if not durs or durs[0].start > lead.end() + 1 or _NOT_A_TERM_LENGTH.match(line, durs[0].end):
+            continue
+        d = durs[0]
+        ev = [(m.start(), m.end() + len(line))]
+        initial = Found(d.iso, ev, 0.75)
+        end = N.add_duration(datetime.date.fromisoformat(base.value), d.iso) if base is not None else None
+        if end is None:
+            return initial, None
+        return initial, computed(end.isoformat(), ev, base, "initial_term")
+    return None
+
+
+def computed(value: str, evidence: list[tuple[int, int]], base: Found, length_field: str) -> Found:
+    """Return an end date computed from a start date and a length: lower confidence, and ``extra`` names
+    the inputs and where the start date is stated."""
+    return Found(value, list(evidence), COMPUTED_CONFIDENCE, _inputs(base, length_field))
+
+
+def _inputs(base: Found, length_field: str = "initial_term") -> dict[str, object]:
+    """Return the provenance of a value computed from ``base`` (a start date) and a length field."""
+    return {"computed_from": [base.extra.get("field", "effective_date"), length_field],
+            "start_evidence": [list(x) for x in base.evidence]}
+
+
+def _as_base(found: Found | None, name: str) -> Found | None:
+    """Return a copy of a start date that knows which field it is (for the provenance of computed dates)."""
+    return None if found is None else Found(found.value, list(found.evidence), found.confidence,
+                                            {**found.extra, "field": name})
 
 
 def term(segs: list[Seg], eff: Found | None, agreed: Found | None,
@@ -457,6 +523,7 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None,
     read from ``text``, not ``segs``: the segmenter splits a label from its date. ``text`` also
     gives the definitions a term sentence points to ("shall be for the Contract Period").
     """
+    eff, agreed = _as_base(eff, "effective_date"), _as_base(agreed, "agreement_date")
     base = eff or agreed
     initial, expiration = _best_term(segs, base, agreed, text)
     labelled = (_labelled_end_date(text, base) or _labelled_range(text)) if text else None
@@ -465,6 +532,10 @@ def term(segs: list[Seg], eff: Found | None, agreed: Found | None,
         if initial is None and base is not None:
             length = length or N.duration_between(base.value, expiration.value)
             initial = Found(length, list(expiration.evidence), 0.7) if length else None
+    if initial is None and expiration is None and text:
+        stated = _labelled_length(text, base)          # "Initial Term: 3 years" in a cover sheet or schedule
+        if stated is not None:
+            initial, expiration = stated
     return initial, expiration
 
 

@@ -194,3 +194,83 @@ def test_benchmark_folds_are_stable_and_in_range() -> None:
     folds = [bench.fold_of_id(f"contract-{i}", 5) for i in range(200)]
     assert set(folds) == set(range(5))
     assert folds == [bench.fold_of_id(f"contract-{i}", 5) for i in range(200)]
+
+
+# ----------------------------------------------------------------------------- the held-back slice
+def test_heldback_slice_is_a_stable_fifth_by_id_hash() -> None:
+    ids = [f"contract-{i}" for i in range(2000)]
+    held = [T.heldback(i) for i in ids]
+    assert held == [T.heldback(i) for i in ids]
+    assert 0.17 < sum(held) / len(ids) < 0.23
+    assert T.heldback("c1") is False and T.heldback("c10") is True    # int(sha1[:8], 16) % 100: 77 and 2
+
+
+def test_training_never_reads_the_heldback_slice(tmp_path: Path) -> None:
+    text = ("This Agreement is made between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n\n"
+            "Either party may terminate this Agreement for convenience upon thirty (30) days notice.\n")
+    start = text.index("Either")
+    cats = {cat: {"present": False, "answer": None, "clauses": []} for cat in K.LABELS.values()}
+    tfc = {"present": True, "answer": "Yes", "clauses": [{"text": "x", "spans": [[start, start + 20]], "ambiguous": False}]}
+    with open(tmp_path / "contracts.jsonl", "w", encoding="utf-8") as c, \
+            open(tmp_path / "labels.jsonl", "w", encoding="utf-8") as lab:
+        for cid in ("c10", "c1"):                      # c10 is held back, c1 is not
+            c.write(json.dumps({"id": cid, "text": text}) + "\n")
+            lab.write(json.dumps({"id": cid, "categories": {**cats, "Termination For Convenience": tfc}}) + "\n")
+    assert T.dev_ids(tmp_path) == ["c1"] and T.dev_ids(tmp_path, held=True) == ["c10"]
+    seen: list[list[str]] = []
+    real = T.build_dataset
+    T.build_dataset = lambda contracts, *a, **k: (seen.append([c.id for c in contracts]), real(contracts, *a, **k))[1]
+    try:
+        assert T.main(["--gold", str(tmp_path), "--out", str(tmp_path / "model")]) == 0
+    finally:
+        T.build_dataset = real
+    assert seen == [["c1"]]
+
+
+# ----------------------------------------------------------------------------- governing law
+def test_governing_law_read_from_a_law_adjective_only_before_law() -> None:
+    with K.use(None):
+        ex = extract("This Agreement is governed by English law and the parties submit to the English courts.\n")
+        assert ex.fields["governing_law"] == "England and Wales"
+        ex = extract("This Agreement is written in the English language and governed by the laws of the State of "
+                     "Delaware.\n")
+        assert ex.fields["governing_law"] == "Delaware"
+
+
+def test_classifier_admits_a_governing_law_sentence_no_cue_matched() -> None:
+    text = "This AGREEMENT is controlled by the laws of the State of Texas, and venue lies in Pecos County.\n"
+    with K.use(None):
+        assert "governing_law" not in extract(text).fields
+    with K.use(_model({"law": {"controlled by": 20.0}})):
+        ex = extract(text)
+    assert ex.fields["governing_law"] == "Texas"
+    assert ex.evidence["governing_law"] == [(0, len(text) - 1)]
+    with K.use(_model({"law": {"controlled by": 20.0}})):     # the value still needs a place after "law"
+        assert "governing_law" not in extract("This AGREEMENT is controlled by its own terms and the law.\n").fields
+
+
+def test_party_miss_counter_tells_collective_phrases_from_names() -> None:
+    spec = importlib.util.spec_from_file_location("bench_party_misses", ROOT / "benchmarks" / "party_misses.py")
+    pm = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(pm)
+    for phrase in ("Company and Consultant", "each Party or any of its Affiliates", "Gingko and BLI",
+                   "the Parties"):
+        assert pm.collective(phrase), phrase
+    for name in ("Acme Inc.", "Alamogordo Federal Savings and Loan Association", "Playa Hotels & Resorts, B.V.",
+                 "Centre for Probe Development and Commercialization", "Beta LLC"):
+        assert not pm.collective(name), name
+
+
+def test_benchmark_reads_the_heldback_slice_or_the_rest(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_extraction_load", ROOT / "benchmarks" / "extraction.py")
+    bench = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(bench)
+    path = tmp_path / "contracts.jsonl"
+    path.write_text("".join(json.dumps({"id": f"c{i}", "text": "x"}) + "\n" for i in range(40)), encoding="utf-8")
+    held = [r["id"] for r in bench.load(path, None, held=True)]
+    rest = [r["id"] for r in bench.load(path, None)]
+    assert held and rest and not set(held) & set(rest) and len(held) + len(rest) == 40
+    assert all(T.heldback(i) for i in held) and not any(T.heldback(i) for i in rest)
+    assert [r["id"] for r in bench.load(path, 2, held=True)] == held[:2]

@@ -59,7 +59,8 @@ def test_evidence_points_at_the_clause() -> None:
 def test_to_json_matches_scorer_format() -> None:
     ex = extract(_text("saas_agreement.txt"))
     out = ex.to_json("c1")
-    assert set(out) == {"id", "fields", "evidence", "confidence"}
+    assert set(out) == {"id", "fields", "evidence", "confidence", "derived"}
+    assert set(out["derived"]) <= set(out["fields"])
     assert out["id"] == "c1"
     assert all(isinstance(s, list) and len(s) == 2 for spans in out["evidence"].values() for s in spans)
     json.dumps(out)                                    # serialisable as is

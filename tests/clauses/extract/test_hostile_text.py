@@ -39,6 +39,10 @@ CASES = {
     "date forms": "12-23-2019 3/4/05 the 1st day of June, 2019 " * 30000,
     "underscores": "_" * 500000,
     "signature blocks": "IN WITNESS WHEREOF\nACME INC.\nBy: /s/ X\nDate: June 1, 2019\n" * 20000,
+    "form labels": "Term: \n" * 200000,
+    "end date labels": "Expiration Date: \n" * 100000,
+    "term length labels": "Initial Term: three (3) years\n" * 40000,
+    "law adjectives": "English law German laws " * 50000,
 }
 
 

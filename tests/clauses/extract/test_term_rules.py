@@ -320,3 +320,53 @@ def test_other_periods_are_not_the_term(clause: str) -> None:
 ])
 def test_more_date_forms(text: str, iso: str | None) -> None:
     assert N.normalize_date(text) == iso
+
+
+# ----------------------------------------------------------------------------- contract-level reasoning
+SCHEDULE_TERM = ("SERVICES AGREEMENT\n\nThis Agreement is made as of March 1, 2015 between Acme Inc. (\"Acme\") and "
+                 "Beta LLC (\"Beta\") on the terms of the Schedule.\n\n1. Services. Beta shall provide the Services.\n\n"
+                 "SCHEDULE A\nInitial Term:   three (3) years\nFees: USD 100 per month\n")
+
+
+def test_a_term_stated_in_a_schedule_gives_a_computed_end_date() -> None:
+    ex = extract(SCHEDULE_TERM)
+    assert ex.fields["initial_term"] == "P3Y"
+    assert ex.fields["expiration_date"] == "2018-03-01"
+    (s, e), = ex.evidence["expiration_date"]
+    assert SCHEDULE_TERM[s:e] == "Initial Term:   three (3) years"
+    assert ex.confidence["expiration_date"] == T.COMPUTED_CONFIDENCE < ex.confidence["initial_term"]
+    derived = ex.to_json("x")["derived"]["expiration_date"]
+    assert derived["computed_from"] == ["agreement_date", "initial_term"]
+    (ds, de), = derived["start_evidence"]
+    assert SCHEDULE_TERM[ds:de] == "March 1, 2015"
+
+
+@pytest.mark.parametrize("line", [
+    "Notice Period:  thirty (30) days' prior written notice",      # a notice, not a term
+    "Payment Term: 30 days after receipt of invoice",              # not the contract's term
+    "The Term: as set out in Section 4, and in any case three (3) years",   # the length is not what the field states
+])
+def test_a_field_that_is_not_the_term_length_gives_nothing(line: str) -> None:
+    ex = extract(SCHEDULE_TERM.replace("Initial Term:   three (3) years", line))
+    assert "initial_term" not in ex.fields and "expiration_date" not in ex.fields
+
+
+def test_an_end_date_counted_from_the_effective_date_names_it() -> None:
+    text = ("This Agreement is entered into effective as of June 1, 2019 (the \"Effective Date\") between Acme Inc. "
+            "(\"Acme\") and Beta LLC (\"Beta\").\n\n"
+            "7. Term. The term of this Agreement shall commence on the Effective Date and continue for two (2) years.\n")
+    ex = extract(text)
+    assert ex.fields["effective_date"] == "2019-06-01" and ex.fields["expiration_date"] == "2021-06-01"
+    derived = ex.to_json("x")["derived"]["expiration_date"]
+    assert derived["computed_from"] == ["effective_date", "initial_term"]
+    assert [list(x) for x in ex.evidence["effective_date"]] == derived["start_evidence"]
+    (s, e), = ex.evidence["expiration_date"]               # the evidence is the term sentence, not the date
+    assert text[s:e].startswith("7. Term.") or text[s:e].startswith("The term")
+
+
+def test_a_stated_end_date_is_not_marked_computed() -> None:
+    text = ("This Agreement is made as of June 1, 2019 between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n\n"
+            "This Agreement shall remain in effect until December 31, 2020.\n")
+    ex = extract(text)
+    assert ex.fields["expiration_date"] == "2020-12-31"
+    assert ex.to_json("x")["derived"] == {}
