@@ -44,6 +44,7 @@ def test_text_and_scanned_pdfs_are_read_searched_compared_and_shown(clm_site: In
     # The text PDF: its terms are extracted (inline, no worker configured) and shown.
     text_url = _upload(page, site, tmp_path / "msa-signed.pdf")
     text_id = int(text_url.rsplit("/", 1)[1])
+    page.get_by_role("tab", name="Terms").click()
     terms = page.locator("#terms").inner_text()
     assert "New York" in terms, terms
 
@@ -60,6 +61,7 @@ def test_text_and_scanned_pdfs_are_read_searched_compared_and_shown(clm_site: In
 
     # The scan: read by OCR, and the page says so with its confidence.
     scan_url = _upload(page, site, tmp_path / "msa-scan.pdf")
+    page.get_by_role("tab", name="Terms").click()
     scan_terms = page.locator("#terms").inner_text()
     assert "New York" in scan_terms, scan_terms
     page.goto(f"{scan_url}/versions/1")
