@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _local_secret(app.instance_path)
     app.config.update(
         # Werkzeug refuses bodies over this before a view reads them (multipart DoS).
-        MAX_CONTENT_LENGTH=app.config["MAX_UPLOAD_BYTES"] + 64 * 1024,
+        MAX_CONTENT_LENGTH=max(app.config["MAX_UPLOAD_BYTES"], app.config["MAX_PDF_UPLOAD_BYTES"]) + 64 * 1024,
         # What one text field may hold in memory, which also caps the multipart parser's
         # buffer: Werkzeug reads the body in 64 KiB chunks and counts them against this limit, so
         # 64 KiB refused every file over about 300 KB as "too large". A drawn signature (at most

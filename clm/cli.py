@@ -214,7 +214,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers or app.config["WORKERS"])
             self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 60)
+            # A scanned PDF is read (OCR) within the upload request: leave it its whole budget.
+            self.cfg.set("timeout", max(60, int(app.config["PDF_PARSE_TIMEOUT_SECONDS"]) + 30))
 
         def load(self) -> Flask:
             return app
@@ -378,7 +379,7 @@ def token_revoke(token_id: int) -> None:
               help="Also write every file's outcome (imported, skipped, rejected and why) to this CSV.")
 def import_(paths: tuple[Path, ...], recursive: bool, contract_id: int | None, title: str | None,
             counterparty: str | None, author: str, source: str, report: Path | None) -> None:
-    """Store each file (.docx, .txt, .md) as a contract, or as new versions of --contract.
+    """Store each file (.docx, .pdf, .txt, .md) as a contract, or as new versions of --contract.
 
     Resumable: a file whose bytes are already stored as a version is skipped, so an interrupted
     import finishes when run again. Rejected files get one line each on stderr; exit code 2.
@@ -431,14 +432,15 @@ def _read_file(path: Path, limit: int) -> bytes:
 
 
 def read_document(path: Path) -> Document:
-    """Return the Document in ``path`` (.docx, .txt, .md), checked as any upload is."""
+    """Return the Document in ``path`` (.docx, .pdf, .txt, .md), checked as any upload is."""
     from clm.versions import intake
 
     from clm.errors import ClmError
 
     limits = intake.Limits()
     try:
-        return intake.read_upload(_read_file(path, limits.max_upload_bytes), path.name, limits)
+        return intake.read_upload(_read_file(path, max(limits.max_upload_bytes, limits.max_pdf_bytes)), path.name,
+                                  limits)
     except ClmError as err:
         # Say which file: `clm diff` reads two.
         raise type(err)(f"{path}: {err}") from None

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "PARSE_TIMEOUT_SECONDS": 10.0,
+    # PDFs: a 50-page scan is 10-40 MB, and OCR reads 0.2-0.3 pages/s per core.
+    "MAX_PDF_UPLOAD_BYTES": 64 * 1024 * 1024,
+    "PDF_PARSE_TIMEOUT_SECONDS": 600.0,
     # Failed sign-ins per account (from devices it never signed in from; each known device has
     # its own count) and per client address, over 15 minutes, before they are refused.
     "LOGIN_ATTEMPTS_PER_15_MINUTES": 10,

@@ -284,6 +284,30 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class PageLine:
+    """One line of a PDF page as read: where it sits in ``Document.text`` and on the page.
+
+    ``box`` is (left, top, right, bottom) in PDF points from the page's top-left corner.
+    """
+
+    start: int
+    end: int
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a PDF: its size in points, its lines, and whether OCR read it (with what mean
+    word confidence, 0-100)."""
+
+    number: int
+    width: float
+    height: float
+    lines: tuple[PageLine, ...] = ()
+    ocr_confidence: float | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """A parsed contract version; ``text`` is its body paragraph texts joined by ``\\n``."""
 
@@ -301,6 +325,19 @@ class Document:
     sections: tuple[Section, ...] = ()
     #: Parts of the file clm could not read, in words; they are kept as they are, not compared.
     problems: tuple[str, ...] = ()
+    #: A PDF's pages with the box of every line (empty for .docx and text files).
+    pages: tuple[Page, ...] = ()
+
+    @property
+    def ocr_pages(self) -> int:
+        """Return how many pages were read by OCR (a scanned PDF's pages)."""
+        return sum(1 for p in self.pages if p.ocr_confidence is not None)
+
+    @property
+    def ocr_confidence(self) -> float | None:
+        """Return the mean OCR word confidence (0-100) over the pages OCR read, or None."""
+        read = [p.ocr_confidence for p in self.pages if p.ocr_confidence is not None]
+        return sum(read) / len(read) if read else None
 
     @property
     def body(self) -> tuple[Block, ...]:

@@ -107,7 +107,7 @@ class Importer:
     def import_path(self, path: Path) -> Outcome:
         """Import one file; return what became of it. Never raises for a bad file."""
         try:
-            data = read_file(path, self.limits.max_upload_bytes)
+            data = read_file(path, max(self.limits.max_upload_bytes, self.limits.max_pdf_bytes))
         except ClmError as err:
             return self._reject(path, str(err))
         if self.contract_id is None:

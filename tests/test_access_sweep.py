@@ -85,6 +85,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "versions.upload_version": {"POST": WRITERS},
     "versions.show_version": {"GET": STAFF},
     "versions.download": {"GET": STAFF},
+    "versions.page_image": {"GET": STAFF},
     "versions.compare": {"GET": STAFF},
     "contracts.show": {"GET": STAFF},
     # clauses, terms, drafting, library (pages)
@@ -198,6 +199,8 @@ ALLOWED_GET_STATUS: dict[str, set[int]] = {
     "envelopes_api.document": {200, 409},
     # The signer has not consented to electronic records yet.
     "signing.document_pdf": {409},
+    # The sweep's versions are Word and text files: they have no PDF pages to show.
+    "versions.page_image": {409},
 }
 
 #: Routes whose allowed write may answer a status the sweep would otherwise read as a refusal, and why.
@@ -535,6 +538,8 @@ def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, whi
             values[arg] = STATIC_FILES[endpoint] if own else "no-such-file.css"
         elif arg == "token_id":  # a spare token no sweep caller uses: revoking it disturbs nothing
             values[arg] = world.spare_token_id if own else 999999
+        elif arg == "page":
+            values[arg] = 1
         elif arg == "job_id":  # no job has failed in the sweep's world: retry reports it on the page
             values[arg] = 1 if own else 999999
         elif arg == "token":

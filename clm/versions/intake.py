@@ -17,7 +17,7 @@ from clm.errors import ClmError, InvalidInput, TooLarge, UnsupportedMedia
 if TYPE_CHECKING:
     from clm.documents import Document
 
-__all__ = ["Limits", "check_docx_package", "media_kind", "read_upload"]
+__all__ = ["Limits", "check_docx_package", "is_pdf", "max_bytes", "media_kind", "read_upload"]
 
 MiB = 1024 * 1024
 
@@ -28,6 +28,13 @@ class Limits:
 
     #: Raw upload size (the .docx itself, or the text file).
     max_upload_bytes: int = 10 * MiB
+    #: Raw size of a PDF: a 50-page scan at 300 dpi is 10-40 MB.
+    max_pdf_bytes: int = 64 * MiB
+    #: Pages in one PDF.
+    max_pdf_pages: int = 500
+    #: Wall-clock budget for reading one PDF, OCR of its scanned pages included (3-6 s a page
+    #: on one busy core: a 50-page scan fits).
+    pdf_timeout_seconds: float = 600
     #: Sum of the inflated sizes of all zip members, declared and actual.
     max_total_uncompressed_bytes: int = 50 * MiB
     #: Inflated size of any one zip member, declared and actual.
@@ -60,15 +67,19 @@ LEGACY_OLE = ("This is an old-format Word file (.doc) or another legacy Office f
               "Word, save it as a Word Document (.docx) and upload it again.")
 MACRO = ("This is a macro-enabled Word file (.docm); clm does not accept macros. Save it as a "
          "Word Document (.docx) and upload it again.")
-PDF = ("This file is a PDF, not a Word document; upload the contract as .docx (or as .txt/.md "
-       "text).")
-NOT_DOCX = "This file is not a Word document (.docx); clm reads .docx, .txt and .md files."
+PDF = ("This file is a PDF but is named .{ext}; name it .pdf (clm reads PDFs as PDFs, never as "
+       "another kind of file).")
+NOT_DOCX = "This file is not a Word document (.docx); clm reads .docx, .pdf, .txt and .md files."
 DOCTYPE = ("The file's part {part} contains an XML document type declaration, which Word files never "
            "have; refused for safety.")
 TIMEOUT = ("The document took too long to read (over {seconds:g} s); it may be damaged or far "
            "larger than a contract. Split it or save it again from Word.")
 MEMORY = ("The document needs more memory to read than clm allows; it may be damaged or far "
           "larger than a contract.")
+PDF_TIMEOUT = ("The PDF took too long to read (over {seconds:g} s, OCR of scanned pages included); "
+               "it may be damaged or far larger than a contract. Split it and upload the parts.")
+PDF_CRASH = ("The PDF could not be read: it is damaged, or something in it expands to more memory "
+             "than clm allows when unpacked (a possible decompression bomb).")
 UNREADABLE = "The document could not be read; it may be damaged. Save it again from Word and retry."
 
 _TEXT_EXTENSIONS = {"txt", "md"}
@@ -129,19 +140,30 @@ def _decode_text(data: bytes) -> str:
                            "save it as UTF-8 and upload it again.") from None
 
 
+def is_pdf(data: bytes) -> bool:
+    """Return whether ``data`` starts like a PDF file."""
+    return data[:8].startswith(_PDF_MAGIC)
+
+
 def media_kind(data: bytes, filename: str) -> str:
-    """Return "docx" or "text" for an upload, judged by its bytes and its name's extension.
+    """Return "docx", "pdf" or "text" for an upload, judged by its bytes and its name's extension.
 
     Raise InvalidInput for an empty file or a text file that is not UTF-8 text, and
-    UnsupportedMedia for PDFs, legacy or encrypted Office files, macro-enabled documents and
-    anything else. ``filename`` is untrusted: only its extension is looked at.
+    UnsupportedMedia for PDFs named as another kind of file, legacy or encrypted Office files,
+    macro-enabled documents and anything else. ``filename`` is untrusted: only its extension
+    is looked at.
     """
     if not data:
         raise InvalidInput(EMPTY)
     ext = _extension(filename)
     head = data[:8]
     if head.startswith(_PDF_MAGIC):
-        raise UnsupportedMedia(PDF)
+        if ext in {"docx", "dotx", *_TEXT_EXTENSIONS, *_MACRO_EXTENSIONS, *_LEGACY_EXTENSIONS}:
+            raise UnsupportedMedia(PDF.format(ext=ext))
+        return "pdf"
+    if ext == "pdf":
+        raise InvalidInput("This file is named .pdf but is not a PDF (it does not start with "
+                           "%PDF); it may be damaged.")
     if head.startswith(_OLE_MAGIC):
         raise UnsupportedMedia(ENCRYPTED_OLE if _ole_is_encrypted_ooxml(data) else LEGACY_OLE)
     if ext in _MACRO_EXTENSIONS:
@@ -160,8 +182,8 @@ def media_kind(data: bytes, filename: str) -> str:
                                    "Word document); name it .docx or upload the text itself.")
         _decode_text(data)
         return "text"
-    raise UnsupportedMedia(f"clm does not read {_shown(ext)}; upload a Word document (.docx) or a "
-                           "text file (.txt, .md).")
+    raise UnsupportedMedia(f"clm does not read {_shown(ext)}; upload a Word document (.docx), a "
+                           "PDF (.pdf) or a text file (.txt, .md).")
 
 
 def _reject_macros(data: bytes) -> None:
@@ -556,19 +578,80 @@ def _parse_in_child(data: bytes, limits: Limits, view: str = "accept") -> Docume
         raise
 
 
+def _parse_pdf_checked(data: bytes, limits: Limits) -> Document:
+    """Return from_pdf(data), refused as TooLarge when bigger than a contract could be."""
+    import faulthandler
+
+    from clm.versions.pdfread import PdfOptions, from_pdf
+
+    # PDFium aborts the process when an allocation fails under the cap (a decompression bomb):
+    # that is the expected end of this child, not a crash to dump a stack trace for.
+    faulthandler.disable()
+    doc = from_pdf(data, PdfOptions(max_pages=limits.max_pdf_pages))
+    _check_document(doc, limits)
+    return doc
+
+
+def _parse_pdf_in_child(data: bytes, limits: Limits) -> Document:
+    """Return from_pdf(data) computed in a capped child (PDFium and Tesseract run there).
+
+    Errors are those of :func:`_parse_in_child`; the deadline is ``pdf_timeout_seconds``,
+    which leaves room for OCR of a scan.
+    """
+    import pypdfium2  # noqa: F401 - load PDFium once, here: every forked child starts with it
+
+    try:
+        return sandbox.run_capped(_parse_pdf_checked, data, limits,  # type: ignore[no-any-return]
+                                  timeout=limits.pdf_timeout_seconds, memory_bytes=limits.parse_memory_bytes)
+    except sandbox.SandboxTimeout:
+        raise InvalidInput(PDF_TIMEOUT.format(seconds=limits.pdf_timeout_seconds)) from None
+    except sandbox.SandboxMemory:
+        raise TooLarge(MEMORY) from None
+    except sandbox.SandboxCrash:
+        # PDFium aborts when an allocation fails under the memory cap: a stream that inflates
+        # past it (a decompression bomb) ends here, as does a file that crashes the parser.
+        raise InvalidInput(PDF_CRASH) from None
+    except ClmError as err:
+        if type(err) is ClmError:
+            raise InvalidInput(str(err)) from None
+        raise
+
+
+def render_pdf_page(data: bytes, page: int, limits: Limits, dpi: float = 110) -> bytes:
+    """Return page ``page`` (1-based) of a stored PDF as a PNG, rendered in a capped child.
+
+    Raise InvalidInput when there is no such page or the page cannot be rendered in time.
+    """
+    from clm.versions.pdfread import render_png
+
+    try:
+        return sandbox.run_capped(render_png, data, page, dpi,  # type: ignore[no-any-return]
+                                  timeout=limits.parse_timeout_seconds, memory_bytes=limits.parse_memory_bytes)
+    except (sandbox.SandboxTimeout, sandbox.SandboxMemory, sandbox.SandboxCrash):
+        raise InvalidInput(f"Page {page} of this PDF could not be shown.") from None
+
+
+def max_bytes(data: bytes, limits: Limits) -> int:
+    """Return the size cap for ``data``: PDFs (scans) may be larger than Word and text files."""
+    return max(limits.max_pdf_bytes, limits.max_upload_bytes) if is_pdf(data) else limits.max_upload_bytes
+
+
 def read_upload(data: bytes, filename: str, limits: Limits = Limits(), view: str = "accept") -> Document:
-    """Return the Document of an uploaded .docx, .txt or .md file, or raise a ClmError.
+    """Return the Document of an uploaded .docx, .pdf, .txt or .md file, or raise a ClmError.
 
     The one entry point for uploads: size cap, content sniffing (media_kind), the zip
     pre-check (check_docx_package) and a parse in a memory- and time-capped child process.
     Nothing is written to disk. Raise TooLarge (413), UnsupportedMedia (415) or InvalidInput
     (422) with a message fit to show the user. ``view`` picks a .docx's tracked changes as
-    accepted ("accept", what is stored) or rejected ("reject").
+    accepted ("accept", what is stored) or rejected ("reject"); a PDF has one view.
     """
-    if len(data) > limits.max_upload_bytes:
-        raise TooLarge(f"The file is {_mb(len(data))}; clm accepts uploads up to "
-                       f"{_mb(limits.max_upload_bytes)}.")
+    cap = max_bytes(data, limits)
+    if len(data) > cap:
+        what = "PDFs" if is_pdf(data) else "uploads"
+        raise TooLarge(f"The file is {_mb(len(data))}; clm accepts {what} up to {_mb(cap)}.")
     kind = media_kind(data, filename)
+    if kind == "pdf":
+        return _parse_pdf_in_child(data, limits)
     if kind == "docx":
         check_docx_package(data, limits)
         return _parse_in_child(data, limits, view)

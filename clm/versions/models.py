@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, select, update
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from clm.db import Base, enum_values, utcnow
@@ -130,6 +130,13 @@ class Version(Base):
     #: SHA-256 over this row's fields, its text and the previous version's record hash: a chain
     #: per contract that ``clm audit check`` walks (NULL for versions stored before chaining).
     record_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: For a PDF version: how many of its pages were read by OCR (scanned pages), and the mean
+    #: OCR word confidence (0-100) over them; NULL when no page needed OCR.
+    ocr_pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: For a PDF version: its pages and the box of every line (clm.versions.pdfread.layout_json),
+    #: read once at upload so showing, comparing or reviewing a scan never runs OCR again.
+    page_layout: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     contract: Mapped[Contract] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship(lazy="joined")

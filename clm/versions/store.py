@@ -29,6 +29,7 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
+    "pdf": "application/pdf",
 }
 _TITLE_MAX_CHARS = 120
 
@@ -74,6 +75,25 @@ def _title_from(document: Document, filename: str) -> str:
             break
     stem = filename.rpartition(".")[0] or filename
     return stem.replace("_", " ").strip() or "Untitled contract"
+
+
+def _layout(document: Document) -> dict[str, object] | None:
+    """Return a PDF Document's page layout as stored on its version (None for other files)."""
+    if not document.pages:
+        return None
+    from clm.versions.pdfread import layout_json
+
+    return layout_json(document)
+
+
+def _stored_pdf(version: Version) -> Document | None:
+    """Return the Document of a PDF version from its stored text and page layout (no re-read,
+    no OCR), or None when the version has no stored layout."""
+    if version.page_layout is None:
+        return None
+    from clm.versions.pdfread import from_layout
+
+    return from_layout(version.text, version.page_layout)
 
 
 def read_upload(upload: Upload, limits: Limits, view: str = "accept") -> Document:
@@ -161,7 +181,11 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         raise Conflict(f"This file is identical to version {same.number} of contract "
                        f"{contract.id}; nothing was stored.")
     filename = safe_filename(upload.filename)
-    blob = put_blob(session, upload.data, MEDIA_TYPES.get(_extension(filename), "application/octet-stream"))
+    from clm.versions.intake import is_pdf
+
+    media_type = MEDIA_TYPES["pdf"] if is_pdf(upload.data) else \
+        MEDIA_TYPES.get(_extension(filename), "application/octet-stream")
+    blob = put_blob(session, upload.data, media_type)
     number = (session.scalar(select(func.max(Version.number)).where(Version.contract_id == contract.id)) or 0) + 1
     text = document.text
     version = Version(
@@ -169,6 +193,8 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
         author=author, text=text, paragraph_count=len(document.paragraphs),
         word_count=len(text.split()), revision_count=len(document.revisions),
         has_hidden_text=bool(document.has_hidden_text),
+        ocr_pages=document.ocr_pages or None, ocr_confidence=document.ocr_confidence,
+        page_layout=_layout(document),
     )
     session.add(version)
     try:
@@ -213,8 +239,12 @@ def limits_from_settings(settings: dict[str, object]) -> Limits:
     """Return the upload limits configured in ``settings`` (``MAX_UPLOAD_BYTES`` ...)."""
     from clm.versions.intake import Limits
 
+    defaults = Limits()
     return Limits(max_upload_bytes=int(settings["MAX_UPLOAD_BYTES"]),  # type: ignore[call-overload]
-                  parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]))  # type: ignore[arg-type]
+                  parse_timeout_seconds=float(settings["PARSE_TIMEOUT_SECONDS"]),  # type: ignore[arg-type]
+                  max_pdf_bytes=int(settings.get("MAX_PDF_UPLOAD_BYTES", defaults.max_pdf_bytes)),  # type: ignore[call-overload]
+                  pdf_timeout_seconds=float(settings.get("PDF_PARSE_TIMEOUT_SECONDS",  # type: ignore[arg-type]
+                                                         defaults.pdf_timeout_seconds)))
 
 
 def document_of(version: Version, limits: Limits, view: str = "accept") -> Document:
@@ -225,6 +255,9 @@ def document_of(version: Version, limits: Limits, view: str = "accept") -> Docum
     document is the one that was signed (:attr:`Version.document_version`), not its sealed PDF.
     """
     source = version.document_version
+    stored = _stored_pdf(source)
+    if stored is not None:
+        return stored
     return read_upload(Upload(data=source.blob.data, filename=source.filename), limits, view)
 
 
@@ -252,14 +285,46 @@ def document_and_images(version: Version, limits: Limits,
         if found is not None:
             _READ_CACHE.move_to_end(key)
             return found
-    data = source.blob.data
-    document = read_upload(Upload(data=data, filename=source.filename), limits, view)
+    stored = _stored_pdf(source)
+    data = source.blob.data if stored is None else b""
+    document = stored or read_upload(Upload(data=data, filename=source.filename), limits, view)
     found = (document, image_parts(data) if data[:2] == b"PK" else {})
     with _READ_LOCK:
         _READ_CACHE[key] = found
         while len(_READ_CACHE) > _READ_CACHE_SIZE:
             _READ_CACHE.popitem(last=False)
     return found
+
+
+#: Rendered PDF pages (PNG) by (blob SHA-256, page): blobs never change, so neither do their pages.
+_PAGE_CACHE: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_PAGE_CACHE_SIZE = 64
+
+
+def page_image(version: Version, page: int, limits: Limits) -> bytes | None:
+    """Return page ``page`` of a PDF version's document as a PNG, or None when its document is
+    not a PDF or has no such page. Rendered in a capped child, cached by the file's SHA-256."""
+    from clm.versions.intake import is_pdf, render_pdf_page
+
+    source = version.document_version
+    key = (source.blob_sha256, page)
+    with _READ_LOCK:
+        found = _PAGE_CACHE.get(key)
+        if found is not None:
+            _PAGE_CACHE.move_to_end(key)
+            return found
+    document, _images = document_and_images(version, limits)
+    if not 1 <= page <= len(document.pages):
+        return None
+    data = source.blob.data
+    if not is_pdf(data):
+        return None
+    png = render_pdf_page(data, page, limits)
+    with _READ_LOCK:
+        _PAGE_CACHE[key] = png
+        while len(_PAGE_CACHE) > _PAGE_CACHE_SIZE:
+            _PAGE_CACHE.popitem(last=False)
+    return png
 
 
 def add_signed_version(session: Session, contract: Contract, sent: Version, pdf: bytes, *, filename: str,
@@ -407,8 +472,8 @@ def text_findings(session: Session, limits: Limits) -> list[Finding]:
     for version in session.scalars(select(Version).options(undefer(Version.text))
                                    .where(Version.source != VersionSource.SIGNED).order_by(Version.id)
                                    .execution_options(yield_per=20)):
-        try:
-            text = document_of(version, limits).text
+        try:  # the file itself, read again (a PDF's stored layout is not the file)
+            text = read_upload(Upload(data=version.blob.data, filename=version.filename), limits).text
         except Exception as err:  # a changed file may no longer read at all; blob findings say why
             findings.append(Finding("versions", str(version.id), f"its file no longer reads: {err}"))
             continue

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from clm import access, db
 from clm.access import current_principal, id_arg, require
-from clm.errors import ClmError, InvalidInput
+from clm.errors import ClmError, Conflict, InvalidInput
 from clm.versions import store
 from clm.versions.models import Contract, Version, VersionSource
 
@@ -42,7 +42,7 @@ def read_file_field(field: str = "file") -> store.Upload:
     """Return the uploaded file of the request as an Upload; raise InvalidInput when missing."""
     storage: FileStorage | None = request.files.get(field)
     if storage is None or not storage.filename:
-        raise InvalidInput("Choose a .docx, .txt or .md file to upload.")
+        raise InvalidInput("Choose a .docx, .pdf, .txt or .md file to upload.")
     return store.Upload(data=storage.read(), filename=storage.filename)
 
 
@@ -136,9 +136,35 @@ def show_version(contract_id: int, number: int) -> ResponseReturnValue:
         places = {s.id: s.label for s in accepted.stories}
     spans = parse_spans(request.args.get("highlight"), len(document.text)) if view == "accept" else []
     authors = list(dict.fromkeys(r.author or "Unknown author" for r in revisions))
+    pdf_pages = []
+    if document.pages:
+        from clm.versions.pdfread import page_marks
+
+        marks = page_marks(document, spans)
+        pdf_pages = [(p, marks.get(p.number, [])) for p in document.pages]
     return render_template("contracts/version.html", contract=contract, version=version, view=view,
-                           revisions=revisions, places=places, authors=authors,
+                           revisions=revisions, places=places, authors=authors, pdf_pages=pdf_pages,
+                           evidence_pages=[p.number for p, m in pdf_pages if m],
+                           problems=document.problems if document.pages else (),
                            blocks=document_view.build(document, marks=spans, images=document_view.data_urls(images)))
+
+
+@bp.route("/contracts/<int:contract_id>/versions/<int:number>/pages/<int:page>.png")
+@require("contracts.read")
+def page_image(contract_id: int, number: int, page: int) -> ResponseReturnValue:
+    """Send page ``page`` of a PDF version as an image (the version view draws evidence on it)."""
+    version = store.get_version(db.get_session(), contract_id, number)
+    if version.document_version.blob.media_type != store.MEDIA_TYPES["pdf"]:
+        raise Conflict(f"Version {number} is not a PDF; it has no pages to show.")
+    try:
+        png = store.page_image(version, page, store.limits_from_settings(current_app.config))
+    except ClmError:
+        png = None
+    if png is None:
+        abort(404)
+    response = send_file(io.BytesIO(png), mimetype="image/png", etag=False)
+    response.set_etag(f"{version.document_version.blob_sha256}-{page}")
+    return response.make_conditional(request)
 
 
 REDLINE_FORMATS = {

@@ -48,6 +48,8 @@ def version_json(version: Version) -> dict[str, Any]:
         "words": version.word_count,
         "revisions": version.revision_count,
         "has_hidden_text": version.has_hidden_text,
+        "ocr_pages": version.ocr_pages or 0,
+        "ocr_confidence": round(version.ocr_confidence, 1) if version.ocr_confidence is not None else None,
         "download_url": url_for("versions.download", contract_id=version.contract_id,
                                 number=version.number, _external=False),
     }
@@ -206,7 +208,7 @@ _UPLOAD_BODY = {
     "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],
         "properties": {
-            "file": {"type": "string", "format": "binary", "description": ".docx, .txt or .md"},
+            "file": {"type": "string", "format": "binary", "description": ".docx, .pdf, .txt or .md"},
             "title": {"type": "string"},
             "counterparty": {"type": "string"},
             "source": {"type": "string", "enum": ["upload", "counterparty"]},
@@ -341,7 +343,10 @@ OPENAPI: dict[str, Any] = {
                 "sha256": {"type": "string"}, "size": {"type": "integer"}, "media_type": {"type": "string"},
                 "paragraphs": {"type": "integer"}, "words": {"type": "integer"},
                 "revisions": {"type": "integer", "description": "Tracked changes the file carried"},
-                "has_hidden_text": {"type": "boolean"}, "download_url": {"type": "string"}}},
+                "has_hidden_text": {"type": "boolean"}, "download_url": {"type": "string"},
+                "ocr_pages": {"type": "integer", "description": "Pages of a PDF read by OCR (scanned pages)"},
+                "ocr_confidence": {"type": ["number", "null"],
+                                   "description": "Mean OCR word confidence (0-100) over those pages"}}},
             "Contract": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "title": {"type": "string"},
                 "counterparty": {"type": ["string", "null"]}, "status": {"type": "string"},

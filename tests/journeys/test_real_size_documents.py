@@ -33,7 +33,7 @@ def test_a_real_agreement_is_read_compared_and_redlined(clm_site_with_workers: I
     # Legal uploads it as a new contract in the browser; extraction waits for a worker.
     sign_in(page, site, "legal")
     page.goto(f"{site.url}/contracts/new")
-    page.get_by_label("File (.docx, .txt or .md)").set_input_files(str(tmp_path / "northwind-contoso-msa.docx"))
+    page.get_by_label("File (.docx, .pdf, .txt or .md)").set_input_files(str(tmp_path / "northwind-contoso-msa.docx"))
     page.get_by_label("Counterparty").fill("Contoso Retail LLC")
     page.get_by_role("button", name="Upload").click()
     page.wait_for_url(re.compile(rf"{re.escape(site.url)}/contracts/\d+$"))

@@ -579,9 +579,14 @@ def test_ole_legacy_doc() -> None:
     assert "password" not in str(err)
 
 
-@pytest.mark.parametrize("filename", ["contract.docx", "contract.txt", "contract.pdf"])
-def test_pdf_magic_under_any_name(filename: str) -> None:
+@pytest.mark.parametrize("filename", ["contract.docx", "contract.txt"])
+def test_pdf_magic_under_another_name(filename: str) -> None:
     raises(UnsupportedMedia, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", filename=filename, match="PDF")
+
+
+def test_broken_pdf_named_pdf_is_read_as_a_pdf_and_refused() -> None:
+    # PDFs are read (tests/versions/test_pdfread.py); a stub of one is damaged, not unsupported.
+    raises(InvalidInput, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", filename="contract.pdf", match="damaged")
 
 
 def test_random_binary() -> None:
