@@ -20,14 +20,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('versions') as batch:
-        batch.add_column(sa.Column('ocr_pages', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('ocr_confidence', sa.Float(), nullable=True))
-        batch.add_column(sa.Column('page_layout', sa.JSON(), nullable=True))
+    # ADD COLUMN on SQLite keeps the table, its triggers (versions are immutable) and what refers to it.
+    op.add_column('versions', sa.Column('ocr_pages', sa.Integer(), nullable=True))
+    op.add_column('versions', sa.Column('ocr_confidence', sa.Float(), nullable=True))
+    op.add_column('versions', sa.Column('page_layout', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('versions') as batch:
-        batch.drop_column('page_layout')
-        batch.drop_column('ocr_confidence')
-        batch.drop_column('ocr_pages')
+    for column in ('page_layout', 'ocr_confidence', 'ocr_pages'):
+        if op.get_bind().dialect.name == 'sqlite':
+            # DROP COLUMN on SQLite (3.35+) keeps the table and its triggers; a batch copy would drop
+            # them and fail on the rows that refer to versions.
+            op.execute(f"ALTER TABLE versions DROP COLUMN {column}")
+        else:
+            op.drop_column('versions', column)

@@ -125,8 +125,8 @@ def test_clm_diff_bad_input_is_one_line_and_exit_2(tmp_path):
     bad.write_bytes(b"%PDF-1.4")
     result = CliRunner().invoke(main, ["diff", str(good), str(bad), "--format", "json"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"clm: error: {bad}: This file is a PDF, not a Word document; upload the "
-                                     "contract as .docx (or as .txt/.md text).")
+    assert result.stderr.strip() == (f"clm: error: {bad}: This file is a PDF but is named .docx; name it .pdf "
+                                     "(clm reads PDFs as PDFs, never as another kind of file).")
     missing = CliRunner().invoke(main, ["diff", str(good), str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2 and "cannot read the file" in missing.stderr
 
