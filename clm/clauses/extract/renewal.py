@@ -8,7 +8,11 @@ from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
 
 #: Classifier thresholds (probabilities of classifier.LABELS).
 RENEWAL_ADD = 0.8      # a renewal sentence the rules miss counts when the model is this sure
-NON_RENEWAL_ADD = 0.7
+NON_RENEWAL_ADD = 0.5    # chosen by --cv 5 on the 284 (0.7: non_renewal_notice F1 0.866; 0.5: 0.878; 0.3: 0.878)
+#: A renewal the parties must opt into (an option to renew, a renewal by mutual agreement) is no automatic
+#: renewal, but its length is still the contract's renewal term: when no automatic renewal gives one, the
+#: sentence the model scores at least this for "renewal" (CUAD's Renewal Term clauses) gives the length.
+RENEWAL_TERM_ADD = 0.5
 
 _RENEWAL_TERM_BEFORE = re.compile(
     r"(?:additional|successive|renewal|further|subsequent|consecutive|another|extension|extended|renew\w*|automatic|"
@@ -173,6 +177,32 @@ def _rule_rank(segs: list[Seg], i: int) -> int:
     return rank
 
 
+#: Words that speak of renewing or extending the contract (or of another term after this one).
+_RENEWAL_WORD = re.compile(r"\brenew|\bextend|\bextension|\bsuccessor\b|\b(?:additional|successive|further)\s+"
+                           r"(?:\w+\s+){0,3}?(?:terms?|periods?)\b", re.IGNORECASE)
+
+
+def _optional_renewal_term(segs: list[Seg]) -> Found | None:
+    """Return the length of a renewal the rules did not read as automatic ("Customer may, at its option,
+    renew this Agreement for one (1) twelve month period", "subject to an automatic extension for
+    consecutive one (1) year periods"), from the sentence the classifier scores highest for "renewal"
+    (at least RENEWAL_TERM_ADD); lower confidence than an automatic one. A renewal both parties must
+    agree to again later gives none (CUAD labels those only now and then)."""
+    ranked = sorted((i for i, seg in enumerate(segs) if seg.p.get("renewal", 0.0) >= RENEWAL_TERM_ADD),
+                    key=lambda i: -segs[i].p.get("renewal", 0.0))
+    for i in ranked:
+        seg = segs[i]
+        word = _RENEWAL_WORD.search(seg.text)
+        if word is None or _NOT_RENEWAL.search(seg.text) or _RENEW_OTHER.search(seg.text) or _POLICY.search(seg.text) \
+                or _MUTUAL_RENEWAL.search(seg.text):
+            continue
+        options = _term_options(seg, seg.start + word.start(), None)
+        if options:
+            _, value, _ = min(options)
+            return Found(value, [(seg.start, seg.end)], 0.6)
+    return None
+
+
 def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, Found | None]:
     """Return (auto_renewal, renewal_term, non_renewal_notice, renewal_limit)."""
     cands = []
@@ -206,7 +236,7 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
     explicit = [j for j, seg in enumerate(segs) if _EXPLICIT_NON_RENEWAL.search(seg.text)
                 and not _RENEW_OTHER.search(seg.text) and not _POLICY.search(seg.text) and notice_in(seg)]
     if not cands and not evergreen and not explicit:
-        return None, None, None, None
+        return None, (_optional_renewal_term(segs) if segs and segs[0].p else None), None, None
     scored = bool(segs[0].p)
     if scored:
         cands.sort(key=lambda i: -segs[i].p.get("renewal", 0.0))
@@ -227,6 +257,8 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
             _, value, conf = min(options)
             term = Found(value, [(seg.start, seg.end)], conf)
             break
+    if term is None and scored:
+        term = _optional_renewal_term(segs)
     # The non-renewal notice sits in the renewal sentence or the one after it.
     if scored:
         near = {j for i in cands for j in (i, i + 1) if j < len(segs)} | set(evergreen) | set(explicit)

@@ -138,6 +138,33 @@ def test_renewal_candidates_follow_the_model() -> None:
     assert ex.fields["renewal_term"] == "P2Y"
 
 
+def test_optional_renewal_gives_a_renewal_term_not_an_automatic_renewal() -> None:
+    text = ("This Agreement is made between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n\n"
+            "Customer may, at its option, renew this Agreement for one (1) twelve month period at the then-current "
+            "terms.\n")
+    with K.use(None):                                  # rules alone: an option is no automatic renewal
+        assert "renewal_term" not in extract(text).fields
+    # the model leans to a renewal term (p ~ 0.65): enough for its length, not for an automatic renewal
+    with K.use(_model({"renewal": {"its option": 8.6}})):
+        ex = extract(text)
+    assert ex.fields["renewal_term"] == "P12M"
+    assert "auto_renewal" not in ex.fields
+    s, e = ex.evidence["renewal_term"][0]
+    assert text[s:e].startswith("Customer may, at its option")
+    assert ex.confidence["renewal_term"] < 0.85        # lower than a renewal the rules read
+    with K.use(_model({}, {"renewal": -20.0})):                                   # the model does not read it as a renewal term
+        assert "renewal_term" not in extract(text).fields
+
+
+def test_mutual_renewal_gives_no_renewal_term_even_with_the_model() -> None:
+    text = ("This Agreement is made between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n\n"
+            "This Agreement may be renewed for an additional one year term upon mutual written agreement of the "
+            "Parties.\n")
+    with K.use(_model({"renewal": {"renewed": 20.0}})):
+        ex = extract(text)
+    assert "renewal_term" not in ex.fields and "auto_renewal" not in ex.fields
+
+
 def test_term_sentence_the_rules_score_low_counts_with_the_model() -> None:
     text = ("This Agreement is made as of January 1, 2010 between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n\n"
             "The services will continue for three (3) years.\n")
