@@ -39,6 +39,6 @@ def test_draft_an_msa_in_the_browser(demo_server, page):
     assert "stored as version 1" in page.get_by_role("status").inner_text()
     rows = page.locator("table.versions tbody tr")
     assert rows.count() == 1 and "template" in rows.nth(0).inner_text()
-    assert "Initech Corporation" in page.locator("dl.facts").inner_text()
+    assert "Initech Corporation" in page.get_by_label("Key facts").inner_text()  # the parties, above the tabs
     # No CSP violations or script errors; the refused first submit answers 422, which chromium logs.
     assert [e for e in errors if "status of 422" not in e] == []
