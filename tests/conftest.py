@@ -258,7 +258,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free local port in a thread; yield its base URL."""
+    """Serve ``app`` on a free local port in a thread; yield its base URL.
+
+    Afterwards the app's connection pool is closed: on PostgreSQL, the pools of served apps left
+    open add up to the server's max_connections over a run.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -266,7 +270,9 @@ def serving(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)
+        app.extensions["clm_db"].kw["bind"].dispose()
 
 
 @pytest.fixture
