@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -252,6 +253,45 @@ def fixtures_dir() -> Path:
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: As root in a container: no sandbox; no background traffic to hosts this machine cannot reach.
+#: Every engine clm makes during the run (create_app, jobs, commands), so the fixtures below can
+#: close the pools a test or a module left open: on PostgreSQL, pools nobody closed add up to the
+#: server's max_connections over a run (the PostgreSQL pass once peaked at ~90 of 100).
+_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+_make_engine = db.make_engine
+
+
+def _tracked_engine(*args: Any, **kwargs: Any) -> Any:
+    engine = _make_engine(*args, **kwargs)
+    _ENGINES.add(engine)
+    return engine
+
+
+db.make_engine = _tracked_engine  # type: ignore[assignment]
+
+
+@contextmanager
+def _closing_new_engines() -> Iterator[None]:
+    """Close the pools of the engines made inside the block (they reopen if used again)."""
+    before = set(_ENGINES)
+    yield
+    for engine in set(_ENGINES) - before:
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_module_pools() -> Iterator[None]:
+    """Close the pools a module's fixtures opened, once the module is done."""
+    with _closing_new_engines():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _close_test_pools() -> Iterator[None]:
+    """Close the pools a test opened (an app it made and never disposed), once it is done."""
+    with _closing_new_engines():
+        yield
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
