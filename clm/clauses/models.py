@@ -74,6 +74,9 @@ class ExtractedTerm(Base):
     #: [[start, end], ...] offsets into the version's text.
     evidence: Mapped[list[list[int]]] = mapped_column(JSON)
     confidence: Mapped[float] = mapped_column(Float)
+    #: For a value computed rather than read (an end date from a start date and a term):
+    #: {"computed_from": [field, ...], "start_evidence": [[start, end], ...]}; None when stated.
+    derivation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     run: Mapped[ExtractionRun] = relationship(back_populates="terms")
 

@@ -102,7 +102,8 @@ def extract_version(session: Session, version_id: int) -> ExtractionRun:
     for name, value in result.fields.items():
         run.terms.append(ExtractedTerm(version_id=version_id, field=name, value=value,
                                        evidence=[list(span) for span in result.evidence.get(name, [])],
-                                       confidence=float(result.confidence.get(name, 0.0))))
+                                       confidence=float(result.confidence.get(name, 0.0)),
+                                       derivation=result.derived.get(name)))
     session.add(run)
     try:
         with session.begin_nested():
@@ -188,6 +189,21 @@ class TermRow:
         if self.extracted is None:
             return "not found"
         return "needs review" if self.needs_review else "extracted"
+
+    @property
+    def computed_from(self) -> tuple[str, ...]:
+        """The labels of the fields a computed value was made from ("Effective date", "Initial term"); () when stated."""
+        derivation = self.extracted.derivation if self.extracted is not None else None
+        if not derivation:
+            return ()
+        labels = {f.name: f.label for f in TERM_FIELDS}
+        return tuple(labels.get(name, name.replace("_", " ")) for name in derivation.get("computed_from", []))
+
+    @property
+    def start_evidence(self) -> list[list[int]]:
+        """Where the start date a computed value counts from is stated; [] when stated or unknown."""
+        derivation = self.extracted.derivation if self.extracted is not None else None
+        return [list(span) for span in (derivation or {}).get("start_evidence", [])]
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,11 @@ def terms(contract_id: int) -> ResponseReturnValue:
             "needs_review": row.needs_review, "changed_since_previous_version": row.changed,
             "evidence": [{"start": start, "end": end, "text": text[start:end]} for start, end in row.extracted.evidence],
         }
+        if row.extracted.derivation:
+            extracted[row.field.name]["derived"] = {
+                "computed_from": list(row.extracted.derivation.get("computed_from", [])),
+                "start_evidence": [{"start": start, "end": end, "text": text[start:end]}
+                                   for start, end in row.start_evidence]}
     confirmed = {name: {"value": d.value, "action": d.action.value, "by": d.decided_by,
                         "at": d.decided_at.isoformat(), "version": _version_number(contract, d.version_id)}
                  for name, d in contract_terms(session, contract_id).items()}
@@ -332,7 +337,12 @@ OPENAPI: dict[str, Any] = {
                     "value": {}, "confidence": {"type": "number"}, "needs_review": {"type": "boolean"},
                     "changed_since_previous_version": {"type": "boolean"},
                     "evidence": {"type": "array", "items": {"type": "object", "properties": {
-                        "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}}}}},
+                        "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"}}}},
+                    "derived": {"type": "object", "description": "Present when the value was computed, not "
+                                "stated (an expiration date from the effective date and the initial term): the "
+                                "fields it was computed from and where its start date is stated",
+                                "properties": {"computed_from": {"type": "array", "items": {"type": "string"}},
+                                               "start_evidence": {"type": "array", "items": {"type": "object"}}}}}}},
                 "x-fields": {"type": "string", "description": "Field names: " + ", ".join(
                     f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y) or business days (P10BD), fees [{amount, currency, period}]."}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},

@@ -172,3 +172,40 @@ def test_a_refused_form_is_answered_beside_it_on_its_tab(client, auth):
     page = client.get(empty.headers["Location"]).get_data(as_text=True)
     upload = page[page.index('id="upload"'):]
     assert upload.index('id="msg-upload"') < upload.index("</form>") and "Choose a .docx" in upload
+
+
+COMPUTED_END = """MASTER SERVICES AGREEMENT
+
+This Master Services Agreement is entered into as of March 1, 2024 (the "Effective Date") by and \
+between Acme Corp., a Delaware corporation ("Customer"), and Widget Labs LLC, a California limited \
+liability company ("Provider").
+
+1. Term. This Agreement commences on the Effective Date and continues for a period of three (3) years.
+
+2. Stated term. This paragraph states no date of its own.
+"""
+
+
+def test_a_computed_end_date_says_what_it_was_computed_from(client, auth, make_token):
+    """An end date no sentence states is marked as computed, on the page and in the API, with its start date's evidence."""
+    auth.login(Role.LEGAL)
+    client.post("/contracts/new", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(COMPUTED_END.encode()), "msa.txt"), "csrf_token": auth.token()})
+    page = client.get("/contracts/1").get_data(as_text=True)
+    row = page[page.index('id="term-expiration_date"'):]
+    row = row[:row.index("</tr>")]
+    assert "computed from effective date + initial term, not stated" in row
+    start = row.index("/contracts/1/versions/1?highlight=", row.index("computed from"))
+    link = row[start:row.index('"', start)].replace("&amp;", "&")
+    text = client.get(link).get_data(as_text=True)
+    marked = text[text.index('<mark id="evidence">') + len('<mark id="evidence">'):]
+    assert marked[:marked.index("</mark>")] == "March 1, 2024"
+    stated = page[page.index('id="term-initial_term"'):]
+    assert "computed from" not in stated[:stated.index("</tr>")]
+
+    body = client.get("/api/v1/contracts/1/terms", headers={"Authorization": f"Bearer {make_token(Role.FINANCE)}"}).json
+    expiration = body["extracted"]["expiration_date"]
+    assert expiration["value"] == "2027-03-01"
+    assert expiration["derived"]["computed_from"] == ["effective_date", "initial_term"]
+    assert [e["text"] for e in expiration["derived"]["start_evidence"]] == ["March 1, 2024"]
+    assert "derived" not in body["extracted"]["initial_term"]
