@@ -329,6 +329,17 @@ def demo_server(app_config) -> Iterator[str]:
         yield url
 
 
+def sign_in(page: Any, base_url: str, email: str = "legal@example.com", password: str | None = None) -> None:
+    """Sign in through the login form (the demo users' password unless ``password`` is given)."""
+    from clm.demo import DEMO_PASSWORD
+
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
 @pytest.fixture
 def viewport() -> dict[str, int]:
     """The browser window; a module overrides this fixture for a phone-sized screen."""

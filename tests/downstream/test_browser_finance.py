@@ -10,8 +10,8 @@ import pytest
 
 from clm import db
 from clm.app import create_app
-from tests.conftest import serving
-from clm.demo import DEMO_PASSWORD, seed
+from tests.conftest import serving, sign_in
+from clm.demo import seed
 from clm.downstream import outbox
 from tests.downstream.examples import saas_doc
 
@@ -41,11 +41,7 @@ def finance_server(app_config, make_signed, plain) -> Iterator[str]:
 def test_finance_dashboard_charts_and_renewals(finance_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{finance_server}/login")
-    page.get_by_label("Email").fill("finance@example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{finance_server}/")
+    sign_in(page, finance_server, "finance@example.com")
     page.get_by_role("link", name="Finance").click()
     page.wait_for_url(f"{finance_server}/finance")
     assert page.get_by_role("heading", name="Finance", exact=True).is_visible()
@@ -87,11 +83,7 @@ def test_finance_starts_a_capped_renewal_and_cancels_with_a_credit_note(contract
     url, contract_id = contract_server
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{url}/login")
-    page.get_by_label("Email").fill("finance@example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{url}/")
+    sign_in(page, url, "finance@example.com")
     page.goto(f"{url}/contracts/{contract_id}?tab=finance")
     page.get_by_label("Price uplift for the renewal (%)").fill("8")
     page.get_by_role("button", name="Start renewal").click()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from clm.demo import DEMO_PASSWORD
+from tests.conftest import sign_in
 from tests.downstream.test_browser_finance import finance_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -15,11 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("width", [1366, 390])
 def test_the_waterfall_scrolls_in_its_own_box(finance_server, page, width):  # noqa: F811
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{finance_server}/login")
-    page.get_by_label("Email").fill("finance@example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{finance_server}/")
+    sign_in(page, finance_server, "finance@example.com")
     page.goto(f"{finance_server}/finance")
     box = page.get_by_role("region", name="Revenue waterfall table", exact=True)
     assert box.count() == 1

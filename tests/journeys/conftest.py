@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 import requests
 
+import tests.conftest
+
 PASSWORD = "journey-password-42"
 #: The people of a journey's installation, created with `clm user create` as an admin would.
 USERS = {"admin": "ada@northwind.example", "legal": "lee@northwind.example", "finance": "fran@northwind.example",
@@ -251,11 +253,7 @@ def phone(browser: Any) -> Iterator[Any]:
 
 def sign_in(page: Any, site: Installation, role: str) -> None:
     """Sign in through the login form as the user of ``role``."""
-    page.goto(f"{site.url}/login")
-    page.get_by_label("Email").fill(USERS[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{site.url}/")
+    tests.conftest.sign_in(page, site.url, USERS[role], PASSWORD)
 
 
 def sign_out(page: Any) -> None:

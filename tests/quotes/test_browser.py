@@ -8,9 +8,9 @@ import pytest
 
 from clm import db
 from clm.app import create_app
-from clm.demo import DEMO_PASSWORD, seed
+from clm.demo import seed
 from clm.quotes import services
-from tests.conftest import serving
+from tests.conftest import serving, sign_in
 from tests.quotes.conftest import CATALOG_FILE
 
 pytestmark = pytest.mark.browser
@@ -28,18 +28,10 @@ def quote_server(app_config):
         yield url
 
 
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_build_price_approve_and_send_a_quote(quote_server, page):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _login(page, quote_server, "legal@example.com")
+    sign_in(page, quote_server, "legal@example.com")
     page.goto(f"{quote_server}/quotes")
     page.get_by_role("link", name="New quote").click()
     page.get_by_label("Customer").fill("Initech Corporation")
@@ -63,7 +55,7 @@ def test_build_price_approve_and_send_a_quote(quote_server, page):
     assert page.get_by_role("button", name="Send quote").count() == 0  # not before approval
 
     page.get_by_role("button", name="Sign out").click()
-    _login(page, quote_server, "finance@example.com")
+    sign_in(page, quote_server, "finance@example.com")
     page.goto(f"{quote_server}/quotes")
     page.get_by_role("link", name="Q-0001").click()
     page.get_by_label("Comment").fill("Strategic account")
@@ -86,7 +78,7 @@ def test_the_price_follows_the_lines_as_they_change(quote_server, page):
 
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _login(page, quote_server, "legal@example.com")
+    sign_in(page, quote_server, "legal@example.com")
     page.goto(f"{quote_server}/quotes/new")
     page.get_by_label("Customer").fill("Initech Corporation")
     page.get_by_label("Term (months)").fill("12")

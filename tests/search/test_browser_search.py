@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clm.demo import DEMO_PASSWORD
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -12,11 +12,7 @@ pytestmark = pytest.mark.browser
 def test_search_from_the_contracts_list(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"{demo_server}/")
-    page.get_by_label("Email").fill("legal@example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{demo_server}/")
+    sign_in(page, demo_server)
     page.get_by_placeholder("Search all contracts").fill('"Master Subscription" -nothingmatchesthis')
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?**")

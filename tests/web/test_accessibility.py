@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from clm.demo import DEMO_PASSWORD
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -76,14 +76,6 @@ def new_page(browser: Any, width: int = 1366, height: int = 900) -> Any:
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_init_script(path=str(AXE))
     return context.new_page()
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def audit(page: Any, what: str, *, contrast_reviewed: bool = False) -> None:

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from clm.demo import DEMO_PASSWORD
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def login(page, base_url: str, email: str = "legal@example.com") -> None:
-    page.goto(f"{base_url}/")
-    assert "/login" in page.url
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def test_sign_in_and_open_a_contract(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.get_by_role("link", name="Master Subscription Agreement").click()
     assert page.get_by_role("heading", name="Master Subscription Agreement").is_visible()
     page.get_by_role("tab", name="Versions").click()
@@ -34,7 +25,7 @@ def test_sign_in_and_open_a_contract(demo_server, page):
 
 
 def test_upload_a_version_in_the_browser(demo_server, page, tmp_path):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/3")
     page.get_by_role("tab", name="Versions").click()
     new_file = tmp_path / "order-form-v2.txt"
@@ -49,7 +40,7 @@ def test_upload_a_version_in_the_browser(demo_server, page, tmp_path):
 
 
 def test_see_a_term_follow_its_evidence_and_confirm_it(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1")
     page.get_by_role("tab", name="Terms").click()
     row = page.locator("#term-governing_law")
@@ -71,7 +62,7 @@ def test_see_a_term_follow_its_evidence_and_confirm_it(demo_server, page):
 def test_compare_two_versions_and_download_the_docx(demo_server, page, tmp_path):
     from tests.versions.test_docx_io import texts
 
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1?tab=redline")
     page.get_by_label("Compare", exact=True).select_option("1")
     page.get_by_label("with", exact=True).select_option("2")
@@ -94,7 +85,7 @@ def test_compare_two_versions_and_download_the_docx(demo_server, page, tmp_path)
 
 
 def test_approving_the_last_deviation_unblocks_signature(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1?tab=signature")
     assert "Sending for signature is blocked: 1 clause(s)" in page.locator(".signing-panel").inner_text()
     assert page.get_by_role("link", name="Send for signature").count() == 0
@@ -113,7 +104,7 @@ def test_approving_the_last_deviation_unblocks_signature(demo_server, page):
 
 
 def test_contract_tabs_by_keyboard_and_by_url(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1")
     # The first screen: status, parties, value, next deadline; the Overview tab open, the rest closed.
     facts = page.get_by_label("Key facts")
@@ -142,7 +133,7 @@ def test_contract_tabs_by_keyboard_and_by_url(demo_server, page):
 def test_tabs_work_without_javascript(demo_server, page):
     context = page.context.browser.new_context(java_script_enabled=False, viewport={"width": 1366, "height": 900})
     plain = context.new_page()
-    login(plain, demo_server)
+    sign_in(plain, demo_server)
     plain.goto(f"{demo_server}/contracts/1")
     assert not plain.locator("#terms").is_visible()
     plain.get_by_role("tab", name="Terms").click()
@@ -164,7 +155,7 @@ def test_tabs_work_without_javascript(demo_server, page):
 
 
 def test_a_bad_correction_is_reported_beside_the_field(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1?tab=terms")
     row = page.locator("#term-payment_terms")
     row.get_by_label("Corrected Payment terms").fill("whenever convenient")
@@ -181,7 +172,7 @@ def test_a_bad_correction_is_reported_beside_the_field(demo_server, page):
 
 
 def test_compare_views_one_at_a_time_and_a_change_opens_inline(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1/compare?from=1&to=2&view=changes")
     assert page.locator("#rl-changes").is_visible() and not page.locator("#rl-inline").is_visible()
     height = page.evaluate("document.documentElement.scrollHeight")
@@ -192,7 +183,7 @@ def test_compare_views_one_at_a_time_and_a_change_opens_inline(demo_server, page
 
 
 def test_commercial_terms_form_prices_as_you_type(demo_server, page):
-    login(page, demo_server, "finance@example.com")
+    sign_in(page, demo_server, "finance@example.com")
     page.goto(f"{demo_server}/contracts/1/commercial-terms")
     page.get_by_label("Currency").fill("USD")
     line = page.locator("[data-line]").first

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from clm import db
 from clm.app import create_app
-from clm.demo import DEMO_PASSWORD
 from clm.signing import envelopes
 from clm.versions.models import Contract
-from tests.conftest import serving
+from tests.conftest import serving, sign_in
 from clm.signing.models import Envelope, EnvelopeStatus
 from tests.signing.conftest import LEGAL, NO_APPROVALS, tokens_in
 
@@ -54,20 +53,12 @@ def _msa(factory: Any) -> int:
         return s.scalar(select(Contract.id).where(Contract.title == "Master Subscription Agreement"))
 
 
-def _login(page: Any, base: str) -> None:
-    page.goto(f"{base}/")
-    page.get_by_label("Email").fill("legal@example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_the_version_view_shows_headings_numbers_and_tables(live, page):
     base, app = live
     contract_id = _msa(db.sessionmaker_for(app))
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    _login(page, base)
+    sign_in(page, base)
     page.goto(f"{base}/contracts/{contract_id}/versions/1")
     document = page.locator("article.document")
     assert document.get_by_role("heading", name="Master Subscription Agreement").is_visible()
