@@ -665,7 +665,7 @@ def _read_usage(path: Path | None, terms: Any) -> list[Any]:
 def journal(terms_file: Path, as_of: dt.datetime | None, fmt: str, usage_file: Path | None) -> None:
     """Print the journal entries of a terms document: receivable, contract asset, contract liability, revenue."""
     from clm import config
-    from clm.downstream.billing import build_billing_schedule
+    from clm.downstream.billing import build_billing_schedule, parse_tax_rates
     from clm.downstream.journal import (
         build_journal,
         entry_row,
@@ -677,10 +677,11 @@ def journal(terms_file: Path, as_of: dt.datetime | None, fmt: str, usage_file: P
 
     terms = _read_terms(terms_file)
     usage = _read_usage(usage_file, terms)
-    chart = parse_chart(str(config.load()["CHART_OF_ACCOUNTS"]))
+    settings = config.load()
+    chart = parse_chart(str(settings["CHART_OF_ACCOUNTS"]))
     day = as_of.date() if as_of else None
     entries = build_journal(terms, build_billing_schedule(terms, usage=usage), build_revenue_schedule(terms, usage),
-                            day, chart)
+                            day, chart, parse_tax_rates(str(settings["TAX_RATES"])))
     if fmt == "csv":
         click.echo(journal_csv([entry_row(e, terms.currency) for e in entries]), nl=False)
     else:

@@ -129,6 +129,14 @@ def _chart() -> dict[str, str]:
     return parse_chart(str(current_app.config.get("CHART_OF_ACCOUNTS", "")))
 
 
+def _tax_rates() -> dict[str, Decimal]:
+    from flask import current_app
+
+    from clm.downstream.billing import parse_tax_rates
+
+    return parse_tax_rates(str(current_app.config.get("TAX_RATES", "")))
+
+
 def _format() -> str:
     fmt = request.args.get("format", "json")
     if fmt not in {"json", "csv"}:
@@ -146,7 +154,7 @@ def journal(contract_id: int) -> ResponseReturnValue:
 
     fmt = _format()
     as_of = _day("as_of") if request.args.get("as_of") else None
-    body = reports.contract_journal(_contract(contract_id), contract_id, as_of, _chart())
+    body = reports.contract_journal(_contract(contract_id), contract_id, as_of, _chart(), _tax_rates())
     if fmt == "csv":
         rows = [tuple(e[k] if k != "currency" else body["currency"] for k in JOURNAL_COLUMNS) for e in body["entries"]]
         return Response(journal_csv(rows), mimetype="text/csv",
@@ -169,7 +177,7 @@ def journal_export() -> ResponseReturnValue:
         if not request.args.get(name):
             raise InvalidInput(f"{name}: missing (the period, YYYY-MM-DD)")
     start, end = _day("from"), _day("to")
-    rows = reports.journal_export(db.get_session(), start, end, _chart())
+    rows = reports.journal_export(db.get_session(), start, end, _chart(), _tax_rates())
     if fmt == "json":
         keys = ("contract_id", "title", *JOURNAL_COLUMNS)
         return jsonify(entries=[dict(zip(keys, r)) for r in rows])

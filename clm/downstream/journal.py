@@ -2,7 +2,8 @@
 
 Pure: terms, invoices and a revenue schedule in, balanced entries out. Each date's entries
 balance (debits = credits), the revenue credits of a line in a month are that month's amount of
-the revenue schedule, the receivable debits are the invoices, and the contract liability
+the revenue schedule, the receivable debits are the invoices (with their tax, credited to
+sales tax payable), and the contract liability
 (deferred revenue) and contract asset balances at any date are those of
 ``clm revenue --as-of`` (``revenue.balance``).
 """
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from clm import csvfile
-from clm.downstream.billing import Invoice
+from clm.downstream.billing import Invoice, invoice_tax
 from clm.downstream.revenue import RevenueSchedule
 from clm.downstream.terms import ContractTerms
 from clm.errors import InvalidInput
@@ -30,6 +31,7 @@ ACCOUNTS = {
     "contract_asset": "Contract asset (unbilled receivable)",
     "contract_liability": "Contract liability (deferred revenue)",
     "revenue": "Revenue",
+    "tax_payable": "Sales tax payable",
 }
 ONE_DAY = timedelta(days=1)
 
@@ -41,9 +43,10 @@ class ChartError(InvalidInput):
 def parse_chart(text: str) -> dict[str, str]:
     """Return the chart of accounts from the ``CLM_CHART_OF_ACCOUNTS`` setting.
 
-    ``receivable=1200,contract_asset=1210,contract_liability=2300,revenue=4000,revenue:saas=4010``:
-    each of the four accounts mapped to your ledger's code or name, and optionally a revenue
-    account per line (``revenue:<line id>``). Unmapped accounts keep their names (``ACCOUNTS``).
+    ``receivable=1200,contract_asset=1210,contract_liability=2300,revenue=4000,revenue:saas=4010,tax_payable=2200``:
+    each account mapped to your ledger's code or name, and optionally a revenue account per line
+    (``revenue:<line id>``) and a tax account per jurisdiction (``tax_payable:GB``, ``tax_payable:CA-BC``).
+    Unmapped accounts keep their names (``ACCOUNTS``).
     """
     chart: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",")):
@@ -53,9 +56,10 @@ def parse_chart(text: str) -> dict[str, str]:
         key, value = key.strip(), value.strip()
         if not sep or not value:
             raise ChartError(f"CLM_CHART_OF_ACCOUNTS: {part[:60]!r} must be account=code")
-        if key not in ACCOUNTS and not (key.startswith("revenue:") and len(key) > len("revenue:")):
-            raise ChartError(f"CLM_CHART_OF_ACCOUNTS: {key[:40]!r} is not one of {', '.join(ACCOUNTS)} "
-                             "or revenue:<line id>")
+        per, _colon, which = key.partition(":")
+        if key not in ACCOUNTS and not (per in ("revenue", "tax_payable") and which):
+            raise ChartError(f"CLM_CHART_OF_ACCOUNTS: {key[:40]!r} is not one of {', '.join(ACCOUNTS)}, "
+                             "revenue:<line id> or tax_payable:<jurisdiction>")
         chart[key] = value
     return chart
 
@@ -77,12 +81,18 @@ def _month_end(day: date) -> date:
 
 
 def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: RevenueSchedule,
-                  as_of: date | None = None, chart: Mapping[str, str] | None = None) -> list[Entry]:
+                  as_of: date | None = None, chart: Mapping[str, str] | None = None,
+                  tax_rates: Mapping[str, Decimal] | None = None) -> list[Entry]:
     """Return the contract's journal entries through ``as_of`` (everything when None).
 
     * An invoice (or a credit note, a negative invoice) debits accounts receivable per line and
       credits the contract position: first the contract asset, while one stands, then the
       contract liability (606-10-45-4: a receivable is recognized once the right is unconditional).
+    * The tax on an invoice (``tax_rates`` by the bill-to's jurisdiction, as the invoice a
+      customer pays shows it: ``billing.invoice_tax``) debits accounts receivable and credits
+      sales tax payable, per jurisdiction; it is the customer's money held for the tax
+      authority, never revenue, so the contract position does not move. A credit note reverses
+      its share.
     * Revenue is posted per line at each month's end (``as_of`` for its own month) for the
       month's amount of the revenue schedule: it debits the contract liability, while one stands,
       then the contract asset, and credits revenue. A negative month (a concession, a
@@ -101,12 +111,22 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
     def revenue_account(line: str) -> str:
         return (chart or {}).get(f"revenue:{line}", names["revenue"])
 
-    events: list[tuple[date, int, str, Decimal, str]] = []  # (date, order, line, amount, memo)
+    def tax_account(jurisdiction: str) -> str:
+        return (chart or {}).get(f"tax_payable:{jurisdiction}", names["tax_payable"])
+
+    jurisdiction = terms.bill_to.jurisdiction if terms.bill_to is not None else None
+    # (date, order, line, amount, memo): 0 an invoice line, 1 a month's revenue, 2 an invoice's tax
+    # (its line is the jurisdiction).
+    events: list[tuple[date, int, str, Decimal, str]] = []
     for inv in billed:
         if as_of is None or inv.date <= as_of:
             for ln in inv.lines:
                 if ln.amount:
                     events.append((inv.date, 0, ln.line_id, ln.amount, f"{inv.number} {ln.description}".strip()))
+            for tax in invoice_tax(inv.total, jurisdiction, dict(tax_rates or {}), cur):
+                if tax.amount:
+                    events.append((inv.date, 2, tax.jurisdiction, tax.amount,
+                                   f"{inv.number} tax {tax.jurisdiction} {tax.rate.normalize():f}%"))
     by_month: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in revenue.entries:
         by_month[(e.period, e.line_id)] += e.amount
@@ -132,6 +152,10 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
             out.append(Entry(day, account, max(amount, zero), max(-amount, zero), line, memo))
 
     for day, kind, line, amount, memo in events:
+        if kind == 2:
+            post(day, names["receivable"], amount, "", memo)
+            post(day, tax_account(line), -amount, "", memo)
+            continue
         before = position
         position = before + amount if kind == 0 else before - amount
         d_liability = max(position, zero) - max(before, zero)

@@ -522,13 +522,13 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
 
 
 def contract_journal(session: Session, contract_id: int, as_of: date | None,
-                     chart: dict[str, str]) -> dict[str, Any]:
+                     chart: dict[str, str], tax_rates: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Return the journal of the contract's order through ``as_of`` (cancellation and usage included)."""
     from clm.downstream.journal import build_journal, journal_json
 
     order = _order_or_404(session, contract_id)
     terms, billed, revenue = order_schedules(session, order)
-    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart)
+    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart, tax_rates)
     return {"order_id": order.id, "contract_id": contract_id, **journal_json(entries, terms.currency, as_of)}
 
 
@@ -540,7 +540,8 @@ def _numbered(billed: list[Any], order_id: int) -> list[Any]:
             if inv.number.startswith("INV-") and inv.number.count("-") == 1 else inv for inv in billed]
 
 
-def journal_export(session: Session, start: date, end: date, chart: dict[str, str]) -> list[tuple[Any, ...]]:
+def journal_export(session: Session, start: date, end: date, chart: dict[str, str],
+                   tax_rates: dict[str, Decimal] | None = None) -> list[tuple[Any, ...]]:
     """Return every order's journal entries dated ``start`` to ``end`` as CSV rows, contract first.
 
     Each contract's journal is built through ``end`` (so its last month is posted at ``end`` if
@@ -556,7 +557,7 @@ def journal_export(session: Session, start: date, end: date, chart: dict[str, st
         terms, billed, revenue = order_schedules(session, order)
         if end < terms.signed_on:
             continue
-        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart):
+        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart, tax_rates):
             if start <= e.date <= end:
                 rows.append((contract.id, contract.title, *entry_row(e, terms.currency)))
     rows.sort(key=lambda r: (r[2], r[0]))

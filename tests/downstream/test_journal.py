@@ -15,6 +15,7 @@ from clm import db
 from clm.cli import main
 from clm.downstream.billing import (
     UsageRecord,
+    invoice_tax,
     billed_after_cancellation,
     build_billing_schedule,
     credit_note,
@@ -34,7 +35,8 @@ from tests.downstream import asc606
 from tests.downstream.examples import saas_doc
 from tests.downstream.test_properties import SEEDS, random_terms_doc
 
-AR, ASSET, LIABILITY, REVENUE = (ACCOUNTS[k] for k in ("receivable", "contract_asset", "contract_liability", "revenue"))
+AR, ASSET, LIABILITY, REVENUE, TAX = (ACCOUNTS[k] for k in ("receivable", "contract_asset", "contract_liability",
+                                                             "revenue", "tax_payable"))
 
 USAGE_DOC = {"currency": "USD", "signed_on": "2026-01-01", "lines": [
     {"id": "seats", "description": "Seats", "quantity": 10, "unit_price": "100.00", "recognition": "ratable",
@@ -49,17 +51,24 @@ DOCS = {"saas": saas_doc(), "ex5b": asc606.EXAMPLE_5B, "ex6": asc606.EXAMPLE_6, 
         "ex34b": asc606.EXAMPLE_34B, "usage": USAGE_DOC}
 
 
-def _ties_out(terms, billed, revenue, as_of=None):
+def _ties_out(terms, billed, revenue, as_of=None, tax_rates=None):
     """Assert every tie-out of the journal of ``terms`` through ``as_of``; return its entries."""
-    entries = build_journal(terms, billed, revenue, as_of)
+    entries = build_journal(terms, billed, revenue, as_of, tax_rates=tax_rates)
     check_balanced(entries)
     cutoff = as_of or date.max
-    # Receivable debits (less credits) per invoice = the invoice total.
+    jurisdiction = terms.bill_to.jurisdiction if terms.bill_to else None
+    taxed = {inv.number: invoice_tax(inv.total, jurisdiction, tax_rates or {}, terms.currency)
+             for inv in billed if inv.date <= cutoff}
+    # Receivable debits (less credits) per invoice = the invoice total with its tax, the total due.
     by_invoice: dict[str, D] = defaultdict(D)
     for e in entries:
         if e.account == AR:
             by_invoice[e.memo.split(" ")[0]] += e.debit - e.credit
-    assert by_invoice == {inv.number: inv.total for inv in billed if inv.date <= cutoff and inv.total}
+    assert by_invoice == {inv.number: inv.total + sum((t.amount for t in taxed[inv.number]), D(0))
+                          for inv in billed if inv.date <= cutoff and inv.total}
+    # Sales tax payable credits = the invoices' tax lines; tax never reaches revenue or the contract position.
+    tax_credits = sum((e.credit - e.debit for e in entries if e.account == TAX), D(0))
+    assert tax_credits == sum((t.amount for lines in taxed.values() for t in lines), D(0))
     # Revenue credits per (month, line) = the schedule's, the as-of month through as-of.
     credited: dict[tuple[str, str], D] = defaultdict(D)
     for e in entries:
@@ -75,7 +84,7 @@ def _ties_out(terms, billed, revenue, as_of=None):
         totals = account_balances(entries)
         assert -totals.get(LIABILITY, D(0)) == b["deferred_revenue"]
         assert totals.get(ASSET, D(0)) == b["contract_asset"]
-        assert totals.get(AR, D(0)) == b["billed"]
+        assert totals.get(AR, D(0)) == b["billed"] + tax_credits
     return entries
 
 
@@ -108,6 +117,49 @@ def test_journal_of_a_cancelled_contract_ends_at_zero():
     entries = _ties_out(terms, billed, revenue, date(2026, 12, 31))
     totals = account_balances(entries)
     assert totals[LIABILITY] == D("0.00") and totals.get(ASSET, D(0)) == D(0)
+
+
+BILL_TO_BC = {"name": "Initech Canada Ltd", "jurisdiction": "CA-BC"}
+RATES = {"CA": D(5), "CA-BC": D(7), "GB": D(20)}
+
+
+@pytest.mark.parametrize("as_of", [None, date(2026, 3, 31), date(2026, 12, 31)])
+def test_tax_on_invoices_goes_to_tax_payable_not_revenue(as_of):
+    terms = parse_terms(saas_doc(bill_to=BILL_TO_BC))
+    entries = _ties_out(terms, build_billing_schedule(terms), build_revenue_schedule(terms), as_of, RATES)
+    without = build_journal(terms, build_billing_schedule(terms), build_revenue_schedule(terms), as_of)
+    # Revenue and the contract position are those of the journal without tax.
+    for account in (REVENUE, LIABILITY, ASSET):
+        assert account_balances(entries).get(account) == account_balances(without).get(account)
+    first = [(e.account, str(e.debit), str(e.credit), e.memo) for e in entries if e.date == date(2026, 1, 1)]
+    # 120,000.00 billed to British Columbia: GST 5 % 6,000.00 and PST 7 % 8,400.00.
+    assert (AR, "6000.00", "0.00", "INV-0001 tax CA 5%") in first
+    assert (TAX, "0.00", "6000.00", "INV-0001 tax CA 5%") in first
+    assert (TAX, "0.00", "8400.00", "INV-0001 tax CA-BC 7%") in first
+
+
+def test_a_credit_note_reverses_its_tax_and_the_chart_maps_tax_per_jurisdiction():
+    terms = parse_terms(saas_doc(bill_to=BILL_TO_BC))
+    schedule = build_billing_schedule(terms)
+    cancel_on = date(2026, 9, 1)
+    billed = billed_after_cancellation(schedule, cancel_on, credit_note(schedule, cancel_on))
+    revenue = cancel_revenue(build_revenue_schedule(terms), cancel_on, sum((i.total for i in billed), D(0)))
+    _ties_out(terms, billed, revenue, date(2026, 12, 31), RATES)
+    chart = parse_chart("tax_payable=2200,tax_payable:CA-BC=2210")
+    entries = build_journal(terms, billed, revenue, date(2026, 12, 31), chart, RATES)
+    totals = account_balances(entries)
+    net = sum((i.total for i in billed), D(0))
+    assert net < D(120000)  # the credit note took some back
+    # Tax is rounded per invoice and per credit note; here that comes to the rate of the net, to the cent.
+    cents = D("0.01")
+    assert -totals["2200"] == (net * D("0.05")).quantize(cents) and -totals["2210"] == (net * D("0.07")).quantize(cents)
+    assert TAX not in totals
+
+
+def test_no_tax_without_a_rate_for_the_bill_to():
+    terms = parse_terms(saas_doc(bill_to={"name": "Acme", "jurisdiction": "US-NY"}))
+    entries = build_journal(terms, build_billing_schedule(terms), build_revenue_schedule(terms), None, None, RATES)
+    assert not [e for e in entries if e.account == TAX]
 
 
 def test_the_saas_journal_by_hand():
@@ -193,6 +245,30 @@ def test_clm_journal_command(tmp_path, monkeypatch):
 
 def _bearer(token):
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_journal_api_and_command_post_tax_with_the_configured_rates(client, make_token, make_signed, app,
+                                                                        tmp_path, monkeypatch):
+    """CLM_TAX_RATES reaches the journal the API, the ERP export and `clm journal` give, as it reaches invoices."""
+    from click.testing import CliRunner
+
+    app.config["TAX_RATES"] = "CA=5,CA-BC=7"
+    app.config["CHART_OF_ACCOUNTS"] = "tax_payable:CA-BC=2210"
+    signed = make_signed(saas_doc(bill_to=BILL_TO_BC), via=db.sessionmaker_for(app))
+    finance = _bearer(make_token("finance"))
+    journal = client.get(f"/api/v1/contracts/{signed.contract_id}/journal?as_of=2026-01-31", headers=finance).get_json()
+    tax = [(e["account"], e["credit"]) for e in journal["entries"] if "tax" in e["memo"] and e["credit"] != "0.00"]
+    assert tax == [(TAX, "6000.00"), ("2210", "8400.00")]
+    export = client.get("/api/v1/journal?from=2026-01-01&to=2026-01-31&format=json", headers=finance).get_json()
+    assert sum(D(e["credit"]) for e in export["entries"] if e["account"] == "2210") == D("8400.00")
+
+    path = tmp_path / "terms.json"
+    path.write_text(json.dumps(saas_doc(bill_to=BILL_TO_BC)))
+    monkeypatch.setenv("CLM_TAX_RATES", "CA=5")
+    result = CliRunner().invoke(main, ["journal", str(path), "--as-of", "2026-01-31"])
+    assert result.exit_code == 0, result.output
+    credits = [e for e in json.loads(result.output)["entries"] if e["account"] == TAX]
+    assert [(c["credit"], c["memo"]) for c in credits] == [("6000.00", "INV-0001 tax CA 5%")]
 
 
 def test_usage_and_journal_over_the_api(client, make_token, make_signed, app):
