@@ -198,15 +198,30 @@ def approve(ref: str, email: str, comment: str) -> None:
 
 @quote.command("send")
 @click.argument("ref")
+@click.option("--to", "to", default="", metavar="EMAIL",
+              help="Email the quote's PDF to this address first (CLM_SMTP_URL, else the outbox folder); "
+                   "without it the quote is only marked sent.")
 @click.option("--by", default="cli")
-def send(ref: str, by: str) -> None:
-    """Mark quote REF sent to the customer (every approval it needs must be in)."""
+def send(ref: str, to: str, by: str) -> None:
+    """Send quote REF to the customer (every approval it needs must be in).
+
+    With --to, the current version's PDF is mailed and the quote is marked sent only once the mail
+    server took it, as the quote page and the API do.
+    """
     from clm import db
+    from clm.mail import DEFAULT_SENDER, mailer_for, setting
     from clm.quotes import services
 
-    with _transaction(_settings()) as s:
-        q = services.send(s, _quote_id(s, ref), by=by, now=db.utcnow())
-        line = _summary(q)
+    settings = _settings()
+    with _transaction(settings) as s:
+        if to:
+            q = services.send_by_mail(s, _quote_id(s, ref), to=to, by=by, now=db.utcnow(),
+                                      seller=setting(settings, "SELLER_NAME"),
+                                      mailer=mailer_for(settings, settings["INSTANCE_PATH"]),
+                                      sender=setting(settings, "MAIL_FROM", DEFAULT_SENDER))
+        else:
+            q = services.send(s, _quote_id(s, ref), by=by, now=db.utcnow())
+        line = _summary(q) + (f" Emailed to {to.strip()} with its PDF." if to else "")
     click.echo(line)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -95,8 +96,14 @@ def test_cli_chain_and_bad_input(runner, tmp_path, app):
     assert result.exit_code == 0, result.output
     # 30 x 1,200 x 2 = 72,000 + 15,000 = 87,000; x 0.95 = 82,650.00; ACV 68,400.00
     assert "Q-0001 v1 (draft): Initech Corporation, TCV USD 82,650.00, ACV USD 34,200.00" in result.output
-    result = runner.invoke(main, ["quote", "send", "Q-0001"])
-    assert result.exit_code == 0 and "(sent)" in result.output
+    result = runner.invoke(main, ["quote", "send", "Q-0001", "--to", "not-an-address"])
+    assert result.exit_code == 2 and "to: 'not-an-address' is not an email address" in result.output, result.output
+    assert "(draft)" in runner.invoke(main, ["quote", "show", "Q-0001"]).output
+    result = runner.invoke(main, ["quote", "send", "Q-0001", "--to", "buyer@initech.example"])
+    assert result.exit_code == 0 and "(sent)" in result.output and "Emailed to buyer@initech.example" in result.output
+    outbox = list(Path(app.instance_path, "outbox").glob("*.eml"))
+    assert len(outbox) == 1 and "To: buyer@initech.example" in outbox[0].read_text()
+    assert "application/pdf" in outbox[0].read_text()
     out = tmp_path / "q.docx"
     assert runner.invoke(main, ["quote", "render", "Q-0001", "-o", str(out)]).exit_code == 0
     assert out.read_bytes().startswith(b"PK")
