@@ -161,6 +161,12 @@ def run_capped(func: Callable[..., Any], *args: Any, timeout: float, memory_byte
                     continue
                 progress(*values)  # type: ignore[misc]
         if reader.poll(max(0.0, deadline - time.monotonic())):
+            # The child reported its last pages before it sent the result: hand them on first.
+            while progress_reader is not None and progress_reader.poll():
+                try:
+                    progress(*pickle.loads(progress_reader.recv_bytes(64 * 1024)))  # type: ignore[misc]
+                except (EOFError, OSError):
+                    break
             try:
                 # The child is already memory-capped; this cap only guards the parent's buffer.
                 payload = reader.recv_bytes(max(memory_bytes, 64 * MiB))

@@ -9,12 +9,12 @@ from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from sqlalchemy import text
 
 import clm
-from clm import db
+from clm import db, jobs
 from clm.errors import InvalidInput
 from clm.clauses.services import TERM_FIELDS, contract_terms, terms_panel
 from clm.clauses import api as clause_api
 from clm.clauses.views import terms_csv_response
-from clm.versions import store
+from clm.versions import reading, store
 from clm.versions.models import Contract, Version, VersionSource
 from clm.versions.views import (
     REDLINE_FORMATS,
@@ -103,11 +103,16 @@ def create_contract() -> ResponseReturnValue:
     """Create a contract from an uploaded file (multipart field ``file``)."""
     upload = read_file_field()
     with db.transaction() as s:
-        version = store.import_file(
+        stored = reading.receive(
             s, upload, limits=store.limits_from_settings(current_app.config), author=_author(),
             title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
         )
-        body = contract_json(version.contract, versions=True)
+        if isinstance(stored, jobs.Job):
+            job_id = stored.id
+        else:
+            body = contract_json(stored.contract, versions=True)
+    if isinstance(stored, jobs.Job):
+        return _accepted(job_id)
     return jsonify(body), 201
 
 
@@ -125,10 +130,41 @@ def add_version(contract_id: int) -> ResponseReturnValue:
     upload = read_file_field()
     source = upload_source()
     with db.transaction() as s:
-        version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
-                                    author=_author(), contract_id=contract_id, source=source)
-        body = version_json(version)
+        stored = reading.receive(s, upload, limits=store.limits_from_settings(current_app.config),
+                                 author=_author(), contract_id=contract_id, source=source)
+        if isinstance(stored, jobs.Job):
+            job_id = stored.id
+        else:
+            body = version_json(stored)
+    if isinstance(stored, jobs.Job):
+        return _accepted(job_id)
     return jsonify(body), 201
+
+
+def _accepted(job_id: int) -> ResponseReturnValue:
+    """Dispatch the committed read job of a scanned PDF; answer 202 with where to follow it."""
+    reading.dispatch(current_app.config, job_id)
+    return _job_response(job_id, 202)
+
+
+def _job_response(job_id: int, code: int) -> ResponseReturnValue:
+    session = db.get_session()
+    status = reading.status_of(session, reading.get_read(session, job_id), current_app.config)
+    location = url_for("api.get_job", job_id=job_id)
+    body = {**status.as_json(), "status_url": location,
+            "version_url": url_for("api.get_contract", contract_id=status.contract_id) if status.version else None}
+    response = jsonify(body)
+    response.status_code = code
+    if code == 202:
+        response.headers["Location"] = location
+    return response
+
+
+@bp.route("/jobs/<int:job_id>")
+@require("contracts.read")
+def get_job(job_id: int) -> ResponseReturnValue:
+    """Return how far the reading of an uploaded scanned PDF got: status, pages, error, version number."""
+    return _job_response(job_id, 200)
 
 
 @bp.route("/contracts/<int:contract_id>/compare")
