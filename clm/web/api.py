@@ -252,6 +252,12 @@ _UPLOAD_BODY = {
     }}},
 }
 
+_READ_ACCEPTED = {
+    "description": "A PDF with scanned pages: checked, and being read (OCR) in the background. Follow "
+                   "the Location (status_url) until status is done (then version is its number) or failed.",
+    "headers": {"Location": {"schema": {"type": "string"}, "description": "/api/v1/jobs/{id}"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReadJob"}}}}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "clm API", "version": clm.__version__,
@@ -278,6 +284,7 @@ OPENAPI: dict[str, Any] = {
             "post": {"summary": "Create a contract from a file", "requestBody": _UPLOAD_BODY,
                      "responses": {"201": {"description": "Created", "content": {"application/json": {
                          "schema": {"$ref": "#/components/schemas/Contract"}}}},
+                         "202": _READ_ACCEPTED,
                          **_error_responses(400, 401, 403, 413, 415, 422)}},
         },
         "/contracts/{id}": {"get": {
@@ -346,7 +353,13 @@ OPENAPI: dict[str, Any] = {
             "requestBody": _UPLOAD_BODY,
             "responses": {"201": {"description": "Stored", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Version"}}}},
+                "202": _READ_ACCEPTED,
                 **_error_responses(400, 401, 403, 404, 409, 413, 415, 422)}}},
+        "/jobs/{id}": {"get": {
+            "summary": "How far the reading of an uploaded scanned PDF got",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The reading job", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ReadJob"}}}}, **_error_responses(401, 403, 404)}}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -372,6 +385,16 @@ OPENAPI: dict[str, Any] = {
                 "x-fields": {"type": "string", "description": "Field names: " + ", ".join(
                     f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y) or business days (P10BD), fees [{amount, currency, period}]."}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "ReadJob": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["read"]},
+                "contract_id": {"type": "integer"}, "filename": {"type": "string"},
+                "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "interrupted"],
+                           "description": "interrupted: the process reading it stopped; retry it on the jobs page"},
+                "pages_done": {"type": "integer"}, "pages_total": {"type": "integer"},
+                "error": {"type": ["string", "null"], "description": "Why it failed, in the words an upload "
+                                                                     "refused in its request gets"},
+                "version": {"type": ["integer", "null"], "description": "The number of the version it stored"},
+                "status_url": {"type": "string"}, "version_url": {"type": ["string", "null"]}}},
             "Version": {"type": "object", "properties": {
                 "number": {"type": "integer"}, "filename": {"type": "string"},
                 "source": {"type": "string", "enum": [s.value for s in VersionSource]},
