@@ -230,7 +230,7 @@ def test_a_failed_extraction_is_recorded_and_retried_from_the_jobs_page(app, run
     # Done jobs cannot be retried.
     again = client.post(f"/jobs/{job.id}/retry", data={"csrf_token": auth.token()})
     assert again.status_code == 302
-    assert "only failed extraction jobs" in client.get("/jobs").get_data(as_text=True)
+    assert "only failed extraction and reading jobs" in client.get("/jobs").get_data(as_text=True)
 
 
 def test_a_job_that_runs_twice_changes_nothing(app, runner, session, tmp_path):
