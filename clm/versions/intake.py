@@ -669,6 +669,7 @@ def read_unless_scanned(data: bytes, filename: str, limits: Limits = Limits()) -
 
 def _read(data: bytes, filename: str, limits: Limits, view: str, *, defer_ocr: bool,
           progress: Callable[[int, int], object] | None = None) -> Document | ScanPending:
+    """Check and read an upload (see :func:`read_upload`); ``defer_ocr`` stops a scan before its OCR."""
     cap = max_bytes(data, limits)
     if len(data) > cap:
         what = "PDFs" if is_pdf(data) else "uploads"

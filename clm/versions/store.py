@@ -67,6 +67,7 @@ def _extension(filename: str) -> str:
 
 
 def title_from(document: Document, filename: str) -> str:
+    """Return the title a contract gets from its first file: its first short line, else its name."""
     for paragraph in document.paragraphs:
         text = " ".join(paragraph.text.split())
         if text:
