@@ -335,3 +335,18 @@ def test_the_api_answers_202_with_a_status_url_then_the_version(app, client, ses
     text = client.post(f"/api/v1/contracts/{contract_id}/versions", headers=_bearer(legal),
                        content_type="multipart/form-data", data={"file": (io.BytesIO(contract_pdf(2)), "msa.pdf")})
     assert text.status_code == 201 and text.json["number"] == 3 and len(dispatched) == 1
+
+
+def test_the_diff_module_reads_pdfs_too(tmp_path, capsys):
+    import json
+
+    from clm.versions import diff
+    from tests.versions.test_pdfread import expected_text
+
+    (tmp_path / "signed.pdf").write_bytes(contract_pdf(2))
+    (tmp_path / "next.txt").write_text(expected_text().replace("sixty (60) days", "ninety (90) days"))
+    assert diff.main([str(tmp_path / "signed.pdf"), str(tmp_path / "next.txt")]) == 0
+    ops = json.loads(capsys.readouterr().out)["ops"]
+    assert any(op == "delete" and "sixty" in text for op, text in ops)
+    assert any(op == "insert" and "ninety" in text for op, text in ops)
+    assert not any(op == "delete" and "MASTER SERVICES AGREEMENT" in text for op, text in ops)  # read as text, not bytes
