@@ -14,6 +14,9 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": "instance",
     # Empty means jobs run inline, in the request or command that queues them.
     "REDIS_URL": "",
+    # Without Redis, jobs that must not run in a request (reading a scanned PDF) run on a
+    # background thread of the serving process; 1 runs them at once instead (tests).
+    "INLINE_JOBS": False,
     # The RQ queue clm's jobs go to and `clm worker` reads (one Redis can serve several installs).
     "RQ_QUEUE": "clm",
     # Where blob bytes live: empty keeps them in the database; file:///srv/clm/blobs keeps them

@@ -296,19 +296,27 @@ def after_commit(settings: Mapping[str, Any], factory: sessionmaker[Session],
             return
         if getattr(_local, "draining", 0):
             return  # the drain in progress picks up what this commit published
-        try:
-            if enqueue is not None:
-                enqueue(dict(settings), registry.job or process_job, settings["DATABASE_URL"])
-            elif settings.get("REDIS_URL"):
-                from clm import jobs
-
-                jobs.enqueue(dict(settings), registry.job or process_job, settings["DATABASE_URL"])
-            else:
-                drain(factory, settings)
-        except Exception:
-            log.exception("processing events after commit failed; `clm downstream process` retries")
+        follow(settings, factory, enqueue)
 
     return listener
+
+
+def follow(settings: Mapping[str, Any], factory: sessionmaker[Session],
+           enqueue: Callable[..., Any] | None = None) -> None:
+    """Process the events a committed transaction published: drain them now without Redis,
+    queue :func:`process_job` with it. A failure is logged, never raised (the change is committed;
+    ``clm downstream process`` retries). For a job whose session factory has no listener."""
+    try:
+        if enqueue is not None:
+            enqueue(dict(settings), registry.job or process_job, settings["DATABASE_URL"])
+        elif settings.get("REDIS_URL"):
+            from clm import jobs
+
+            jobs.enqueue(dict(settings), registry.job or process_job, settings["DATABASE_URL"])
+        else:
+            drain(factory, settings)
+    except Exception:
+        log.exception("processing events after commit failed; `clm downstream process` retries")
 
 
 def listen(factory: sessionmaker[Session], settings: Mapping[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,13 @@ QUEUE_NAME = "clm"
 log = logging.getLogger(__name__)
 
 #: Job kinds and states, as stored.
-EXTRACT, IMPORT = "extract", "import"
+EXTRACT, IMPORT, READ = "extract", "import", "read"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+#: Not stored: a job left "running" (or, without Redis, "queued") by a process that died. See :func:`interrupted`.
+INTERRUPTED = "interrupted"
+#: A running read job writes its progress at least this often (OCR of one page is capped at
+#: 60 s); one silent for longer was left by a process that died.
+STALE_AFTER = dt.timedelta(minutes=5)
 
 
 class ImportRun(Base):
@@ -55,12 +61,14 @@ class ImportRun(Base):
 
 
 class Job(Base):
-    """One unit of background work (extracting a version) or one rejected import file."""
+    """One unit of background work (extracting a version, reading an uploaded scan) or one rejected import file."""
 
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: "extract" (terms of ``version_id``) or "import" (a file an import rejected: ``path``, ``error``).
+    #: "extract" (terms of ``version_id``), "read" (an uploaded PDF with scanned pages, read by OCR
+    #: into the next version of ``contract_id``: ``version_id`` once stored) or "import" (a file an
+    #: import rejected: ``path``, ``error``).
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"), index=True)
@@ -70,11 +78,45 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     rq_job_id: Mapped[str | None] = mapped_column(String(64))
+    # -- a read job: the upload (its bytes are a blob), who sent it, and how far reading it got
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    #: Who the version comes from ("upload" or "counterparty", a VersionSource value).
+    source: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    pages_total: Mapped[int | None] = mapped_column(Integer)
+    pages_done: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.status}>"
+
+
+def interrupted(job: Job, settings: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Return whether a read job was left unfinished by a process that died.
+
+    A running read job writes its progress after every page; one silent for :data:`STALE_AFTER`
+    is dead. Without Redis a queued one runs in the serving process within its read budget;
+    one still queued after that budget (plus :data:`STALE_AFTER`) was lost with its process.
+    With Redis a queued job waits in Redis for a worker, however long that takes.
+    """
+    if job.kind != READ or job.status not in (QUEUED, RUNNING):
+        return False
+    now = now or utcnow()
+    updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=dt.UTC)
+    if job.status == RUNNING:
+        return now - updated > STALE_AFTER
+    if settings.get("REDIS_URL"):
+        return False
+    budget = dt.timedelta(seconds=float(settings.get("PDF_PARSE_TIMEOUT_SECONDS") or 600))
+    return now - updated > budget + STALE_AFTER
+
+
+def state(job: Job, settings: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """Return a job's status as shown: its stored status, or "interrupted"."""
+    return INTERRUPTED if interrupted(job, settings, now) else job.status
 
 
 def queue_name(settings: dict[str, Any]) -> str:
@@ -99,14 +141,52 @@ def enqueue(settings: dict[str, Any], func: Callable[..., Any], *args: Any, **kw
     return str(job.id)
 
 
+_executor: Any = None
+_executor_lock = threading.Lock()
+
+
+def in_background(func: Callable[..., Any], *args: Any) -> None:
+    """Run ``func(*args)`` on this process's background thread (without Redis, in ``clm serve``).
+
+    One thread, so jobs run one after another and a burst of uploads cannot take every core
+    from the requests; each job records its own outcome in the ``jobs`` table. A job lost with
+    its process (a restart) is shown as interrupted (:func:`interrupted`) and can be retried.
+    """
+    global _executor
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clm-job")
+        executor = _executor
+
+    def run() -> None:
+        try:
+            func(*args)
+        except Exception:
+            log.exception("background job %s failed", getattr(func, "__name__", func))
+
+    executor.submit(run)
+
+
+def wait_for_background() -> None:
+    """Wait until the background thread has run every job submitted so far (tests, shutdown)."""
+    global _executor
+    with _executor_lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
-def _factory(url: str) -> sessionmaker[Session]:
+def session_factory(url: str) -> sessionmaker[Session]:
     """Return the session factory for ``url``, one engine (and pool) per database per process."""
-    if url not in _factories:
-        _factories[url] = db.make_sessionmaker(db.make_engine(url))
-    return _factories[url]
+    with _executor_lock:  # the background thread and a request may ask at once
+        if url not in _factories:
+            _factories[url] = db.make_sessionmaker(db.make_engine(url))
+        return _factories[url]
 
 
 def dispose_engines() -> None:
@@ -125,7 +205,7 @@ def job_transaction(database_url: str | None = None) -> Iterator[Session]:
 
     calendars.configure(settings["HOLIDAYS"])
     url = database_url or settings["DATABASE_URL"]
-    with db.transaction_for(_factory(url)) as session:
+    with db.transaction_for(session_factory(url)) as session:
         yield session
 
 
@@ -167,15 +247,19 @@ def finish(database_url: str, job_id: int, status: str, error: str | None = None
             job.status, job.error, job.updated_at = status, error, utcnow()
 
 
-def retry(session: Session, job_id: int) -> Job:
-    """Put a failed extraction job back in the queue; dispatch it after commit (``clm.clauses.jobs.dispatch``)."""
+def retry(session: Session, job_id: int, settings: dict[str, Any] | None = None) -> Job:
+    """Put a failed extraction or read job (or an interrupted read job) back in the queue;
+    dispatch it after commit (``clm.clauses.jobs.dispatch``, ``clm.versions.reading.dispatch``)."""
     from clm.errors import Conflict, NotFound
 
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"Job {job_id} does not exist.")
-    if job.kind != EXTRACT or job.status != FAILED:
-        raise Conflict(f"Job {job_id} is {job.status}; only failed extraction jobs can be retried "
-                       "(run the import again for rejected files).")
+    retriable = (job.kind in (EXTRACT, READ) and job.status == FAILED) or interrupted(job, settings or {})
+    if not retriable:
+        raise Conflict(f"Job {job_id} is {job.status}; only failed extraction and reading jobs (and interrupted "
+                       "reading jobs) can be retried (run the import again for rejected files).")
     job.status, job.error, job.rq_job_id, job.updated_at = QUEUED, None, None, utcnow()
+    if job.kind == READ:
+        job.pages_done = 0
     return job

@@ -39,6 +39,20 @@ class SandboxCrash(Exception):
     """The child raised something other than a ClmError, or died; ``str()`` is the type name."""
 
 
+#: In a child started with ``progress``: the end of the pipe :func:`report` writes to.
+_report_conn: Any = None
+
+
+def report(*values: Any) -> None:
+    """Send ``values`` to the parent's ``progress`` callback (no-op outside such a child).
+
+    Values must be small and picklable (page counts); the parent calls ``progress(*values)``
+    as they arrive, while it waits for the result.
+    """
+    if _report_conn is not None:
+        _report_conn.send_bytes(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def _limit_child(timeout: float, memory_bytes: int, allow_writes: bool) -> None:
     """Cap the child's address space, CPU time, core dumps and (unless allowed) file writes."""
     if resource is None:  # pragma: no cover
@@ -66,8 +80,10 @@ def _limit_child(timeout: float, memory_bytes: int, allow_writes: bool) -> None:
 
 
 def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], timeout: float,
-           memory_bytes: int, allow_writes: bool) -> None:
+           memory_bytes: int, allow_writes: bool, report_conn: Any = None) -> None:
     """Run ``func(*args)`` and send back ("ok", result) or an error tuple; never return normally."""
+    global _report_conn
+    _report_conn = report_conn
     try:
         _limit_child(timeout, memory_bytes, allow_writes)
         result: tuple[Any, ...] = ("ok", func(*args))
@@ -97,34 +113,60 @@ def _context() -> Any:
 
 
 def run_capped(func: Callable[..., Any], *args: Any, timeout: float, memory_bytes: int,
-               allow_writes: bool = False) -> Any:
+               allow_writes: bool = False, progress: Callable[..., object] | None = None) -> Any:
     """Return ``func(*args)`` computed in a capped child process.
 
     Raise SandboxTimeout past ``timeout`` seconds (the child is killed), SandboxMemory when
     it exhausts ``memory_bytes`` of headroom, the child's own ClmError (same class and
-    message) when ``func`` raises one, and SandboxCrash for anything else.
+    message) when ``func`` raises one, and SandboxCrash for anything else. With ``progress``,
+    what the child passes to :func:`report` is handed to ``progress(*values)`` in this process
+    while it waits (the time it takes counts against ``timeout``).
     """
+    from multiprocessing.connection import wait
+
     ctx = _context()
     reader, writer = ctx.Pipe(duplex=False)
+    progress_reader, progress_writer = ctx.Pipe(duplex=False) if progress is not None else (None, None)
     for stream in (sys.stdout, sys.stderr):  # a forked child must not inherit unflushed output
         try:
             stream.flush()
         except (AttributeError, ValueError, OSError):
             pass
-    proc = ctx.Process(target=_child, args=(writer, func, args, timeout, memory_bytes, allow_writes),
-                       daemon=True)
+    proc = ctx.Process(target=_child, args=(writer, func, args, timeout, memory_bytes, allow_writes,
+                                            progress_writer), daemon=True)
     deadline = time.monotonic() + timeout
     try:
         proc.start()
     except BaseException:
         # A failed fork is the server's fault, not the input's: let it surface as a 5xx.
-        reader.close()
-        writer.close()
+        for end in (reader, writer, progress_reader, progress_writer):
+            if end is not None:
+                end.close()
         raise
     try:
         writer.close()  # so a dead child reads as EOF here
+        if progress_writer is not None:
+            progress_writer.close()
         payload = None
+        while progress_reader is not None and not reader.poll():
+            ready = wait([reader, progress_reader], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            if progress_reader in ready:
+                try:
+                    values = pickle.loads(progress_reader.recv_bytes(64 * 1024))  # our own child's pickle
+                except (EOFError, OSError):
+                    progress_reader.close()
+                    progress_reader = None  # the child closed it (or died): wait for the result alone
+                    continue
+                progress(*values)  # type: ignore[misc]
         if reader.poll(max(0.0, deadline - time.monotonic())):
+            # The child reported its last pages before it sent the result: hand them on first.
+            while progress_reader is not None and progress_reader.poll():
+                try:
+                    progress(*pickle.loads(progress_reader.recv_bytes(64 * 1024)))  # type: ignore[misc]
+                except (EOFError, OSError):
+                    break
             try:
                 # The child is already memory-capped; this cap only guards the parent's buffer.
                 payload = reader.recv_bytes(max(memory_bytes, 64 * MiB))
@@ -138,6 +180,8 @@ def run_capped(func: Callable[..., Any], *args: Any, timeout: float, memory_byte
         proc.join(5)
         reader.close()
         writer.close()
+        if progress_reader is not None:
+            progress_reader.close()
         if proc.exitcode is not None:
             proc.close()
     if payload is None:

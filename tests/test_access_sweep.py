@@ -87,6 +87,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "versions.download": {"GET": STAFF},
     "versions.page_image": {"GET": STAFF},
     "versions.compare": {"GET": STAFF},
+    "versions.read_status": {"GET": STAFF},
     "contracts.show": {"GET": STAFF},
     # clauses, terms, drafting, library (pages)
     "clauses.approve": {"POST": WRITERS},
@@ -130,6 +131,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "api.create_contract": {"POST": WRITERS},
     "api.get_contract": {"GET": STAFF},
     "api.add_version": {"POST": WRITERS},
+    # the reading of an uploaded scan (issue 20): whoever may see the contract may follow it
+    "api.get_job": {"GET": STAFF},
     "api.compare": {"GET": STAFF},
     "api.terms": {"GET": STAFF},
     "api.terms_csv": {"GET": STAFF},
@@ -259,6 +262,9 @@ class World:
     sealed_pdf: bytes = b""
     #: The sealed contract's signer's link, used to sign: it opens "You signed this" and their copy.
     used_token: str = ""
+    #: Scanned PDFs being read into contracts A and B ("read" jobs, page 1 of 2).
+    read_job_a: int = 0
+    read_job_b: int = 0
 
 
 def _digest(app: Flask) -> str:
@@ -366,7 +372,16 @@ def _seed(app: Flask) -> World:
 
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     cookies = _sign_in_everyone(app)
-    return World(app=app, contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
+    from clm import jobs
+
+    with db.transaction_for(factory) as s:
+        reads = [jobs.Job(kind=jobs.READ, status=jobs.RUNNING, contract_id=cid, filename="scan.pdf", source="upload",
+                          created_by="legal@example.test", pages_total=2, pages_done=1, attempts=1)
+                 for cid in (contract_a, contract_b)]
+        s.add_all(reads)
+        s.flush()
+        read_jobs = [r.id for r in reads]
+    return World(app=app, read_job_a=read_jobs[0], read_job_b=read_jobs[1], contract_a=contract_a, contract_b=contract_b, envelope_a=sent[contract_a][0],
                  envelope_b=sent[contract_b][0], contract_signed=cid_c, signer_token=sent[contract_a][1], invoice=invoice,
                  clause_digest=clause_digest, clause_key=clause_key,
                  template_key=sorted(library.templates)[0], api_tokens=api_tokens, cookies=cookies,
@@ -540,6 +555,8 @@ def _values(world: World, endpoint: str, args: tuple[str, ...], caller: str, whi
             values[arg] = world.spare_token_id if own else 999999
         elif arg == "page":
             values[arg] = 1
+        elif arg == "job_id" and endpoint in ("api.get_job", "versions.read_status"):
+            values[arg] = world.read_job_a if own else world.read_job_b
         elif arg == "job_id":  # no job has failed in the sweep's world: retry reports it on the page
             values[arg] = 1 if own else 999999
         elif arg == "token":

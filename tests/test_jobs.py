@@ -230,7 +230,7 @@ def test_a_failed_extraction_is_recorded_and_retried_from_the_jobs_page(app, run
     # Done jobs cannot be retried.
     again = client.post(f"/jobs/{job.id}/retry", data={"csrf_token": auth.token()})
     assert again.status_code == 302
-    assert "only failed extraction jobs" in client.get("/jobs").get_data(as_text=True)
+    assert "only failed extraction and reading jobs" in client.get("/jobs").get_data(as_text=True)
 
 
 def test_a_job_that_runs_twice_changes_nothing(app, runner, session, tmp_path):
@@ -274,3 +274,37 @@ def test_the_hostile_corpus_imports_the_good_file_and_rejects_the_rest(runner, s
     accepted = sum(case["expected"] == "accept" for case in manifest["files"])
     assert _counts(session) == (accepted, accepted, accepted)
     assert "Traceback" not in result.stderr
+
+
+# -- reading a scanned upload (issue 20) ---------------------------------------------------------
+
+
+def test_with_redis_a_scanned_upload_is_read_by_clm_worker(app, client, cli_env, session, make_token, redis_queue):
+    import io
+    import shutil
+
+    from tests.pdf_fixtures import CONTRACT_PARAGRAPHS, scanned_pdf
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract-ocr is not installed")
+    app.config.update(REDIS_URL=REDIS_URL, RQ_QUEUE=redis_queue.name)
+    lines = [line for para in CONTRACT_PARAGRAPHS for line in [*para, ""]]
+    response = client.post("/api/v1/contracts", headers={"Authorization": f"Bearer {make_token(Role.LEGAL)}"},
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(scanned_pdf([lines])), "scan.pdf")})
+    assert response.status_code == 202, response.json
+    job = session.get(jobs.Job, response.json["id"])
+    assert job.kind == jobs.READ and job.status == jobs.QUEUED and job.rq_job_id
+    assert [j.func_name for j in redis_queue.jobs] == ["clm.versions.reading.run_read_job"]
+    assert session.scalar(select(func.count()).select_from(Version)) == 0
+    env = {**os.environ, **cli_env, "CLM_REDIS_URL": REDIS_URL, "CLM_RQ_QUEUE": redis_queue.name}
+    worker = subprocess.run([CLM, "worker", "--burst"], env=env, capture_output=True, text=True, timeout=300)
+    assert worker.returncode == 0, worker.stderr
+    session.expire_all()
+    job = session.get(jobs.Job, job.id)
+    assert (job.status, job.pages_done, job.pages_total, job.error) == (jobs.DONE, 1, 1, None)
+    version = session.get(Version, job.version_id)
+    assert "State of New York" in version.text and version.ocr_pages == 1
+    # version.stored went to the worker too, and it extracted the version's terms.
+    assert session.scalar(select(func.count()).select_from(ExtractionRun)
+                          .where(ExtractionRun.version_id == version.id)) == 1

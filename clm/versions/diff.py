@@ -1629,17 +1629,20 @@ def _stories(old: Document, new: Document, body: Sequence[ParagraphDiff], codec:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the JSON redline of two files (``python -m clm.versions.diff OLD NEW``)."""
+    """Print the JSON redline of two files (``python -m clm.versions.diff OLD NEW``): .docx, .pdf
+    (read as ``clm diff`` reads one: in the capped child, OCR for scanned pages) or text."""
     import json
 
     from clm import documents
-    from clm.versions import render
+    from clm.versions import intake, render
 
     args = sys.argv[1:] if argv is None else argv
 
     def load(path: str) -> Document:
         with open(path, "rb") as f:
             data = f.read()
+        if intake.is_pdf(data):
+            return intake.read_upload(data, path)
         if path.lower().endswith(".docx"):
             return documents.from_docx(data)
         return documents.from_text(data.decode("utf-8"))

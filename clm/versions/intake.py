@@ -16,8 +16,10 @@ from clm.errors import ClmError, InvalidInput, TooLarge, UnsupportedMedia
 
 if TYPE_CHECKING:
     from clm.documents import Document
+    from clm.versions.pdfread import ScanPending
 
-__all__ = ["Limits", "check_docx_package", "is_pdf", "max_bytes", "media_kind", "read_upload"]
+__all__ = ["Limits", "check_docx_package", "is_pdf", "max_bytes", "media_kind", "read_unless_scanned",
+           "read_upload"]
 
 MiB = 1024 * 1024
 
@@ -556,65 +558,70 @@ def _parse_checked(data: bytes, limits: Limits, view: str = "accept") -> Documen
     return doc
 
 
-def _parse_in_child(data: bytes, limits: Limits, view: str = "accept") -> Document:
-    """Return from_docx(data) computed in a capped child (see clm.sandbox).
-
-    Raise InvalidInput on timeout or crash, TooLarge on memory exhaustion, and the child's own
-    ClmError (same class and message) when the parser raises one.
-    """
-    _docx_parser()  # import the reader (and lxml) once, here: every forked child starts with it
+def _in_child(func: Callable[..., Any], *args: Any, limits: Limits, timeout: float, timeout_message: str,
+              crash_message: str, progress: Callable[..., object] | None = None) -> Any:
+    """Return ``func(*args)`` computed in a capped child (see clm.sandbox), its failures mapped to
+    the errors a user sees: InvalidInput on timeout (``timeout_message``) or crash
+    (``crash_message``), TooLarge on memory exhaustion, and the child's own ClmError (same class
+    and message) when the reader raises one."""
     try:
-        return sandbox.run_capped(_parse_checked, data, limits, view, timeout=limits.parse_timeout_seconds,  # type: ignore[no-any-return]
-                                  memory_bytes=limits.parse_memory_bytes)
+        return sandbox.run_capped(func, *args, timeout=timeout, memory_bytes=limits.parse_memory_bytes,
+                                  progress=progress)
     except sandbox.SandboxTimeout:
-        raise InvalidInput(TIMEOUT.format(seconds=limits.parse_timeout_seconds)) from None
+        raise InvalidInput(timeout_message) from None
     except sandbox.SandboxMemory:
         raise TooLarge(MEMORY) from None
     except sandbox.SandboxCrash:
-        raise InvalidInput(UNREADABLE) from None
+        raise InvalidInput(crash_message) from None
     except ClmError as err:
         if type(err) is ClmError:  # a child error whose class could not be rebuilt
             raise InvalidInput(str(err)) from None
         raise
 
 
-def _parse_pdf_checked(data: bytes, limits: Limits) -> Document:
-    """Return from_pdf(data), refused as TooLarge when bigger than a contract could be."""
+def _parse_in_child(data: bytes, limits: Limits, view: str = "accept") -> Document:
+    """Return from_docx(data) computed in a capped child (errors: :func:`_in_child`)."""
+    _docx_parser()  # import the reader (and lxml) once, here: every forked child starts with it
+    return _in_child(_parse_checked, data, limits, view, limits=limits,  # type: ignore[no-any-return]
+                     timeout=limits.parse_timeout_seconds,
+                     timeout_message=TIMEOUT.format(seconds=limits.parse_timeout_seconds), crash_message=UNREADABLE)
+
+
+def _parse_pdf_checked(data: bytes, limits: Limits, defer_ocr: bool = False,
+                       report: bool = False) -> Document | ScanPending:
+    """Return read_pdf(data), refused as TooLarge when bigger than a contract could be.
+
+    With ``defer_ocr``, a PDF with pages to OCR comes back as a ScanPending, unread; with
+    ``report``, the pages read so far are reported to the parent (clm.sandbox.report).
+    """
     import faulthandler
 
-    from clm.versions.pdfread import PdfOptions, from_pdf
+    from clm.versions.pdfread import PdfOptions, ScanPending, read_pdf
 
     # PDFium aborts the process when an allocation fails under the cap (a decompression bomb):
     # that is the expected end of this child, not a crash to dump a stack trace for.
     faulthandler.disable()
-    doc = from_pdf(data, PdfOptions(max_pages=limits.max_pdf_pages))
-    _check_document(doc, limits)
+    doc = read_pdf(data, PdfOptions(max_pages=limits.max_pdf_pages), defer_ocr=defer_ocr,
+                   on_page=sandbox.report if report else None)
+    if not isinstance(doc, ScanPending):
+        _check_document(doc, limits)
     return doc
 
 
-def _parse_pdf_in_child(data: bytes, limits: Limits) -> Document:
-    """Return from_pdf(data) computed in a capped child (PDFium and Tesseract run there).
+def _parse_pdf_in_child(data: bytes, limits: Limits, *, defer_ocr: bool = False,
+                        progress: Callable[[int, int], object] | None = None) -> Document | ScanPending:
+    """Return read_pdf(data) computed in a capped child (PDFium and Tesseract run there).
 
-    Errors are those of :func:`_parse_in_child`; the deadline is ``pdf_timeout_seconds``,
-    which leaves room for OCR of a scan.
+    Errors are those of :func:`_in_child`; the deadline is ``pdf_timeout_seconds``, which
+    leaves room for OCR of a scan. ``progress(pages_done, pages_total)`` follows the reading.
     """
     import pypdfium2  # noqa: F401 - load PDFium once, here: every forked child starts with it
 
-    try:
-        return sandbox.run_capped(_parse_pdf_checked, data, limits,  # type: ignore[no-any-return]
-                                  timeout=limits.pdf_timeout_seconds, memory_bytes=limits.parse_memory_bytes)
-    except sandbox.SandboxTimeout:
-        raise InvalidInput(PDF_TIMEOUT.format(seconds=limits.pdf_timeout_seconds)) from None
-    except sandbox.SandboxMemory:
-        raise TooLarge(MEMORY) from None
-    except sandbox.SandboxCrash:
-        # PDFium aborts when an allocation fails under the memory cap: a stream that inflates
-        # past it (a decompression bomb) ends here, as does a file that crashes the parser.
-        raise InvalidInput(PDF_CRASH) from None
-    except ClmError as err:
-        if type(err) is ClmError:
-            raise InvalidInput(str(err)) from None
-        raise
+    # PDFium aborts when an allocation fails under the memory cap: a stream that inflates past
+    # it (a decompression bomb) ends as a crash, as does a file that crashes the parser.
+    return _in_child(_parse_pdf_checked, data, limits, defer_ocr, progress is not None,  # type: ignore[no-any-return]
+                     limits=limits, timeout=limits.pdf_timeout_seconds, progress=progress,
+                     timeout_message=PDF_TIMEOUT.format(seconds=limits.pdf_timeout_seconds), crash_message=PDF_CRASH)
 
 
 def render_pdf_page(data: bytes, page: int, limits: Limits, dpi: float = 110) -> bytes:
@@ -636,7 +643,8 @@ def max_bytes(data: bytes, limits: Limits) -> int:
     return max(limits.max_pdf_bytes, limits.max_upload_bytes) if is_pdf(data) else limits.max_upload_bytes
 
 
-def read_upload(data: bytes, filename: str, limits: Limits = Limits(), view: str = "accept") -> Document:
+def read_upload(data: bytes, filename: str, limits: Limits = Limits(), view: str = "accept", *,
+                progress: Callable[[int, int], object] | None = None) -> Document:
     """Return the Document of an uploaded .docx, .pdf, .txt or .md file, or raise a ClmError.
 
     The one entry point for uploads: size cap, content sniffing (media_kind), the zip
@@ -644,14 +652,31 @@ def read_upload(data: bytes, filename: str, limits: Limits = Limits(), view: str
     Nothing is written to disk. Raise TooLarge (413), UnsupportedMedia (415) or InvalidInput
     (422) with a message fit to show the user. ``view`` picks a .docx's tracked changes as
     accepted ("accept", what is stored) or rejected ("reject"); a PDF has one view.
+    ``progress(pages_done, pages_total)`` follows the reading of a PDF, page by page.
     """
+    return _read(data, filename, limits, view, defer_ocr=False, progress=progress)  # type: ignore[return-value]
+
+
+def read_unless_scanned(data: bytes, filename: str, limits: Limits = Limits()) -> Document | ScanPending:
+    """Return what :func:`read_upload` returns, or a ScanPending for a PDF with pages to OCR.
+
+    Every check that refuses a file (size, password, embedded files, page count, damage,
+    bombs) has run, with the same errors; the OCR, which takes seconds a page, has not: read
+    the file with :func:`read_upload` later, in a background job.
+    """
+    return _read(data, filename, limits, "accept", defer_ocr=True)
+
+
+def _read(data: bytes, filename: str, limits: Limits, view: str, *, defer_ocr: bool,
+          progress: Callable[[int, int], object] | None = None) -> Document | ScanPending:
+    """Check and read an upload (see :func:`read_upload`); ``defer_ocr`` stops a scan before its OCR."""
     cap = max_bytes(data, limits)
     if len(data) > cap:
         what = "PDFs" if is_pdf(data) else "uploads"
         raise TooLarge(f"The file is {_mb(len(data))}; clm accepts {what} up to {_mb(cap)}.")
     kind = media_kind(data, filename)
     if kind == "pdf":
-        return _parse_pdf_in_child(data, limits)
+        return _parse_pdf_in_child(data, limits, defer_ocr=defer_ocr, progress=progress)
     if kind == "docx":
         check_docx_package(data, limits)
         return _parse_in_child(data, limits, view)

@@ -30,12 +30,13 @@ import shutil
 import statistics
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from clm.documents import Document, Page, PageLine, Paragraph, Run
 from clm.errors import InvalidInput, TooLarge, UnsupportedMedia
 
-__all__ = ["PdfOptions", "from_pdf", "needs_ocr", "ocr_available", "render_page"]
+__all__ = ["PdfOptions", "ScanPending", "from_pdf", "needs_ocr", "ocr_available", "read_pdf", "render_page"]
 
 ENCRYPTED = ("This PDF is password-protected (encrypted); remove the password and upload it "
              "again.")
@@ -350,12 +351,32 @@ def _join(prev: _Line | None, line: _Line, new_page: bool, pitch: float, full_ri
     return "" if hyphenated else " "
 
 
-def from_pdf(data: bytes, options: PdfOptions = PdfOptions()) -> Document:
+@dataclass(frozen=True)
+class ScanPending:
+    """What :func:`read_pdf` returns with ``defer_ocr`` for a PDF that has pages to OCR: the file
+    passed every check, and reading it means OCR of ``ocr_pages`` of its ``pages`` pages."""
+
+    pages: int
+    ocr_pages: int
+
+
+def from_pdf(data: bytes, options: PdfOptions = PdfOptions(),
+             on_page: Callable[[int, int], object] | None = None) -> Document:
     """Return the Document a PDF reads as; raise a ClmError a user can act on otherwise.
 
     Pages whose text layer is missing or garbage are read by OCR (Tesseract); their
-    :class:`~clm.documents.Page` records the mean word confidence.
+    :class:`~clm.documents.Page` records the mean word confidence. ``on_page(done, total)``
+    is called once the text layers are read and after each page OCR reads.
     """
+    document = read_pdf(data, options, on_page=on_page)
+    assert isinstance(document, Document)
+    return document
+
+
+def read_pdf(data: bytes, options: PdfOptions = PdfOptions(), *, on_page: Callable[[int, int], object] | None = None,
+             defer_ocr: bool = False) -> Document | ScanPending:
+    """Return the Document a PDF reads as (see :func:`from_pdf`), or with ``defer_ocr``, when
+    some page needs OCR, a :class:`ScanPending` once every check has passed and no OCR has run."""
     pdf = _open(data)
     try:
         n = len(pdf)
@@ -377,6 +398,8 @@ def from_pdf(data: bytes, options: PdfOptions = PdfOptions()) -> Document:
         read: list[tuple[float, list[_Line]]] = []
         sizes: list[tuple[float, float]] = []
         confidence: list[float | None] = []
+        to_ocr: list[int] = []
+        # Pass 1: every page's text layer, and which pages OCR must read (fast: no rendering).
         for index in range(n):
             page = pdf[index]
             try:
@@ -388,20 +411,31 @@ def from_pdf(data: bytes, options: PdfOptions = PdfOptions()) -> Document:
                 ocr = needs_ocr(page_text) and (_has_image(page) or len(page_text.split()) >= 5)
             finally:
                 page.close()
-            conf = None
             if ocr and options.ocr:
                 if not ocr_available():
                     if not lines:
                         raise UnsupportedMedia(NO_OCR)
                 else:
-                    ocr_lines, conf = _ocr_page(pdf, index, width, height, options)
-                    if ocr_lines or not lines:
-                        lines = ocr_lines
-                    else:
-                        conf = None
+                    to_ocr.append(index)
             read.append((height, lines))
             sizes.append((width, height))
-            confidence.append(conf)
+            confidence.append(None)
+        if defer_ocr and to_ocr:
+            return ScanPending(pages=n, ocr_pages=len(to_ocr))
+        done = n - len(to_ocr)
+        if on_page is not None:
+            on_page(done, n)
+        # Pass 2: OCR of the scanned pages, one at a time.
+        for index in to_ocr:
+            height, lines = read[index]
+            width = sizes[index][0]
+            ocr_lines, conf = _ocr_page(pdf, index, width, height, options)
+            if ocr_lines or not lines:
+                read[index] = (height, ocr_lines)
+                confidence[index] = conf
+            done += 1
+            if on_page is not None:
+                on_page(done, n)
     finally:
         pdf.close()
     document = _assemble(read, sizes, confidence, tuple(problems))

@@ -68,7 +68,8 @@ def _extension(filename: str) -> str:
     return filename.rpartition(".")[2].lower() if "." in filename else ""
 
 
-def _title_from(document: Document, filename: str) -> str:
+def title_from(document: Document, filename: str) -> str:
+    """Return the title a contract gets from its first file: its first short line, else its name."""
     for paragraph in document.paragraphs:
         text = " ".join(paragraph.text.split())
         if text:
@@ -170,6 +171,14 @@ def create_contract(session: Session, *, title: str, counterparty: str | None, a
     return contract
 
 
+def refuse_same_file(contract: Contract, sha256: str) -> None:
+    """Raise Conflict when a file with these bytes is already one of the contract's versions."""
+    same = next((v for v in contract.versions if v.blob_sha256 == sha256), None)
+    if same is not None:
+        raise Conflict(f"This file is identical to version {same.number} of contract "
+                       f"{contract.id}; nothing was stored.")
+
+
 def add_version(session: Session, contract: Contract, upload: Upload, document: Document, *,
                 source: VersionSource, author: str) -> Version:
     """Store ``upload`` as the next version of ``contract``.
@@ -178,10 +187,7 @@ def add_version(session: Session, contract: Contract, upload: Upload, document: 
     re-upload is reported and nothing is stored, not even a second copy of the blob.
     """
     sha = upload.sha256
-    same = next((v for v in contract.versions if v.blob_sha256 == sha), None)
-    if same is not None:
-        raise Conflict(f"This file is identical to version {same.number} of contract "
-                       f"{contract.id}; nothing was stored.")
+    refuse_same_file(contract, sha)
     filename = safe_filename(upload.filename)
     from clm.versions.intake import is_pdf
 
@@ -231,10 +237,29 @@ def import_file(session: Session, upload: Upload, *, limits: Limits, author: str
     """
     contract = get_contract(session, contract_id) if contract_id is not None else None
     document = read_upload(upload, limits)
+    return store_document(session, upload, document, contract=contract, author=author, title=title,
+                          counterparty=counterparty, source=source)
+
+
+def store_document(session: Session, upload: Upload, document: Document, *, contract: Contract | None,
+                   author: str, title: str | None = None, counterparty: str | None = None,
+                   source: VersionSource = VersionSource.UPLOAD) -> Version:
+    """Store a read ``upload`` as a new contract (``contract`` None), or as ``contract``'s next version.
+
+    What every upload path stores through once the file is read: the form and the API in their
+    request, ``clm import``, and the background read of a scanned PDF
+    (:mod:`clm.versions.reading`). One transaction: the version and its ``version.stored`` event.
+    """
     if contract is None:
-        contract = create_contract(session, title=title or _title_from(document, upload.filename),
+        contract = create_contract(session, title=title or title_from(document, upload.filename),
                                    counterparty=counterparty, author=author)
     return add_version(session, contract, upload, document, source=source, author=author)
+
+
+def title_from_filename(filename: str) -> str:
+    """Return the title a contract gets from a file's name alone (before its text is read)."""
+    stem = filename.rpartition(".")[0] or filename
+    return " ".join(stem.replace("_", " ").split()) or "Untitled contract"
 
 
 def limits_from_settings(settings: dict[str, object]) -> Limits:

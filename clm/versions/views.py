@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,10 +20,10 @@ from flask import (
 )
 from markupsafe import Markup
 
-from clm import access, db
+from clm import access, db, jobs
 from clm.access import current_principal, id_arg, require
 from clm.errors import ClmError, Conflict, InvalidInput
-from clm.versions import store
+from clm.versions import reading, store
 from clm.versions.models import Contract, Version, VersionSource
 
 if TYPE_CHECKING:
@@ -78,14 +79,19 @@ def new() -> ResponseReturnValue:
     try:
         upload = read_file_field()
         with db.transaction() as s:
-            version = store.import_file(
+            stored = reading.receive(
                 s, upload, limits=store.limits_from_settings(current_app.config), author=_author(),
                 title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
             )
     except ClmError as err:
         return render_template("contracts/new.html", error=str(err)), err.status
-    flash(f"Contract {version.contract_id} created with version 1.")
-    return redirect(url_for("contracts.show", contract_id=version.contract_id))
+    if isinstance(stored, jobs.Job):
+        reading.dispatch(current_app.config, stored.id)
+        flash(f"Contract {stored.contract_id} created; its scanned PDF is being read (OCR) and becomes version 1 "
+              "when done.")
+        return redirect(url_for("contracts.show", contract_id=stored.contract_id))
+    flash(f"Contract {stored.contract_id} created with version 1.")
+    return redirect(url_for("contracts.show", contract_id=stored.contract_id))
 
 
 @bp.route("/contracts/<int:contract_id>/versions", methods=["POST"])
@@ -96,14 +102,30 @@ def upload_version(contract_id: int) -> ResponseReturnValue:
         source = upload_source()
         upload = read_file_field()
         with db.transaction() as s:
-            version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
-                                        author=_author(), contract_id=contract_id, source=source)
+            stored = reading.receive(s, upload, limits=store.limits_from_settings(current_app.config),
+                                     author=_author(), contract_id=contract_id, source=source)
     except ClmError as err:
         flash(str(err), "error")
         return redirect(url_for("contracts.show", contract_id=contract_id, tab="versions", at="upload",
                                 _anchor="upload")), 303
-    flash(f"Version {version.number} stored.")
+    if isinstance(stored, jobs.Job):
+        reading.dispatch(current_app.config, stored.id)
+        flash(f"{stored.filename} is a scanned PDF: it is being read (OCR), and becomes the next version when done.")
+        return redirect(url_for("contracts.show", contract_id=contract_id, tab="versions", _anchor="reads"))
+    flash(f"Version {stored.number} stored.")
     return redirect(url_for("contracts.show", contract_id=contract_id, tab="versions", at="upload", _anchor="upload"))
+
+
+@bp.route("/contracts/<int:contract_id>/reads/<int:job_id>")
+@require("contracts.read")
+def read_status(contract_id: int, job_id: int) -> ResponseReturnValue:
+    """Return how far the reading of a scanned PDF got, as JSON (the contract page polls it)."""
+    session = db.get_session()
+    status = reading.status_of(session, reading.get_read(session, job_id, contract_id), current_app.config)
+    body = status.as_json()
+    body["version_url"] = url_for("versions.show_version", contract_id=contract_id, number=status.version) \
+        if status.version else None
+    return jsonify(body)
 
 
 def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:

@@ -9,12 +9,12 @@ from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from sqlalchemy import text
 
 import clm
-from clm import db
+from clm import db, jobs
 from clm.errors import InvalidInput
 from clm.clauses.services import TERM_FIELDS, contract_terms, terms_panel
 from clm.clauses import api as clause_api
 from clm.clauses.views import terms_csv_response
-from clm.versions import store
+from clm.versions import reading, store
 from clm.versions.models import Contract, Version, VersionSource
 from clm.versions.views import (
     REDLINE_FORMATS,
@@ -103,11 +103,16 @@ def create_contract() -> ResponseReturnValue:
     """Create a contract from an uploaded file (multipart field ``file``)."""
     upload = read_file_field()
     with db.transaction() as s:
-        version = store.import_file(
+        stored = reading.receive(
             s, upload, limits=store.limits_from_settings(current_app.config), author=_author(),
             title=request.form.get("title") or None, counterparty=request.form.get("counterparty") or None,
         )
-        body = contract_json(version.contract, versions=True)
+        if isinstance(stored, jobs.Job):
+            job_id = stored.id
+        else:
+            body = contract_json(stored.contract, versions=True)
+    if isinstance(stored, jobs.Job):
+        return _accepted(job_id)
     return jsonify(body), 201
 
 
@@ -125,10 +130,41 @@ def add_version(contract_id: int) -> ResponseReturnValue:
     upload = read_file_field()
     source = upload_source()
     with db.transaction() as s:
-        version = store.import_file(s, upload, limits=store.limits_from_settings(current_app.config),
-                                    author=_author(), contract_id=contract_id, source=source)
-        body = version_json(version)
+        stored = reading.receive(s, upload, limits=store.limits_from_settings(current_app.config),
+                                 author=_author(), contract_id=contract_id, source=source)
+        if isinstance(stored, jobs.Job):
+            job_id = stored.id
+        else:
+            body = version_json(stored)
+    if isinstance(stored, jobs.Job):
+        return _accepted(job_id)
     return jsonify(body), 201
+
+
+def _accepted(job_id: int) -> ResponseReturnValue:
+    """Dispatch the committed read job of a scanned PDF; answer 202 with where to follow it."""
+    reading.dispatch(current_app.config, job_id)
+    return _job_response(job_id, 202)
+
+
+def _job_response(job_id: int, code: int) -> ResponseReturnValue:
+    session = db.get_session()
+    status = reading.status_of(session, reading.get_read(session, job_id), current_app.config)
+    location = url_for("api.get_job", job_id=job_id)
+    body = {**status.as_json(), "status_url": location,
+            "version_url": url_for("api.get_contract", contract_id=status.contract_id) if status.version else None}
+    response = jsonify(body)
+    response.status_code = code
+    if code == 202:
+        response.headers["Location"] = location
+    return response
+
+
+@bp.route("/jobs/<int:job_id>")
+@require("contracts.read")
+def get_job(job_id: int) -> ResponseReturnValue:
+    """Return how far the reading of an uploaded scanned PDF got: status, pages, error, version number."""
+    return _job_response(job_id, 200)
 
 
 @bp.route("/contracts/<int:contract_id>/compare")
@@ -221,6 +257,12 @@ _UPLOAD_BODY = {
     }}},
 }
 
+_READ_ACCEPTED = {
+    "description": "A PDF with scanned pages: checked, and being read (OCR) in the background. Follow "
+                   "the Location (status_url) until status is done (then version is its number) or failed.",
+    "headers": {"Location": {"schema": {"type": "string"}, "description": "/api/v1/jobs/{id}"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReadJob"}}}}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "clm API", "version": clm.__version__,
@@ -247,6 +289,7 @@ OPENAPI: dict[str, Any] = {
             "post": {"summary": "Create a contract from a file", "requestBody": _UPLOAD_BODY,
                      "responses": {"201": {"description": "Created", "content": {"application/json": {
                          "schema": {"$ref": "#/components/schemas/Contract"}}}},
+                         "202": _READ_ACCEPTED,
                          **_error_responses(400, 401, 403, 413, 415, 422)}},
         },
         "/contracts/{id}": {"get": {
@@ -315,7 +358,13 @@ OPENAPI: dict[str, Any] = {
             "requestBody": _UPLOAD_BODY,
             "responses": {"201": {"description": "Stored", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Version"}}}},
+                "202": _READ_ACCEPTED,
                 **_error_responses(400, 401, 403, 404, 409, 413, 415, 422)}}},
+        "/jobs/{id}": {"get": {
+            "summary": "How far the reading of an uploaded scanned PDF got",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The reading job", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ReadJob"}}}}, **_error_responses(401, 403, 404)}}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -346,6 +395,16 @@ OPENAPI: dict[str, Any] = {
                 "x-fields": {"type": "string", "description": "Field names: " + ", ".join(
                     f.name for f in TERM_FIELDS) + ". Dates ISO, durations ISO-8601 (P30D, P1Y) or business days (P10BD), fees [{amount, currency, period}]."}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "ReadJob": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["read"]},
+                "contract_id": {"type": "integer"}, "filename": {"type": "string"},
+                "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "interrupted"],
+                           "description": "interrupted: the process reading it stopped; retry it on the jobs page"},
+                "pages_done": {"type": "integer"}, "pages_total": {"type": "integer"},
+                "error": {"type": ["string", "null"], "description": "Why it failed, in the words an upload "
+                                                                     "refused in its request gets"},
+                "version": {"type": ["integer", "null"], "description": "The number of the version it stored"},
+                "status_url": {"type": "string"}, "version_url": {"type": ["string", "null"]}}},
             "Version": {"type": "object", "properties": {
                 "number": {"type": "integer"}, "filename": {"type": "string"},
                 "source": {"type": "string", "enum": [s.value for s in VersionSource]},

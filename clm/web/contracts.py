@@ -22,7 +22,7 @@ from clm.clauses.services import terms_panel
 from clm.downstream.views import downstream_panel
 from clm.quotes import services as quotes
 from clm.signing.envelopes import signing_panel
-from clm.versions import store
+from clm.versions import reading, store
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -59,6 +59,7 @@ def show(contract_id: int) -> ResponseReturnValue:
     return render_template("contracts/show.html", contract=contract, terms=terms, review=review,
                            signing=signing_panel(session, contract), downstream=downstream,
                            quote=_quote_panel(session, contract_id), tabs=tabs, tab=tab,
+                           reads=reading.contract_reads(session, contract, current_app.config),
                            at=placed_at(request.args.get("at"), tab, terms, review),
                            overview=overview(terms, downstream, dt.date.today()))
 

@@ -1,4 +1,4 @@
-"""The jobs page: imports and background extraction, their progress and failures, with retry."""
+"""The jobs page: imports, background extraction and reading of scans, their progress and failures, with retry."""
 
 from __future__ import annotations
 
@@ -30,7 +30,12 @@ def index() -> ResponseReturnValue:
     runs = list(session.scalars(select(jobs.ImportRun).order_by(jobs.ImportRun.id.desc()).limit(10)))
     failures = list(session.scalars(select(jobs.Job).where(jobs.Job.status == jobs.FAILED)
                                     .order_by(jobs.Job.updated_at.desc(), jobs.Job.id.desc()).limit(SHOWN)))
-    return render_template("jobs/index.html", counts=counts, runs=runs, failures=failures,
+    # Reading uploaded scans: the unfinished ones, with those a dead process left (interrupted).
+    reads = list(session.scalars(select(jobs.Job).where(jobs.Job.kind == jobs.READ,
+                                                        jobs.Job.status.in_([jobs.QUEUED, jobs.RUNNING]))
+                                 .order_by(jobs.Job.id).limit(SHOWN)))
+    return render_template("jobs/index.html", counts=counts, runs=runs, failures=failures, reads=reads,
+                           state=lambda job: jobs.state(job, current_app.config),
                            states=(jobs.QUEUED, jobs.RUNNING, jobs.DONE, jobs.FAILED),
                            queued_to="RQ workers" if current_app.config["REDIS_URL"] else "inline")
 
@@ -38,15 +43,17 @@ def index() -> ResponseReturnValue:
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
 @require("contracts.write")
 def retry(job_id: int) -> ResponseReturnValue:
-    """Queue a failed extraction job again; a job that is gone or not failed is reported on the page."""
+    """Queue a failed extraction or reading job (or an interrupted reading job) again; a job that is
+    gone or cannot be retried is reported on the page."""
     try:
         with db.transaction() as session:
-            jobs.retry(session, job_id)
+            kind = jobs.retry(session, job_id, current_app.config).kind
     except ClmError as err:
         flash(str(err), "error")
         return redirect(url_for("jobs.index"))
-    from clm.clauses.jobs import dispatch
+    from clm.clauses.jobs import dispatch as dispatch_extraction
+    from clm.versions.reading import dispatch as dispatch_read
 
-    dispatch(current_app.config, job_id)
+    (dispatch_read if kind == jobs.READ else dispatch_extraction)(current_app.config, job_id)
     flash(f"Job {job_id} was queued again.")
     return redirect(url_for("jobs.index"))

@@ -1,6 +1,7 @@
-"""Journey: the archive is PDFs. Legal uploads a signed text PDF and a scan in the browser, reads
-the terms clm found (OCR for the scan), sees the evidence boxed on the page, finds them by
-search, and compares the PDF with the Word draft that followed."""
+"""Journey: the archive is PDFs. Legal uploads a signed text PDF and a scan in the browser (the
+scan is read in the background while the contract page shows its progress), reads the terms clm
+found (OCR for the scan), sees the evidence boxed on the page, finds them by search, and compares
+the PDF with the Word draft that followed."""
 
 from __future__ import annotations
 
@@ -59,10 +60,26 @@ def test_text_and_scanned_pdfs_are_read_searched_compared_and_shown(clm_site: In
     image.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
 
-    # The scan: read by OCR, and the page says so with its confidence.
+    # The scan: the upload returns at once and the contract page follows the reading (OCR, page
+    # by page, in the server's background thread), then links the version it stored.
     scan_url = _upload(page, site, tmp_path / "msa-scan.pdf")
-    page.get_by_role("tab", name="Terms").click()
-    scan_terms = page.locator("#terms").inner_text()
+    reading = page.locator("[data-read-status]")
+    first = reading.inner_text()
+    assert re.search(r"Reading scanned PDF msa-scan\.pdf: page [01] of 2", first), first
+    assert reading.locator("progress").count() == 1
+    reading.get_by_role("link", name="version 1").wait_for(timeout=300_000)
+    assert "Read scanned PDF msa-scan.pdf: version 1 stored." in reading.inner_text()
+    assert reading.locator("progress").count() == 0
+    page.goto(scan_url)  # named after its first line once read (after its file until then)
+    assert page.get_by_role("heading", name="MASTER SERVICES AGREEMENT").count() == 1
+    # Its terms are extracted after the version is stored, in the same background thread: the
+    # Terms tab says so until they are there, and the user reloads.
+    for _attempt in range(120):
+        page.goto(f"{scan_url}?tab=terms")
+        scan_terms = page.locator("#terms").inner_text()
+        if "being extracted" not in scan_terms:
+            break
+        page.wait_for_timeout(1000)
     assert "New York" in scan_terms, scan_terms
     page.goto(f"{scan_url}/versions/1")
     note = page.get_by_role("note").filter(has_text="Text read by OCR").inner_text()

@@ -133,11 +133,16 @@ def test_import_recursive_takes_pdfs(runner, session, tmp_path: Path):
 
 
 @needs_tesseract
-def test_scanned_pdf_upload_records_ocr_and_says_so(client, auth, session, make_token):
+def test_scanned_pdf_upload_records_ocr_and_says_so(app, client, auth, session, make_token):
+    app.config["INLINE_JOBS"] = True  # the read job runs before the 202 answers (tests/versions/test_reading.py: in the background)
+    token = make_token(Role.LEGAL)
     lines = [line for para in CONTRACT_PARAGRAPHS for line in [*para, ""]]
-    response = _api_upload(client, make_token(Role.LEGAL), scanned_pdf([lines]), "scan.pdf")
-    assert response.status_code == 201, response.json
-    v = response.json["versions"][0]
+    response = _api_upload(client, token, scanned_pdf([lines]), "scan.pdf")
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "done" and response.json["version"] == 1
+    body = client.get(f"/api/v1/contracts/{response.json['contract_id']}", headers=_bearer(token)).json
+    assert body["title"] == "MASTER SERVICES AGREEMENT"  # named after the file until read, then after its text
+    v = body["versions"][0]
     assert v["ocr_pages"] == 1 and v["ocr_confidence"] > 70
     version = session.scalar(select(Version))
     assert "State of New York" in version.text
@@ -223,7 +228,7 @@ def test_a_stored_pdf_is_never_read_again_to_show_or_compare_it(client, session,
     store._READ_CACHE.clear()
     calls = []
     real = intake._parse_pdf_in_child
-    monkeypatch.setattr(intake, "_parse_pdf_in_child", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(intake, "_parse_pdf_in_child", lambda *a, **kw: calls.append(a) or real(*a, **kw))
     viewer = make_token(Role.VIEWER)
     assert client.get(f"/api/v1/contracts/{created['id']}/compare?from=1&to=2&format=json",
                       headers=_bearer(viewer)).status_code == 200
