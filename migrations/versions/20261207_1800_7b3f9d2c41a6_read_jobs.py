@@ -1,7 +1,7 @@
 """read jobs: an uploaded PDF with scanned pages is read by OCR as a background job with progress
 
 Revision ID: 7b3f9d2c41a6
-Revises: 5e0c2a7d9b41
+Revises: b7d41e9c3a20
 Create Date: 2026-12-07 18:00:00
 
 Seven nullable columns on jobs (what a "read" job reads into which contract, for whom, and how
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '7b3f9d2c41a6'
-down_revision = '5e0c2a7d9b41'
+down_revision = 'b7d41e9c3a20'
 branch_labels = None
 depends_on = None
 
