@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import sign_in
 
@@ -143,14 +144,17 @@ def test_tabs_work_without_javascript(demo_server, page):
     plain.goto(f"{demo_server}/contracts/1/compare?from=1&to=2")
     assert plain.locator("#rl-inline").is_visible() and not plain.locator("#rl-changes").is_visible()
     plain.get_by_role("tab", name="Changes").click()
-    assert plain.locator("#rl-changes").is_visible() and not plain.locator("#rl-inline").is_visible()
+    # Without the script the tab is a link: wait for the page it opens (expect retries until it shows).
+    expect(plain.locator("#rl-changes")).to_be_visible()
+    expect(plain.locator("#rl-inline")).to_be_hidden()
     # A change in the list opens the inline view at that change, without the script too.
     first = plain.locator("#rl-changes a").first
     target = first.get_attribute("href")
     assert target and target.startswith("#")
     first.click()
-    assert plain.locator("#rl-inline").is_visible() and not plain.locator("#rl-changes").is_visible()
-    assert plain.locator(f"#rl-inline {target}").is_visible()
+    expect(plain.locator("#rl-inline")).to_be_visible()
+    expect(plain.locator("#rl-changes")).to_be_hidden()
+    expect(plain.locator(f"#rl-inline {target}")).to_be_visible()
     context.close()
 
 
