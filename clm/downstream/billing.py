@@ -222,6 +222,27 @@ def _usage_installments(terms: ContractTerms, line: Line,
     return out
 
 
+def usage_lines(terms: ContractTerms) -> list[Line]:
+    """Return the usage-based lines of ``terms`` and of its modifications."""
+    return [ln for ln in list(terms.lines) + [m for mod in terms.modifications for m in mod.lines]
+            if ln.recognition == "usage" and ln.start is not None and ln.end is not None]
+
+
+def usage_invoice_date(line: Line, on: date) -> date | None:
+    """Return the date the usage of ``line`` on ``on`` is invoiced (the day after its period ends)."""
+    assert line.start is not None and line.end is not None
+    for p_start, p_end, _ in billing_periods(line.start, line.end, PERIOD_MONTHS[line.billing.frequency]):
+        if p_start <= on <= p_end:
+            return p_end + ONE_DAY
+    return None
+
+
+def usage_invoice_dates(terms: ContractTerms) -> list[date]:
+    """Return the dates the usage lines of ``terms`` are invoiced on."""
+    return sorted({p_end + ONE_DAY for line in usage_lines(terms) for _s, p_end, _w in billing_periods(
+        line.start, line.end, PERIOD_MONTHS[line.billing.frequency])})  # type: ignore[arg-type]
+
+
 def seat_installments(terms: ContractTerms, line: Line) -> list[tuple[date, InvoiceLine]]:
     """Return the prorated charges (or credits) of a line's mid-term seat changes.
 
@@ -345,8 +366,14 @@ def build_billing_schedule(terms: ContractTerms, prefix: str = "INV",
     on the same date share one invoice; due date = invoice date + payment terms. Each line's
     installments sum to its price to the cent, so the schedule sums to the contract value.
     Zero amounts are not invoiced. Pass ``prefix="INV-<contract id>"`` for per-contract numbers.
+
+    The date a usage line's period is billed on (the day after it ends) has its invoice even
+    before any usage is recorded (with no lines when nothing else bills that day), so numbers do
+    not move as usage arrives; an invoice with nothing on it is never issued.
     """
     by_date: dict[date, list[InvoiceLine]] = defaultdict(list)
+    for when in usage_invoice_dates(terms):
+        by_date[when] = []
     for when, inv_line in installments(terms, usage):
         if inv_line.amount != 0:
             by_date[when].append(inv_line)

@@ -385,7 +385,8 @@ def record_usage(session: Session, contract: Contract, data: Any, *, by: str,
     Checked against the contract's current terms (``check_usage``): the line must be
     usage-based, the date within its service period, the quantity a number from 0; otherwise
     ``UsageError`` (422) names each field and nothing is stored. A ``reference`` already posted
-    for this contract returns the stored record (a retried post changes nothing).
+    for this contract returns the stored record (a retried post changes nothing). Usage goes on
+    the invoice of its period until that invoice is issued; after, Conflict (409), nothing stored.
     """
     from decimal import Decimal
 
@@ -402,6 +403,7 @@ def record_usage(session: Session, contract: Contract, data: Any, *, by: str,
         raise UsageError(["reference: must be a string of 1 to 200 characters"])
     record = check_usage(parse_terms(get_document(session, contract.id).data),
                          data.get("line"), data.get("date"), data.get("quantity"))
+    from clm.downstream.invoicing import refuse_usage_on_issued
     if reference is not None:
         existing = session.scalar(select(UsageRecord).where(UsageRecord.contract_id == contract.id,
                                                             UsageRecord.reference == reference))
@@ -411,6 +413,7 @@ def record_usage(session: Session, contract: Contract, data: Any, *, by: str,
             if not same:
                 raise Conflict(f"reference {reference!r} was already posted with other values")
             return existing, False
+    refuse_usage_on_issued(session, contract.id, record.line_id, record.on)
     row = UsageRecord(contract_id=contract.id, line_id=record.line_id, used_on=record.on,
                       quantity=f"{record.quantity.normalize():f}", reference=reference, recorded_by=by,
                       created_at=now)

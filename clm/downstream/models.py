@@ -345,3 +345,7 @@ class InvoiceNumber(Base):
     #: <seller>-<seq, 6 digits>, e.g. ACME-US-000042.
     number: Mapped[str] = mapped_column(String(60), unique=True)
     issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The invoice's lines and total as issued, usage included (None: issued before usage was
+    #: kept here, when the scheduled lines were all it billed).
+    lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    total_minor: Mapped[int | None] = mapped_column(BigInteger)

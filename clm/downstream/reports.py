@@ -93,18 +93,24 @@ def invoices_of(session: Session, order_id: int) -> list[Invoice]:
     return list(session.scalars(select(Invoice).where(Invoice.schedule_id == schedule_id).order_by(Invoice.seq)))
 
 
-def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None) -> dict[str, Any]:
-    """Return one invoice as JSON; ``status`` is "cancelled" when ``cancellation`` stops it, else "scheduled"."""
+def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None,
+                 bill: tuple[list[dict[str, Any]], int] | None = None) -> dict[str, Any]:
+    """Return one invoice as JSON; ``status`` is "cancelled" when ``cancellation`` stops it, else "scheduled".
+
+    ``bill``: its lines and total with the usage billed on it (``invoicing.billed``); the
+    scheduled lines when None.
+    """
     cancelled = cancellation is not None and cancellation.invoice_cancelled(inv.issued_on, inv.seq)
+    lines, total_minor = bill or (inv.lines, inv.total_minor)
     return {"number": inv.number, "date": inv.issued_on.isoformat(), "due": inv.due_on.isoformat(),
-            "currency": inv.currency, "total": _money(inv.total_minor, inv.currency), "lines": inv.lines,
+            "currency": inv.currency, "total": _money(total_minor, inv.currency), "lines": lines,
             "terms_sha256": inv.terms_sha256, "status": "cancelled" if cancelled else "scheduled"}
 
 
 def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the contract's billing schedule and invoices, each with what the customer pays
     (seller number once issued, parties, tax per ``settings["TAX_RATES"]``, total due)."""
-    from clm.downstream.invoicing import payable
+    from clm.downstream.invoicing import billed, payable
 
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
@@ -117,11 +123,13 @@ def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | 
 
     note = credit_note_of(session, contract_id)
     cancellation = cancellation_of(session, order.id)
+    invoices = invoices_of(session, order.id)
+    bills = billed(session, invoices)
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
             "status": "cancelled" if cancellation else "active",
-            "invoices": [{**invoice_json(inv, cancellation), **payable(session, inv, settings or {})}
-                         for inv in invoices_of(session, order.id)],
+            "invoices": [{**invoice_json(inv, cancellation, bills[inv.id]),
+                          **payable(session, inv, settings or {}, bills[inv.id])} for inv in invoices],
             "credit_note": stored_credit_note_json(note) if note is not None else None}
 
 
@@ -509,9 +517,13 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
     drafts = drafts_json(session, order.id)
     from clm.downstream.orders import cancellation_of
 
+    from clm.downstream.invoicing import billed
+
     cancellation = cancellation_of(session, order.id)
+    invoices = invoices_of(session, order.id)
+    bills = billed(session, invoices)
     return Panel(**base, order=order_json(session, contract.id),
-                 invoices=[invoice_json(inv, cancellation) for inv in invoices_of(session, order.id)],
+                 invoices=[invoice_json(inv, cancellation, bills[inv.id]) for inv in invoices],
                  revenue_total=revenue["total"], balance=revenue["balance"],
                  renewal=renewal_json(session, contract.id, today),
                  credit_note=stored_credit_note_json(note) if note is not None else None,

@@ -336,10 +336,11 @@ def invoice_pdf(number: str) -> ResponseReturnValue:
     cancellation = cancellation_of(session, schedule.order_id) if schedule is not None else None
     from flask import current_app
 
-    from clm.downstream.invoicing import payable
+    from clm.downstream.invoicing import billed, payable
 
-    html = render_template("downstream/invoice_pdf.html", invoice=reports.invoice_json(invoice, cancellation),
-                           contract=contract, pay=payable(session, invoice, current_app.config))
+    bill = billed(session, [invoice])[invoice.id]
+    html = render_template("downstream/invoice_pdf.html", invoice=reports.invoice_json(invoice, cancellation, bill),
+                           contract=contract, pay=payable(session, invoice, current_app.config, bill))
     pdf = html_to_pdf(html)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename={store.safe_filename(number + '.pdf')}"})

@@ -140,3 +140,65 @@ def test_clm_downstream_issue(runner, make_signed, plain, monkeypatch):
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["CLAUSE-UK-000001", "CLAUSE-UK-000002"]
     again = runner.invoke(main, ["downstream", "issue", "--today", "2026-03-31"])
     assert again.stdout == "" and "Issued 0 invoice(s)." in again.output
+
+
+def test_usage_goes_on_the_invoice_of_its_period_until_it_is_issued(client, make_token, make_signed, app, auth):
+    """What the customer is invoiced for a usage line is what the journal and revenue count."""
+    from sqlalchemy import func, select
+
+    from clm.downstream.invoicing import issue_invoices
+    from clm.downstream.models import InvoiceNumber, UsageRecord
+    from tests.downstream.test_journal import USAGE_DOC
+
+    app.config["TAX_RATES"] = "GB=20"
+    signed = make_signed({**USAGE_DOC, "bill_to": {"name": "Initech UK Ltd", "jurisdiction": "GB"}},
+                         via=db.sessionmaker_for(app))
+    finance = _bearer(make_token("finance"))
+    base = f"/api/v1/contracts/{signed.contract_id}"
+
+    def invoice_on(day):
+        invoices = client.get(f"{base}/billing", headers=finance).get_json()["invoices"]
+        return next(inv for inv in invoices if inv["date"] == day)
+
+    # December's usage is billed on 1 January 2027, a date nothing else bills: reserved, empty.
+    reserved = invoice_on("2027-01-01")
+    assert reserved["lines"] == [] and reserved["total"] == "0.00"
+    assert invoice_on("2026-02-01")["total"] == "1000.00"
+    for day, quantity in (("2026-01-05", "100000"), ("2026-01-20", "12345")):
+        posted = client.post(f"{base}/usage", json={"line": "api", "date": day, "quantity": quantity}, headers=finance)
+        assert posted.status_code == 201, posted.get_json()
+    february = invoice_on("2026-02-01")
+    # 112,345 calls x 0.002 = 224.69 on January's invoice of 1 February, with the seats; GB VAT 20 %.
+    assert [(ln["line"], ln["amount"]) for ln in february["lines"]] == [("seats", "1000.00"), ("api", "224.69")]
+    assert february["total"] == "1224.69" and february["total_due"] == "1469.63"
+    # The journal's receivable for that invoice is the same total due.
+    journal = client.get(f"{base}/journal?as_of=2026-02-01", headers=finance).get_json()["entries"]
+    receivable = sum(D(e["debit"]) - D(e["credit"]) for e in journal
+                     if e["account"] == "Accounts receivable" and e["memo"].startswith(february["number"]))
+    assert receivable == D("1469.63")
+
+    factory = db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
+    with db.transaction_for(factory) as s:
+        issued = issue_invoices(s, date(2026, 2, 1), now=db.utcnow())
+    assert [i.invoice for i in issued][-1] == february["number"]
+    late = client.post(f"{base}/usage", json={"line": "api", "date": "2026-01-25", "quantity": "10"}, headers=finance)
+    assert late.status_code == 409
+    assert f"billed on invoice {february['number']}, already issued as INV-000002" in late.get_json()["error"]
+    with db.transaction_for(factory) as s:
+        assert s.scalar(select(func.count()).select_from(UsageRecord)) == 2
+        kept = s.scalar(select(InvoiceNumber).where(InvoiceNumber.number == "INV-000002"))
+        assert kept.total_minor == 122469 and kept.lines[-1]["amount"] == "224.69"
+    assert invoice_on("2026-02-01")["total"] == "1224.69"
+    auth.login("finance")
+    pdf = client.get(f"/finance/invoices/{february['number']}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+    assert client.post(f"{base}/usage", json={"line": "api", "date": "2026-02-10", "quantity": "500"},
+                       headers=finance).status_code == 201
+    assert invoice_on("2026-03-01")["lines"][-1] == {
+        "line": "api", "description": "API calls (500 x 0.002)", "period_start": "2026-02-01",
+        "period_end": "2026-02-28", "amount": "1.00"}
+    # The reserved invoice with no usage is never issued; every other one is.
+    with db.transaction_for(factory) as s:
+        issued = issue_invoices(s, date(2027, 1, 31), now=db.utcnow())
+    assert reserved["number"] not in [i.invoice for i in issued] and len(issued) == 11
