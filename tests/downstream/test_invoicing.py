@@ -190,6 +190,9 @@ def test_usage_goes_on_the_invoice_of_its_period_until_it_is_issued(client, make
         assert kept.total_minor == 122469 and kept.lines[-1]["amount"] == "224.69"
     assert invoice_on("2026-02-01")["total"] == "1224.69"
     auth.login("finance")
+    tab = client.get(f"/contracts/{signed.contract_id}?tab=finance").get_data(as_text=True)
+    row = tab[tab.index(reserved["number"] + "</a>"):]
+    assert "usage period: no usage recorded yet" in row[:row.index("</tr>")]
     pdf = client.get(f"/finance/invoices/{february['number']}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
