@@ -107,6 +107,74 @@ def post_usage(contract_id: int) -> ResponseReturnValue:
     return jsonify(body), 201 if created else 200
 
 
+@bp.route("/contracts/<int:contract_id>/payments", methods=["POST"])
+@require("commercial_terms.write")
+def post_payment(contract_id: int) -> ResponseReturnValue:
+    """Record cash received against an issued invoice ``{"invoice", "amount", "date", "reference"?}``; 201,
+    or 200 for a reference already posted."""
+    from flask import current_app
+
+    from clm.downstream.invoicing import PaymentError, payment_json, record_payment
+
+    data = request.get_json(silent=True)
+    principal = current_principal()
+    assert principal is not None
+    try:
+        with db.transaction() as s:
+            store.get_contract(s, contract_id)
+            row, created = record_payment(s, contract_id, data, by=principal.label, settings=current_app.config,
+                                          now=db.utcnow())
+            body = payment_json(row, data["invoice"])
+    except PaymentError as err:
+        return jsonify(error=str(err), errors=err.errors), 422
+    return jsonify(body), 201 if created else 200
+
+
+@bp.route("/contracts/<int:contract_id>/payments")
+@require("finance.read")
+def get_payments(contract_id: int) -> ResponseReturnValue:
+    """Return the cash received against the contract's invoices, in date order."""
+    from sqlalchemy import select
+
+    from clm.downstream.invoicing import payment_json
+    from clm.downstream.models import InvoiceNumber, Payment
+
+    session = _contract(contract_id)
+    rows = session.execute(select(Payment, InvoiceNumber.number)
+                           .join(InvoiceNumber, InvoiceNumber.invoice_id == Payment.invoice_id)
+                           .where(Payment.contract_id == contract_id).order_by(Payment.received_on, Payment.id))
+    return jsonify(payments=[payment_json(p, number) for p, number in rows])
+
+
+@bp.route("/receivables")
+@require("finance.read")
+def receivables() -> ResponseReturnValue:
+    """Every issued invoice with cash outstanding on ``as_of`` (default today), with its aging bucket;
+    ``format=csv`` for a spreadsheet."""
+    from flask import Response, current_app
+
+    from clm.downstream.invoicing import receivables as outstanding
+
+    fmt = _format()
+    as_of = _day("as_of")
+    rows = outstanding(db.get_session(), as_of, current_app.config)
+    if fmt == "csv":
+        import io
+
+        from clm import csvfile
+
+        out = io.StringIO()
+        writer = csvfile.writer(out)
+        keys = ("contract_id", "title", "invoice", "scheduled_number", "date", "due", "currency", "total_due",
+                "received", "outstanding", "days_past_due", "bucket")
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([row[k] for k in keys])
+        return Response(out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=receivables-{as_of}.csv"})
+    return jsonify(as_of=as_of.isoformat(), receivables=rows)
+
+
 @bp.route("/contracts/<int:contract_id>/usage")
 @require("finance.read")
 def get_usage(contract_id: int) -> ResponseReturnValue:

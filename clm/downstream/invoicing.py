@@ -18,10 +18,11 @@ from clm.downstream.models import (
     Invoice,
     InvoiceNumber,
     Order,
+    Payment,
 )
 from clm.downstream.terms import ContractTerms, Party, parse_terms
-from clm.errors import Conflict
-from clm.values import money
+from clm.errors import Conflict, InputErrors, InvalidInput
+from clm.values import ValueReadError, money
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -181,3 +182,170 @@ def payable(session: Session, inv: Invoice, settings: Mapping[str, Any], bill: B
                 for t in taxes],
         "total_due": money.plain(subtotal + sum((t.amount for t in taxes), Decimal(0)), cur),
     }
+
+
+# -- cash received ---------------------------------------------------------------------------------
+
+
+class PaymentError(InputErrors):
+    """A payment that cannot be applied; ``errors`` names each field."""
+
+    summary = "invalid payment"
+
+
+def _issued_invoice(session: Session, contract_id: int, ref: str) -> tuple[Invoice, InvoiceNumber] | None:
+    """Return the contract's issued invoice by its seller number (or its scheduled number)."""
+    found = session.execute(select(Invoice, InvoiceNumber).join(InvoiceNumber, InvoiceNumber.invoice_id == Invoice.id)
+                            .where(Invoice.contract_id == contract_id,
+                                   (InvoiceNumber.number == ref) | (Invoice.number == ref))).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def paid_minor(session: Session, invoice_ids: list[int]) -> dict[int, int]:
+    """Return the cash received against each invoice, in minor units (0 when none)."""
+    out = dict.fromkeys(invoice_ids, 0)
+    if invoice_ids:
+        for invoice_id, units in session.execute(select(Payment.invoice_id, func.sum(Payment.amount_minor))
+                                                 .where(Payment.invoice_id.in_(invoice_ids))
+                                                 .group_by(Payment.invoice_id)):
+            out[invoice_id] = int(units)
+    return out
+
+
+def record_payment(session: Session, contract_id: int, data: Any, *, by: str, settings: Mapping[str, Any],
+                   now: dt.datetime) -> tuple[Payment, bool]:
+    """Store cash received ``{"invoice", "amount", "date", "reference"?}`` against an issued invoice.
+
+    ``invoice`` is the seller's number (or the scheduled one), of this contract and issued;
+    ``amount`` a decimal string in the invoice's currency, more than 0 and at most what is still
+    outstanding (the total due, tax included, less what was received); ``date`` not before the
+    invoice's date nor after today. Otherwise :class:`PaymentError` names each field and nothing
+    is stored. A ``reference`` already posted for this contract returns the stored payment (a
+    retried post changes nothing) and its second value is False.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput('Send {"invoice": "INV-000001", "amount": "1200.00", "date": "YYYY-MM-DD"} as a JSON object.')
+    errors = [f"{key[:40]}: unknown field" for key in sorted(set(data) - {"invoice", "amount", "date", "reference"})]
+    reference = data.get("reference")
+    if reference is not None and (not isinstance(reference, str) or not 0 < len(reference) <= 200):
+        errors.append("reference: must be a string of 1 to 200 characters")
+    ref = data.get("invoice")
+    found = _issued_invoice(session, contract_id, ref) if isinstance(ref, str) else None
+    if found is None:
+        errors.append(f"invoice: {str(ref)[:40]!r} is not an issued invoice of this contract"
+                      " (its seller number, e.g. INV-000001; an invoice can be paid once `clm downstream issue` issued it)")
+    day: date | None = None
+    try:
+        day = date.fromisoformat(data["date"]) if isinstance(data.get("date"), str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        errors.append(f"date: {str(data.get('date'))[:20]!r} is not a date (YYYY-MM-DD)")
+    elif day > now.date():
+        errors.append(f"date: {day} is in the future")
+    elif found is not None and day < found[0].issued_on:
+        errors.append(f"date: {day} is before the invoice's date {found[0].issued_on}")
+    amount: Decimal | None = None
+    if found is not None:
+        inv, number = found
+        try:
+            amount = money.amount(data.get("amount"), inv.currency)
+        except ValueReadError as err:
+            errors.append(f"amount: {err}")
+        else:
+            due = money.to_minor(Decimal(payable(session, inv, settings)["total_due"]), inv.currency)
+            outstanding = due - paid_minor(session, [inv.id])[inv.id]
+            units = money.to_minor(amount, inv.currency)
+            if units <= 0:
+                errors.append("amount: must be more than 0")
+            elif units > outstanding and not _same_reference(session, contract_id, reference):
+                errors.append(f"amount: {money.plain(amount, inv.currency)} is more than the "
+                              f"{money.plain(money.from_minor(outstanding, inv.currency), inv.currency)} "
+                              f"outstanding on {number.number}")
+    if errors:
+        raise PaymentError(errors)
+    assert found is not None and day is not None and amount is not None
+    inv, _number = found
+    units = money.to_minor(amount, inv.currency)
+    if reference is not None:
+        existing = session.scalar(select(Payment).where(Payment.contract_id == contract_id,
+                                                        Payment.reference == reference))
+        if existing is not None:
+            if (existing.invoice_id, existing.received_on, existing.amount_minor) != (inv.id, day, units):
+                raise Conflict(f"reference {reference!r} was already posted with other values")
+            return existing, False
+    row = Payment(contract_id=contract_id, invoice_id=inv.id, received_on=day, amount_minor=units,
+                  currency=inv.currency, reference=reference, recorded_by=by, created_at=now)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"reference {reference!r} was posted at the same moment; retry") from None
+    return row, True
+
+
+def _same_reference(session: Session, contract_id: int, reference: Any) -> bool:
+    return reference is not None and session.scalar(select(Payment.id).where(
+        Payment.contract_id == contract_id, Payment.reference == reference)) is not None
+
+
+def payment_json(row: Payment, invoice: str | None = None) -> dict[str, Any]:
+    """Return a stored payment as JSON (``invoice``: the seller's number it was applied to)."""
+    return {"id": row.id, "contract_id": row.contract_id, "invoice": invoice, "date": row.received_on.isoformat(),
+            "amount": money.plain(money.from_minor(row.amount_minor, row.currency), row.currency),
+            "currency": row.currency, "reference": row.reference, "recorded_by": row.recorded_by,
+            "created_at": row.created_at.isoformat()}
+
+
+def received(session: Session, order_id: int) -> list[Any]:
+    """Return the cash received against an order's invoices as ``journal.Received``, in date order."""
+    from clm.downstream.journal import Received
+
+    schedule_id = select(BillingSchedule.id).where(BillingSchedule.order_id == order_id).scalar_subquery()
+    rows = session.execute(select(Payment, Invoice.number).join(Invoice, Invoice.id == Payment.invoice_id)
+                           .where(Invoice.schedule_id == schedule_id).order_by(Payment.received_on, Payment.id))
+    return [Received(p.received_on, number, money.from_minor(p.amount_minor, p.currency), p.reference)
+            for p, number in rows]
+
+
+#: Days past due that start each bucket of the receivables aging, and the bucket's name.
+AGING = ((0, "current"), (1, "1-30"), (31, "31-60"), (61, "61-90"), (91, "over 90"))
+
+
+def receivables(session: Session, as_of: date, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return every issued invoice with cash still outstanding on ``as_of``, oldest due first.
+
+    Each with the contract, both numbers, dates, total due (tax included), what was received by
+    ``as_of``, what is outstanding, days past due and the aging bucket (current, 1-30, 31-60,
+    61-90, over 90 days past due).
+    """
+    from clm.versions.models import Contract
+
+    rows = session.execute(select(Invoice, InvoiceNumber, Contract.title)
+                           .join(InvoiceNumber, InvoiceNumber.invoice_id == Invoice.id)
+                           .join(Contract, Contract.id == Invoice.contract_id)
+                           .where(Invoice.issued_on <= as_of)
+                           .order_by(Invoice.due_on, Invoice.id)).all()
+    got: dict[int, int] = dict.fromkeys((inv.id for inv, _n, _t in rows), 0)
+    if got:
+        for invoice_id, units in session.execute(
+                select(Payment.invoice_id, func.sum(Payment.amount_minor))
+                .where(Payment.invoice_id.in_(list(got)), Payment.received_on <= as_of).group_by(Payment.invoice_id)):
+            got[invoice_id] = int(units)
+    out = []
+    for inv, number, title in rows:
+        cur = inv.currency
+        due = payable(session, inv, settings)
+        total = money.to_minor(Decimal(due["total_due"]), cur)
+        outstanding = total - got[inv.id]
+        if outstanding <= 0:
+            continue
+        late = max((as_of - inv.due_on).days, 0)
+        bucket = next(name for start, name in reversed(AGING) if late >= start)
+        out.append({"contract_id": inv.contract_id, "title": title, "invoice": number.number,
+                    "scheduled_number": inv.number, "date": inv.issued_on.isoformat(), "due": inv.due_on.isoformat(),
+                    "currency": cur, "total_due": due["total_due"],
+                    "received": money.plain(money.from_minor(got[inv.id], cur), cur),
+                    "outstanding": money.plain(money.from_minor(outstanding, cur), cur),
+                    "days_past_due": late, "bucket": bucket})
+    return out

@@ -32,6 +32,7 @@ ACCOUNTS = {
     "contract_liability": "Contract liability (deferred revenue)",
     "revenue": "Revenue",
     "tax_payable": "Sales tax payable",
+    "cash": "Cash",
 }
 ONE_DAY = timedelta(days=1)
 
@@ -65,6 +66,16 @@ def parse_chart(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Received:
+    """Cash received on ``date`` against invoice ``invoice`` (its scheduled number, as the memos give it)."""
+
+    date: date
+    invoice: str
+    amount: Decimal
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
 class Entry:
     """One journal line: an amount debited or credited to one account on one date."""
 
@@ -82,7 +93,8 @@ def _month_end(day: date) -> date:
 
 def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: RevenueSchedule,
                   as_of: date | None = None, chart: Mapping[str, str] | None = None,
-                  tax_rates: Mapping[str, Decimal] | None = None) -> list[Entry]:
+                  tax_rates: Mapping[str, Decimal] | None = None,
+                  payments: Sequence[Received] = ()) -> list[Entry]:
     """Return the contract's journal entries through ``as_of`` (everything when None).
 
     * An invoice (or a credit note, a negative invoice) debits accounts receivable per line and
@@ -93,6 +105,8 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
       sales tax payable, per jurisdiction; it is the customer's money held for the tax
       authority, never revenue, so the contract position does not move. A credit note reverses
       its share.
+    * Cash received against an invoice (``payments``) debits cash and credits accounts
+      receivable on the day it came in.
     * Revenue is posted per line at each month's end (``as_of`` for its own month) for the
       month's amount of the revenue schedule: it debits the contract liability, while one stands,
       then the contract asset, and credits revenue. A negative month (a concession, a
@@ -116,7 +130,7 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
 
     jurisdiction = terms.bill_to.jurisdiction if terms.bill_to is not None else None
     # (date, order, line, amount, memo): 0 an invoice line, 1 a month's revenue, 2 an invoice's tax
-    # (its line is the jurisdiction).
+    # (its line is the jurisdiction), 3 cash received.
     events: list[tuple[date, int, str, Decimal, str]] = []
     for inv in billed:
         if as_of is None or inv.date <= as_of:
@@ -127,6 +141,9 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
                 if tax.amount:
                     events.append((inv.date, 2, tax.jurisdiction, tax.amount,
                                    f"{inv.number} tax {tax.jurisdiction} {tax.rate.normalize():f}%"))
+    for cash in payments:
+        if as_of is None or cash.date <= as_of:
+            events.append((cash.date, 3, "", cash.amount, f"{cash.invoice} payment {cash.reference or ''}".strip()))
     by_month: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in revenue.entries:
         by_month[(e.period, e.line_id)] += e.amount
@@ -155,6 +172,10 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
         if kind == 2:
             post(day, names["receivable"], amount, "", memo)
             post(day, tax_account(line), -amount, "", memo)
+            continue
+        if kind == 3:
+            post(day, names["cash"], amount, "", memo)
+            post(day, names["receivable"], -amount, "", memo)
             continue
         before = position
         position = before + amount if kind == 0 else before - amount

@@ -326,6 +326,27 @@ class UsageRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class Payment(Base):
+    """Cash received against an issued invoice (``POST /api/v1/contracts/<id>/payments``); insert-only.
+
+    ``reference`` (the bank's or the ERP's id of the receipt) makes a retried post a no-op: one
+    row per contract and reference. The journal debits cash and credits the receivable with it.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("contract_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    received_on: Mapped[dt.date]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class InvoiceNumber(Base):
     """The seller's sequential number of an issued invoice (``clm downstream issue``); insert-only.
 

@@ -110,7 +110,7 @@ def invoice_json(inv: Invoice, cancellation: OrderCancellation | None = None,
 def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the contract's billing schedule and invoices, each with what the customer pays
     (seller number once issued, parties, tax per ``settings["TAX_RATES"]``, total due)."""
-    from clm.downstream.invoicing import billed, payable
+    from clm.downstream.invoicing import billed, paid_minor, payable
 
     order = _order_or_404(session, contract_id)
     schedule = session.scalar(select(BillingSchedule).where(BillingSchedule.order_id == order.id))
@@ -125,12 +125,25 @@ def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | 
     cancellation = cancellation_of(session, order.id)
     invoices = invoices_of(session, order.id)
     bills = billed(session, invoices)
+    paid = paid_minor(session, [inv.id for inv in invoices])
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
             "status": "cancelled" if cancellation else "active",
-            "invoices": [{**invoice_json(inv, cancellation, bills[inv.id]),
-                          **payable(session, inv, settings or {}, bills[inv.id])} for inv in invoices],
+            "invoices": [_with_cash({**invoice_json(inv, cancellation, bills[inv.id]),
+                                     **payable(session, inv, settings or {}, bills[inv.id])}, paid[inv.id])
+                         for inv in invoices],
             "credit_note": stored_credit_note_json(note) if note is not None else None}
+
+
+def _with_cash(invoice: dict[str, Any], paid_units: int) -> dict[str, Any]:
+    """Add what was received and what is outstanding to an invoice's JSON (once issued)."""
+    cur = invoice["currency"]
+    if invoice.get("seller_number") is None:
+        return {**invoice, "received": None, "outstanding": None, "paid": False}
+    received = from_minor(paid_units, cur)
+    outstanding = Decimal(invoice["total_due"]) - received
+    return {**invoice, "received": money.plain(received, cur), "outstanding": money.plain(outstanding, cur),
+            "paid": outstanding <= 0}
 
 
 def revenue_json(session: Session, contract_id: int, today: date) -> dict[str, Any]:
@@ -488,8 +501,10 @@ class Panel:
     renews: dict[str, Any] | None = None
 
 
-def downstream_panel(session: Session, contract: Contract, today: date | None = None) -> Panel:
-    """Return the contract's commercial terms, order, invoices, revenue and renewal for its page."""
+def downstream_panel(session: Session, contract: Contract, today: date | None = None,
+                     settings: dict[str, Any] | None = None) -> Panel:
+    """Return the contract's commercial terms, order, invoices, revenue and renewal for its page
+    (the invoices as ``billing_json`` gives them: seller numbers, tax per ``settings``, cash received)."""
     from clm.downstream.commercial import latest_document
 
     today = today or date.today()
@@ -517,13 +532,8 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
     drafts = drafts_json(session, order.id)
     from clm.downstream.orders import cancellation_of
 
-    from clm.downstream.invoicing import billed
-
-    cancellation = cancellation_of(session, order.id)
-    invoices = invoices_of(session, order.id)
-    bills = billed(session, invoices)
     return Panel(**base, order=order_json(session, contract.id),
-                 invoices=[invoice_json(inv, cancellation, bills[inv.id]) for inv in invoices],
+                 invoices=billing_json(session, contract.id, settings)["invoices"],
                  revenue_total=revenue["total"], balance=revenue["balance"],
                  renewal=renewal_json(session, contract.id, today),
                  credit_note=stored_credit_note_json(note) if note is not None else None,
@@ -536,11 +546,13 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
 def contract_journal(session: Session, contract_id: int, as_of: date | None,
                      chart: dict[str, str], tax_rates: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Return the journal of the contract's order through ``as_of`` (cancellation and usage included)."""
+    from clm.downstream.invoicing import received
     from clm.downstream.journal import build_journal, journal_json
 
     order = _order_or_404(session, contract_id)
     terms, billed, revenue = order_schedules(session, order)
-    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart, tax_rates)
+    entries = build_journal(terms, _numbered(billed, order.id), revenue, as_of, chart, tax_rates,
+                            received(session, order.id))
     return {"order_id": order.id, "contract_id": contract_id, **journal_json(entries, terms.currency, as_of)}
 
 
@@ -560,6 +572,7 @@ def journal_export(session: Session, start: date, end: date, chart: dict[str, st
     that is mid-month) and the rows dated in the period kept: the period's entries balance per
     date, contract and currency.
     """
+    from clm.downstream.invoicing import received
     from clm.downstream.journal import build_journal, entry_row
 
     if end < start:
@@ -569,7 +582,8 @@ def journal_export(session: Session, start: date, end: date, chart: dict[str, st
         terms, billed, revenue = order_schedules(session, order)
         if end < terms.signed_on:
             continue
-        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart, tax_rates):
+        for e in build_journal(terms, _numbered(billed, order.id), revenue, end, chart, tax_rates,
+                               received(session, order.id)):
             if start <= e.date <= end:
                 rows.append((contract.id, contract.title, *entry_row(e, terms.currency)))
     rows.sort(key=lambda r: (r[2], r[0]))

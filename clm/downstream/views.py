@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -312,7 +313,8 @@ def _render_terms(session: Session, contract: Any, form: commercial.TermsForm, b
                            amount=_amount_text(document.currency if document is not None else ""), text=text, form=form,
                            base=json.dumps(base, ensure_ascii=False), notes=notes,
                            errors=advanced_errors or [], recognitions=RECOGNITIONS, frequencies=FREQUENCIES,
-                           timings=TIMINGS, downstream=reports.downstream_panel(session, contract)), status
+                           timings=TIMINGS,
+                           downstream=reports.downstream_panel(session, contract, settings=current_app.config)), status
 
 
 @bp.route("/finance/invoices/<number>.pdf")
@@ -460,4 +462,4 @@ def orders_csv() -> ResponseReturnValue:
 
 def downstream_panel(session: Any, contract: Any) -> reports.Panel:
     """Return the panel data for ``downstream/_contract_panel.html`` (for the contract page)."""
-    return reports.downstream_panel(session, contract)
+    return reports.downstream_panel(session, contract, settings=current_app.config)

@@ -205,3 +205,85 @@ def test_usage_goes_on_the_invoice_of_its_period_until_it_is_issued(client, make
     with db.transaction_for(factory) as s:
         issued = issue_invoices(s, date(2027, 1, 31), now=db.utcnow())
     assert reserved["number"] not in [i.invoice for i in issued] and len(issued) == 11
+
+
+def test_cash_received_against_issued_invoices_the_journal_and_the_aging(client, make_token, make_signed, app, auth):
+    import csv
+    import io
+
+    from sqlalchemy import func, select
+
+    from clm.downstream.invoicing import issue_invoices
+    from clm.downstream.models import Payment
+
+    app.config["TAX_RATES"] = "CA=5,CA-BC=7"
+    signed = make_signed(saas_doc(bill_to={"name": "Initech Canada Ltd", "jurisdiction": "CA-BC"}),
+                         via=db.sessionmaker_for(app))
+    finance = _bearer(make_token("finance"))
+    base = f"/api/v1/contracts/{signed.contract_id}"
+    factory = db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
+    with db.transaction_for(factory) as s:
+        [issued] = issue_invoices(s, date(2026, 1, 1), now=db.utcnow())
+    assert issued.number == "INV-000001"
+
+    def first():
+        return client.get(f"{base}/billing", headers=finance).get_json()["invoices"][0]
+
+    # 120,000.00 + GST 6,000.00 + PST 8,400.00 = 134,400.00 due; nothing received yet.
+    assert (first()["total_due"], first()["received"], first()["outstanding"]) == ("134400.00", "0.00", "134400.00")
+    pay = {"invoice": "INV-000001", "amount": "100000.00", "date": "2026-01-20", "reference": "bank-1"}
+    posted = client.post(f"{base}/payments", json=pay, headers=finance)
+    assert posted.status_code == 201, posted.get_json()
+    assert client.post(f"{base}/payments", json=pay, headers=finance).status_code == 200  # a retry stores nothing
+    assert (first()["received"], first()["outstanding"]) == ("100000.00", "34400.00")
+
+    second = client.get(f"{base}/billing", headers=finance).get_json()["invoices"][1]["number"]
+    for body, error in (
+            ({**pay, "reference": None, "amount": "40000.00"},
+             "amount: 40000.00 is more than the 34400.00 outstanding on INV-000001"),
+            ({**pay, "reference": None, "invoice": second},
+             f"invoice: '{second}' is not an issued invoice of this contract"),
+            ({**pay, "reference": None, "date": "2025-12-31"}, "date: 2025-12-31 is before the invoice's date 2026-01-01"),
+            ({**pay, "reference": None, "date": "2999-01-01"}, "date: 2999-01-01 is in the future"),
+            ({**pay, "reference": None, "amount": "1.005"}, "amount: "),
+            ({**pay, "reference": None, "amount": 5.5}, "amount: "),
+            ({**pay, "reference": None, "cheque": "1"}, "cheque: unknown field")):
+        body = {k: v for k, v in body.items() if v is not None}
+        response = client.post(f"{base}/payments", json=body, headers=finance)
+        assert response.status_code == 422, (body, response.get_json())
+        assert any(e.startswith(error) for e in response.get_json()["errors"]), response.get_json()
+    assert client.post(f"{base}/payments", json={**pay, "amount": "1.00"}, headers=finance).status_code == 409
+    assert client.post(f"{base}/payments", json=pay, headers=_bearer(make_token("viewer"))).status_code == 403
+    with db.transaction_for(factory) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
+    listed = client.get(f"{base}/payments", headers=finance).get_json()["payments"]
+    assert [(p["invoice"], p["amount"], p["date"]) for p in listed] == [("INV-000001", "100000.00", "2026-01-20")]
+
+    # The journal: cash in, receivable down, on the day the cash came.
+    journal = client.get(f"{base}/journal?as_of=2026-01-31", headers=finance).get_json()["entries"]
+    cash = [(e["date"], e["account"], e["debit"], e["credit"]) for e in journal if "payment" in e["memo"]]
+    assert cash == [("2026-01-20", "Cash", "100000.00", "0.00"), ("2026-01-20", "Accounts receivable", "0.00", "100000.00")]
+    receivable = sum(D(e["debit"]) - D(e["credit"]) for e in journal if e["account"] == "Accounts receivable")
+    assert receivable == D("34400.00")
+
+    # The aging: due on the invoice's due date, 31-60 days past due on 15 March.
+    due = date.fromisoformat(first()["due"])
+    aging = client.get("/api/v1/receivables?as_of=2026-03-15", headers=finance).get_json()["receivables"]
+    assert [(r["invoice"], r["outstanding"], r["days_past_due"]) for r in aging] == [
+        ("INV-000001", "34400.00", (date(2026, 3, 15) - due).days)]
+    assert aging[0]["bucket"] == "31-60" and 31 <= aging[0]["days_past_due"] <= 60
+    before = client.get("/api/v1/receivables?as_of=2026-01-10", headers=finance).get_json()["receivables"]
+    assert before[0]["outstanding"] == "134400.00" and before[0]["bucket"] == "current"  # cash not yet in
+    rows = list(csv.reader(io.StringIO(client.get("/api/v1/receivables?as_of=2026-03-15&format=csv",
+                                                  headers=finance).get_data(as_text=True))))
+    assert rows[0][:3] == ["contract_id", "title", "invoice"] and rows[1][2] == "INV-000001"
+    client.post(f"{base}/payments", json={**pay, "reference": "bank-2", "amount": "34400.00", "date": "2026-03-20"},
+                headers=finance)
+    assert client.get("/api/v1/receivables?as_of=2026-03-31", headers=finance).get_json()["receivables"] == []
+    assert first()["outstanding"] == "0.00" and first()["paid"] is True
+    auth.login("finance")
+    tab = client.get(f"/contracts/{signed.contract_id}?tab=finance").get_data(as_text=True)
+    row = tab[tab.index(issued.invoice + "</a>"):]
+    assert "issued as INV-000001: paid" in row[:row.index("</tr>")]
+    row = tab[tab.index(second + "</a>"):]
+    assert "scheduled" in row[:row.index("</tr>")]
