@@ -13,7 +13,7 @@ _BETWEEN = re.compile(r"\b(?:by\s+and\s+(?:between|among)|between|among)\b\s*:?"
                       r"|\b(?:entered\s+into|made|executed|agreement|contract)\s+(?:\w+\s+){0,6}?(?:by|with)\b(?!\s+and\s+(?:between|among))\s*:?",
                       re.IGNORECASE)
 _DEFINED = re.compile(r"\(\s*(?:[^()\"“”]{0,100}?\b(?:referred\s+to|called|defined|known)\s+(?:herein\s+)?(?=as\b))?"
-                      r"(?:hereinafter\s+)?(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|herein)?\s*"
+                      r"(?:hereinafter\s+)?(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|hereafter|herein)?\s*"
                       r"(?:(?:called|referred\s+to\s+as|defined\s+as|known\s+as)\s+)?(?:as\s+)?(?:the\s+|this\s+)?"
                       r"[\"“”'‘’]+\s*([^\"“”'‘’()]{1,60}?)\s*[\"“”'‘’]+[^()]{0,160}?\)"
                       # no parentheses: ', referred to in this Agreement as "Company" or "Boyd"'
@@ -26,7 +26,9 @@ _DESCRIPTOR = re.compile(
     r",?\s+(?:(?:is|being)\s+)?(?:a|an)\s+(?:[\w.'’-]+\s+){0,6}?(?:corporation|company|limited|partnership|llc|"
     r"association|organi[sz]ation|bank|entity|institution|individual|resident|national|citizen|"
     r"business|subsidiary|agency|trust|foundation|university|societe|société|aktiengesellschaft|gmbh|"
-    r"public|private|joint|state|federal|non-?profit|not-for-profit|registered)\b"
+    r"public|private|joint|state|federal|non-?profit|not-for-profit|registered|"
+    # a public body: "the City of Fort Stockton, Texas, a Texas Type A-General Law city"
+    r"city|county|municipality|town|village|district|authority)\b"
     r"|,\s+(?:not\s+individually|(?:but\s+)?solely\s+(?:as|in))\b"
     r"|,\s+[A-Z][a-z]+\s+Branch\b"                                 # "UBS AG, London Branch"
     r"|,\s+as\s+(?-i:[A-Z][a-z]+)\b"                                 # a capacity: "VERIZON ABS LLC, as Depositor"

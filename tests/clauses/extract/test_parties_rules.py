@@ -162,6 +162,15 @@ CASES = [
     (("Outsourcing Contract\n\nThis Contract is made by and between Lotus Garden Club Inc. (hereinafter referred to as "
      "Party A) and Chen Architects Office (hereinafter referred to as Party B) as follows:"),
      ["Lotus Garden Club Inc.", "Chen Architects Office"]),
+    # a public body described by what it is: ", a Texas home-rule city"
+    (('This AGREEMENT is entered into by the City of Millbrook, Texas, a Texas Type A-General Law city ("Millbrook") '
+      'and Quarry Water Holdings Corp., a Nevada corporation ("QWH"), effective as of the last date of signature.'),
+     ["City of Millbrook, Texas", "Quarry Water Holdings Corp."]),
+    # a title page whose terms say "HEREAFTER" rather than "HEREINAFTER"
+    (("SERVICES AGREEMENT\n\nBETWEEN:\n\n    HALDEN MEDIA GROUP B.V.\n    12 KADE STREET\n    AMSTERDAM\n"
+      "    (HEREINAFTER \"HALDEN\")\n\n    AND\n\n    CORVIN SPEECH, INC.\n    40 ELM STREET\n    BOSTON, MA 02160\n"
+      "    (HEREAFTER \"CORVIN\")\n\n    EFFECTIVE AS OF MARCH 1, 1998"),
+     ["HALDEN MEDIA GROUP B.V.", "CORVIN SPEECH, INC."]),
 ]
 
 
