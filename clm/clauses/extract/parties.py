@@ -46,7 +46,9 @@ _DESCRIPTOR = re.compile(
     r"|,?\s+(?:(?:of|at)\s+)?(?:\d{2,6}[A-Z]?\s+(?:[A-Z]|Box\b)|P\.?\s?O\.?\s+Box\b|(?:Suite|Room|Unit)\s+\d)"
     r"|,?\s+(?:of|at)\s+\["                                         # "of [address removed]"
     r"|,?\s+\d{1,3}(?:st|nd|rd|th)\s+Floor\b"                          # "2nd Floor, Transpacific Haus"
-    r"|\s*\(", re.IGNORECASE)
+    # a parenthesis ends the name, unless a corporate suffix follows it: "TOM Online (BVI) Limited"
+    r"|\s*\((?![^()\"“”]{1,30}\)\s*(?:[A-Z][\w&.-]*\s+){0,3}?(?:Limited|Ltd|Inc|LLC|L\.?P|Corp|Corporation|Co|GmbH"
+    r"|S\.?A|B\.?V|N\.?V|plc|AG|Pte|Pty)\b)", re.IGNORECASE)
 _GENERIC_TERMS = {"agreement", "effective date", "parties", "party", "this agreement", "amendment",
                   "contract", "each", "letter", "term", "territory", "products", "product", "services",
                   "hereafter", "hereinafter", "herein"}
@@ -346,7 +348,16 @@ def _defined_parties(pre: str, origin: int) -> tuple[list[tuple[str, int, int]],
             if sep is None:
                 listed = _listed_party(cand)
                 if listed is None:
-                    continue
+                    # "..., with an address at ..., Japan, Fujitsu Semiconductor Limited ("FSL")": a company
+                    # name closes the chunk right before its term
+                    last_co = None
+                    for last_co in _COMPANY.finditer(cand):
+                        pass
+                    # (a list item after a comma, not "as Administrator for X Corporation" or "a Nevada Corporation")
+                    if last_co is None or cand[last_co.end():].strip(" ,\n\t") \
+                            or not re.search(r",\s*$", cand[:last_co.start()]):
+                        continue
+                    listed = last_co.group(0)
                 cand = listed
             else:
                 cand = cand[sep.end():]
