@@ -87,7 +87,7 @@ def _sentence_at(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """Return the sentence (or line) around ``span``: the evidence for a clause a pattern matched in it."""
     s, e = span
     lo = max(0, s - 400)
-    cut = max((m.end() for m in _SENTENCE_STOP.finditer(text, lo, s)), default=lo)
+    cut = max((m.end() for m in _SENTENCE_STOP.finditer(text, lo, min(len(text), s + 3)) if m.end() <= s), default=lo)
     stop = _SENTENCE_STOP.search(text, e, e + 600)
     end = stop.start() + 1 if stop and text[stop.start()] in ".;" else (stop.start() if stop else min(len(text), e + 600))
     while cut < s and text[cut].isspace():

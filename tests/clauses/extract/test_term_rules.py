@@ -381,6 +381,11 @@ def test_a_stated_end_date_is_not_marked_computed() -> None:
     (('This Agreement is made by Acme Inc. and Widget LLC.\n\n"Effective Date" is the date of the most recent '
       "final signature on this Agreement.\n\nAcme Inc. Date: December 12, 2019\nWidget LLC Date: December 19, 2019"),
      '"Effective Date" is the date of the most recent final signature on this Agreement.', "last_signature_date"),
+    # definitions run on in one line: the evidence is the definition's own sentence
+    (('This Agreement is dated as of October 30, 2018 by Acme Inc. and Widget LLC.\n\n1. Definitions. "Consent" '
+      'means written consent, but only to the extent of such consent. "Effective Date" means the date first written '
+      'above. "Platform" means the software.'),
+     '"Effective Date" means the date first written above.', "agreement_date"),
 ])
 def test_effective_date_taken_from_another_date_cites_the_clause(text: str, clause: str, source: str) -> None:
     out = extract(text)
