@@ -13,7 +13,7 @@ _BETWEEN = re.compile(r"\b(?:by\s+and\s+(?:between|among)|between|among)\b\s*:?"
                       r"|\b(?:entered\s+into|made|executed|agreement|contract)\s+(?:\w+\s+){0,6}?(?:by|with)\b(?!\s+and\s+(?:between|among))\s*:?",
                       re.IGNORECASE)
 _DEFINED = re.compile(r"\(\s*(?:[^()\"“”]{0,100}?\b(?:referred\s+to|called|defined|known)\s+(?:herein\s+)?(?=as\b))?"
-                      r"(?:hereinafter\s+)?(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|herein)?\s*"
+                      r"(?:hereinafter\s+)?(?:(?:each|individually|collectively|together)[^()]{0,60}?)?(?:hereinafter|hereafter|herein)?\s*"
                       r"(?:(?:called|referred\s+to\s+as|defined\s+as|known\s+as)\s+)?(?:as\s+)?(?:the\s+|this\s+)?"
                       r"[\"“”'‘’]+\s*([^\"“”'‘’()]{1,60}?)\s*[\"“”'‘’]+[^()]{0,160}?\)"
                       # no parentheses: ', referred to in this Agreement as "Company" or "Boyd"'
@@ -26,7 +26,9 @@ _DESCRIPTOR = re.compile(
     r",?\s+(?:(?:is|being)\s+)?(?:a|an)\s+(?:[\w.'’-]+\s+){0,6}?(?:corporation|company|limited|partnership|llc|"
     r"association|organi[sz]ation|bank|entity|institution|individual|resident|national|citizen|"
     r"business|subsidiary|agency|trust|foundation|university|societe|société|aktiengesellschaft|gmbh|"
-    r"public|private|joint|state|federal|non-?profit|not-for-profit|registered)\b"
+    r"public|private|joint|state|federal|non-?profit|not-for-profit|registered|"
+    # a public body: "the City of Fort Stockton, Texas, a Texas Type A-General Law city"
+    r"city|county|municipality|town|village|district|authority)\b"
     r"|,\s+(?:not\s+individually|(?:but\s+)?solely\s+(?:as|in))\b"
     r"|,\s+[A-Z][a-z]+\s+Branch\b"                                 # "UBS AG, London Branch"
     r"|,\s+as\s+(?-i:[A-Z][a-z]+)\b"                                 # a capacity: "VERIZON ABS LLC, as Depositor"
@@ -44,7 +46,9 @@ _DESCRIPTOR = re.compile(
     r"|,?\s+(?:(?:of|at)\s+)?(?:\d{2,6}[A-Z]?\s+(?:[A-Z]|Box\b)|P\.?\s?O\.?\s+Box\b|(?:Suite|Room|Unit)\s+\d)"
     r"|,?\s+(?:of|at)\s+\["                                         # "of [address removed]"
     r"|,?\s+\d{1,3}(?:st|nd|rd|th)\s+Floor\b"                          # "2nd Floor, Transpacific Haus"
-    r"|\s*\(", re.IGNORECASE)
+    # a parenthesis ends the name, unless a corporate suffix follows it: "TOM Online (BVI) Limited"
+    r"|\s*\((?![^()\"“”]{1,30}\)\s*(?:[A-Z][\w&.-]*\s+){0,3}?(?:Limited|Ltd|Inc|LLC|L\.?P|Corp|Corporation|Co|GmbH"
+    r"|S\.?A|B\.?V|N\.?V|plc|AG|Pte|Pty)\b)", re.IGNORECASE)
 _GENERIC_TERMS = {"agreement", "effective date", "parties", "party", "this agreement", "amendment",
                   "contract", "each", "letter", "term", "territory", "products", "product", "services",
                   "hereafter", "hereinafter", "herein"}
@@ -344,7 +348,16 @@ def _defined_parties(pre: str, origin: int) -> tuple[list[tuple[str, int, int]],
             if sep is None:
                 listed = _listed_party(cand)
                 if listed is None:
-                    continue
+                    # "..., with an address at ..., Japan, Fujitsu Semiconductor Limited ("FSL")": a company
+                    # name closes the chunk right before its term
+                    last_co = None
+                    for last_co in _COMPANY.finditer(cand):
+                        pass
+                    # (a list item after a comma, not "as Administrator for X Corporation" or "a Nevada Corporation")
+                    if last_co is None or cand[last_co.end():].strip(" ,\n\t") \
+                            or not re.search(r",\s*$", cand[:last_co.start()]):
+                        continue
+                    listed = last_co.group(0)
                 cand = listed
             else:
                 cand = cand[sep.end():]

@@ -30,7 +30,7 @@ _RENEW_AGREEMENT = re.compile(
     re.IGNORECASE)
 RENEW_ACTION = re.compile(
     r"\b(?:auto(?:matically|matic|-)?|tacitly)\s*(?:be\s+)?(?:renew|extend|continu|prolong)\w*"
-    r"|\bautomatic\s+(?:[\w-]+\s+){1,3}?(?:renewals?|extensions?)\b|\brenewed\s+tacitly\b"
+    r"|\bautomatic\s+(?:[\w-]+\s+){0,3}?(?:renewals?|extensions?)\b|\brenewed\s+tacitly\b"
     r"|\b(?:renew|extend|continu|prolong)\w*\s+(?:\w+\s+)?automatically|\brenewable\b|\bright\s+to\s+(?:renew|extend)"
     r"|\bthereafter\s+automatically\b|\bprolong\w*\s+(?:\w+\s+){0,6}?(?:for|by)\b"
     r"|\b(?:renew|extend)\w*\s+(?:[\w,()]+\s+){0,8}?(?:for|by)\s+(?:an?\s+)?(?:additional|successive|further"

@@ -14,7 +14,7 @@ TERM_ADD = 0.3      # chosen by --cv 5 on the 284 (0.5: expiration_date F1 0.855
 TERM_WEIGHT = 2.0    # how much the term probability adds to a term sentence's rule score
 
 _PREAMBLE_DATE_CUE = re.compile(
-    r"(?:dated|as\s+of|made|entered|executed|effective|this|day|on|date[d]?:?)\W*(?:\w+\W+){0,6}$", re.IGNORECASE)
+    r"\b(?:dated|as\s+of|made|entered|executed|effective|this|day|on|date[d]?:?)\W*(?:\w+\W+){0,6}$", re.IGNORECASE)
 #: Confidence of an agreement date read from the signature blocks (the preamble has none).
 SIGNED_CONFIDENCE = 0.55
 #: EDGAR page footers ("Source: ACME INC, 10-K, 3/6/2020") carry the filing date, not a contract date.
@@ -72,12 +72,39 @@ _SIGNING_SUBJECT = re.compile(r"\b(?:this\s+(?:[\w-]+\s+){0,3}?(?:agreement|cont
                               r"|the\s+(?:agreement|contract)|term)\b[^.;]*$", re.IGNORECASE)
 
 
-def _takes_effect_on_signing(text: str) -> bool:
-    """Return whether the text says this contract starts on the date it bears."""
+def _takes_effect_on_signing(text: str) -> tuple[int, int] | None:
+    """Return the span of the clause saying this contract starts on the date it bears, or None."""
     for m in _EFFECTIVE_ON_SIGNING.finditer(text):
-        if m.group("verb") is None or _SIGNING_SUBJECT.search(text, max(0, m.start() - 100), m.start()):
-            return True
-    return False
+        if m.group("verb") is None:
+            return m.span()
+        subject = _SIGNING_SUBJECT.search(text, max(0, m.start() - 100), m.start())
+        if subject:
+            return subject.start(), m.end()
+    return None
+
+
+def _sentence_at(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """Return the sentence (or line) around ``span``: the evidence for a clause a pattern matched in it."""
+    s, e = span
+    lo = max(0, s - 400)
+    cut = max((m.end() for m in _SENTENCE_STOP.finditer(text, lo, min(len(text), s + 3)) if m.end() <= s), default=lo)
+    stop = _SENTENCE_STOP.search(text, e, e + 600)
+    end = stop.start() + 1 if stop and text[stop.start()] in ".;" else (stop.start() if stop else min(len(text), e + 600))
+    while cut < s and text[cut].isspace():
+        cut += 1
+    return cut, max(end, e)
+
+
+#: Where a sentence ends: a full stop or semicolon before a blank and a capital, or a blank line.
+_SENTENCE_STOP = re.compile(r"[.;](?=\s+[\"“(]?[A-Z0-9])|\n\s*\n")
+
+
+def _from_stated_start(value: str, clause: tuple[int, int], start: Found, source: str, confidence: float,
+                       text: str) -> Found:
+    """Return an effective date that is another date (the agreement date, the last signature) because a
+    clause says so: the clause is the evidence, and ``extra`` names the source and where its date stands."""
+    return Found(value, [_sentence_at(text, clause)], confidence,
+                 {"computed_from": [source], "start_evidence": [list(x) for x in start.evidence]})
 
 
 def _filing_stamp(text: str, pos: int) -> bool:
@@ -196,11 +223,17 @@ def effective_date(text: str, segs: list[Seg], agreed: Found | None, pre_end: in
         return stated
     if _BLANK_EFFECTIVE.search(text, 0, pre_end):
         return None
-    if _EFFECTIVE_ON_LAST_SIGNATURE.search(text):
-        return _last_signature_date(text)
+    last = _EFFECTIVE_ON_LAST_SIGNATURE.search(text)
+    if last:
+        signed = _last_signature_date(text)
+        return _from_stated_start(signed.value, last.span(), signed, "last_signature_date", signed.confidence,
+                                  text) if signed else None
     if agreed is None or agreed.confidence <= SIGNED_CONFIDENCE or _EFFECTIVE_IS_EVENT.search(text):
         return None
-    if _takes_effect_on_signing(text) or _PREAMBLE_EFFECTIVE.search(text, 0, pre_end):
+    on_signing = _takes_effect_on_signing(text)
+    if on_signing is not None:
+        return _from_stated_start(agreed.value, on_signing, agreed, "agreement_date", 0.7, text)
+    if _PREAMBLE_EFFECTIVE.search(text, 0, pre_end):
         return Found(agreed.value, list(agreed.evidence), 0.7)
     return None
 

@@ -124,7 +124,7 @@ CASES = [
     (('THIS AGREEMENT IS MADE ON THE 19 DAY OF MAY, 2010     PARTIES     (1) SHAW (HONG KONG) LTD, a company '
      'incorporated in Hong Kong whose registered office is at Unit 3208 ("SHAW"); and  Convention Plaza, 1 Harbour Rd, '
      'Hong Kong     (2) WASTEGREEN GROUP HOLDINGS PLC a company incorporated in Isle of Man ("WG"), each a "Party".'),
-     ["SHAW", "WASTEGREEN GROUP HOLDINGS PLC"]),
+     ["SHAW (HONG KONG) LTD", "WASTEGREEN GROUP HOLDINGS PLC"]),
     # a place defined between the parties is no party; the second party follows the first one's sentence
     (("1. Baoding Fern Group Limited Liability Company (hereinafter referred to as Party A), established and existing "
      'under the laws of the People\'s Republic of China ("PRC"), registered in China.\n\n'
@@ -162,6 +162,31 @@ CASES = [
     (("Outsourcing Contract\n\nThis Contract is made by and between Lotus Garden Club Inc. (hereinafter referred to as "
      "Party A) and Chen Architects Office (hereinafter referred to as Party B) as follows:"),
      ["Lotus Garden Club Inc.", "Chen Architects Office"]),
+    # a public body described by what it is: ", a Texas home-rule city"
+    (('This AGREEMENT is entered into by the City of Millbrook, Texas, a Texas Type A-General Law city ("Millbrook") '
+      'and Quarry Water Holdings Corp., a Nevada corporation ("QWH"), effective as of the last date of signature.'),
+     ["City of Millbrook, Texas", "Quarry Water Holdings Corp."]),
+    # a title page whose terms say "HEREAFTER" rather than "HEREINAFTER"
+    (("SERVICES AGREEMENT\n\nBETWEEN:\n\n    HALDEN MEDIA GROUP B.V.\n    12 KADE STREET\n    AMSTERDAM\n"
+      "    (HEREINAFTER \"HALDEN\")\n\n    AND\n\n    CORVIN SPEECH, INC.\n    40 ELM STREET\n    BOSTON, MA 02160\n"
+      "    (HEREAFTER \"CORVIN\")\n\n    EFFECTIVE AS OF MARCH 1, 1998"),
+     ["HALDEN MEDIA GROUP B.V.", "CORVIN SPEECH, INC."]),
+    # a party listed after the previous one's address, with no "and" before it
+    (('THIS AGREEMENT is made as of May 2, 2017 by and among Kuro Semiconductor Limited ("KSL"), a kabushiki kaisha '
+      'incorporated in Japan, with an address at No.4 Danchi, Aizu, Japan, Tama Semiconductor Limited ("TSL"), a '
+      'kabushiki kaisha incorporated in Japan, and Lumen, Inc. ("LUM"), a Delaware corporation (collectively, the '
+      '"Parties").'),
+     ["Kuro Semiconductor Limited", "Tama Semiconductor Limited", "Lumen, Inc."]),
+    # ... but not the principal a party acts for, nor its descriptor
+    (('This License Agreement is entered into as of May 1, 2004 by and between Orbit Licensing & Merchandising, a '
+      'division of Orbit Group, Inc. ("Orbit"), as Administrator for Orbit Film Corporation ("Licensor"), and '
+      'Sorrel Ltd HK ("Sorrel"), a Nevada Corporation, (hereinafter referred to as "Sorrel").'),
+     ["Orbit Licensing & Merchandising", "Sorrel Ltd HK"]),
+    # a parenthesis inside a company's name
+    (('THIS AGREEMENT is made by and among (a) Skylark Communications, S.A. ("Skylark"), a company, (b) TOM Online '
+      '(BVI) Limited ("Online BVI"), a company incorporated in the British Virgin Islands, and (c) TOM Online Inc. '
+      '("Tom Holding"), a company.'),
+     ["Skylark Communications, S.A.", "TOM Online (BVI) Limited", "TOM Online Inc."]),
 ]
 
 

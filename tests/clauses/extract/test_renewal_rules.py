@@ -23,6 +23,10 @@ def _fields(text: str) -> dict:
     ("Supplier builds plants that run on renewable energy sources.", False),
     (("During the Term and any renewal terms of this Agreement, and for a period of one year after, Buyer shall not "
      "hire Seller's staff."), False),
+    # "an automatic extension", with no word between "automatic" and "extension"
+    (("This Agreement shall be subject to an automatic extension for consecutive one (1) year periods thereafter, "
+      "unless terminated upon thirty (30) days' written notice by either Party."), True),
+    ("This Agreement is subject to automatic renewal for successive one-year terms.", True),
 ])
 def test_renewal_match_skips_adjectives_and_nouns(text: str, renews: bool) -> None:
     assert bool(R._renewal_match(text)) is renews
@@ -150,3 +154,15 @@ def test_period_cut_by_the_segmenter_is_read_across() -> None:
     b = Seg(len(first) + 1, len(first) + 1 + len(second), second, set(), [], [], [], [])
     options = R._term_options(a, R._renewal_match(first).start(), b)
     assert [o[1] for o in options] == ["P12M"]
+
+
+def test_automatic_extension_renews_by_the_rules_alone() -> None:
+    from clm.clauses.extract import classifier
+    text = ("OPERATIONS AGREEMENT between Acme Inc. and Widget LLC.\n\n2. Term. This Agreement shall have an initial "
+            "term of ten (10) years. This Agreement shall be subject to an automatic extension for consecutive one (1) "
+            "year periods thereafter, unless terminated upon thirty (30) days' written notice by either Party to the "
+            "other Party.")
+    with classifier.use(None):
+        fields = _fields(text)
+    assert (fields.get("auto_renewal"), fields.get("renewal_term"), fields.get("non_renewal_notice")) == (
+        True, "P1Y", "P30D")

@@ -370,3 +370,37 @@ def test_a_stated_end_date_is_not_marked_computed() -> None:
     ex = extract(text)
     assert ex.fields["expiration_date"] == "2020-12-31"
     assert ex.to_json("x")["derived"] == {}
+
+
+@pytest.mark.parametrize(("text", "clause", "source"), [
+    # the clause that makes the agreement date the effective date is the evidence; the date is where it starts
+    (("This Agreement is made as of June 8, 1999 by Acme Inc. and Widget LLC.\n\n4. Term. The Term shall commence "
+      "on the date of this Agreement and shall end on December 31, 2000. Fees are due monthly."),
+     "The Term shall commence on the date of this Agreement and shall end on December 31, 2000.", "agreement_date"),
+    # ... and the clause that makes the last signature date the effective date
+    (('This Agreement is made by Acme Inc. and Widget LLC.\n\n"Effective Date" is the date of the most recent '
+      "final signature on this Agreement.\n\nAcme Inc. Date: December 12, 2019\nWidget LLC Date: December 19, 2019"),
+     '"Effective Date" is the date of the most recent final signature on this Agreement.', "last_signature_date"),
+    # definitions run on in one line: the evidence is the definition's own sentence
+    (('This Agreement is dated as of October 30, 2018 by Acme Inc. and Widget LLC.\n\n1. Definitions. "Consent" '
+      'means written consent, but only to the extent of such consent. "Effective Date" means the date first written '
+      'above. "Platform" means the software.'),
+     '"Effective Date" means the date first written above.', "agreement_date"),
+])
+def test_effective_date_taken_from_another_date_cites_the_clause(text: str, clause: str, source: str) -> None:
+    out = extract(text)
+    assert [text[s:e] for s, e in out.evidence["effective_date"]] == [clause]
+    derived = out.derived["effective_date"]
+    assert derived["computed_from"] == [source]
+    (s, e), = derived["start_evidence"]
+    assert N.find_dates(text[s:e])[0].iso == out.fields["effective_date"]
+
+
+def test_agreement_date_cue_is_a_whole_word() -> None:
+    # "CONSTRUCTION" ends in "on" but is no "on": the cover page's date is not the preamble's cue
+    text = ("CABLE CONSTRUCTION AND MAINTENANCE AGREEMENT   Lisbon   May 3rd, 2001\n\nTABLE OF CONTENTS\n\n"
+            "THIS AGREEMENT, made and entered into this 3rd day of May 2001, by and between Acme Inc. and Widget LLC.")
+    _, pre_end = P.parties(text)
+    agreed = T.agreement_date(text, pre_end)
+    assert agreed is not None and agreed.value == "2001-05-03"
+    assert _evidence(text, agreed) == "3rd day of May 2001"
