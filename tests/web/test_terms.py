@@ -209,3 +209,23 @@ def test_a_computed_end_date_says_what_it_was_computed_from(client, auth, make_t
     assert expiration["derived"]["computed_from"] == ["effective_date", "initial_term"]
     assert [e["text"] for e in expiration["derived"]["start_evidence"]] == ["March 1, 2024"]
     assert "derived" not in body["extracted"]["initial_term"]
+
+
+TAKEN_FROM = """SERVICES AGREEMENT
+
+This Services Agreement is made on March 1, 2024 by and between Acme Corp., a Delaware corporation \
+("Customer"), and Widget Labs LLC, a California limited liability company ("Provider").
+
+1. Effectiveness. This Agreement shall be effective as of the date first written above.
+"""
+
+
+def test_an_effective_date_taken_from_the_agreement_date_says_so(client, auth):
+    auth.login(Role.LEGAL)
+    client.post("/contracts/new", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(TAKEN_FROM.encode()), "services.txt"), "csrf_token": auth.token()})
+    page = client.get("/contracts/1").get_data(as_text=True)
+    row = page[page.index('id="term-effective_date"'):]
+    row = row[:row.index("</tr>")]
+    assert "the agreement date, as the contract says" in row and "where that date is" in row
+    assert "computed from" not in row
