@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -404,24 +404,37 @@ def record_usage(session: Session, contract: Contract, data: Any, *, by: str,
     record = check_usage(parse_terms(get_document(session, contract.id).data),
                          data.get("line"), data.get("date"), data.get("quantity"))
     from clm.downstream.invoicing import refuse_usage_on_issued
-    if reference is not None:
-        existing = session.scalar(select(UsageRecord).where(UsageRecord.contract_id == contract.id,
-                                                            UsageRecord.reference == reference))
-        if existing is not None:
-            same = (existing.line_id, existing.used_on, Decimal(existing.quantity)) == (
-                record.line_id, record.on, record.quantity)
-            if not same:
-                raise Conflict(f"reference {reference!r} was already posted with other values")
-            return existing, False
-    refuse_usage_on_issued(session, contract.id, record.line_id, record.on)
+
     row = UsageRecord(contract_id=contract.id, line_id=record.line_id, used_on=record.on,
                       quantity=f"{record.quantity.normalize():f}", reference=reference, recorded_by=by,
                       created_at=now)
+    return add_once(session, row, lambda old: (old.line_id, old.used_on, Decimal(old.quantity)) == (
+        record.line_id, record.on, record.quantity),
+        before=lambda: refuse_usage_on_issued(session, contract.id, record.line_id, record.on))
+
+
+def add_once(session: Session, row: Any, same: Callable[[Any], bool],
+             before: Callable[[], None] | None = None) -> tuple[Any, bool]:
+    """Insert ``row`` (a usage record or a payment: ``contract_id`` and ``reference`` columns, unique
+    together) and return it with True; when the contract already has a row with its reference,
+    return that one with False if ``same(it)``, else raise Conflict. ``before`` runs just before
+    the insert (a check a retried post must not repeat). A race on the reference is a Conflict.
+    """
+    model = type(row)
+    if row.reference is not None:
+        existing = session.scalar(select(model).where(model.contract_id == row.contract_id,
+                                                      model.reference == row.reference))
+        if existing is not None:
+            if not same(existing):
+                raise Conflict(f"reference {row.reference!r} was already posted with other values")
+            return existing, False
+    if before is not None:
+        before()
     session.add(row)
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"reference {reference!r} was posted at the same moment; retry") from None
+        raise Conflict(f"reference {row.reference!r} was posted at the same moment; retry") from None
     return row, True
 
 

@@ -265,23 +265,13 @@ def record_payment(session: Session, contract_id: int, data: Any, *, by: str, se
     if errors:
         raise PaymentError(errors)
     assert found is not None and day is not None and amount is not None
+    from clm.downstream.commercial import add_once
+
     inv, _number = found
     units = money.to_minor(amount, inv.currency)
-    if reference is not None:
-        existing = session.scalar(select(Payment).where(Payment.contract_id == contract_id,
-                                                        Payment.reference == reference))
-        if existing is not None:
-            if (existing.invoice_id, existing.received_on, existing.amount_minor) != (inv.id, day, units):
-                raise Conflict(f"reference {reference!r} was already posted with other values")
-            return existing, False
     row = Payment(contract_id=contract_id, invoice_id=inv.id, received_on=day, amount_minor=units,
                   currency=inv.currency, reference=reference, recorded_by=by, created_at=now)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f"reference {reference!r} was posted at the same moment; retry") from None
-    return row, True
+    return add_once(session, row, lambda old: (old.invoice_id, old.received_on, old.amount_minor) == (inv.id, day, units))
 
 
 def _same_reference(session: Session, contract_id: int, reference: Any) -> bool:
