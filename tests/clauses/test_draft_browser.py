@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.test_browser import login
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_draft_an_msa_in_the_browser(demo_server, page):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Draft").click()
     page.get_by_role("link", name="Master Subscription Agreement", exact=True).click()
     page.wait_for_url(f"{demo_server}/draft/master_subscription_agreement")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_browser import login
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -12,7 +12,7 @@ _STYLE = "e => { const s = getComputedStyle(e); return [s.color, s.backgroundCol
 
 
 def test_clause_redline_and_compare_share_colours(demo_server, page):
-    login(page, demo_server)
+    sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/1/compare?from=1&to=2")
     compare_ins = page.locator("#rl-inline ins.rl-ins").first.evaluate(_STYLE)
     compare_del = page.locator("#rl-inline del.rl-del").first.evaluate(_STYLE)
