@@ -430,6 +430,27 @@ OPENAPI_PATHS: dict[str, Any] = {
                                "422": {"description": "{error, errors}: line not usage-based, date outside "
                                                       "the service period, bad quantity"}}},
         **_get("The contract's usage records")},
+    "/contracts/{id}/payments": {
+        "post": {"summary": "Record cash received against an issued invoice",
+                 "parameters": [_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["invoice", "amount", "date"],
+                     "properties": {"invoice": {"type": "string", "description": "The seller's number, e.g. INV-000001"},
+                                    "amount": {"type": "string", "description": "Decimal string in the invoice's "
+                                                                               "currency, at most what is outstanding"},
+                                    "date": {"type": "string", "format": "date"},
+                                    "reference": {"type": "string", "description": "Your id: a retry stores nothing"}}}}}},
+                 "responses": {"201": {"description": "Stored"}, "200": {"description": "Reference already posted"},
+                               "401": {"description": "No token"},
+                               "403": {"description": "Role lacks commercial_terms.write"},
+                               "404": {"description": "No such contract"},
+                               "409": {"description": "Reference posted with other values"},
+                               "422": {"description": "{error, errors}: invoice not issued, amount over what is "
+                                                      "outstanding, date before the invoice or in the future"}}},
+        **_get("The cash received against the contract's invoices")},
+    "/receivables": _get("Issued invoices with cash outstanding, with days past due and aging bucket", [
+        {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}]),
     "/contracts/{id}/journal": _get("Journal entries: receivable, contract asset, contract liability, revenue per "
                                     "line; every date balances", [
         _ID, {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}},
