@@ -115,6 +115,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "downstream.invoice_pdf": {"GET": MONEY},
     "downstream.terms_form": {"GET": MONEY, "POST": MONEY},
     "downstream.cancel": {"POST": MONEY},
+    "downstream.record_payment": {"POST": MONEY},
     "downstream.start_renewal": {"POST": MONEY},
     "downstream.credit_note_pdf": {"GET": MONEY},
     "downstream.orders_csv": {"GET": MONEY},

@@ -372,6 +372,34 @@ def _refuse_beside(err: Exception, contract_id: int, form: str) -> ResponseRetur
     return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at=form, _anchor=form)), 303
 
 
+@bp.route("/contracts/<int:contract_id>/payments", methods=["POST"])
+@require("commercial_terms.write")
+def record_payment(contract_id: int) -> ResponseReturnValue:
+    """Record cash received against an issued invoice from the Finance tab's form."""
+    from clm.downstream.invoicing import record_payment as record
+    from clm.errors import ClmError
+
+    principal = _may_write()
+    data = {name: request.form.get(name, "").strip() for name in ("invoice", "amount", "date", "reference")}
+    data["amount"] = data["amount"].replace(",", "").replace(" ", "")  # "100,000.00" as typed
+    if not data["reference"]:
+        del data["reference"]
+    try:
+        with db.transaction() as s:
+            store.get_contract(s, contract_id)
+            row, created = record(s, contract_id, data, by=principal.label, settings=current_app.config,
+                                  now=db.utcnow())
+            amount = money.from_minor(row.amount_minor, row.currency)
+            currency = row.currency
+    except ClmError as err:
+        return _refuse_beside(err, contract_id, "payment-form")
+    shown = display.money_text(money.plain(amount, currency), currency)
+    flash(f"Payment of {shown} against {data['invoice']} recorded." if created
+          else f"That payment ({data.get('reference')}) was already recorded; nothing changed.")
+    return redirect(url_for("contracts.show", contract_id=contract_id, tab="finance", at="payment-form",
+                            _anchor="payment-form")), 303
+
+
 @bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:

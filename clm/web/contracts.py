@@ -74,7 +74,8 @@ def placed_at(raw: str | None, tab: str, terms: TermsPanel, review: Review) -> s
     if not raw or not _AT.fullmatch(raw):
         return None
     # Each form's anchor, and the tab it is on: a message is shown only where it can be seen.
-    anchors = {"upload": "versions", "finance": "finance", "renewal-form": "finance", "cancel-form": "finance"}
+    anchors = {"upload": "versions", "finance": "finance", "renewal-form": "finance", "cancel-form": "finance",
+               "payment-form": "finance"}
     anchors.update((f"term-{row.field.name}", "terms") for row in terms.rows)
     anchors.update((f"clause-{row.hash[:12]}", "clauses") for row in (*review.rows, *review.missing))
     return raw if anchors.get(raw) == tab else f"tab-{tab}"

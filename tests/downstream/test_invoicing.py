@@ -287,3 +287,34 @@ def test_cash_received_against_issued_invoices_the_journal_and_the_aging(client,
     assert "issued as INV-000001: paid" in row[:row.index("</tr>")]
     row = tab[tab.index(second + "</a>"):]
     assert "scheduled" in row[:row.index("</tr>")]
+
+
+def test_finance_records_a_payment_on_the_finance_tab(client, make_signed, app, auth):
+    from sqlalchemy import func, select
+
+    from clm.downstream.invoicing import issue_invoices
+    from clm.downstream.models import Payment
+
+    signed = make_signed(saas_doc(), via=db.sessionmaker_for(app))
+    factory = db.make_sessionmaker(app.extensions["clm_db"].kw["bind"])
+    with db.transaction_for(factory) as s:
+        issue_invoices(s, date(2026, 1, 1), now=db.utcnow())
+    auth.login("finance")
+    tab = client.get(f"/contracts/{signed.contract_id}?tab=finance").get_data(as_text=True)
+    form = tab[tab.index('id="payment-form"'):]
+    assert "INV-000001: USD 120,000.00 outstanding" in form[:form.index("</form>")]
+    url = f"/contracts/{signed.contract_id}/payments"
+    bad = client.post(url, data={"invoice": "INV-000001", "amount": "200,000.00", "date": "2026-01-20",
+                                 "csrf_token": auth.token()}, follow_redirects=True)
+    page = bad.get_data(as_text=True)
+    assert "amount: 200000.00 is more than the 120000.00 outstanding on INV-000001" in page
+    form = page[page.index('id="payment-form"'):]
+    assert 'id="msg-payment-form"' in form[:form.index("</form>")]  # beside the form, not at the top
+    with db.transaction_for(factory) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0
+    done = client.post(url, data={"invoice": "INV-000001", "amount": "100,000.00", "date": "2026-01-20",
+                                  "reference": "", "csrf_token": auth.token()}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "Payment of USD 100,000.00 against INV-000001 recorded." in page
+    assert "issued as INV-000001: USD 20,000.00 outstanding" in page
+    assert client.post(url, data={"invoice": "INV-000001", "amount": "1", "date": "2026-01-20"}).status_code == 400
