@@ -129,6 +129,16 @@ def _progress(database_url: str, job_id: int, done: int, total: int) -> None:
         log.exception("could not record the progress of read job %s", job_id)
 
 
+def _failed(database_url: str, job_id: int, err: Exception, what: str) -> str:
+    """Record a read job's failure in one line: a ClmError's own words, else BROKEN (logged in full)."""
+    if isinstance(err, ClmError):
+        jobs.finish(database_url, job_id, jobs.FAILED, str(err))
+    else:
+        log.exception("read job %s %s", job_id, what)
+        jobs.finish(database_url, job_id, jobs.FAILED, BROKEN.format(what=type(err).__name__))
+    return jobs.FAILED
+
+
 def run_read_job(job_id: int, database_url: str, settings: dict[str, Any] | None = None) -> str:
     """Read a queued job's PDF (OCR page by page, progress recorded) and store it as the next
     version of its contract; record done or failed (one line). Return the job's status.
@@ -159,13 +169,8 @@ def run_read_job(job_id: int, database_url: str, settings: dict[str, Any] | None
     try:
         document = intake.read_upload(data, filename, limits,
                                       progress=lambda done, total: _progress(database_url, job_id, done, total))
-    except ClmError as err:  # the file's fault: the same words the upload would have got in its request
-        jobs.finish(database_url, job_id, jobs.FAILED, str(err))
-        return jobs.FAILED
-    except Exception as err:
-        log.exception("read job %s failed", job_id)
-        jobs.finish(database_url, job_id, jobs.FAILED, BROKEN.format(what=type(err).__name__))
-        return jobs.FAILED
+    except Exception as err:  # a ClmError is the file's fault: the words the upload would have got
+        return _failed(database_url, job_id, err, "failed")
     try:
         with jobs.job_transaction(database_url) as session:
             claimed = session.execute(
@@ -183,13 +188,8 @@ def run_read_job(job_id: int, database_url: str, settings: dict[str, Any] | None
                                            contract=contract, author=job.created_by or "unknown",
                                            source=VersionSource(job.source or VersionSource.UPLOAD.value))
             job.version_id, job.pages_done = version.id, job.pages_total
-    except ClmError as err:  # identical to a version stored meanwhile, a version number taken ...
-        jobs.finish(database_url, job_id, jobs.FAILED, str(err))
-        return jobs.FAILED
-    except Exception as err:
-        log.exception("read job %s could not store its version", job_id)
-        jobs.finish(database_url, job_id, jobs.FAILED, BROKEN.format(what=type(err).__name__))
-        return jobs.FAILED
+    except Exception as err:  # a ClmError: identical to a version stored meanwhile, a number taken ...
+        return _failed(database_url, job_id, err, "could not store its version")
     events.follow(settings, jobs.session_factory(database_url))  # version.stored: extraction
     return jobs.DONE
 
