@@ -165,10 +165,12 @@ def _party(p: Party | None) -> dict[str, Any] | None:
             "code": p.code}
 
 
-def payable(session: Session, inv: Invoice, settings: Mapping[str, Any], bill: Billed | None = None) -> dict[str, Any]:
+def payable(session: Session, inv: Invoice, settings: Mapping[str, Any], bill: Billed | None = None,
+            cache: dict[int, ContractTerms] | None = None) -> dict[str, Any]:
     """Return what a customer needs to pay ``inv``: the seller's number (None until issued), the
-    seller and bill-to parties, the tax lines and the total due (on ``bill``, what :func:`billed` says)."""
-    terms = _terms_of(session, inv.schedule_id, {})
+    seller and bill-to parties, the tax lines and the total due (on ``bill``, what :func:`billed` says).
+    ``cache``: terms already read, by schedule (for many invoices at once)."""
+    terms = _terms_of(session, inv.schedule_id, {} if cache is None else cache)
     rates = parse_tax_rates(str(settings.get("TAX_RATES", "")))
     cur = inv.currency
     subtotal = money.from_minor((bill or billed(session, [inv])[inv.id])[1], cur)
@@ -322,10 +324,12 @@ def receivables(session: Session, as_of: date, settings: Mapping[str, Any]) -> l
                 select(Payment.invoice_id, func.sum(Payment.amount_minor))
                 .where(Payment.invoice_id.in_(list(got)), Payment.received_on <= as_of).group_by(Payment.invoice_id)):
             got[invoice_id] = int(units)
+    bills = billed(session, [inv for inv, _n, _t in rows])
+    cache: dict[int, ContractTerms] = {}
     out = []
     for inv, number, title in rows:
         cur = inv.currency
-        due = payable(session, inv, settings)
+        due = payable(session, inv, settings, bills[inv.id], cache)
         total = money.to_minor(Decimal(due["total_due"]), cur)
         outstanding = total - got[inv.id]
         if outstanding <= 0:
