@@ -72,3 +72,16 @@ def test_an_accepted_quote_is_signed_and_billed_as_quoted(clm_site: Installation
     assert billing["invoices"][0]["date"] == start.isoformat()
     revenue = finance.get(f"{site.url}/api/v1/contracts/{contract_id}/revenue", timeout=60).json()
     assert sum(Decimal(r["amount"]) for r in revenue["schedule"]) == tcv
+
+    # The daily cron issues the first invoice (its own process); finance sees it in the aging, and
+    # cash dated before the invoice is refused, nothing stored.
+    site.clm("downstream", "issue", "--today", start.isoformat())
+    first = finance.get(f"{site.url}/api/v1/contracts/{contract_id}/billing", timeout=60).json()["invoices"][0]
+    assert first["seller_number"] and first["outstanding"] == first["total_due"]
+    aging = finance.get(f"{site.url}/api/v1/receivables?as_of={start.isoformat()}", timeout=60).json()["receivables"]
+    assert [(r["invoice"], r["outstanding"], r["bucket"]) for r in aging] == [
+        (first["seller_number"], first["total_due"], "current")]
+    early = finance.post(f"{site.url}/api/v1/contracts/{contract_id}/payments", timeout=60, json={
+        "invoice": first["seller_number"], "amount": first["total_due"], "date": dt.date.today().isoformat()})
+    assert early.status_code == 422 and "before the invoice's date" in early.json()["error"]
+    assert finance.get(f"{site.url}/api/v1/contracts/{contract_id}/payments", timeout=60).json()["payments"] == []
