@@ -134,16 +134,9 @@ def post_payment(contract_id: int) -> ResponseReturnValue:
 @require("finance.read")
 def get_payments(contract_id: int) -> ResponseReturnValue:
     """Return the cash received against the contract's invoices, in date order."""
-    from sqlalchemy import select
+    from clm.downstream.invoicing import payments_json
 
-    from clm.downstream.invoicing import payment_json
-    from clm.downstream.models import InvoiceNumber, Payment
-
-    session = _contract(contract_id)
-    rows = session.execute(select(Payment, InvoiceNumber.number)
-                           .join(InvoiceNumber, InvoiceNumber.invoice_id == Payment.invoice_id)
-                           .where(Payment.contract_id == contract_id).order_by(Payment.received_on, Payment.id))
-    return jsonify(payments=[payment_json(p, number) for p, number in rows])
+    return jsonify(payments=payments_json(_contract(contract_id), contract_id))
 
 
 @bp.route("/receivables")

@@ -215,7 +215,7 @@ def paid_minor(session: Session, invoice_ids: list[int]) -> dict[int, int]:
 
 
 def record_payment(session: Session, contract_id: int, data: Any, *, by: str, settings: Mapping[str, Any],
-                   now: dt.datetime) -> tuple[Payment, bool]:
+                   now: dt.datetime, typed: bool = False) -> tuple[Payment, bool]:
     """Store cash received ``{"invoice", "amount", "date", "reference"?}`` against an issued invoice.
 
     ``invoice`` is the seller's number (or the scheduled one), of this contract and issued;
@@ -223,7 +223,8 @@ def record_payment(session: Session, contract_id: int, data: Any, *, by: str, se
     outstanding (the total due, tax included, less what was received); ``date`` not before the
     invoice's date nor after today. Otherwise :class:`PaymentError` names each field and nothing
     is stored. A ``reference`` already posted for this contract returns the stored payment (a
-    retried post changes nothing) and its second value is False.
+    retried post changes nothing) and its second value is False. ``typed``: ``amount`` is what a
+    person typed into a form ("100,000.00", "$1,200"; :func:`clm.values.money.typed`).
     """
     if not isinstance(data, dict):
         raise InvalidInput('Send {"invoice": "INV-000001", "amount": "1200.00", "date": "YYYY-MM-DD"} as a JSON object.')
@@ -251,9 +252,9 @@ def record_payment(session: Session, contract_id: int, data: Any, *, by: str, se
     if found is not None:
         inv, number = found
         try:
-            amount = money.amount(data.get("amount"), inv.currency)
+            amount = (money.typed if typed else money.amount)(data.get("amount"), inv.currency)
         except ValueReadError as err:
-            errors.append(f"amount: {err}")
+            errors.append(str(err.named("amount")))
         else:
             due = money.to_minor(Decimal(payable(session, inv, settings)["total_due"]), inv.currency)
             outstanding = due - paid_minor(session, [inv.id])[inv.id]
@@ -279,6 +280,15 @@ def record_payment(session: Session, contract_id: int, data: Any, *, by: str, se
 def _same_reference(session: Session, contract_id: int, reference: Any) -> bool:
     return reference is not None and session.scalar(select(Payment.id).where(
         Payment.contract_id == contract_id, Payment.reference == reference)) is not None
+
+
+def payments_json(session: Session, contract_id: int) -> list[dict[str, Any]]:
+    """Return the cash received against the contract's invoices, in date order (each with the
+    seller's number it was applied to)."""
+    rows = session.execute(select(Payment, InvoiceNumber.number)
+                           .join(InvoiceNumber, InvoiceNumber.invoice_id == Payment.invoice_id)
+                           .where(Payment.contract_id == contract_id).order_by(Payment.received_on, Payment.id))
+    return [payment_json(p, number) for p, number in rows]
 
 
 def payment_json(row: Payment, invoice: str | None = None) -> dict[str, Any]:

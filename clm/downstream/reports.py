@@ -126,11 +126,12 @@ def billing_json(session: Session, contract_id: int, settings: dict[str, Any] | 
     invoices = invoices_of(session, order.id)
     bills = billed(session, invoices)
     paid = paid_minor(session, [inv.id for inv in invoices])
+    cache: dict[int, Any] = {}                    # the terms, read once for every invoice
     return {"order_id": order.id, "terms_sha256": schedule.terms_sha256, "currency": schedule.currency,
             "total": _money(schedule.total_minor, schedule.currency),
             "status": "cancelled" if cancellation else "active",
             "invoices": [_with_cash({**invoice_json(inv, cancellation, bills[inv.id]),
-                                     **payable(session, inv, settings or {}, bills[inv.id])}, paid[inv.id])
+                                     **payable(session, inv, settings or {}, bills[inv.id], cache)}, paid[inv.id])
                          for inv in invoices],
             "credit_note": stored_credit_note_json(note) if note is not None else None}
 
@@ -499,6 +500,8 @@ class Panel:
     renewal_draft: dict[str, Any] | None = None
     #: When this contract is a renewal draft: the contract it renews ({"contract_id", "title", ...}).
     renews: dict[str, Any] | None = None
+    #: Cash received against the invoices, in date order (``invoicing.payments_json``).
+    payments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def downstream_panel(session: Session, contract: Contract, today: date | None = None,
@@ -530,14 +533,14 @@ def downstream_panel(session: Session, contract: Contract, today: date | None = 
     revenue = revenue_json(session, contract.id, today)
     note = credit_note_of(session, contract.id)
     drafts = drafts_json(session, order.id)
-    from clm.downstream.orders import cancellation_of
+    from clm.downstream.invoicing import payments_json
 
     return Panel(**base, order=order_json(session, contract.id),
                  invoices=billing_json(session, contract.id, settings)["invoices"],
                  revenue_total=revenue["total"], balance=revenue["balance"],
                  renewal=renewal_json(session, contract.id, today),
                  credit_note=stored_credit_note_json(note) if note is not None else None,
-                 renewal_draft=drafts[-1] if drafts else None)
+                 renewal_draft=drafts[-1] if drafts else None, payments=payments_json(session, contract.id))
 
 
 # -- journal entries -------------------------------------------------------------------------------

@@ -194,8 +194,6 @@ def contracts() -> ResponseReturnValue:
 @require("finance.read")
 def contracts_csv() -> ResponseReturnValue:
     """The filtered terms table as CSV: machine-readable columns, then the same values as people read them."""
-    from flask import current_app
-
     from clm.clauses.views import _cell
 
     locale = current_app.config.get("DATE_LOCALE") or "en-US"
@@ -336,8 +334,6 @@ def invoice_pdf(number: str) -> ResponseReturnValue:
 
     schedule = session.get(BillingSchedule, invoice.schedule_id)
     cancellation = cancellation_of(session, schedule.order_id) if schedule is not None else None
-    from flask import current_app
-
     from clm.downstream.invoicing import billed, payable
 
     bill = billed(session, [invoice])[invoice.id]
@@ -381,14 +377,13 @@ def record_payment(contract_id: int) -> ResponseReturnValue:
 
     principal = _may_write()
     data = {name: request.form.get(name, "").strip() for name in ("invoice", "amount", "date", "reference")}
-    data["amount"] = data["amount"].replace(",", "").replace(" ", "")  # "100,000.00" as typed
     if not data["reference"]:
         del data["reference"]
     try:
         with db.transaction() as s:
             store.get_contract(s, contract_id)
             row, created = record(s, contract_id, data, by=principal.label, settings=current_app.config,
-                                  now=db.utcnow())
+                                  now=db.utcnow(), typed=True)
             amount = money.from_minor(row.amount_minor, row.currency)
             currency = row.currency
     except ClmError as err:
@@ -404,8 +399,6 @@ def record_payment(contract_id: int) -> ResponseReturnValue:
 @require("commercial_terms.write")
 def cancel(contract_id: int) -> ResponseReturnValue:
     """Cancel the executed contract's order from the posted date: credit note, later invoices stopped."""
-    from flask import current_app
-
     from clm.downstream.orders import cancel_order
     from clm.errors import ClmError
 
@@ -434,8 +427,6 @@ def cancel(contract_id: int) -> ResponseReturnValue:
 @require("commercial_terms.write")
 def start_renewal(contract_id: int) -> ResponseReturnValue:
     """Draft the renewal of the executed contract with the posted uplift, capped by the contract's cap."""
-    from flask import current_app
-
     from clm.clauses.approvals import library_from_settings
     from clm.downstream.renewal_drafts import parse_uplift
     from clm.downstream.renewal_drafts import start_renewal as start

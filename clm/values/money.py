@@ -147,6 +147,32 @@ def amount(value: object, code: str) -> Decimal:
     return _checked(Decimal(text), code, value).amount
 
 
+_TYPED = re.compile(r"(?:(?P<pre>[A-Za-z]{3}|[$€£])\s*)?(?P<whole>\d{1,3}(?:(?P<sep>[,\s\u00a0\u202f])\d{3})"
+                    r"(?:(?P=sep)\d{3})*|\d+)(?P<frac>\.\d+)?(?:\s*(?P<post>[A-Za-z]{3}))?")
+
+
+def typed(value: object, code: str) -> Decimal:
+    """Return an amount as a person types it into a form, in ``code``: "100,000.00", "100 000.00",
+    "$100,000", "USD 1,200.50", "1200.5".
+
+    Digits may be grouped in threes by commas or spaces (one separator throughout); a currency
+    code or symbol, if typed, must be ``code``'s. Anything else ("1,2,3", "100.000,00", "EUR 5"
+    for a USD invoice) is refused with the reason, never guessed; the amount itself is then
+    checked as :func:`amount` checks it.
+    """
+    if not isinstance(value, str):
+        return amount(value, code)
+    m = _TYPED.fullmatch(value.strip())
+    if not m:
+        raise ValueReadError(value, "an amount (digits, grouped by commas if you like, and a decimal point)",
+                             '"1,200.00"')
+    given = m.group("pre") or m.group("post")
+    cur = code.upper() if isinstance(code, str) else code
+    if m.group("pre") and m.group("post") or given and _SYMBOLS.get(given, given.upper()) != cur:
+        raise ValueReadError(value, f"an amount in {cur}", f'"1,200.00" or "{cur} 1,200.00"')
+    return amount(re.sub(r"\D", "", m.group("whole")) + (m.group("frac") or ""), cur)
+
+
 def _checked(value: Decimal, code: str, wording: object) -> Money:
     cur = code.upper() if isinstance(code, str) else code
     if not is_currency(cur):

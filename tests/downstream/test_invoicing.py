@@ -317,4 +317,12 @@ def test_finance_records_a_payment_on_the_finance_tab(client, make_signed, app, 
     page = done.get_data(as_text=True)
     assert "Payment of USD 100,000.00 against INV-000001 recorded." in page
     assert "issued as INV-000001: USD 20,000.00 outstanding" in page
+    listed = page[page.index('id="payments-h"'):]
+    listed = listed[:listed.index("</table>")]
+    assert "INV-000001" in listed and "USD 100,000.00" in listed and "finance" in listed  # who recorded it
+    misread = client.post(url, data={"invoice": "INV-000001", "amount": "20.000,00", "date": "2026-01-21",
+                                     "csrf_token": auth.token()}, follow_redirects=True).get_data(as_text=True)
+    assert "amount: cannot read &#39;20.000,00&#39; as an amount" in misread  # a decimal comma is not read as 20
+    with db.transaction_for(factory) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
     assert client.post(url, data={"invoice": "INV-000001", "amount": "1", "date": "2026-01-20"}).status_code == 400

@@ -275,6 +275,23 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
     page.goto(f"{site.url}/finance/contracts")
     assert "Contoso Retail LLC" in page.locator("table").first.inner_text()
 
+    # -- The issue cron issues the invoice due today; finance records the wire on the Finance tab. --
+    site.clm("downstream", "issue", "--today", today.isoformat())
+    due = next(i for i in finance.get(f"{site.url}/api/v1/contracts/{contract_id}/billing", timeout=60).json()["invoices"]
+               if i["seller_number"])
+    page.goto(f"{site.url}/contracts/{contract_id}?tab=finance")
+    page.locator("#payment-invoice").select_option(due["seller_number"])
+    page.get_by_label("Amount received").fill(f"{Decimal(due['total_due']):,.2f}")  # as typed: "1,234.00"
+    page.get_by_label("Received on").fill(today.isoformat())
+    page.get_by_label("Bank reference (optional)").fill("WIRE-0001")
+    page.get_by_role("button", name="Record payment").click()
+    page.wait_for_load_state()
+    assert f"against {due['seller_number']} recorded" in page.get_by_role("status").first.inner_text()
+    paid = page.locator("table.payments").inner_text()
+    assert due["seller_number"] in paid and "WIRE-0001" in paid
+    aging = finance.get(f"{site.url}/api/v1/receivables?as_of={today.isoformat()}", timeout=60).json()["receivables"]
+    assert due["seller_number"] not in [r["invoice"] for r in aging]  # paid in full: nothing outstanding
+
     # -- The renewal reminder cron mails once for the notice deadline. ---------------------------
     renewal = finance.get(f"{site.url}/api/v1/contracts/{contract_id}/renewal", timeout=60).json()
     deadline = dt.date.fromisoformat(renewal["notice_deadline"])

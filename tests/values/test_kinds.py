@@ -153,6 +153,30 @@ def test_money_round_trips(value):
         money.parse(money.format(value)).amount, value.currency)
 
 
+@pytest.mark.parametrize("typed,code,expected", [
+    ("100,000.00", "USD", "100000.00"), ("100 000.00", "USD", "100000.00"), ("$1,200", "USD", "1200.00"),
+    ("USD 1,200.50", "USD", "1200.50"), ("1200.5 usd", "USD", "1200.50"), (" 7 ", "JPY", "7"),
+    ("1\u202f234\u202f567.891", "KWD", "1234567.891"),
+])
+def test_a_typed_amount_is_read_as_people_type_it(typed, code, expected):
+    assert money.typed(typed, code) == Decimal(expected)
+
+
+@pytest.mark.parametrize("typed,code,message", [
+    ("1,2,3", "USD", "grouped by commas"),           # not grouped in threes: never guessed
+    ("100.000,00", "USD", "grouped by commas"),      # a decimal comma is refused, not read as 100
+    ("1,000 000", "USD", "grouped by commas"),       # one separator throughout
+    ("EUR 5", "USD", "an amount in USD"),
+    ("USD 5 EUR", "USD", "an amount in USD"),
+    ("12.345", "USD", "at most 2 decimals"),
+    ("-5", "USD", "grouped by commas"),
+    ("", "USD", "grouped by commas"),
+])
+def test_a_typed_amount_that_is_not_clear_is_refused(typed, code, message):
+    with pytest.raises(ValueReadError, match=message):
+        money.typed(typed, code)
+
+
 # ----------------------------------------------------------------------------- dates, numbers
 
 
@@ -251,3 +275,4 @@ def test_a_deadline_on_a_holiday_moves_to_the_business_day_before():
     assert calendars.calendar("US").on_or_before(date(2026, 12, 25)) == date(2026, 12, 24)
     assert calendars.calendar("GB").on_or_before(date(2026, 12, 28)) == date(2026, 12, 24)  # Boxing Day observed
     assert calendars.calendar("none").on_or_before(date(2026, 12, 25)) == date(2026, 12, 25)
+
