@@ -95,22 +95,33 @@ def journal_examples() -> None:
     from collections import defaultdict as dd
     from datetime import date
 
-    from clm.downstream.journal import ACCOUNTS, build_journal
+    from clm.downstream.journal import ACCOUNTS, Received, build_journal
 
-    def net(doc: dict[str, Any], as_of: date) -> dict[tuple[str, str], Decimal]:
+    def net(doc: dict[str, Any], as_of: date, paid: str | None = None) -> dict[tuple[str, str], Decimal]:
         terms, r, b = _schedule(doc)
+        cash = [Received(date.fromisoformat(paid), b[0].number, b[0].total)] if paid else []
         out: dict[tuple[str, str], Decimal] = dd(Decimal)
-        for e in build_journal(terms, b, r, as_of):
+        for e in build_journal(terms, b, r, as_of, payments=cash):
             out[(e.date.isoformat(), e.account)] += e.debit - e.credit
         return out
 
-    ar, asset, liability, revenue = (ACCOUNTS[k] for k in ("receivable", "contract_asset", "contract_liability",
-                                                            "revenue"))
-    n = net({"currency": "USD", "signed_on": "2026-01-01", "lines": [
+    ar, asset, liability, revenue, cash = (ACCOUNTS[k] for k in ("receivable", "contract_asset", "contract_liability",
+                                                                  "revenue", "cash"))
+    ex38 = {"currency": "USD", "signed_on": "2026-01-01", "lines": [
         {"id": "P", "price": "1000.00", "recognition": "point_in_time", "satisfied_on": "2026-03-31",
-         "billing": {"frequency": "once", "on": "2026-01-31"}}]}, date(2026, 3, 31))
+         "billing": {"frequency": "once", "on": "2026-01-31"}}]}
+    n = net({**ex38, "cancellable": True}, date(2026, 3, 31), paid="2026-03-01")
+    row("38 A", "31 Jan (cancellable, due): no entry", "0.00", sum((v for (d, _), v in n.items() if d == "2026-01-31"),
+                                                                   Decimal("0.00")))
+    row("38 A", "1 Mar Dr cash", "1000.00", n[("2026-03-01", cash)])
+    row("38 A", "1 Mar Cr contract liability", "-1000.00", n[("2026-03-01", liability)])
+    row("38 A", "31 Mar Dr contract liability", "1000.00", n[("2026-03-31", liability)])
+    row("38 A", "31 Mar Cr revenue", "-1000.00", n[("2026-03-31", revenue)])
+    n = net(ex38, date(2026, 3, 31), paid="2026-03-01")
     row("38 B", "31 Jan Dr receivable", "1000.00", n[("2026-01-31", ar)])
     row("38 B", "31 Jan Cr contract liability", "-1000.00", n[("2026-01-31", liability)])
+    row("38 B", "1 Mar Dr cash", "1000.00", n[("2026-03-01", cash)])
+    row("38 B", "1 Mar Cr receivable", "-1000.00", n[("2026-03-01", ar)])
     row("38 B", "31 Mar Dr contract liability", "1000.00", n[("2026-03-31", liability)])
     row("38 B", "31 Mar Cr revenue", "-1000.00", n[("2026-03-31", revenue)])
     n = net({"currency": "USD", "signed_on": "2026-01-01", "lines": [

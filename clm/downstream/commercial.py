@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 LINE_FORM_FIELDS = ("description", "quantity", "unit_price", "price", "ssp", "recognition", "frequency", "timing",
                     "start", "end", "satisfied_on")
 #: The form's fields outside the lines (the renewal's four stand for ``renewal.*``).
-FORM_FIELDS = ("currency", "signed_on", "payment_terms_days", "auto_renewal", "renewal_term", "non_renewal_notice",
-               "price_increase_cap")
+FORM_FIELDS = ("currency", "signed_on", "payment_terms_days", "cancellable", "auto_renewal", "renewal_term",
+               "non_renewal_notice", "price_increase_cap")
 #: At most this many lines in the form (a document with more is edited as JSON).
 MAX_FORM_LINES = 200
 _LINE_PATH = re.compile(r"lines\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?")
@@ -80,6 +80,7 @@ def form_of(data: Mapping[str, Any]) -> TermsForm:
     cap = renewal.get("price_increase_cap")
     values = {"currency": _text(data.get("currency")), "signed_on": _text(data.get("signed_on")),
               "payment_terms_days": _text(data.get("payment_terms_days", 30)),
+              "cancellable": "on" if data.get("cancellable") is True else "",
               "auto_renewal": "on" if renewal.get("auto_renewal") is True else "",
               "renewal_term": _words(renewal.get("renewal_term")),
               "non_renewal_notice": _words(renewal.get("non_renewal_notice")),
@@ -133,7 +134,8 @@ def terms_of_form(tf: TermsForm, base: Mapping[str, Any]) -> dict[str, Any]:
     from clm.values import durations
 
     doc: dict[str, Any] = {k: v for k, v in base.items() if k not in ("currency", "signed_on", "payment_terms_days",
-                                                                      "payment_terms", "lines", "renewal")}
+                                                                      "payment_terms", "lines", "renewal",
+                                                                      "cancellable")}
     v = tf.values
     for key in ("currency", "signed_on"):
         if v.get(key):
@@ -141,6 +143,8 @@ def terms_of_form(tf: TermsForm, base: Mapping[str, Any]) -> dict[str, Any]:
     days = v.get("payment_terms_days", "")
     if days:
         doc["payment_terms_days"] = int(days) if days.isdigit() else days
+    if v.get("cancellable") in ("on", "true", "1", "yes"):
+        doc["cancellable"] = True                 # left out otherwise: the document hashes as before
 
     def duration(text: str) -> str:
         try:
@@ -204,7 +208,7 @@ def place_errors(tf: TermsForm, errors: list[str]) -> None:
 
 
 def _form_key(path: str) -> str | None:
-    if path in ("currency", "signed_on", "payment_terms_days"):
+    if path in ("currency", "signed_on", "payment_terms_days", "cancellable"):
         return path
     if path == "payment_terms":
         return "payment_terms_days"

@@ -107,6 +107,13 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
       its share.
     * Cash received against an invoice (``payments``) debits cash and credits accounts
       receivable on the day it came in.
+    * A ``cancellable`` contract (Example 38 Case A) has no receivable for an invoice the
+      customer can still walk away from: the right is unconditional for what is paid or
+      earned, so the contract's unconditional amount is max(cash, min(billed, recognized))
+      (without tax). An invoice alone posts nothing; cash debits cash and credits the contract
+      position (an advance payment is a contract liability); revenue earned and billed but not
+      paid becomes a receivable. The tax on an invoice is posted as above, and each payment
+      first settles its proportional share of that tax.
     * Revenue is posted per line at each month's end (``as_of`` for its own month) for the
       month's amount of the revenue schedule: it debits the contract liability, while one stands,
       then the contract asset, and credits revenue. A negative month (a concession, a
@@ -130,7 +137,7 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
 
     jurisdiction = terms.bill_to.jurisdiction if terms.bill_to is not None else None
     # (date, order, line, amount, memo): 0 an invoice line, 1 a month's revenue, 2 an invoice's tax
-    # (its line is the jurisdiction), 3 cash received.
+    # (its line is the jurisdiction), 3 cash received (its line is the invoice).
     events: list[tuple[date, int, str, Decimal, str]] = []
     for inv in billed:
         if as_of is None or inv.date <= as_of:
@@ -143,7 +150,7 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
                                    f"{inv.number} tax {tax.jurisdiction} {tax.rate.normalize():f}%"))
     for cash in payments:
         if as_of is None or cash.date <= as_of:
-            events.append((cash.date, 3, "", cash.amount, f"{cash.invoice} payment {cash.reference or ''}".strip()))
+            events.append((cash.date, 3, cash.invoice, cash.amount, f"{cash.invoice} payment {cash.reference or ''}".strip()))
     by_month: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in revenue.entries:
         by_month[(e.period, e.line_id)] += e.amount
@@ -168,6 +175,11 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
         if amount:
             out.append(Entry(day, account, max(amount, zero), max(-amount, zero), line, memo))
 
+    # A cancellable contract's running totals (without tax) and what its accounts hold for them.
+    tax_share = _tax_shares(billed, jurisdiction, dict(tax_rates or {}), cur) if terms.cancellable else {}
+    totals = {"billed": zero, "cash": zero, "recognized": zero}
+    held = {"receivable": zero, "asset": zero, "liability": zero}
+    paid: dict[str, Decimal] = {}
     for day, kind, line, amount, memo in events:
         if kind == 2:
             post(day, names["receivable"], amount, "", memo)
@@ -175,7 +187,27 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
             continue
         if kind == 3:
             post(day, names["cash"], amount, "", memo)
-            post(day, names["receivable"], -amount, "", memo)
+            if not terms.cancellable:
+                post(day, names["receivable"], -amount, "", memo)
+                continue
+            # The tax share of what is paid so far, so an invoice paid in parts settles its tax exactly.
+            share, before = tax_share.get(line, Decimal(0)), paid.get(line, zero)
+            paid[line] = before + amount
+            tax = money.round_money(paid[line] * share, cur) - money.round_money(before * share, cur)
+            post(day, names["receivable"], -tax, "", memo)
+            amount, line = amount - tax, ""
+        if terms.cancellable:
+            totals[("billed", "recognized", "", "cash")[kind]] += amount
+            unconditional = max(totals["cash"], min(totals["billed"], totals["recognized"]))
+            now = {"receivable": unconditional - totals["cash"],
+                   "asset": max(totals["recognized"] - unconditional, zero),
+                   "liability": max(unconditional - totals["recognized"], zero)}
+            post(day, names["receivable"], now["receivable"] - held["receivable"], line, memo)
+            post(day, names["contract_asset"], now["asset"] - held["asset"], line, memo)
+            post(day, names["contract_liability"], held["liability"] - now["liability"], line, memo)
+            if kind == 1:
+                post(day, revenue_account(line), -amount, line, memo)
+            held = now
             continue
         before = position
         position = before + amount if kind == 0 else before - amount
@@ -187,6 +219,17 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
         post(day, names["contract_liability"], -d_liability, line, memo)
         if kind == 1:
             post(day, revenue_account(line), -amount, line, memo)
+    return out
+
+
+def _tax_shares(billed: Sequence[Invoice], jurisdiction: str | None, rates: dict[str, Decimal],
+                cur: str) -> dict[str, Decimal]:
+    """Return, per invoice number, the fraction of what the customer pays that is tax."""
+    out = {}
+    for inv in billed:
+        tax = sum((t.amount for t in invoice_tax(inv.total, jurisdiction, rates, cur)), Decimal(0))
+        if tax and inv.total + tax:
+            out[inv.number] = tax / (inv.total + tax)
     return out
 
 

@@ -190,6 +190,10 @@ class ContractTerms:
     seller: Party | None = None
     bill_to: Party | None = None
     price_changes: tuple[PriceChange, ...] = ()
+    #: The customer may cancel without penalty until each good or service is delivered, so an
+    #: invoice is not yet a receivable: the right to consideration is unconditional only once it is
+    #: paid or earned (606-10-45-4; ASC 606 Example 38 Case A). Billing is the same either way.
+    cancellable: bool = False
 
     def calendar(self) -> BusinessCalendar:
         """Return the business-day calendar of the contract (its own, else the configured default)."""
@@ -286,6 +290,10 @@ def parse_terms(data: Any) -> ContractTerms:
     parties = {key: _parse_party(r, doc[key], key) for key in _PARTY_FIELDS if doc.get(key) is not None}
     price_changes = _parse_price_changes(r, doc.get("price_changes"), currency, signed_on, lines)
 
+    cancellable = doc.get("cancellable", False)
+    if not isinstance(cancellable, bool):
+        r.error("cancellable", f"{cancellable!r} must be true or false")
+
     renewal = RenewalTerms()
     if doc.get("renewal") is not None:
         renewal = _parse_renewal(r, doc["renewal"])
@@ -311,7 +319,7 @@ def parse_terms(data: Any) -> ContractTerms:
     assert currency is not None and signed_on is not None
     terms = ContractTerms(currency, signed_on, payment_terms_days, tuple(lines), renewal,
                           tuple(modifications), holidays, payment_business_days, discount,
-                          parties.get("seller"), parties.get("bill_to"), price_changes)
+                          parties.get("seller"), parties.get("bill_to"), price_changes, cancellable is True)
     _check_concessions(r, terms)
     if r.errors:
         raise TermsError(r.errors)
@@ -959,6 +967,8 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         out["payment_terms"] = Duration(terms.payment_terms_days, "business_day").iso
     if terms.holidays:
         out["holidays"] = terms.holidays
+    if terms.cancellable:
+        out["cancellable"] = True
     if terms.price_changes:
         out["price_changes"] = [{"on": c.on.isoformat(), "amount": money.plain(c.amount, cur)}
                                 for c in terms.price_changes]

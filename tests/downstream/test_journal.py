@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -24,12 +24,13 @@ from clm.downstream.journal import (
     ACCOUNTS,
     ChartError,
     account_balances,
+    Received,
     build_journal,
     check_balanced,
     parse_chart,
 )
 from clm.downstream.revenue import balance, build_revenue_schedule, cancel_revenue
-from clm.downstream.terms import parse_terms
+from clm.downstream.terms import parse_terms, terms_to_dict
 from clm.errors import InvalidInput
 from tests.downstream import asc606
 from tests.downstream.examples import saas_doc
@@ -203,6 +204,74 @@ def test_example_38_case_b_receivable_when_due():
     assert [(e.date.isoformat(), e.account, str(e.debit - e.credit)) for e in entries] == [
         ("2026-01-31", AR, "1000.00"), ("2026-01-31", LIABILITY, "-1000.00"),
         ("2026-03-31", LIABILITY, "1000.00"), ("2026-03-31", REVENUE, "-1000.00")]
+
+
+EXAMPLE_38 = {"currency": "USD", "signed_on": "2026-01-01", "lines": [
+    {"id": "P", "price": "1000.00", "recognition": "point_in_time", "satisfied_on": "2026-03-31",
+     "billing": {"frequency": "once", "on": "2026-01-31"}}]}
+
+
+def _net(entries) -> list[tuple[str, str, str]]:
+    net: dict[tuple[str, str], D] = defaultdict(D)
+    for e in entries:
+        net[(e.date.isoformat(), e.account)] += e.debit - e.credit
+    return [(day, account, str(v)) for (day, account), v in net.items() if v]
+
+
+@pytest.mark.parametrize("cancellable", [True, False])
+def test_example_38_cash_on_1_march(cancellable):
+    # Example 38 (55-284 to 55-286): 1,000 due on 31 January, paid on 1 March, the product
+    # delivered on 31 March. Case A, cancellable: no receivable until the cash comes in, which is
+    # a contract liability. Case B, not cancellable: the receivable on the due date.
+    terms = parse_terms({**EXAMPLE_38, "cancellable": cancellable})
+    billed, revenue = build_billing_schedule(terms), build_revenue_schedule(terms)
+    entries = build_journal(terms, billed, revenue, date(2026, 3, 31),
+                            payments=[Received(date(2026, 3, 1), billed[0].number, D("1000.00"))])
+    check_balanced(entries)
+    case_a = [("2026-03-01", ACCOUNTS["cash"], "1000.00"), ("2026-03-01", LIABILITY, "-1000.00"),
+              ("2026-03-31", LIABILITY, "1000.00"), ("2026-03-31", REVENUE, "-1000.00")]
+    case_b = [("2026-01-31", AR, "1000.00"), ("2026-01-31", LIABILITY, "-1000.00"),
+              ("2026-03-01", ACCOUNTS["cash"], "1000.00"), ("2026-03-01", AR, "-1000.00"),
+              ("2026-03-31", LIABILITY, "1000.00"), ("2026-03-31", REVENUE, "-1000.00")]
+    assert _net(entries) == (case_a if cancellable else case_b)
+
+
+def test_a_cancellable_contract_has_a_receivable_for_what_is_earned_and_unpaid():
+    # Not paid by delivery: the right to the 1,000 is unconditional once the product is delivered.
+    terms = parse_terms({**EXAMPLE_38, "cancellable": True})
+    entries = build_journal(terms, build_billing_schedule(terms), build_revenue_schedule(terms), date(2026, 3, 31))
+    assert _net(entries) == [("2026-03-31", AR, "1000.00"), ("2026-03-31", REVENUE, "-1000.00")]
+    assert "cancellable" not in terms_to_dict(parse_terms(EXAMPLE_38))  # older documents hash as they did
+
+
+@pytest.mark.parametrize("seed", SEEDS[:100])
+def test_a_cancellable_contract_ends_where_a_binding_one_does(seed):
+    # Random terms, taxed, each invoice paid in two parts (half on its due date, the rest 30 days
+    # later): every date balances, the position is a liability or an asset, never both and never
+    # negative, and once everything is billed, delivered and paid every account ends as it does
+    # for the same contract without the right to cancel.
+    doc = random_terms_doc(seed)
+    doc["bill_to"] = BILL_TO_BC
+    cancellable, binding = parse_terms({**doc, "cancellable": True}), parse_terms(doc)
+    billed, revenue = build_billing_schedule(binding), build_revenue_schedule(binding)
+    payments = []
+    for inv in billed:
+        due = inv.total + sum((t.amount for t in invoice_tax(inv.total, "CA-BC", RATES, inv.currency)), D(0))
+        if due > 0:
+            half = (due / 2).quantize(D(1) / 10 ** -due.as_tuple().exponent)
+            payments += [Received(inv.due, inv.number, half), Received(inv.due + timedelta(days=30), inv.number, due - half)]
+    last = max([p.date for p in payments] + [inv.date for inv in billed] + [seg.last_day() for seg in revenue.segments])
+    days = {binding.signed_on, last, max(binding.signed_on, last - timedelta(days=40))} | {inv.due for inv in billed[:1]}
+    for as_of in sorted(days):
+        entries = build_journal(cancellable, billed, revenue, as_of, tax_rates=RATES, payments=payments)
+        check_balanced(entries)
+        totals = account_balances(entries)
+        assert totals.get(ASSET, D(0)) >= 0 and totals.get(LIABILITY, D(0)) <= 0 and totals.get(AR, D(0)) >= 0
+        assert not (totals.get(ASSET, D(0)) and totals.get(LIABILITY, D(0)))
+    ends = {k: v for k, v in account_balances(entries).items() if v}
+    assert ends == {k: v for k, v in account_balances(build_journal(binding, billed, revenue, last, tax_rates=RATES,
+                                                                   payments=payments)).items() if v}
+    assert AR not in ends and ASSET not in ends and LIABILITY not in ends
 
 
 def test_chart_of_accounts():

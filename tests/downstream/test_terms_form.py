@@ -17,8 +17,9 @@ from tests.downstream.examples import saas_doc
 def posted(tf: commercial.TermsForm, base: dict, **extra: str) -> dict[str, str]:
     """Return the fields a browser posts for form ``tf`` (as the page renders it)."""
     data = {**tf.values, "base": json.dumps(base), "line_count": str(len(tf.lines)), **extra}
-    if data.get("auto_renewal") == "":
-        del data["auto_renewal"]  # an unticked checkbox is not posted
+    for box in ("auto_renewal", "cancellable"):
+        if data.get(box) == "":
+            del data[box]  # an unticked checkbox is not posted
     for i, line in enumerate(tf.lines):
         data.update({f"line-{i}-{k}": v for k, v in line.items()})
     return data
@@ -51,6 +52,28 @@ def test_the_form_changes_what_the_user_typed_and_reads_durations_in_words():
     assert "price" not in line and line["quantity"] == 100 and line["unit_price"] == "100.00"
     terms = parse_terms(out)
     assert terms.lines[0].price == 120000  # 100 x 100.00 a month over the year, computed by the server
+
+
+def test_the_right_to_cancel_is_a_checkbox_and_unticked_leaves_the_document_as_it_was():
+    doc = saas_doc()
+    tf = commercial.form_of(doc)
+    assert tf.values["cancellable"] == ""
+    assert "cancellable" not in commercial.terms_of_form(commercial.form_from_post(posted(tf, doc)), doc)
+    tf.values["cancellable"] = "on"
+    ticked = commercial.terms_of_form(commercial.form_from_post(posted(tf, doc)), doc)
+    assert ticked["cancellable"] is True and parse_terms(ticked).cancellable
+    assert commercial.form_of(ticked).values["cancellable"] == "on"
+    tf = commercial.form_of(ticked)
+    tf.values["cancellable"] = ""                          # unticked again: the key goes
+    assert "cancellable" not in commercial.terms_of_form(commercial.form_from_post(posted(tf, ticked)), ticked)
+    try:
+        parse_terms({**doc, "cancellable": "yes"})
+    except TermsError as err:
+        tf = commercial.form_of(doc)
+        commercial.place_errors(tf, err.errors)
+        assert tf.errors == {"cancellable": ["'yes' must be true or false"]}
+    else:
+        raise AssertionError("a cancellable that is not a boolean should be refused")
 
 
 def test_problems_are_placed_beside_their_fields():
