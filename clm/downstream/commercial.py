@@ -283,6 +283,11 @@ def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str
         except ValueReadError:
             continue             # a value an older clm stored in another form: left for a person
     notes: list[str] = []
+    for name, what in (("expiration_date", "lines[0].end"), ("renewal_term", "renewal.renewal_term")):
+        if confirmed.get(name) == fields.PERPETUAL:
+            del confirmed[name]  # billing needs a date and a period: a person gives them
+            notes.append(f"{what} left for you: the confirmed {name.replace('_', ' ')} is "
+                         f"{fields.OPEN_ENDED[name]}")
 
     def took(field: str, target: str) -> None:
         notes.append(f"{target} from the confirmed {field.replace('_', ' ')}")

@@ -68,6 +68,16 @@ TERM_FIELDS: tuple[TermField, ...] = (
 )
 FIELDS = {f.name: f for f in TERM_FIELDS}
 
+#: The value of a term with no fixed end: the agreement (its expiration date), or each renewal
+#: (its renewal term, an "evergreen" contract), runs until a party terminates it. CUAD writes the
+#: same word. It is not a date or a duration, so code that computes with these fields checks for it.
+PERPETUAL = "perpetual"
+#: The fields whose value may be PERPETUAL, and how a reader sees it.
+OPEN_ENDED = {"expiration_date": "none: runs until terminated (perpetual)",
+              "renewal_term": "until terminated (evergreen)"}
+_PERPETUAL_WORDING = re.compile(r"perpetual(?:ly)?|in\s+perpetuity|evergreen|indefinite(?:ly)?|until\s+terminated"
+                                r"|no\s+fixed\s+end", re.IGNORECASE)
+
 _PERIOD_WORDS = {"weekly": "per week", "monthly": "per month", "quarterly": "per quarter",
                  "semiannual": "every six months", "annual": "per year"}
 _YES = {"yes", "true", "1", "y"}
@@ -146,6 +156,8 @@ def read(name: str, raw: Any) -> Any:
     f = field(name)
     if isinstance(raw, str) and not raw.strip():
         raise InvalidInput(f"{f.label}: enter a value, or clear the term instead.")
+    if name in OPEN_ENDED and isinstance(raw, str) and _PERPETUAL_WORDING.fullmatch(raw.strip()):
+        return PERPETUAL
     try:
         return _READERS[f.kind](raw)
     except ValueReadError as err:
@@ -153,8 +165,13 @@ def read(name: str, raw: Any) -> Any:
 
 
 def parse(name: str, stored: Any) -> Any:
-    """Return a stored value of term ``name`` as its typed value; raise ValueReadError naming the field."""
+    """Return a stored value of term ``name`` as its typed value; raise ValueReadError naming the field.
+
+    An expiration date or renewal term may be :data:`PERPETUAL` (returned as it is).
+    """
     f = field(name)
+    if name in OPEN_ENDED and stored == PERPETUAL:
+        return PERPETUAL
     try:
         return _PARSERS[f.kind](stored)
     except ValueReadError as err:
@@ -164,6 +181,8 @@ def parse(name: str, stored: Any) -> Any:
 def to_json(name: str, value: Any) -> Any:
     """Return the typed value of term ``name`` in its stored form (JSON in our own forms)."""
     kind = field(name).kind
+    if name in OPEN_ENDED and value == PERPETUAL:
+        return PERPETUAL
     if kind == "date":
         return value.isoformat()
     if kind == "duration":
@@ -184,6 +203,8 @@ def format(name: str, stored: Any, locale: str = "iso") -> str:
     if stored is None:
         return "—"
     kind = field(name).kind
+    if name in OPEN_ENDED and stored == PERPETUAL:
+        return OPEN_ENDED[name]
     try:
         value = parse(name, stored)
     except (ValueReadError, ValueError):

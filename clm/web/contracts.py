@@ -107,9 +107,12 @@ def overview(terms: TermsPanel, downstream: Panel | None, today: dt.date) -> Ove
         else:
             continue
         try:
-            values[row.field.name] = (stored, fields.parse(row.field.name, stored))
+            typed = fields.parse(row.field.name, stored)
         except ValueError:
             continue  # a value an older clm stored and that no longer reads: the Terms tab shows it
+        if typed == fields.PERPETUAL:
+            continue  # no end of term, no renewal period: no deadline comes from it
+        values[row.field.name] = (stored, typed)
     parties = fields.format("parties", values["parties"][0]) if "parties" in values else None
     value = fields.format("fees", values["fees"][0]) if "fees" in values else None
     deadline = _next_deadline({k: v[1] for k, v in values.items()}, today)

@@ -181,6 +181,30 @@ def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
     assert any("payment_terms_days" in n for n in notes)
 
 
+def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, make_signed):
+    from datetime import date
+
+    from clm.clauses.models import DecisionAction, TermDecision
+    from clm.downstream import commercial
+    from clm.versions import store
+
+    signed = make_signed(attach=False)
+    values = {"effective_date": "2026-01-01", "initial_term": "P1Y", "expiration_date": "perpetual",
+              "auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"}
+    with db.transaction_for(plain) as s:
+        contract = store.get_contract(s, signed.contract_id)
+        for field, value in values.items():
+            s.add(TermDecision(contract_id=contract.id, version_id=contract.latest.id, field=field,
+                               action=DecisionAction.CONFIRMED, value=value, decided_by="legal", decided_at=db.utcnow(),
+                               comment=""))
+    with db.transaction_for(plain) as s:
+        doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
+    assert doc["renewal"] == {"auto_renewal": True, "non_renewal_notice": "P30D"}  # billing needs a period
+    assert doc["lines"][0]["end"] == "2026-12-31"                             # from the initial term instead
+    assert "renewal.renewal_term left for you: the confirmed renewal term is until terminated (evergreen)" in notes
+    assert any(n.startswith("lines[0].end left for you") for n in notes)
+
+
 def test_invoice_pdf(client, auth, make_signed, app):
     signed = make_signed(via=db.sessionmaker_for(app))
     auth.login("finance")

@@ -49,6 +49,32 @@ def test_fees_are_a_typed_list_of_money_with_a_period():
     assert fields.read("fees", fields.format("fees", fields.to_json("fees", fees))) == fees
 
 
+@pytest.mark.parametrize(("name", "wording", "shown"), [
+    ("expiration_date", "perpetual", "none: runs until terminated (perpetual)"),
+    ("expiration_date", "until terminated", "none: runs until terminated (perpetual)"),
+    ("renewal_term", "Evergreen", "until terminated (evergreen)"),
+    ("renewal_term", "indefinitely", "until terminated (evergreen)"),
+])
+def test_a_term_with_no_fixed_end_is_perpetual(name, wording, shown):
+    value = fields.read(name, wording)
+    assert value == fields.PERPETUAL and fields.to_json(name, value) == "perpetual"
+    assert fields.parse(name, "perpetual") == fields.PERPETUAL
+    assert fields.format(name, "perpetual") == shown
+
+
+@pytest.mark.parametrize(("name", "wording"), [
+    ("initial_term", "perpetual"),        # a length is a length: only the end and the renewal may be open
+    ("non_renewal_notice", "until terminated"),
+    ("expiration_date", "perpetual, more or less"),
+    ("renewal_term", "until terminated or 2 years"),
+])
+def test_perpetual_is_refused_where_it_is_not_a_value(name, wording):
+    with pytest.raises(InvalidInput, match=fields.FIELDS[name].label):
+        fields.read(name, wording)
+    with pytest.raises(ValueError):
+        fields.parse(name, wording)
+
+
 def test_a_value_an_older_clm_stored_is_shown_as_it_is():
     assert fields.format("billing_frequency", "in advance") == "in advance"
     assert fields.format("non_renewal_notice", None) == "—"

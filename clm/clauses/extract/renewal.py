@@ -5,6 +5,7 @@ import re
 
 from clm.clauses.extract import normalize as N
 from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
+from clm.values.fields import PERPETUAL
 
 #: Classifier thresholds (probabilities of classifier.LABELS).
 RENEWAL_ADD = 0.8      # a renewal sentence the rules miss counts when the model is this sure
@@ -73,7 +74,8 @@ _STRONG_RENEWAL = re.compile(
     r"|\b(?:renew|extend)\w*\s+(?:tacitly|automatically)\b|\bright\s+to\s+(?:\w+\s+)?(?:renew|extend)\s+this\s+agreement"
     r"\s+for\b", re.IGNORECASE)
 #: Evergreen terms: "shall continue in effect thereafter until terminated by either party upon 30 days' notice".
-#: CUAD labels these as a (perpetual) renewal term when the sentence also gives the notice period.
+#: CUAD labels these as a (perpetual) renewal term when the sentence also gives the notice period; so does
+#: clm (renewal term PERPETUAL) where no renewal sentence gives a period.
 _EVERGREEN = re.compile(r"\b(?:continu\w*|remain\w*|indefinitely|thereafter)\b[^.;]{0,60}?\buntil\s+(?:\w+\s+){0,2}?"
                         r"terminated\b[^.;]{0,60}?\bby\s+(?:either|any|each)\s+(?:party|parties)\b", re.IGNORECASE)
 #: Periods named by their unit alone: "for an additional month", "on a yearly basis", "monthly periods".
@@ -259,6 +261,9 @@ def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, 
             break
     if term is None and scored:
         term = _optional_renewal_term(segs)
+    if term is None and evergreen:
+        # "thereafter ... until terminated by either party": each renewal runs until terminated
+        term = Found(PERPETUAL, [(segs[evergreen[0]].start, segs[evergreen[0]].end)], 0.6)
     # The non-renewal notice sits in the renewal sentence or the one after it.
     if scored:
         near = {j for i in cands for j in (i, i + 1) if j < len(segs)} | set(evergreen) | set(explicit)

@@ -114,11 +114,25 @@ def test_non_renewal_notice(text: str, notice: str) -> None:
     assert fields["non_renewal_notice"] == notice
 
 
-def test_evergreen_has_no_renewal_period() -> None:
-    fields = _fields("This Agreement shall commence on the Effective Date and shall remain in effect until "
-                     "terminated by either Party upon thirty (30) days' prior written notice.")
+@pytest.mark.parametrize("text", [
+    "This Agreement shall commence on the Effective Date and shall remain in effect until terminated by either "
+    "Party upon thirty (30) days' prior written notice.",
+    _TERM + "Thereafter, it shall automatically continue until terminated by either party upon not less than "
+    "thirty (30) days prior written notice.",
+])
+def test_evergreen_renews_until_terminated(text: str) -> None:
+    # No period: each renewal runs until a party ends it (CUAD's answer is "perpetual" too).
+    fields = _fields(text)
     assert fields["auto_renewal"] is True
-    assert "renewal_term" not in fields
+    assert fields["renewal_term"] == "perpetual"
+    assert fields["non_renewal_notice"] == "P30D"
+
+
+def test_a_renewal_period_wins_over_an_evergreen_sentence() -> None:
+    fields = _fields(_TERM + "Thereafter this Agreement shall renew automatically for successive one (1) year "
+                     "periods. Either party may end it at any time; it shall continue until terminated by either "
+                     "party upon thirty (30) days' notice.")
+    assert fields["renewal_term"] == "P1Y"
 
 
 @pytest.mark.parametrize("text", [
