@@ -208,3 +208,26 @@ def test_commercial_terms_form_prices_as_you_type(demo_server, page):
     page.wait_for_load_state()
     assert page.get_by_role("alert").first.is_visible()  # no service dates yet: refused, beside the fields
     assert page.locator(".field-error").count() >= 1
+
+
+def test_an_evergreen_contract_reads_until_terminated_and_a_person_can_say_so(demo_server, page, tmp_path):
+    sign_in(page, demo_server)
+    page.goto(f"{demo_server}/contracts/3?tab=versions")
+    evergreen = tmp_path / "order-form-evergreen.txt"
+    evergreen.write_text("ORDER FORM No. 2026-015\n\n1. Term. This Order Form commences on January 1, 2026 and "
+                         "shall continue for an initial term of one (1) year. Thereafter, it shall automatically "
+                         "continue until terminated by either party upon not less than thirty (30) days' prior "
+                         "written notice.\n")
+    page.get_by_label("File").set_input_files(str(evergreen))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state()
+    page.goto(f"{demo_server}/contracts/3?tab=terms")
+    row = page.locator("#term-renewal_term")
+    assert "until terminated (evergreen)" in row.inner_text()
+    assert "30 days" in page.locator("#term-non_renewal_notice").inner_text()
+    # The initial term's end is a date; a person who reads it as open-ended says so in words.
+    end = page.locator("#term-expiration_date")
+    end.get_by_label("Corrected Expiration date").fill("until terminated")
+    end.get_by_role("button", name="Correct Expiration date", exact=True).click()
+    page.wait_for_load_state()
+    assert "none: runs until terminated (perpetual)" in page.locator("#term-expiration_date").inner_text()
