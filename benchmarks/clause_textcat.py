@@ -28,6 +28,13 @@ segment texts (cue pseudo-tokens not counted). For textcat two speeds are given:
 (make_doc + textcat, what a standalone classifier costs) and "model only" (textcat on already
 tokenised Docs, the cost if it rode on the extraction pipeline's own Docs). The linear speed is
 features() + predict_rows.
+
+Measured (2 shared cores, one used; 284 contracts, 21,479 segments, 932,983 words):
+``--k 5 --epochs 8`` (all 5 folds, width 64 depth 2 embed 2000), macro AP linear 0.742 vs textcat
+0.678; textcat wins only non_renewal (AP 0.653 vs 0.650, F1 0.705 vs 0.611). Training per fold
+15-27 s linear vs 217-313 s textcat. Inference: linear 936,645 words/CPU-s; textcat 65,712
+end-to-end, 74,302 model only. ``--folds 0 --epochs 8 --width 96 --depth 4 --embed-size 5000``:
+macro AP 0.716 linear vs 0.623 textcat, 780 s training, 22,627 words/CPU-s.
 """
 from __future__ import annotations
 
