@@ -3,8 +3,7 @@
 Usage (from the project root, one core)::
 
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
-    /work/main/.venv/bin/python benchmarks/clause_textcat.py \\
-        --gold /work/shared/data/cuad/dev --k 5 --folds 0,1 --epochs 3 \\
+    .venv/bin/python benchmarks/clause_textcat.py --k 5 --epochs 8 \\
         [--cache /tmp/clause_segments.pkl] [--limit-contracts N] [--no-textcat]
 
 Data: CUAD dev minus its held-back slice (clm.clauses.extract.train.dev_ids; the held-back
