@@ -149,39 +149,8 @@ def test_terms_form_prefills_validates_and_saves(client, auth, make_signed, app)
     assert client.post(url, data={"terms": "{}"}).status_code == 400  # no CSRF token
 
 
-def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
-    from clm.clauses.models import DecisionAction, TermDecision
-    from clm.downstream import commercial
-    from clm.versions import store
-
-    signed = make_signed(attach=False)
-    values = {"effective_date": "2026-01-01", "initial_term": "P1Y", "auto_renewal": True, "renewal_term": "P1Y",
-              "non_renewal_notice": "P60D", "payment_terms": "P45D", "price_increase_cap": 5.0,
-              # fees in the shape the extractor stores them (issue 18: the prefill once read only a string)
-              "fees": [{"amount": "120000", "currency": "USD", "period": "annual"}], "billing_frequency": "quarterly"}
-    with db.transaction_for(plain) as s:
-        contract = store.get_contract(s, signed.contract_id)
-        for field, value in values.items():
-            s.add(TermDecision(contract_id=contract.id, version_id=contract.latest.id, field=field,
-                               action=DecisionAction.CONFIRMED, value=value, decided_by="legal", decided_at=db.utcnow(),
-                               comment=""))
-    with db.transaction_for(plain) as s:
-        from datetime import date
-
-        doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
-    assert doc["payment_terms_days"] == 45 and doc["currency"] == "USD"
-    assert doc["renewal"] == {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": "P60D",
-                              "price_increase_cap": "5%"}
-    line = doc["lines"][0]
-    assert (line["price"], line["start"], line["end"], line["billing"]["frequency"]) == (
-        "120000.00", "2026-01-01", "2026-12-31", "quarterly")
-    from clm.downstream.terms import parse_terms
-
-    parse_terms(doc)  # a complete, valid document
-    assert any("payment_terms_days" in n for n in notes)
-
-
-def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, make_signed):
+def _prefill_from_confirmed(plain, make_signed, values: dict) -> tuple[dict, list[str]]:
+    """Confirm ``values`` on a signed contract's latest version; return the commercial-terms prefill."""
     from datetime import date
 
     from clm.clauses.models import DecisionAction, TermDecision
@@ -189,8 +158,6 @@ def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, ma
     from clm.versions import store
 
     signed = make_signed(attach=False)
-    values = {"effective_date": "2026-01-01", "initial_term": "P1Y", "expiration_date": "perpetual",
-              "auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"}
     with db.transaction_for(plain) as s:
         contract = store.get_contract(s, signed.contract_id)
         for field, value in values.items():
@@ -198,7 +165,31 @@ def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, ma
                                action=DecisionAction.CONFIRMED, value=value, decided_by="legal", decided_at=db.utcnow(),
                                comment=""))
     with db.transaction_for(plain) as s:
-        doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
+        return commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
+
+
+def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
+    from clm.downstream.terms import parse_terms
+
+    doc, notes = _prefill_from_confirmed(plain, make_signed, {
+        "effective_date": "2026-01-01", "initial_term": "P1Y", "auto_renewal": True, "renewal_term": "P1Y",
+        "non_renewal_notice": "P60D", "payment_terms": "P45D", "price_increase_cap": 5.0,
+        # fees in the shape the extractor stores them (issue 18: the prefill once read only a string)
+        "fees": [{"amount": "120000", "currency": "USD", "period": "annual"}], "billing_frequency": "quarterly"})
+    assert doc["payment_terms_days"] == 45 and doc["currency"] == "USD"
+    assert doc["renewal"] == {"auto_renewal": True, "renewal_term": "P1Y", "non_renewal_notice": "P60D",
+                              "price_increase_cap": "5%"}
+    line = doc["lines"][0]
+    assert (line["price"], line["start"], line["end"], line["billing"]["frequency"]) == (
+        "120000.00", "2026-01-01", "2026-12-31", "quarterly")
+    parse_terms(doc)  # a complete, valid document
+    assert any("payment_terms_days" in n for n in notes)
+
+
+def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, make_signed):
+    doc, notes = _prefill_from_confirmed(plain, make_signed, {
+        "effective_date": "2026-01-01", "initial_term": "P1Y", "expiration_date": "perpetual",
+        "auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"})
     assert doc["renewal"] == {"auto_renewal": True, "non_renewal_notice": "P30D"}  # billing needs a period
     assert doc["lines"][0]["end"] == "2026-12-31"                             # from the initial term instead
     assert "renewal.renewal_term left for you: the confirmed renewal term is until terminated (evergreen)" in notes
