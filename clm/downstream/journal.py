@@ -113,7 +113,7 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
       (without tax). An invoice alone posts nothing; cash debits cash and credits the contract
       position (an advance payment is a contract liability); revenue earned and billed but not
       paid becomes a receivable. The tax on an invoice is posted as above, and each payment
-      first settles its proportional share of that tax.
+      settles its proportional share of that tax.
     * Revenue is posted per line at each month's end (``as_of`` for its own month) for the
       month's amount of the revenue schedule: it debits the contract liability, while one stands,
       then the contract asset, and credits revenue. A negative month (a concession, a
@@ -150,7 +150,8 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
                                    f"{inv.number} tax {tax.jurisdiction} {tax.rate.normalize():f}%"))
     for cash in payments:
         if as_of is None or cash.date <= as_of:
-            events.append((cash.date, 3, cash.invoice, cash.amount, f"{cash.invoice} payment {cash.reference or ''}".strip()))
+            said = f"{cash.invoice} payment {cash.reference or ''}".strip()
+            events.append((cash.date, 3, cash.invoice, cash.amount, said))
     by_month: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in revenue.entries:
         by_month[(e.period, e.line_id)] += e.amount

@@ -259,7 +259,8 @@ def test_a_cancellable_contract_ends_where_a_binding_one_does(seed):
         due = inv.total + sum((t.amount for t in invoice_tax(inv.total, "CA-BC", RATES, inv.currency)), D(0))
         if due > 0:
             half = (due / 2).quantize(D(1) / 10 ** -due.as_tuple().exponent)
-            payments += [Received(inv.due, inv.number, half), Received(inv.due + timedelta(days=30), inv.number, due - half)]
+            payments += [Received(inv.due, inv.number, half),
+                         Received(inv.due + timedelta(days=30), inv.number, due - half)]
     last = max([p.date for p in payments] + [inv.date for inv in billed] + [seg.last_day() for seg in revenue.segments])
     days = {binding.signed_on, last, max(binding.signed_on, last - timedelta(days=40))} | {inv.due for inv in billed[:1]}
     for as_of in sorted(days):

@@ -277,8 +277,8 @@ def test_draft_negotiate_approve_sign_and_bill(clm_site: Installation, page, pho
 
     # -- The issue cron issues the invoice due today; finance records the wire on the Finance tab. --
     site.clm("downstream", "issue", "--today", today.isoformat())
-    due = next(i for i in finance.get(f"{site.url}/api/v1/contracts/{contract_id}/billing", timeout=60).json()["invoices"]
-               if i["seller_number"])
+    invoices = finance.get(f"{site.url}/api/v1/contracts/{contract_id}/billing", timeout=60).json()["invoices"]
+    due = next(i for i in invoices if i["seller_number"])
     page.goto(f"{site.url}/contracts/{contract_id}?tab=finance")
     page.locator("#payment-invoice").select_option(due["seller_number"])
     page.get_by_label("Amount received").fill(f"{Decimal(due['total_due']):,.2f}")  # as typed: "1,234.00"
