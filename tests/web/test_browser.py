@@ -214,7 +214,8 @@ def test_an_evergreen_contract_reads_until_terminated_and_a_person_can_say_so(de
     sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/3?tab=versions")
     evergreen = tmp_path / "order-form-evergreen.txt"
-    evergreen.write_text("ORDER FORM No. 2026-015\n\n1. Term. This Order Form commences on January 1, 2026 and "
+    evergreen.write_text("ORDER FORM No. 2026-015, made this ___ day of __________, 2026\n\n"
+                         "1. Term. This Order Form commences on January 1, 2026 and "
                          "shall continue for an initial term of one (1) year. Thereafter, it shall automatically "
                          "continue until terminated by either party upon not less than thirty (30) days' prior "
                          "written notice.\n")
@@ -224,6 +225,8 @@ def test_an_evergreen_contract_reads_until_terminated_and_a_person_can_say_so(de
     page.goto(f"{demo_server}/contracts/3?tab=terms")
     row = page.locator("#term-renewal_term")
     assert "until terminated (evergreen)" in row.inner_text()
+    checks = page.get_by_role("list", name="To check in this version")
+    assert "the agreement date is left blank: \u201cthis ___ day of __________, 2026\u201d" in checks.inner_text()
     assert "30 days" in page.locator("#term-non_renewal_notice").inner_text()
     # The initial term's end is a date; a person who reads it as open-ended says so in words.
     end = page.locator("#term-expiration_date")

@@ -109,4 +109,7 @@ def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
     put("billing_frequency", F.billing_frequency(segs))
     put("price_increase_cap", F.price_increase_cap(segs))
     out.issues = check(out.fields)
+    blank = T.blank_date(text, pre_end)
+    if blank is not None and (agreed is None or agreed.evidence[0][0] >= blank[0]):
+        out.issues.append(T.BLANK_AGREEMENT_DATE.format(blank=" ".join(text[blank[0]:blank[1]].split())))
     return out

@@ -112,9 +112,34 @@ def _filing_stamp(text: str, pos: int) -> bool:
     return bool(_FILING_STAMP.search(text, max(0, pos - 160), pos))
 
 
+_MONTH_NAME = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+               r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+#: A blank left for a date: underscores, or empty brackets ("[ ]", "[___]", "[•]"); "[***]" is a
+#: redaction, not a blank.
+_BLANK = r"(?:_{2,}|\[[ _·•●]{0,5}\])"
+_BLANK_DATE = re.compile(
+    rf"\b(?:this|the)\s+(?:{_BLANK}\s*)?day\s+of\s*(?:{_BLANK}|{_MONTH_NAME})?\s*,?\s*(?:19|20)(?:\d\d|_+)"
+    rf"|\b{_MONTH_NAME}\s*{_BLANK}\s*,?\s*(?:19|20)\d\d|{_BLANK}\s*,\s*(?:19|20)\d\d", re.IGNORECASE)
+BLANK_AGREEMENT_DATE = "the agreement date is left blank: \u201c{blank}\u201d"
+
+
+def blank_date(text: str, pre_end: int) -> tuple[int, int] | None:
+    """Return the span of a date left blank in the preamble ("this ___ day of ________, 2004",
+    "September __, 2018", "[•], 2020"): a draft not yet dated, or a form filed blank."""
+    m = _BLANK_DATE.search(text, 0, pre_end)
+    return (m.start(), m.end()) if m else None
+
+
 def agreement_date(text: str, pre_end: int) -> Found | None:
-    """Return the date the agreement is made, from the preamble."""
+    """Return the date the agreement is made, from the preamble.
+
+    A date left blank there ("made this ___ day of ______, 2004") is the agreement's date, not yet
+    filled in: a date after it (another agreement's, a filing's) is not taken for it.
+    """
     found = [d for d in N.find_dates(text[:pre_end]) if not _filing_stamp(text, d.start)]
+    blank = blank_date(text, pre_end)
+    if blank is not None:
+        found = [d for d in found if d.end <= blank[0]]
     if not found:                # undated preamble: the parties date it where they sign
         signed = _last_signature_date(text)
         return Found(signed.value, signed.evidence, SIGNED_CONFIDENCE) if signed else None

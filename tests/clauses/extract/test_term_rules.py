@@ -41,6 +41,33 @@ def test_agreement_date(text: str, agreed: str | None) -> None:
     assert _dates(text)[0] == agreed
 
 
+@pytest.mark.parametrize(("text", "blank"), [
+    ("THIS AGREEMENT is made this ___ day of _________, 2004 by and between Acme Inc. and Widget LLC.",
+     "this ___ day of _________, 2004"),
+    ("MARKETING AGREEMENT\n\nThis Agreement is entered into as of September __, 2018 by and between Acme Inc. "
+     "and Widget LLC.", "September __, 2018"),
+    ("AGREEMENT dated as of [\u2022], 2020 between Acme Inc. and Widget LLC.", "[\u2022], 2020"),
+    ("AGREEMENT made this day of , 2012 between Acme Inc. and Widget LLC.", "this day of , 2012"),
+    # the blank is this agreement's date; the date after it is another agreement's
+    ("AMENDMENT dated ____________, 2006 to the Services Agreement dated June 21, 2001 between Acme Inc. and "
+     "Widget LLC.", "____________, 2006"),
+])
+def test_a_date_left_blank_is_no_date_and_is_reported(text: str, blank: str) -> None:
+    assert _dates(text)[0] is None
+    found = extract(text)
+    assert "agreement_date" not in found.fields
+    assert T.BLANK_AGREEMENT_DATE.format(blank=blank) in found.issues
+
+
+@pytest.mark.parametrize("text", [
+    "AGREEMENT dated as of [***], 2020 between Acme Inc. and Widget LLC.",     # a redaction, not a blank
+    "AGREEMENT dated as of June 1, 2020 between Acme Inc. and Widget LLC.",
+    "AGREEMENT dated as of June 1, 2020 between Acme Inc. and Widget LLC.\n\nBy: ____________\nDate: ________",
+])
+def test_no_blank_date_is_reported_where_there_is_none(text: str) -> None:
+    assert not [i for i in extract(text).issues if "left blank" in i]
+
+
 # ----------------------------------------------------------------------------- effective date
 @pytest.mark.parametrize(("text", "effective"), [
     # a date labelled or named the effective (commencement) date
