@@ -115,6 +115,16 @@ def extract_version(session: Session, version_id: int) -> ExtractionRun:
     return run
 
 
+def blanks_left(session: Session, version_id: int) -> list[str]:
+    """Return what the extraction of a version found left blank ("the agreement date is left
+    blank: ..."), for whoever is about to send it for signature."""
+    from clm.clauses.extract.term import BLANK_AGREEMENT_DATE
+
+    run = latest_run(session, version_id)
+    prefix = BLANK_AGREEMENT_DATE.partition("{")[0]
+    return [issue for issue in (run.issues if run else []) if issue.startswith(prefix)]
+
+
 def latest_run(session: Session, version_id: int) -> ExtractionRun | None:
     """Return the newest extraction run of a version, or None when it has not been extracted."""
     return session.scalar(select(ExtractionRun).where(ExtractionRun.version_id == version_id)

@@ -93,10 +93,14 @@ def _fields_from_form(i: int) -> list[dict[str, object]]:
 @require("envelopes.manage")
 def new(contract_id: int) -> ResponseReturnValue:
     """Create an envelope for the contract's latest version, and send it unless saved as a draft."""
-    contract = store.get_contract(db.get_session(), contract_id)
+    from clm.clauses.services import blanks_left
+
+    session = db.get_session()
+    contract = store.get_contract(session, contract_id)
+    blanks = blanks_left(session, contract.latest.id) if contract.latest else []
     if request.method == "GET":
         return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
-                               form={}, error=None)
+                               form={}, error=None, blanks=blanks)
     now = db.utcnow()
     try:
         with db.transaction() as session:
@@ -111,7 +115,7 @@ def new(contract_id: int) -> ResponseReturnValue:
             envelope_id = envelope.id
     except ClmError as err:
         return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
-                               form=request.form, error=str(err)), err.status
+                               form=request.form, error=str(err), blanks=blanks), err.status
     failed = send_mail(mails)
     flash(f"Envelope {envelope_id} " + ("saved as a draft." if not mails else f"sent to {len(mails)} recipient(s).")
           + (f" {failed} email(s) could not be sent; use Remind." if failed else ""))

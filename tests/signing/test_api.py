@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clm import db
 from clm.signing import envelopes
 
 from .conftest import outbox_tokens, sign_as
@@ -113,3 +114,23 @@ def test_signer_links_use_the_public_url_when_set(app, client, make_token, contr
     assert created.status_code == 201
     [message] = read_outbox(outbox)
     assert "https://clm.example.com/sign/" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_send_page_says_what_is_left_blank(app, client, auth, factory, contract_id):
+    from clm.clauses import services
+    from clm.versions import store
+
+    auth.login("legal")
+    with db.transaction_for(factory) as s:
+        services.extract_version(s, store.get_contract(s, contract_id).latest.id)
+    assert 'id="blanks"' not in client.get(f"/contracts/{contract_id}/envelopes/new").get_data(as_text=True)
+    with db.transaction_for(factory) as s:
+        version = store.import_file(
+            s, store.Upload(b"SERVICES AGREEMENT made this ___ day of __________, 2026 between Acme Inc. and "
+                            b"Contoso LLC.\n\n1. Services. Acme provides the services.\n", "msa-v2.txt"),
+            limits=store.limits_from_settings(app.config), author="legal@example.test", contract_id=contract_id)
+        services.extract_version(s, version.id)
+    page = client.get(f"/contracts/{contract_id}/envelopes/new").get_data(as_text=True)
+    warning = page[page.index('id="blanks"'):]
+    warning = warning[:warning.index("</div>")]
+    assert "the agreement date is left blank: \u201cthis ___ day of __________, 2026\u201d" in warning
