@@ -210,7 +210,7 @@ def test_commercial_terms_form_prices_as_you_type(demo_server, page):
     assert page.locator(".field-error").count() >= 1
 
 
-def test_an_evergreen_contract_reads_until_terminated_and_a_person_can_say_so(demo_server, page, tmp_path):
+def test_an_undated_evergreen_order_form_on_the_terms_tab_and_the_send_page(demo_server, page, tmp_path):
     sign_in(page, demo_server)
     page.goto(f"{demo_server}/contracts/3?tab=versions")
     evergreen = tmp_path / "order-form-evergreen.txt"
@@ -234,3 +234,7 @@ def test_an_evergreen_contract_reads_until_terminated_and_a_person_can_say_so(de
     end.get_by_role("button", name="Correct Expiration date", exact=True).click()
     page.wait_for_load_state()
     assert "none: runs until terminated (perpetual)" in page.locator("#term-expiration_date").inner_text()
+    # ... and whoever prepares the envelope is told the date is still blank.
+    page.goto(f"{demo_server}/contracts/3/envelopes/new")
+    warning = page.locator("#blanks")
+    assert warning.is_visible() and "this ___ day of __________, 2026" in warning.inner_text()
