@@ -95,9 +95,9 @@ def new(contract_id: int) -> ResponseReturnValue:
     """Create an envelope for the contract's latest version, and send it unless saved as a draft."""
     from clm.clauses.services import blanks_left
 
-    session = db.get_session()
-    contract = store.get_contract(session, contract_id)
-    blanks = blanks_left(session, contract.latest.id) if contract.latest else []
+    reading = db.get_session()
+    contract = store.get_contract(reading, contract_id)
+    blanks = blanks_left(reading, contract.latest.id) if contract.latest else []
     if request.method == "GET":
         return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
                                form={}, error=None, blanks=blanks)

@@ -51,3 +51,35 @@ def test_import_a_folder_of_contracts_and_find_them(clm_site: Installation, page
                                     params={"q": "agreement", "governing_law": law, "limit": 100}).json()
     expected = {contract_of[path] for path, e in plan.items() if e.terms.governing_law == law}
     assert {hit["contract_id"] for hit in found["hits"]} == expected
+
+
+def test_an_undated_evergreen_contract_from_the_archive(clm_site: Installation, page, tmp_path: Path) -> None:
+    # One file imported by the command (its own process); legal sees the blank date on the Terms
+    # tab and on the send page, finance reads the evergreen renewal term over the API.
+    site = clm_site
+    contract = tmp_path / "reseller-agreement.txt"
+    contract.write_text(
+        "RESELLER AGREEMENT\n\nThis Reseller Agreement is made this ___ day of __________, 2026 by and between "
+        "Northwind Traders Inc. and Contoso Retail LLC.\n\n1. Term. This Agreement shall commence on "
+        "January 1, 2026 and continue for an initial term of one (1) year. Thereafter, it shall automatically "
+        "continue until terminated by either party upon not less than thirty (30) days' prior written notice.\n\n"
+        "2. Governing law. This Agreement is governed by the laws of the State of New York.\n", encoding="utf-8")
+    report = tmp_path / "import.csv"
+    site.clm("import", str(contract), "--report", str(report))
+    (row,) = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert row["outcome"] == "imported", row
+    contract_id = int(row["contract_id"])
+
+    terms = site.api("finance").get(f"{site.url}/api/v1/contracts/{contract_id}/terms", timeout=60).json()
+    extracted = terms["extracted"]
+    assert extracted["renewal_term"]["value"] == "perpetual" and extracted["renewal_term"]["needs_review"]
+    assert extracted["non_renewal_notice"]["value"] == "P30D"
+    assert "agreement_date" not in extracted  # a blank is no date
+
+    sign_in(page, site, "legal")
+    page.goto(f"{site.url}/contracts/{contract_id}?tab=terms")
+    assert "until terminated (evergreen)" in page.locator("#term-renewal_term").inner_text()
+    checks = page.get_by_role("list", name="To check in this version").inner_text()
+    assert "the agreement date is left blank: \u201cthis ___ day of __________, 2026\u201d" in checks
+    page.goto(f"{site.url}/contracts/{contract_id}/envelopes/new")
+    assert "this ___ day of __________, 2026" in page.locator("#blanks").inner_text()
