@@ -119,8 +119,9 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
       then the contract asset, and credits revenue. A negative month (a concession, a
       catch-up down) reverses that.
 
-    The position is the contract's net (606-10-45-1): billed minus recognized, a liability when
-    positive, an asset when negative, never both. Raises InvalidInput naming ``as_of`` when it
+    The position is the contract's net (606-10-45-1): billed (for a cancellable contract, the
+    unconditional amount) minus recognized, a liability when positive, an asset when negative,
+    never both. Raises InvalidInput naming ``as_of`` when it
     is before the contract was signed.
     """
     if as_of is not None and as_of < terms.signed_on:
@@ -168,7 +169,6 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
     events.sort(key=lambda e: (e[0], e[1]))
 
     zero = Decimal(0) * money.quantum(cur)
-    position = zero  # billed - recognized
     out: list[Entry] = []
 
     def post(day: date, account: str, amount: Decimal, line: str, memo: str) -> None:
@@ -176,7 +176,9 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
         if amount:
             out.append(Entry(day, account, max(amount, zero), max(-amount, zero), line, memo))
 
-    # A cancellable contract's running totals (without tax) and what its accounts hold for them.
+    # Running totals without tax, and what the receivable (for them), the contract asset and the
+    # contract liability hold. The unconditional amount is what is billed, or for a cancellable
+    # contract what is paid or earned; the position is it minus what is recognized.
     tax_share = _tax_shares(billed, jurisdiction, dict(tax_rates or {}), cur) if terms.cancellable else {}
     totals = {"billed": zero, "cash": zero, "recognized": zero}
     held = {"receivable": zero, "asset": zero, "liability": zero}
@@ -188,7 +190,7 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
             continue
         if kind == 3:
             post(day, names["cash"], amount, "", memo)
-            if not terms.cancellable:
+            if not terms.cancellable:           # the receivable was the invoice's, tax and all
                 post(day, names["receivable"], -amount, "", memo)
                 continue
             # The tax share of what is paid so far, so an invoice paid in parts settles its tax exactly.
@@ -197,29 +199,18 @@ def build_journal(terms: ContractTerms, billed: Sequence[Invoice], revenue: Reve
             tax = money.round_money(paid[line] * share, cur) - money.round_money(before * share, cur)
             post(day, names["receivable"], -tax, "", memo)
             amount, line = amount - tax, ""
-        if terms.cancellable:
-            totals[("billed", "recognized", "", "cash")[kind]] += amount
-            unconditional = max(totals["cash"], min(totals["billed"], totals["recognized"]))
-            now = {"receivable": unconditional - totals["cash"],
-                   "asset": max(totals["recognized"] - unconditional, zero),
-                   "liability": max(unconditional - totals["recognized"], zero)}
-            post(day, names["receivable"], now["receivable"] - held["receivable"], line, memo)
-            post(day, names["contract_asset"], now["asset"] - held["asset"], line, memo)
-            post(day, names["contract_liability"], held["liability"] - now["liability"], line, memo)
-            if kind == 1:
-                post(day, revenue_account(line), -amount, line, memo)
-            held = now
-            continue
-        before = position
-        position = before + amount if kind == 0 else before - amount
-        d_liability = max(position, zero) - max(before, zero)
-        d_asset = max(-position, zero) - max(-before, zero)
-        if kind == 0:
-            post(day, names["receivable"], amount, line, memo)
-        post(day, names["contract_asset"], d_asset, line, memo)
-        post(day, names["contract_liability"], -d_liability, line, memo)
+        totals[("billed", "recognized", "", "cash")[kind]] += amount
+        unconditional = (max(totals["cash"], min(totals["billed"], totals["recognized"])) if terms.cancellable
+                         else totals["billed"])
+        now = {"receivable": unconditional - totals["cash"],
+               "asset": max(totals["recognized"] - unconditional, zero),
+               "liability": max(unconditional - totals["recognized"], zero)}
+        post(day, names["receivable"], now["receivable"] - held["receivable"], line, memo)
+        post(day, names["contract_asset"], now["asset"] - held["asset"], line, memo)
+        post(day, names["contract_liability"], held["liability"] - now["liability"], line, memo)
         if kind == 1:
             post(day, revenue_account(line), -amount, line, memo)
+        held = now
     return out
 
 
