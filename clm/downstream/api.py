@@ -393,7 +393,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "type": "object", "required": ["currency", "signed_on", "lines"],
                     "description": "currency, signed_on, payment_terms_days, lines[{id, description, price, ssp, "
                                    "recognition, start, end, satisfied_on, billing{frequency, timing, on}}], "
-                                   "renewal{auto_renewal, renewal_term, non_renewal_notice, price_increase_cap}, "
+                                   "renewal{auto_renewal, renewal_term (ISO 8601, or \"perpetual\": evergreen, runs on "
+                                   "until terminated after the initial term), non_renewal_notice, price_increase_cap}, "
                                    "modifications[{effective, treatment, lines}]. Amounts are decimal strings."}}}},
                 "responses": {"201": {"description": "Stored as a new version"},
                               "200": {"description": "Same terms as the current version; nothing stored"},

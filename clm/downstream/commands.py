@@ -209,7 +209,8 @@ def renewals(ctx: click.Context, within: int, ics: Path | None, today: dt.dateti
         for r in due:
             e = r.event
             deadline = f"notice by {e.notice_deadline.isoformat()}" if e.notice_deadline else "no notice deadline"
-            kind = "renews" if e.auto_renewal else "expires, renewal date"
+            kind = ("runs on until terminated from" if e.evergreen else "renews" if e.auto_renewal
+                    else "expires, renewal date")
             click.echo(f"{r.contract_id}\t{r.title}\t{deadline}\t{kind} {e.renewal_date.isoformat()}")
         click.echo(f"{len(due)} renewal(s) within {within} days of {day.isoformat()}.", err=True)
     if ics is not None:

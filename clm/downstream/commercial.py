@@ -36,6 +36,8 @@ LINE_FORM_FIELDS = ("description", "quantity", "unit_price", "price", "ssp", "re
 #: The form's fields outside the lines (the renewal's four stand for ``renewal.*``).
 FORM_FIELDS = ("currency", "signed_on", "payment_terms_days", "cancellable", "auto_renewal", "renewal_term",
                "non_renewal_notice", "price_increase_cap")
+#: How the form shows (and reads back) an evergreen renewal term (``fields.PERPETUAL``).
+EVERGREEN_WORDS = "until terminated"
 #: At most this many lines in the form (a document with more is edited as JSON).
 MAX_FORM_LINES = 200
 _LINE_PATH = re.compile(r"lines\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?")
@@ -68,6 +70,8 @@ def _words(iso: Any) -> str:
 
     if not iso:
         return ""
+    if iso == fields.PERPETUAL:
+        return EVERGREEN_WORDS
     try:
         return durations.format(durations.parse(str(iso)))
     except ValueReadError:
@@ -146,7 +150,9 @@ def terms_of_form(tf: TermsForm, base: Mapping[str, Any]) -> dict[str, Any]:
     if v.get("cancellable") in ("on", "true", "1", "yes"):
         doc["cancellable"] = True                 # left out otherwise: the document hashes as before
 
-    def duration(text: str) -> str:
+    def duration(text: str, key: str) -> str:
+        if key == "renewal_term" and fields.read_open_ended(key, text):
+            return fields.PERPETUAL                # "until terminated", "evergreen": the contract runs on
         try:
             return durations.read(text).iso
         except ValueReadError:
@@ -157,7 +163,7 @@ def terms_of_form(tf: TermsForm, base: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("renewal_term", "non_renewal_notice"):
         renewal.pop(key, None)
         if v.get(key):
-            renewal[key] = duration(v[key])
+            renewal[key] = duration(v[key], key)
     renewal.pop("price_increase_cap", None)
     if v.get("price_increase_cap"):
         cap = v["price_increase_cap"].strip()
@@ -283,11 +289,10 @@ def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str
         except ValueReadError:
             continue             # a value an older clm stored in another form: left for a person
     notes: list[str] = []
-    for name, what in (("expiration_date", "lines[0].end"), ("renewal_term", "renewal.renewal_term")):
-        if confirmed.get(name) == fields.PERPETUAL:
-            del confirmed[name]  # billing needs a date and a period: a person gives them
-            notes.append(f"{what} left for you: the confirmed {name.replace('_', ' ')} is "
-                         f"{fields.OPEN_ENDED[name]}")
+    if confirmed.get("expiration_date") == fields.PERPETUAL:
+        del confirmed["expiration_date"]  # billing needs the initial term's end: a person gives it
+        notes.append(f"lines[0].end left for you: the confirmed expiration date is "
+                     f"{fields.OPEN_ENDED['expiration_date']}")
 
     def took(field: str, target: str) -> None:
         notes.append(f"{target} from the confirmed {field.replace('_', ' ')}")
@@ -349,6 +354,9 @@ def prefill(session: Session, contract: Contract, today: date) -> tuple[dict[str
         if field in confirmed:
             renewal[field] = fields.to_json(field, confirmed[field])
             took(field, f"renewal.{field}")
+    if renewal.get("renewal_term") == fields.PERPETUAL and "auto_renewal" not in renewal:
+        renewal["auto_renewal"] = True     # an evergreen contract runs on by itself
+        took("renewal_term", "renewal.auto_renewal")
     if "price_increase_cap" in confirmed:
         renewal["price_increase_cap"] = numbers.format_percent(confirmed["price_increase_cap"])
         took("price_increase_cap", "renewal.price_increase_cap")

@@ -44,7 +44,7 @@ from clm.downstream.models import (
 )
 from clm.downstream.renewals import contract_term, notice_deadline
 from clm.downstream.revenue import ORIGINAL, build_revenue_schedule
-from clm.downstream.terms import ContractTerms, parse_terms, terms_hash
+from clm.downstream.terms import ContractTerms, parse_terms, renewal_term_json, terms_hash
 from clm.errors import Conflict
 from clm.values import durations, money
 from clm.values.numbers import plain_percent
@@ -193,7 +193,7 @@ def _renewal(session: Session, order_id: int, contract_id: int, terms: ContractT
         "order_id": order_id, "contract_id": contract_id, "terms_sha256": sha, "term_start": start,
         "term_end": end, "renewal_date": date.fromordinal(end.toordinal() + 1), "notice_deadline": deadline,
         "auto_renewal": rn.auto_renewal,
-        "renewal_term": durations.canonical(rn.renewal_term) if rn.renewal_term else None,
+        "renewal_term": renewal_term_json(rn),
         "non_renewal_notice": durations.canonical(rn.non_renewal_notice) if rn.non_renewal_notice else None,
         "price_increase_cap": None if rn.price_increase_cap is None else plain_percent(rn.price_increase_cap),
         "holidays": terms.holidays, "created_at": now}], ("order_id",))

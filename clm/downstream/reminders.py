@@ -45,6 +45,8 @@ class Reminder:
     renewal_date: date
     #: Every configured offset whose day has come and that was not sent yet, nearest (smallest) first.
     offsets: tuple[int, ...]
+    #: Evergreen: at ``renewal_date`` the contract runs on until terminated rather than renewing for a term.
+    evergreen: bool = False
 
     @property
     def days_left(self) -> int:
@@ -79,7 +81,7 @@ def due_reminders(session: Session, today: date, offsets: tuple[int, ...]) -> li
                          and (renewal.id, deadline, o) not in sent)
         if reached:
             out.append(Reminder(renewal.id, contract.id, contract.title, contract.counterparty or "", deadline,
-                                event.renewal_date, tuple(reached)))
+                                event.renewal_date, tuple(reached), event.evergreen))
     return out
 
 
@@ -102,12 +104,17 @@ def compose(reminder: Reminder, to: str, today: date, link: str = "", locale: st
     days = (reminder.notice_deadline - today).days
     subject = (f"Renewal notice deadline in {days} day{'s' if days != 1 else ''}: {reminder.title}"
                if days else f"Renewal notice deadline today: {reminder.title}")
+    what = (f"ends its initial term on {date_text(reminder.renewal_date - timedelta(days=1), locale)} and then "
+            "runs on with no fixed end, until a party terminates it (evergreen)"
+            if reminder.evergreen else f"renews automatically on {date_text(reminder.renewal_date, locale)}")
     body = (f"{reminder.title} ({reminder.counterparty or 'no counterparty'}, contract {reminder.contract_id}) "
-            f"renews automatically on {date_text(reminder.renewal_date, locale)}.\n\n"
+            f"{what}.\n\n"
             f"The last day to give notice of non-renewal is {date_text(reminder.notice_deadline, locale)} "
             f"({days} day{'s' if days != 1 else ''} from {date_text(today, locale)}).\n\n"
-            "Decide now whether to renew (start the renewal from the contract page, with a price uplift "
-            "within the contract's cap) or to give notice.\n")
+            + ("Decide now whether to let it run on or to give notice; once it runs on, notice can "
+               "end it at any time.\n" if reminder.evergreen else
+               "Decide now whether to renew (start the renewal from the contract page, with a price uplift "
+               "within the contract's cap) or to give notice.\n"))
     if link:
         body += f"\n{link}\n"
     return Mail(to=to, subject=subject, body=body)

@@ -60,6 +60,9 @@ class RenewalEvent:
     #: Last day to give notice of non-renewal; None without auto-renewal or a notice period.
     notice_deadline: date | None
     auto_renewal: bool
+    #: An evergreen contract in its initial term: at ``renewal_date`` it runs on, with no further
+    #: term, until a party gives notice (no event follows this one).
+    evergreen: bool = False
 
 
 def current_term(terms: ContractTerms, today: date) -> tuple[int, date, date] | None:
@@ -67,7 +70,8 @@ def current_term(terms: ContractTerms, today: date) -> tuple[int, date, date] | 
 
     An auto-renewing contract rolls forward one renewal term at a time until the term
     contains ``today`` (see :func:`running_term`). Return None when the contract has expired
-    (no auto-renewal and ``today`` after the term).
+    (no auto-renewal and ``today`` after the term), or when an evergreen contract runs on past
+    its initial term (no term runs: it continues until terminated, see :func:`earliest_end`).
     """
     start, end = contract_term(terms)
     rn = terms.renewal
@@ -102,29 +106,45 @@ def running_term(start: date, end: date, renewal_term: Duration | None, today: d
 
 
 def upcoming_renewal(terms: ContractTerms, today: date, contract: str = "") -> RenewalEvent | None:
-    """Return the renewal of the term running on ``today``, or None if the contract has expired.
+    """Return the renewal of the term running on ``today``, or None if the contract has expired
+    (or, evergreen, runs on past its initial term).
 
     The notice deadline counts on the contract's holiday calendar.
     """
     start, end = contract_term(terms)
     rn = terms.renewal
     return renewal_event(contract, start, end, rn.auto_renewal, rn.renewal_term, rn.non_renewal_notice, today,
-                         terms.calendar())
+                         terms.calendar(), evergreen=rn.evergreen)
 
 
 def renewal_event(contract: str, start: date, end: date, auto_renewal: bool, renewal_term: Duration | None,
                   non_renewal_notice: Duration | None, today: date,
-                  calendar: BusinessCalendar | None = None) -> RenewalEvent | None:
+                  calendar: BusinessCalendar | None = None, *, evergreen: bool = False) -> RenewalEvent | None:
     """Return the renewal of the term running on ``today`` of a contract whose initial term is
-    ``start``..``end``, or None if it has expired."""
-    term = running_term(start, end, renewal_term if auto_renewal else None, today)
+    ``start``..``end``, or None if it has expired.
+
+    An ``evergreen`` contract has one event, at the end of its initial term: notice by the
+    deadline ends it there, otherwise it runs on until terminated. Past that, None.
+    """
+    term = running_term(start, end, None if evergreen or not auto_renewal else renewal_term, today)
     if term is None:
         return None
     number, t_start, t_end = term
     deadline = None
     if auto_renewal and non_renewal_notice is not None:
         deadline = notice_deadline(t_end, non_renewal_notice, calendar)
-    return RenewalEvent(contract, number, t_start, t_end, t_end + ONE_DAY, deadline, auto_renewal)
+    return RenewalEvent(contract, number, t_start, t_end, t_end + ONE_DAY, deadline, auto_renewal,
+                        evergreen and auto_renewal)
+
+
+def earliest_end(notice: Duration | None, given_on: date, calendar: BusinessCalendar | None = None) -> date | None:
+    """Return the last day of an evergreen contract that runs on past its initial term when
+    notice is given on ``given_on``: the notice period later ("upon thirty days' notice"), business
+    days counted on ``calendar``. None when the contract states no notice period.
+    """
+    if notice is None:
+        return None
+    return notice.after(given_on, calendar or calendars.calendar())
 
 
 def renewal_calendar(contracts: Mapping[str, ContractTerms] | Iterable[tuple[str, ContractTerms]],
@@ -163,7 +183,7 @@ def renewals_json(events: Iterable[RenewalEvent]) -> dict[str, Any]:
         "term_start": e.term_start.isoformat(), "term_end": e.term_end.isoformat(),
         "renewal_date": e.renewal_date.isoformat(),
         "notice_deadline": e.notice_deadline.isoformat() if e.notice_deadline else None,
-        "auto_renewal": e.auto_renewal,
+        "auto_renewal": e.auto_renewal, "evergreen": e.evergreen,
     } for e in events]}
 
 
@@ -183,18 +203,25 @@ def renewal_ics(events: Iterable[RenewalEvent], stamp: datetime,
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "Contract renewals")
     for e in events:
+        term = f"term {e.term_start.isoformat()} to {e.term_end.isoformat()}"
         if e.notice_deadline is not None:
+            otherwise = (f"otherwise it runs on after {e.term_end.isoformat()} until terminated (evergreen)"
+                         if e.evergreen else f"otherwise it renews on {e.renewal_date.isoformat()}")
             cal.add_component(_vevent(
                 icalendar, f"{e.contract}-notice-{e.notice_deadline.isoformat()}@{domain}", stamp,
                 e.notice_deadline, f"Non-renewal notice deadline: {e.contract}",
-                f"Last day to give notice of non-renewal of {e.contract}; otherwise it renews on "
-                f"{e.renewal_date.isoformat()} (term {e.term_start.isoformat()} to "
-                f"{e.term_end.isoformat()})."))
-        summary = f"Renewal: {e.contract}" if e.auto_renewal else f"Expiry: {e.contract}"
-        detail = (f"{e.contract} renews automatically on {e.renewal_date.isoformat()}."
-                  if e.auto_renewal else
-                  f"{e.contract} ends on {e.term_end.isoformat()} unless renewed; the renewal "
-                  f"date is {e.renewal_date.isoformat()}.")
+                f"Last day to give notice of non-renewal of {e.contract}; {otherwise} ({term})."))
+        if e.evergreen:
+            summary = f"Runs on until terminated: {e.contract}"
+            detail = (f"{e.contract} ends its initial term on {e.term_end.isoformat()} and runs on from "
+                      f"{e.renewal_date.isoformat()} with no fixed end, until a party gives notice.")
+        elif e.auto_renewal:
+            summary = f"Renewal: {e.contract}"
+            detail = f"{e.contract} renews automatically on {e.renewal_date.isoformat()}."
+        else:
+            summary = f"Expiry: {e.contract}"
+            detail = (f"{e.contract} ends on {e.term_end.isoformat()} unless renewed; the renewal "
+                      f"date is {e.renewal_date.isoformat()}.")
         cal.add_component(_vevent(
             icalendar, f"{e.contract}-renewal-{e.renewal_date.isoformat()}@{domain}", stamp,
             e.renewal_date, summary, detail))
@@ -284,6 +311,10 @@ def plan_renewal(terms: ContractTerms, today: date, requested_pct: Decimal) -> R
     if not requested_pct.is_finite() or requested_pct <= -100 or requested_pct > 1000:
         raise InvalidInput(f"uplift: {requested_pct} must be a percentage above -100 and at most 1000")
     term = current_term(terms, today)
+    if term is None and terms.renewal.evergreen:
+        raise InvalidInput(f"the contract has run on until terminated (evergreen) since the end of its initial "
+                           f"term on {contract_term(terms)[1].isoformat()}: there is no renewal term to draft; "
+                           f"draft a new contract to replace it")
     if term is None:  # expired without auto-renewal: renew the initial term late
         start, end = contract_term(terms)
         term = (0, start, end)

@@ -28,6 +28,7 @@ from clm.downstream.models import (
 )
 from clm.downstream.renewals import (
     RenewalEvent,
+    earliest_end,
     next_date,
     renewal_event,
     upcoming_renewal,
@@ -35,6 +36,7 @@ from clm.downstream.renewals import (
 from clm.downstream.revenue import RevenueSchedule as RevenueResult
 from clm.downstream.revenue import balance, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms
+from clm.values.fields import PERPETUAL
 from clm.errors import InvalidInput, NotFound
 from clm.events import Event
 from clm.values import calendars, display, durations, money
@@ -178,19 +180,27 @@ def renewal_json(session: Session, contract_id: int, today: date) -> dict[str, A
     order = _order_or_404(session, contract_id)
     rn = session.scalar(select(Renewal).where(Renewal.order_id == order.id))
     assert rn is not None
-    upcoming = upcoming_renewal(order_terms(session, order), today, contract=str(contract_id))
-    return {"order_id": order.id, "terms_sha256": rn.terms_sha256, "term_start": rn.term_start.isoformat(),
-            "term_end": rn.term_end.isoformat(), "renewal_date": rn.renewal_date.isoformat(),
-            "notice_deadline": _iso(rn.notice_deadline), "auto_renewal": rn.auto_renewal,
-            "renewal_term": rn.renewal_term, "non_renewal_notice": rn.non_renewal_notice,
-            "price_increase_cap": rn.price_increase_cap,
-            "upcoming": None if upcoming is None else _event_json(upcoming)}
+    terms = order_terms(session, order)
+    upcoming = upcoming_renewal(terms, today, contract=str(contract_id))
+    out = {"order_id": order.id, "terms_sha256": rn.terms_sha256, "term_start": rn.term_start.isoformat(),
+           "term_end": rn.term_end.isoformat(), "renewal_date": rn.renewal_date.isoformat(),
+           "notice_deadline": _iso(rn.notice_deadline), "auto_renewal": rn.auto_renewal,
+           "renewal_term": rn.renewal_term, "non_renewal_notice": rn.non_renewal_notice,
+           "price_increase_cap": rn.price_increase_cap, "evergreen": terms.renewal.evergreen,
+           "upcoming": None if upcoming is None else _event_json(upcoming), "runs_on": None}
+    if upcoming is None and terms.renewal.evergreen:
+        # Past its initial term an evergreen contract has no date ahead: what finance needs is
+        # how soon it could end, should a party give notice today.
+        out["runs_on"] = {"since": rn.renewal_date.isoformat(), "notice": rn.non_renewal_notice,
+                          "earliest_end": _iso(earliest_end(terms.renewal.non_renewal_notice, today,
+                                                            terms.calendar()))}
+    return out
 
 
 def _event_json(e: RenewalEvent) -> dict[str, Any]:
     return {"term_number": e.term_number, "term_start": e.term_start.isoformat(), "term_end": e.term_end.isoformat(),
             "renewal_date": e.renewal_date.isoformat(), "notice_deadline": _iso(e.notice_deadline),
-            "auto_renewal": e.auto_renewal}
+            "auto_renewal": e.auto_renewal, "evergreen": e.evergreen}
 
 
 def order_terms(session: Session, order: Order) -> ContractTerms:
@@ -401,18 +411,20 @@ def renewals_due(session: Session, today: date, within: int) -> list[RenewalDue]
     current = session.execute(
         select(RenewalTerm.contract_id, Contract.title, Contract.counterparty, RenewalTerm.term_number,
                RenewalTerm.term_start, RenewalTerm.term_end, RenewalTerm.renewal_date, RenewalTerm.notice_deadline,
-               RenewalTerm.auto_renewal)
+               RenewalTerm.auto_renewal, Renewal.renewal_term == PERPETUAL)
         .join(Contract, Contract.id == RenewalTerm.contract_id)
+        .join(Renewal, Renewal.id == RenewalTerm.renewal_id)
         .where(RenewalTerm.term_end >= today, not_cancelled,
                or_(RenewalTerm.renewal_date.between(today, horizon),
                    RenewalTerm.notice_deadline.between(today, horizon))))
-    out = [_due(contract_id, title, counterparty, RenewalEvent(str(contract_id), *event), today)
-           for contract_id, title, counterparty, *event in current]
+    out = [_due(contract_id, title, counterparty, RenewalEvent(str(contract_id), *event, bool(evergreen)), today)
+           for contract_id, title, counterparty, *event, evergreen in current]
     for title, counterparty, renewal in session.execute(
             select(Contract.title, Contract.counterparty, Renewal).select_from(RenewalTerm)
             .join(Contract, Contract.id == RenewalTerm.contract_id)
             .join(Renewal, Renewal.id == RenewalTerm.renewal_id)
-            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True), not_cancelled)):
+            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True), not_cancelled,
+                   _renews_by_term())):
         rolled = current_renewal(renewal, today)   # not rolled forward yet (roll_renewals): compute it here
         if rolled is not None and any(today <= d <= horizon for d in (rolled.notice_deadline, rolled.renewal_date)
                                       if d is not None):
@@ -429,7 +441,7 @@ def roll_renewals(session: Session, today: date) -> int:
     moved = 0
     for row, renewal in session.execute(
             select(RenewalTerm, Renewal).join(Renewal, Renewal.id == RenewalTerm.renewal_id)
-            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True))):
+            .where(RenewalTerm.term_end < today, RenewalTerm.auto_renewal.is_(True), _renews_by_term())):
         event = current_renewal(renewal, today)
         if event is None or event.term_number == row.term_number:
             continue
@@ -439,16 +451,23 @@ def roll_renewals(session: Session, today: date) -> int:
     return moved
 
 
+def _renews_by_term() -> Any:
+    """The renewals that roll forward term by term: not the evergreen ones, which past their initial
+    term have no term to roll into (so no row of theirs is ever behind)."""
+    return or_(Renewal.renewal_term.is_(None), Renewal.renewal_term != PERPETUAL)
+
+
 def current_renewal(renewal: Renewal, today: date) -> RenewalEvent | None:
     """Return the renewal event of the term running on ``today``, from the renewal row alone.
 
     The same event as ``renewals.upcoming_renewal`` over the order's terms: the row keeps the
     initial term and the renewal and notice periods, so nothing needs parsing.
     """
+    evergreen = renewal.renewal_term == PERPETUAL
     return renewal_event(str(renewal.contract_id), renewal.term_start, renewal.term_end, renewal.auto_renewal,
-                         durations.parse(renewal.renewal_term) if renewal.renewal_term else None,
+                         durations.parse(renewal.renewal_term) if renewal.renewal_term and not evergreen else None,
                          durations.parse(renewal.non_renewal_notice) if renewal.non_renewal_notice else None, today,
-                         calendars.calendar(renewal.holidays))
+                         calendars.calendar(renewal.holidays), evergreen=evergreen)
 
 
 def _due(contract_id: int, title: str, counterparty: str | None, event: RenewalEvent, today: date) -> RenewalDue:

@@ -15,6 +15,7 @@ from clm.errors import InputErrors
 from clm.values import ValueReadError, calendars, durations, money, numbers
 from clm.values.calendars import BusinessCalendar
 from clm.values.durations import Duration
+from clm.values.fields import PERPETUAL
 from clm.values.reader import FieldReader, kind_of
 
 RECOGNITIONS = ("ratable", "point_in_time", "progress", "usage")
@@ -132,6 +133,10 @@ class RenewalTerms:
     non_renewal_notice: Duration | None = None
     #: Maximum increase per renewal in percent (5 means 5 %), None when uncapped.
     price_increase_cap: Decimal | None = None
+    #: An evergreen contract (the document's ``"renewal_term": "perpetual"``): after its initial
+    #: term it runs on, with no renewal term, until a party gives notice (``non_renewal_notice``).
+    #: ``renewal_term`` is then None and ``auto_renewal`` true.
+    evergreen: bool = False
 
 
 @dataclass(frozen=True)
@@ -743,8 +748,11 @@ def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
     if not isinstance(auto, bool):
         r.error("renewal.auto_renewal", f"{auto!r} must be true or false")
         auto = False
-    term = r.duration(obj, "renewal_term", "renewal.renewal_term")
-    if term is not None and term.unit in ("hour", "business_day"):
+    evergreen = obj.get("renewal_term") == PERPETUAL
+    term = None if evergreen else r.duration(obj, "renewal_term", "renewal.renewal_term")
+    if evergreen and not auto:
+        r.error("renewal.renewal_term", f"{PERPETUAL!r} (runs on until terminated) needs auto_renewal true")
+    elif term is not None and term.unit in ("hour", "business_day"):
         r.error("renewal.renewal_term", f"{term.iso} must be counted in days, weeks, months or years")
         term = None
     elif term is not None and term.amount == 0:
@@ -762,7 +770,7 @@ def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
             cap = numbers.read_percent(raw_cap)
         except ValueReadError as err:
             r.refused("renewal.price_increase_cap", err)
-    return RenewalTerms(auto, term, notice, cap)
+    return RenewalTerms(auto, term, notice, cap, evergreen)
 
 
 def _parse_modification(r: _Reader, raw: Any, path: str, currency: str | None,
@@ -910,6 +918,14 @@ def _check_concessions(r: FieldReader, terms: ContractTerms) -> None:
 # ----------------------------------------------------------------------------- canonical form
 
 
+def renewal_term_json(renewal: RenewalTerms) -> str | None:
+    """Return the renewal term as the terms document and the renewal record write it: ISO 8601,
+    "perpetual" for an evergreen contract, None without one."""
+    if renewal.evergreen:
+        return PERPETUAL
+    return durations.canonical(renewal.renewal_term) if renewal.renewal_term else None
+
+
 def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
     """Return the terms as a JSON-ready dict in canonical form (amounts at minor units, ISO dates)."""
     cur = terms.currency
@@ -954,7 +970,7 @@ def terms_to_dict(terms: ContractTerms) -> dict[str, Any]:
         "lines": [line(ln) for ln in terms.lines],
         "renewal": {
             "auto_renewal": rn.auto_renewal,
-            "renewal_term": durations.canonical(rn.renewal_term) if rn.renewal_term else None,
+            "renewal_term": renewal_term_json(rn),
             "non_renewal_notice": durations.canonical(rn.non_renewal_notice) if rn.non_renewal_notice else None,
             "price_increase_cap": None if rn.price_increase_cap is None
             else numbers.plain_percent(rn.price_increase_cap),

@@ -156,12 +156,18 @@ def read(name: str, raw: Any) -> Any:
     f = field(name)
     if isinstance(raw, str) and not raw.strip():
         raise InvalidInput(f"{f.label}: enter a value, or clear the term instead.")
-    if name in OPEN_ENDED and isinstance(raw, str) and _PERPETUAL_WORDING.fullmatch(raw.strip()):
+    if read_open_ended(name, raw):
         return PERPETUAL
     try:
         return _READERS[f.kind](raw)
     except ValueReadError as err:
         raise err.named(f.label) from None
+
+
+def read_open_ended(name: str, raw: Any) -> bool:
+    """Return whether a person's wording of term ``name`` is :data:`PERPETUAL` ("until terminated",
+    "evergreen", "perpetual"), for the fields that may be (:data:`OPEN_ENDED`)."""
+    return name in OPEN_ENDED and isinstance(raw, str) and _PERPETUAL_WORDING.fullmatch(raw.strip()) is not None
 
 
 def parse(name: str, stored: Any) -> Any:

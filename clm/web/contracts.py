@@ -110,8 +110,8 @@ def overview(terms: TermsPanel, downstream: Panel | None, today: dt.date) -> Ove
             typed = fields.parse(row.field.name, stored)
         except ValueError:
             continue  # a value an older clm stored and that no longer reads: the Terms tab shows it
-        if typed == fields.PERPETUAL:
-            continue  # no end of term, no renewal period: no deadline comes from it
+        if typed == fields.PERPETUAL and row.field.name != "renewal_term":
+            continue  # no end of term: no deadline comes from it (an evergreen renewal term still has one)
         values[row.field.name] = (stored, typed)
     parties = fields.format("parties", values["parties"][0]) if "parties" in values else None
     value = fields.format("fees", values["fees"][0]) if "fees" in values else None
@@ -153,12 +153,17 @@ def _next_deadline(values: dict[str, Any], today: dt.date) -> tuple[str, dt.date
         end = values["initial_term"].after(start) - dt.timedelta(days=1)
     if end is None:
         return None
-    event = renewal_event("", start or end, end, bool(values.get("auto_renewal")), values.get("renewal_term"),
-                          values.get("non_renewal_notice"), today)
+    from clm.values.fields import PERPETUAL
+
+    evergreen = values.get("renewal_term") == PERPETUAL
+    event = renewal_event("", start or end, end, bool(values.get("auto_renewal")) or evergreen,
+                          None if evergreen else values.get("renewal_term"), values.get("non_renewal_notice"), today,
+                          evergreen=evergreen)
     if event is None:
         return None
     if event.auto_renewal:
-        return _first_ahead([("Notice of non-renewal", event.notice_deadline), ("Renewal", event.renewal_date)],
+        return _first_ahead([("Notice of non-renewal", event.notice_deadline),
+                             ("Runs on until terminated" if event.evergreen else "Renewal", event.renewal_date)],
                             today)
     return _first_ahead([("End of term", event.term_end)], today)
 

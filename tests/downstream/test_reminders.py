@@ -136,3 +136,22 @@ def test_cli_renewals_remind(runner, signed, plain, tmp_path, monkeypatch):
     monkeypatch.setenv("CLM_RENEWAL_REMINDER_DAYS", "90,soon")
     result = runner.invoke(main, ["renewals", "remind"])
     assert result.exit_code == 2 and "CLM_RENEWAL_REMINDER_DAYS" in result.output
+
+
+def test_an_evergreen_contract_is_reminded_once_before_its_initial_term_ends(make_signed, plain, tmp_path):
+    from tests.downstream.examples import saas_doc
+
+    make_signed(saas_doc(renewal={"auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"}))
+    outbox.drain(plain)
+    mailer = OutboxMailer(tmp_path / "out")
+    # Term ends 2026-12-31; 30 days' notice: by Tuesday 2026-12-01 (a first run 30 days before it
+    # covers the 60 and 90 days too).
+    [sent] = reminders.send_reminders(plain, SETTINGS, mailer, date(2026, 11, 1))
+    assert (sent.notice_deadline, sent.offsets) == (date(2026, 12, 1), (30, 60, 90))
+    body = read_outbox(tmp_path / "out")[0].get_content()
+    assert ("ends its initial term on December 31, 2026 and then runs on with no fixed end, until a party "
+            "terminates it (evergreen)") in body
+    assert "renews automatically" not in body and "start the renewal" not in body
+    # Running on, it has no deadline to remind of, however long it runs.
+    for day in (date(2027, 1, 1), date(2028, 12, 1), date(2031, 11, 2)):
+        assert reminders.send_reminders(plain, SETTINGS, mailer, day) == []

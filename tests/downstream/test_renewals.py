@@ -132,7 +132,7 @@ def test_renewal_calendar():
     assert renewal_calendar(list(contracts.items()), date(2026, 10, 30), 0)[0].contract == "A"
     assert renewals_json(events)["renewals"][0] == {
         "contract": "A", "term_number": 0, "term_start": "2026-01-01", "term_end": "2026-12-31",
-        "renewal_date": "2027-01-01", "notice_deadline": "2026-10-30", "auto_renewal": True}
+        "renewal_date": "2027-01-01", "notice_deadline": "2026-10-30", "auto_renewal": True, "evergreen": False}
 
 
 def test_renewal_calendar_refuses_a_negative_window():
@@ -218,3 +218,70 @@ def test_running_term_jumps_to_the_same_term_as_walking_one_term_at_a_time():
     # month ends do not drift: a P1M term from January 31 runs to February 27, then March 30
     assert running_term(date(2025, 1, 1), date(2025, 1, 30), Duration(1, "month"), date(2025, 3, 15)) == (
         2, date(2025, 2, 28), date(2025, 3, 30))
+
+
+# -- evergreen: after the initial term the contract runs on until a party gives notice ----------
+
+EVERGREEN = {"auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"}
+
+
+def test_an_evergreen_document_reads_and_writes_perpetual():
+    from clm.downstream.terms import TermsError, terms_hash, terms_to_dict
+
+    terms = parse_terms(saas_doc(renewal=EVERGREEN))
+    assert (terms.renewal.evergreen, terms.renewal.renewal_term) == (True, None)
+    assert terms_to_dict(terms)["renewal"]["renewal_term"] == "perpetual"
+    assert parse_terms(terms_to_dict(terms)) == terms
+    assert terms_hash(terms) != terms_hash(parse_terms(saas_doc()))
+    with pytest.raises(TermsError) as err:   # perpetual without auto-renewal says two contrary things
+        parse_terms(saas_doc(renewal={**EVERGREEN, "auto_renewal": False}))
+    assert err.value.errors == ["renewal.renewal_term: 'perpetual' (runs on until terminated) needs auto_renewal true"]
+
+
+def test_an_evergreen_contract_has_one_event_at_the_end_of_its_initial_term():
+    terms = parse_terms(saas_doc(renewal=EVERGREEN))      # initial term 2026-01-01 to 2026-12-31
+    event = upcoming_renewal(terms, date(2026, 11, 20), "C-9")
+    assert event is not None
+    # 2026-12-31 - 30 days = 2026-12-01, a Tuesday; notice by then ends it with the initial term.
+    assert (event.term_number, event.term_end, event.renewal_date, event.notice_deadline, event.evergreen) == (
+        0, date(2026, 12, 31), date(2027, 1, 1), date(2026, 12, 1), True)
+    # Past the initial term no term runs and no date is ahead: it is not rolled into renewal terms.
+    assert current_term(terms, date(2027, 1, 1)) is None
+    assert upcoming_renewal(terms, date(2031, 6, 1)) is None
+    assert renewal_calendar({"C-9": terms}, date(2027, 1, 1), 3650) == []
+    assert [e.contract for e in renewal_calendar({"C-9": terms}, date(2026, 11, 20), 30)] == ["C-9"]
+    assert renewals_json([event])["renewals"][0]["evergreen"] is True
+
+
+def test_notice_ends_an_evergreen_contract_a_notice_period_later():
+    from clm.downstream.renewals import earliest_end
+
+    assert earliest_end(Duration(30, "day"), date(2027, 3, 10)) == date(2027, 4, 9)
+    # Business days count on the contract's calendar: 5 business days from Tuesday 22 December
+    # 2026 skip the 25th (a holiday) and the weekend: Wednesday 30 December.
+    calendar = BusinessCalendar("test", CHRISTMAS)
+    assert earliest_end(Duration(5, "business_day"), date(2026, 12, 22), calendar) == date(2026, 12, 30)
+    assert earliest_end(None, date(2027, 3, 10)) is None
+
+
+def test_renewal_ics_for_an_evergreen_contract():
+    icalendar = pytest.importorskip("icalendar")
+    events = renewal_calendar({"C-9": parse_terms(saas_doc(renewal=EVERGREEN))}, date(2026, 11, 20), 60)
+    vevents = icalendar.Calendar.from_ical(renewal_ics(events, datetime(2026, 11, 20, tzinfo=UTC))).walk("VEVENT")
+    assert [(str(v["SUMMARY"]), v.decoded("DTSTART")) for v in vevents] == [
+        ("Non-renewal notice deadline: C-9", date(2026, 12, 1)),
+        ("Runs on until terminated: C-9", date(2027, 1, 1))]
+    assert "otherwise it runs on after 2026-12-31 until terminated (evergreen)" in str(vevents[0]["DESCRIPTION"])
+    assert "with no fixed end, until a party gives notice" in str(vevents[1]["DESCRIPTION"])
+
+
+def test_an_evergreen_contract_has_no_renewal_to_draft_once_it_runs_on():
+    from clm.downstream.renewals import plan_renewal
+
+    terms = parse_terms(saas_doc(renewal=EVERGREEN))
+    plan = plan_renewal(terms, date(2026, 11, 1), D(3))    # in the initial term: the lines move on a year
+    assert (plan.term_start, plan.term_end) == (date(2027, 1, 1), date(2027, 12, 31))
+    assert plan.document["renewal"]["renewal_term"] == "perpetual"
+    with pytest.raises(InvalidInput, match="has run on until terminated .evergreen. since the end of its initial term "
+                                           "on 2026-12-31: there is no renewal term to draft"):
+        plan_renewal(terms, date(2027, 2, 1), D(3))

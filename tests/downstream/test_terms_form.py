@@ -76,6 +76,24 @@ def test_the_right_to_cancel_is_a_checkbox_and_unticked_leaves_the_document_as_i
         raise AssertionError("a cancellable that is not a boolean should be refused")
 
 
+def test_an_evergreen_renewal_term_is_typed_in_words_and_shown_in_words():
+    doc = saas_doc()
+    tf = commercial.form_of(doc)
+    tf.values.update(renewal_term="Until terminated", non_renewal_notice="30 days")
+    out = commercial.terms_of_form(commercial.form_from_post(posted(tf, doc)), doc)
+    assert out["renewal"]["renewal_term"] == "perpetual" and parse_terms(out).renewal.evergreen
+    assert commercial.form_of(out).values["renewal_term"] == "until terminated"
+    tf = commercial.form_of(out)
+    tf.values["auto_renewal"] = ""                    # evergreen but not renewing: refused beside the term
+    try:
+        parse_terms(commercial.terms_of_form(commercial.form_from_post(posted(tf, out)), out))
+    except TermsError as err:
+        commercial.place_errors(tf, err.errors)
+        assert tf.errors == {"renewal_term": ["'perpetual' (runs on until terminated) needs auto_renewal true"]}
+    else:
+        raise AssertionError("an evergreen term without auto-renewal should be refused")
+
+
 def test_problems_are_placed_beside_their_fields():
     doc = saas_doc()
     tf = commercial.form_of(doc)

@@ -186,14 +186,19 @@ def test_terms_prefill_from_confirmed_terms(app, plain, make_signed):
     assert any("payment_terms_days" in n for n in notes)
 
 
-def test_an_evergreen_renewal_is_left_for_a_person_in_the_prefill(app, plain, make_signed):
+def test_an_evergreen_renewal_goes_into_the_prefill_and_an_open_end_is_left_for_a_person(app, plain, make_signed):
+    from clm.downstream.terms import parse_terms
+
     doc, notes = _prefill_from_confirmed(plain, make_signed, {
         "effective_date": "2026-01-01", "initial_term": "P1Y", "expiration_date": "perpetual",
-        "auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"})
-    assert doc["renewal"] == {"auto_renewal": True, "non_renewal_notice": "P30D"}  # billing needs a period
+        "renewal_term": "perpetual", "non_renewal_notice": "P30D"})
+    # No auto_renewal was confirmed: an evergreen contract runs on by itself, so the prefill says so.
+    assert doc["renewal"] == {"renewal_term": "perpetual", "non_renewal_notice": "P30D", "auto_renewal": True}
     assert doc["lines"][0]["end"] == "2026-12-31"                             # from the initial term instead
-    assert "renewal.renewal_term left for you: the confirmed renewal term is until terminated (evergreen)" in notes
+    assert "renewal.auto_renewal from the confirmed renewal term" in notes
     assert any(n.startswith("lines[0].end left for you") for n in notes)
+    doc["currency"], doc["lines"][0]["price"] = "USD", "1200.00"
+    assert parse_terms(doc).renewal.evergreen
 
 
 def test_invoice_pdf(client, auth, make_signed, app):
@@ -258,3 +263,37 @@ def test_terms_prefill_reads_the_extractor_s_wording_of_the_billing_frequency(pl
         doc, notes = commercial.prefill(s, store.get_contract(s, signed.contract_id), date(2026, 1, 1))
     assert doc["lines"][0]["billing"]["frequency"] == "annual"
     assert "lines[0].billing.frequency from the confirmed billing frequency" in notes
+
+
+def test_the_contract_panel_says_an_evergreen_contract_runs_on(client, auth, make_signed, app, plain):
+    import re
+    from datetime import date, timedelta
+
+    from tests.downstream.examples import saas_doc
+
+    def evergreen(start: date, end: date) -> int:
+        doc = saas_doc(signed_on=(start - timedelta(days=5)).isoformat(),
+                       renewal={"auto_renewal": True, "renewal_term": "perpetual", "non_renewal_notice": "P30D"})
+        doc["lines"] = [{"id": "saas", "description": "Hosting", "price": "12000.00", "recognition": "ratable",
+                         "start": start.isoformat(), "end": end.isoformat(),
+                         "billing": {"frequency": "annual", "timing": "advance"}}]
+        return make_signed(doc, via=db.sessionmaker_for(app)).contract_id
+
+    today = date.today()
+    ending = evergreen(today - timedelta(days=200), today + timedelta(days=164))
+    running = evergreen(today - timedelta(days=800), today - timedelta(days=436))
+    outbox.drain(plain)
+    auth.login("finance")
+
+    def panel(contract_id: int) -> str:
+        html = client.get(f"/contracts/{contract_id}/commercial-terms").get_data(as_text=True)
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="downstream-h"', 1)[1]))
+
+    text = panel(ending)
+    assert "runs on until terminated (evergreen) from" in text and "ends it with the initial term" in text
+    assert "Start renewal" in text and "auto-renews" not in text
+    text = panel(running)
+    assert "runs on until terminated (evergreen) since" in text and "expired" not in text
+    end = today + timedelta(days=30)
+    assert f"Notice given today would end it on {end:%B} {end.day}, {end.year}" in text
+    assert "Start renewal" not in text      # there is no renewal term to draft

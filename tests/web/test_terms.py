@@ -147,6 +147,12 @@ def test_the_overview_shows_parties_value_and_the_next_deadline():
     later = overview(terms, None, dt.date(2026, 12, 15))  # notice date passed: the renewal is next
     assert later.deadline == ("Renewal", dt.date(2027, 1, 1))
     assert overview(SimpleNamespace(rows=[]), None, dt.date(2026, 6, 1)).deadline is None
+    # Evergreen: the notice deadline before the initial term ends, then the day it runs on; then none.
+    evergreen = SimpleNamespace(rows=rows[:4] + [row("renewal_term", "perpetual"), row("non_renewal_notice", "P30D")])
+    assert overview(evergreen, None, dt.date(2026, 6, 1)).deadline == ("Notice of non-renewal", dt.date(2026, 12, 1))
+    assert overview(evergreen, None, dt.date(2026, 12, 15)).deadline == ("Runs on until terminated",
+                                                                         dt.date(2027, 1, 1))
+    assert overview(evergreen, None, dt.date(2027, 3, 1)).deadline is None
 
 
 def test_a_refused_form_is_answered_beside_it_on_its_tab(client, auth):
