@@ -61,6 +61,7 @@ def test_an_evergreen_contract_is_signed_reminded_once_and_then_runs_on(clm_site
     page.goto(f"{site.url}/contracts/{contract_id}")
     facts = page.locator("dl").first.inner_text()
     assert re.search(r"Next deadline\s+Notice of non-renewal: ", facts), facts
+    assert "Northwind Traders Inc.; Contoso Retail LLC" in facts      # both parties, no defined terms
     # The term clause is not the library's: legal approves it, which unblocks signature.
     page.goto(f"{site.url}/contracts/{contract_id}?tab=clauses")
     row = page.locator("table.clauses tr.review")

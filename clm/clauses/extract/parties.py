@@ -477,7 +477,9 @@ def parties(text: str) -> tuple[Found | None, int]:
         names = _signatories(text)
     if not names and bm:
         body = pre[origin:]
-        body = re.split(r"(?<!\b[A-Z])\.\s|\n\n", body, maxsplit=1)[0]
+        # the sentence ends at a full stop, not at the one of "Inc." ("X Inc. and Y LLC.")
+        body = re.split(r"(?<!\b[A-Z])(?<!\bInc)(?<!\bCo)(?<!\bLtd)(?<!\bCorp)\.\s(?!\s*(?:and|And|AND)\b)|\n\n",
+                        body, maxsplit=1)[0]
         for piece in re.split(r"\band\b|;", body):
             name = _clean_name(piece)
             if name:

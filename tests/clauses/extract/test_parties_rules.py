@@ -6,6 +6,12 @@ import pytest
 from clm.clauses.extract import parties as P
 
 CASES = [
+    # no defined terms: the full stop of "Inc." does not end the sentence that names the parties
+    ("This Reseller Agreement is made as of May 4, 2026 by and between Northwind Traders Inc. and Contoso Retail "
+     "LLC.\n\n1. Term. This Agreement shall commence on June 1, 2026.",
+     ["Northwind Traders Inc.", "Contoso Retail LLC"]),
+    ("This Agreement is made by and between Heron Labs, Inc. and Moray Co. and is effective today.",
+     ["Heron Labs, Inc.", "Moray Co."]),
     # a last party named without a defined term of its own, its address after it
     (('This Agreement is effective 7/1/98 ("Effective Date") between Northwind Audio, Inc. ("Northwind"), and\n\n'
      "Kestrel Trading Corporation 780 Harbor Expressway Suite 406 San Jose, CA 95131\n\n"
