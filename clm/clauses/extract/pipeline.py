@@ -69,11 +69,22 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[Seg
         ls, le = line.span()
         pos = ls
         for m in _SENT_END.finditer(text, ls, le):
+            if pos == ls and text[m.start() - 1] == ":" and _label_and_value(text, ls, m.start(), le):
+                continue
             if m.start() > pos:
                 yield from _segments(text, pos, m.start())
             pos = m.end()
         if le > pos:
             yield from _segments(text, pos, le)
+
+
+def _label_and_value(text: str, start: int, colon_end: int, end: int) -> bool:
+    """Return whether a line is a form field, a short label and its short value ("Governing Law:
+    State of California", "Renewal Term: 12 months"): one segment, since the value alone says
+    nothing of what it is the value of."""
+    label, value = text[start:colon_end - 1].strip(), text[colon_end:end].strip()
+    return (0 < len(label) <= 40 and len(label.split()) <= 5 and 0 < len(value) <= 80
+            and _SENT_END.search(value) is None)
 
 
 def _segments(text: str, s: int, e: int) -> Iterator[Segment]:

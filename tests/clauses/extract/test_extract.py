@@ -251,3 +251,28 @@ def test_a_template_placeholder_is_no_jurisdiction() -> None:
             "State of Governing Law, without regard to its conflict of laws provisions.\n")
     assert "governing_law" not in extract(text).fields
     assert extract(text.replace("State of Governing Law", "State of Oregon")).fields["governing_law"] == "Oregon"
+
+
+def test_an_order_form_s_fields_are_read_as_label_and_value() -> None:
+    # A form line is one segment: "Governing Law:" alone says no place, "State of California" alone no law.
+    text = ("ORDER FORM\n\nCustomer: Contoso Retail LLC\nProvider: Northwind Traders Inc.\n"
+            "Order Effective Date: March 1, 2027\nSubscription Term: 12 months\n"
+            "Auto-Renewal: Yes. This Order Form renews for successive 12-month periods unless either party gives "
+            "notice of non-renewal at least 30 days before the end of the then-current term.\n"
+            "Fees: USD 24,000 per year, invoiced annually in advance, payable net 30.\n"
+            "Governing Law: State of California\n")
+    ex = extract(text)
+    assert ex.fields["governing_law"] == "California"
+    assert _evidence_text(text, ex, "governing_law") == "Governing Law: State of California"
+    assert (ex.fields["effective_date"], ex.fields["initial_term"], ex.fields["renewal_term"],
+            ex.fields["non_renewal_notice"]) == ("2027-03-01", "P12M", "P12M", "P30D")
+    # A label whose value runs on as sentences is still split at its colon.
+    from clm.clauses.extract.pipeline import sentences
+
+    def split(line: str) -> list[str]:
+        return [line[s.start:s.end] for s in sentences(line)]
+
+    assert split("Governing Law: State of California") == ["Governing Law: State of California"]
+    assert split("TERM: The term of this Agreement is two years. It renews.") == [
+        "TERM:", "The term of this Agreement is two years.", "It renews."]
+    assert split("Renewal Term: 12 months. Notice: 30 days") == ["Renewal Term:", "12 months.", "Notice:", "30 days"]
