@@ -89,6 +89,9 @@ def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
     initial, expiration = T.term(segs, eff, agreed, text)
     auto, renewal_term, non_renewal, limit = R.renewal(segs)
     tfc, tnotice, cause, cure = X.termination(segs)
+    if renewal_term is None and initial is not None:
+        # "renews for successive periods equal to the initial term": the initial term another clause states
+        renewal_term = R.renewal_as_long_as_initial(segs, auto, initial)
     put = out._put
     put("parties", found_parties)
     put("agreement_date", agreed)

@@ -5,6 +5,7 @@ import re
 
 from clm.clauses.extract import normalize as N
 from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
+from clm.values import durations
 from clm.values.fields import PERPETUAL
 
 #: Classifier thresholds (probabilities of classifier.LABELS).
@@ -202,6 +203,42 @@ def _optional_renewal_term(segs: list[Seg]) -> Found | None:
         if options:
             _, value, _ = min(options)
             return Found(value, [(seg.start, seg.end)], 0.6)
+    return None
+
+
+#: A renewal as long as the term before it: "for successive periods equal to the initial Subscription Term",
+#: "for additional periods equal to the expiring term", "for like periods". The length is the initial term's.
+_AS_LONG_AS_INITIAL = re.compile(
+    r"\b(?:periods?|terms?)\s+(?:of\s+)?(?:equal|identical|equivalent|the\s+same)\s+(?:in\s+(?:length|duration)\s+)?"
+    r"(?:to|as)\s+(?:that\s+of\s+)?(?:the\s+)?(?:initial|original|expiring|then[\s-]*current|preceding|prior|first)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:term|period)\b"
+    r"|\b(?:for|by)\s+(?:a\s+)?like\s+(?:terms?|periods?)\b"
+    r"|\b(?:for|by)\s+(?:a|the)\s+same\s+(?:term|period|duration)\b", re.IGNORECASE)
+
+
+_WHICHEVER = re.compile(r"\bwhichever\s+is\s+(?:the\s+)?(shorter|less|lesser|longer|greater)\b", re.IGNORECASE)
+
+
+def renewal_as_long_as_initial(segs: list[Seg], auto: Found | None, initial: Found) -> Found | None:
+    """Return the renewal term of a renewal sentence that makes each renewal as long as the initial
+    term, which another clause states (``initial``); None without one.
+
+    Reasoning across the contract. "Equal to the expiring term or one year (whichever is shorter)"
+    gives the shorter of the two.
+    """
+    if auto is None or auto.value is not True:
+        return None
+    for seg in segs:
+        if not (_AS_LONG_AS_INITIAL.search(seg.text) and _renewal_match(seg.text)) or _is_mutual(seg.text):
+            continue
+        value = initial.value
+        which = _WHICHEVER.search(seg.text)
+        stated = [d[0] for d in seg.durations if not is_notice_duration(seg, d)]
+        if which and stated:
+            shorter = which.group(1).lower() in ("shorter", "less", "lesser")
+            pick = min if shorter else max
+            value = pick([value, *stated], key=lambda iso: durations.parse(iso).approx_days())
+        return Found(value, [(seg.start, seg.end)], min(initial.confidence, 0.7))
     return None
 
 

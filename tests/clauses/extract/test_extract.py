@@ -276,3 +276,35 @@ def test_an_order_form_s_fields_are_read_as_label_and_value() -> None:
     assert split("TERM: The term of this Agreement is two years. It renews.") == [
         "TERM:", "The term of this Agreement is two years.", "It renews."]
     assert split("Renewal Term: 12 months. Notice: 30 days") == ["Renewal Term:", "12 months.", "Notice:", "30 days"]
+
+
+_SERVICES = ('SERVICES AGREEMENT\n\nThis Services Agreement is entered into as of January 15, 2027 (the "Effective Date") '
+             'by and between Acme Corp. ("Acme") and Globex LLC ("Customer").\n\n5. Term. ')
+
+
+@pytest.mark.parametrize(("clause", "term"), [
+    ("The Subscription Term shall be twelve (12) months from the Effective Date. The Subscription Term shall "
+     "automatically renew for successive periods equal to the initial Subscription Term unless Customer cancels at "
+     "least 30 days before renewal.", "P12M"),
+    ("This Agreement has an initial term of two (2) years. Thereafter it renews automatically for like periods "
+     "unless either party gives sixty (60) days' notice of non-renewal.", "P2Y"),
+    # the shorter of the two, the notice period aside
+    ("This Agreement has an initial term of two (2) years. Subscriptions automatically renew for additional periods "
+     "equal to the expiring subscription term or one year (whichever is shorter), unless either party gives the other "
+     "notice of non-renewal at least 30 days before the end of the relevant subscription term.", "P1Y"),
+])
+def test_a_renewal_as_long_as_the_initial_term_takes_its_length(clause: str, term: str) -> None:
+    ex = extract(_SERVICES + clause + "\n")
+    assert ex.fields["renewal_term"] == term and ex.fields["auto_renewal"] is True
+    assert "renew" in _evidence_text(_SERVICES + clause + "\n", ex, "renewal_term")
+    assert ex.confidence["renewal_term"] <= 0.7          # read across two clauses: marked for review
+
+
+def test_a_renewal_as_long_as_the_initial_term_needs_one_and_an_automatic_renewal() -> None:
+    # A renewal the parties must agree to is no renewal term, nor is one without a stated initial term.
+    mutual = extract(_SERVICES + "This Agreement has an initial term of two (2) years. The parties may renew it for "
+                                 "a like term by mutual written agreement.\n")
+    assert "renewal_term" not in mutual.fields
+    no_initial = extract(_SERVICES + "This Agreement renews automatically for like periods unless either party gives "
+                                     "sixty (60) days' notice of non-renewal.\n")
+    assert no_initial.fields["auto_renewal"] is True and "renewal_term" not in no_initial.fields
