@@ -187,7 +187,9 @@ def payment_terms(segs: list[Seg]) -> Found | None:
     return None
 
 
-_PERIOD_WORDS = {"month": "monthly", "monthly": "monthly", "year": "annual", "annual": "annual",
+#: An amount per unit of something other than time: an hourly, per-user or per-unit rate.
+_RATE = re.compile(r"\W*(?:\(\S+\)\s*)?(?:per|/)\s*[a-z]|\s*an?\s+(?:hour|day|user|seat|unit)\b")
+_PERIOD_WORDS = {"month": "monthly", "annum": "annual", "monthly": "monthly", "year": "annual", "annual": "annual",
                  "annually": "annual", "quarter": "quarterly", "quarterly": "quarterly", "week": "weekly",
                  "weekly": "weekly"}
 
@@ -201,8 +203,10 @@ def fees(segs: list[Seg]) -> Found | None:
             continue
         for (amount, cur), s, e in seg.money:
             after = seg.text[seg.rel(e):seg.rel(e) + 40].lower()
-            m = re.match(r"\W*(?:\(\S+\)\s*)?(?:per|each|a|every|/)\s*(month|year|quarter|week)|\W*(monthly|annually|"
+            m = re.match(r"\W*(?:\(\S+\)\s*)?(?:per|each|a|every|/)\s*(month|year|quarter|week|annum)|\W*(monthly|annually|"
                          r"annual|quarterly|weekly)", after)
+            if m is None and _RATE.match(after):
+                continue        # "$150 per hour", "$12 per user": a rate, not what the contract costs
             period = _PERIOD_WORDS.get(m.group(1) or m.group(2)) if m else None
             out.append(values_fields.fee_json(values_fields.Fee(Money(amount, cur), period)))
             ev.append((s, e))

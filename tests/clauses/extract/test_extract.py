@@ -308,3 +308,16 @@ def test_a_renewal_as_long_as_the_initial_term_needs_one_and_an_automatic_renewa
     no_initial = extract(_SERVICES + "This Agreement renews automatically for like periods unless either party gives "
                                      "sixty (60) days' notice of non-renewal.\n")
     assert no_initial.fields["auto_renewal"] is True and "renewal_term" not in no_initial.fields
+
+
+@pytest.mark.parametrize(("clause", "fees"), [
+    ("The Company shall pay Consultant a fee of $150 per hour.", None),          # a rate: not what it costs
+    ("Customer shall pay a fee of $12 per user per month.", None),
+    ("Customer shall pay a fee of USD 24,000 per annum.", [{"amount": "24000.00", "currency": "USD", "period": "annual"}]),
+    ("Customer shall pay $1,000/month.", [{"amount": "1000.00", "currency": "USD", "period": "monthly"}]),
+    ("Customer shall pay a fee of $5,000, a portion of which is refundable.",
+     [{"amount": "5000.00", "currency": "USD", "period": None}]),
+])
+def test_a_rate_per_hour_or_user_is_no_fee(clause: str, fees: list | None) -> None:
+    # The commercial-terms prefill takes a fee as a line's price: an hourly rate would become one.
+    assert extract("3. Fees. " + clause).fields.get("fees") == fees
