@@ -456,7 +456,8 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/revenue/waterfall": _get("The revenue waterfall as CSV: each contract's revenue by month", [
         {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}},
         {"name": "months", "in": "query", "schema": {"type": "integer", "default": 12}}]),
-    "/contracts/{id}/renewal": _get("The initial term, renewal date and non-renewal notice deadline", [
+    "/contracts/{id}/renewal": _get("The initial term, renewal date and non-renewal notice deadline; for an "
+                                    "evergreen contract past its initial term, runs_on {since, notice, earliest_end}", [
         _ID, {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}}]),
     "/contracts/{id}/cancel": {"post": {
         "summary": "Cancel the executed contract's order from a date: stores one credit note, stops later invoices",

@@ -89,6 +89,9 @@ def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
     initial, expiration = T.term(segs, eff, agreed, text)
     auto, renewal_term, non_renewal, limit = R.renewal(segs)
     tfc, tnotice, cause, cure = X.termination(segs)
+    if auto is None or renewal_term is None or non_renewal is None:
+        form_auto, form_term, form_notice = R.labelled_renewal(text)
+        auto, renewal_term, non_renewal = auto or form_auto, renewal_term or form_term, non_renewal or form_notice
     if renewal_term is None and initial is not None:
         # "renews for successive periods equal to the initial term": the initial term another clause states
         renewal_term = R.renewal_as_long_as_initial(segs, auto, initial)
@@ -109,7 +112,7 @@ def extract_from(text: str, segs: list[F.Seg]) -> Extraction:
     put("governing_law", F.governing_law(segs))
     put("payment_terms", F.payment_terms(segs))
     put("fees", F.fees(segs))
-    put("billing_frequency", F.billing_frequency(segs))
+    put("billing_frequency", F.billing_frequency(segs, text))
     put("price_increase_cap", F.price_increase_cap(segs))
     out.issues = check(out.fields)
     blank = T.blank_date(text, pre_end)

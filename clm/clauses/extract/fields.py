@@ -221,14 +221,24 @@ _BILLING = re.compile(r"\b(?:invoice[sd]?|bill(?:ed)?|payable|paid)\s+(?:\w+\s+)
                       r"semi-annually|yearly|weekly|in\s+advance|in\s+arrears)\b", re.IGNORECASE)
 
 
-def billing_frequency(segs: list[Seg]) -> Found | None:
-    """Return how often invoices go out (monthly, quarterly, annually ...)."""
+#: The form field: "Billing Frequency: Quarterly in advance", "Invoicing: annually".
+_BILLING_LABEL = re.compile(r"^[ \t]*(?:billing|invoicing)(?:[ \t]+(?:frequency|cycle|period|schedule))?[ \t]*[:\-–][ \t]*"
+                            r"(monthly|quarterly|annually|annual|yearly|semi-annually|weekly)\b[^\n]*",
+                            re.IGNORECASE | re.MULTILINE)
+
+
+def billing_frequency(segs: list[Seg], text: str = "") -> Found | None:
+    """Return how often invoices go out (monthly, quarterly, annually ...): said in a payment
+    sentence, or in an order form's field."""
     for seg in segs:
         if "payment" not in seg.cats:
             continue
         m = _BILLING.search(seg.text)
         if m and not m.group(1).lower().startswith("in "):        # "in advance" is a timing, not a frequency
             return Found(frequencies.read(m.group(1)), [(seg.start, seg.end)], 0.7)
+    m = _BILLING_LABEL.search(text)
+    if m:
+        return Found(frequencies.read(m.group(1)), [m.span()], 0.8)
     return None
 
 

@@ -27,6 +27,7 @@ _LINE = re.compile(r"[^\n]+")
 _PREFILTER = re.compile(
     r"renew|extend|extension|successive|year[\s-]to[\s-]year|evergreen|terminat|terminab|cancel|govern|constru"
     r"|interpret|laws?\b|effective|commenc|\bterm\b|expir|perpetu|indefinite|remain\s+in|continue"
+    r"|\bthis\s+agreement\b[^.;]{0,80}?\bends?\s+on\b"
     r"|into\s+force|remain\s+valid|anniversar|days?\W{0,3}\s*(?:prior\s+|advance\s+)?(?:written\s+)?notice"
     r"|invoice|payable|\bnet\s*\(?\d|\bpay|\bfee|price|increase|\$|€|£|usd|eur\b|gbp",
     re.IGNORECASE,

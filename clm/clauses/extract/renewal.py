@@ -242,6 +242,43 @@ def renewal_as_long_as_initial(segs: list[Seg], auto: Found | None, initial: Fou
     return None
 
 
+#: Form fields of an order form or a cover page, each at the start of a line: "Auto-Renewal: Yes",
+#: "Renewal Term: 12 months", "Notice of Non-Renewal: 60 days".
+_AUTO_LABEL = re.compile(r"^[ \t]*(?:auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically)[ \t]*[:\-–][ \t]*"
+                         r"(?:yes|y|true|automatic(?:ally)?)\b[^\n]*", re.IGNORECASE | re.MULTILINE)
+_TERM_LABEL = re.compile(r"^[ \t]*renewal[ \t]+(?:term|period)s?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
+                         re.IGNORECASE | re.MULTILINE)
+_NOTICE_LABEL = re.compile(r"^[ \t]*(?:notice[ \t]+of[ \t]+non-?[ \t]?renewal|non-?[ \t]?renewal[ \t]+notice"
+                           r"|(?:renewal|cancell?ation)[ \t]+notice)(?:[ \t]+period)?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def _leading_duration(value: str) -> str | None:
+    """Return the duration a form field's value opens with ("12 months", "sixty (60) days prior to ...")."""
+    found = N.find_durations(value)
+    return found[0].iso if found and found[0].start <= 2 else None
+
+
+def labelled_renewal(text: str) -> tuple[Found | None, Found | None, Found | None]:
+    """Return (auto_renewal, renewal_term, non_renewal_notice) stated as form fields, the field as evidence.
+
+    An order form says in a line what a contract says in a sentence; the sentence rules come first
+    (see :func:`clm.clauses.extract.extract_from`)."""
+    auto = term = notice = None
+    m = _AUTO_LABEL.search(text)
+    if m:
+        auto = Found(True, [m.span()], 0.85)
+    m = _TERM_LABEL.search(text)
+    if m and (value := _leading_duration(m.group(1))):
+        term = Found(value, [(m.start(), m.end())], 0.8)
+    m = _NOTICE_LABEL.search(text)
+    if m and (value := _leading_duration(m.group(1))):
+        notice = Found(value, [(m.start(), m.end())], 0.8)
+    if auto is None and term is not None:
+        auto = Found(True, list(term.evidence), 0.6)      # a renewal term: the form renews
+    return auto, term, notice
+
+
 def renewal(segs: list[Seg]) -> tuple[Found | None, Found | None, Found | None, Found | None]:
     """Return (auto_renewal, renewal_term, non_renewal_notice, renewal_limit)."""
     cands = []

@@ -47,7 +47,8 @@ _EFFECTIVE_AFTER = re.compile(r"\s*(?:the\s+)?[(,]\s*\(?\s*(?:the\s+|hereinafter
 #: How many start words ("effective", "commence" ...) one text is searched at; a CUAD dev contract has at
 #: most 101, and each costs a date search (a text of nothing but "Effective Date:" would cost seconds).
 _MAX_EFFECTIVE_WORDS = 500
-_EFFECTIVE_WORD = re.compile(r"effective|commenc|into\s+(?:force|effect)|take[sn]?\s+effect|begin", re.IGNORECASE)
+_EFFECTIVE_WORD = re.compile(r"effective|commenc|into\s+(?:force|effect)|take[sn]?\s+effect|begin|\bstart\s+date\b",
+                             re.IGNORECASE)
 #: The preamble calls its date (or a blank for it) the effective date: "is effective as of the ___ day of".
 _PREAMBLE_EFFECTIVE = re.compile(r"\beffective\b(?:\s+dates?\b|[^.;\n]{0,30}?\b(?:date|day)\b"
                                  r"|\s+(?:as\s+(?:of|from)|on)\s+(?:the\s+)?(?:\d|[A-Z][a-z]+\.?\s+\d|_))", re.IGNORECASE)

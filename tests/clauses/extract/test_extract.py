@@ -321,3 +321,28 @@ def test_a_renewal_as_long_as_the_initial_term_needs_one_and_an_automatic_renewa
 def test_a_rate_per_hour_or_user_is_no_fee(clause: str, fees: list | None) -> None:
     # The commercial-terms prefill takes a fee as a line's price: an hourly rate would become one.
     assert extract("3. Fees. " + clause).fields.get("fees") == fees
+
+
+_FORM = ("ORDER FORM\n\nCustomer: Contoso Retail LLC\nProvider: Northwind Traders Inc.\n"
+         "Start Date: March 1, 2027\nEnd Date: February 29, 2028\n")
+
+
+def test_an_order_form_s_renewal_start_and_billing_fields() -> None:
+    text = _FORM + ("Auto-Renewal: Yes\nRenewal Term: 12 months\nNotice of Non-Renewal: 60 days\n"
+                    "Payment Terms: Net 45\nBilling Frequency: Quarterly in advance\n")
+    ex = extract(text)
+    f = ex.fields
+    assert (f["effective_date"], f["expiration_date"], f["initial_term"]) == ("2027-03-01", "2028-02-29", "P1Y")
+    assert (f["auto_renewal"], f["renewal_term"], f["non_renewal_notice"]) == (True, "P12M", "P60D")
+    assert (f["payment_terms"], f["billing_frequency"]) == ("P45D", "quarterly")
+    assert _evidence_text(text, ex, "renewal_term") == "Renewal Term: 12 months"
+    assert _evidence_text(text, ex, "non_renewal_notice") == "Notice of Non-Renewal: 60 days"
+    assert _evidence_text(text, ex, "billing_frequency") == "Billing Frequency: Quarterly in advance"
+
+
+def test_an_order_form_that_does_not_renew_says_so_and_gets_no_renewal() -> None:
+    ex = extract(_FORM + "Auto-Renewal: No\nRenewal Term: N/A\n")
+    assert not {"auto_renewal", "renewal_term", "non_renewal_notice"} & set(ex.fields)
+    # a label in running text is no form field
+    prose = extract(_FORM + "The parties discussed whether the renewal term: 12 months or more, would suit.\n")
+    assert "renewal_term" not in prose.fields

@@ -431,3 +431,16 @@ def test_agreement_date_cue_is_a_whole_word() -> None:
     agreed = T.agreement_date(text, pre_end)
     assert agreed is not None and agreed.value == "2001-05-03"
     assert _evidence(text, agreed) == "3rd day of May 2001"
+
+
+def test_an_agreement_that_begins_and_ends_on_dates_without_the_word_term() -> None:
+    from clm.clauses.extract import extract
+
+    ex = extract('SUPPLY AGREEMENT\n\nAcme Corp. ("Acme") and Globex LLC ("Buyer") agree as follows.\n\n'
+                 "1. This Agreement begins on March 1, 2027 and ends on February 29, 2028.\n")
+    assert (ex.fields["effective_date"], ex.fields["expiration_date"], ex.fields["initial_term"]) == (
+        "2027-03-01", "2028-02-29", "P1Y")
+    # "ends on" of something else is no term of the agreement
+    other = extract('SUPPLY AGREEMENT\n\nAcme Corp. ("Acme") and Globex LLC ("Buyer") agree as follows.\n\n'
+                    "1. Buyer's fiscal year ends on June 30, 2027.\n")
+    assert "expiration_date" not in other.fields
