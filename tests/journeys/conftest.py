@@ -10,6 +10,7 @@ in-process: what a journey sees is what a user sees.
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import os
@@ -135,6 +136,14 @@ class Installation:
             message = email.message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=email.policy.default)
             messages.append(message)
         return messages
+
+    def import_file(self, path: Path) -> int:
+        """Run ``clm import PATH`` as its own process and return the id of the contract it stored."""
+        report = path.with_name(f"{path.stem}-import.csv")
+        self.clm("import", str(path), "--report", str(report))
+        (row,) = list(csv.DictReader(report.open(encoding="utf-8")))
+        assert row["outcome"] == "imported", row
+        return int(row["contract_id"])
 
     def links_for(self, address: str) -> list[str]:
         """Return the signing links mailed to ``address``, oldest first."""

@@ -64,11 +64,7 @@ def test_an_undated_evergreen_contract_from_the_archive(clm_site: Installation, 
         "January 1, 2026 and continue for an initial term of one (1) year. Thereafter, it shall automatically "
         "continue until terminated by either party upon not less than thirty (30) days' prior written notice.\n\n"
         "2. Governing law. This Agreement is governed by the laws of the State of New York.\n", encoding="utf-8")
-    report = tmp_path / "import.csv"
-    site.clm("import", str(contract), "--report", str(report))
-    (row,) = list(csv.DictReader(report.open(encoding="utf-8")))
-    assert row["outcome"] == "imported", row
-    contract_id = int(row["contract_id"])
+    contract_id = site.import_file(contract)
 
     terms = site.api("finance").get(f"{site.url}/api/v1/contracts/{contract_id}/terms", timeout=60).json()
     extracted = terms["extracted"]

@@ -10,7 +10,6 @@ past the initial term nothing is rolled into invented renewal terms.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -44,10 +43,7 @@ def test_an_evergreen_contract_is_signed_reminded_once_and_then_runs_on(clm_site
         "year. Thereafter, it shall automatically continue until terminated by either party upon not less than "
         "thirty (30) days' prior written notice.\n\n"
         "2. Governing law. This Agreement is governed by the laws of the State of New York.\n", encoding="utf-8")
-    report = tmp_path / "import.csv"
-    site.clm("import", str(text), "--report", str(report))
-    (row,) = list(csv.DictReader(report.open(encoding="utf-8")))
-    contract_id = int(row["contract_id"])
+    contract_id = site.import_file(text)
     errors = watch_console(page)
 
     # Legal confirms what clm read: the dates, the initial term and the evergreen renewal.
