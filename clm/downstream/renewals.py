@@ -138,9 +138,9 @@ def renewal_event(contract: str, start: date, end: date, auto_renewal: bool, ren
 
 
 def earliest_end(notice: Duration | None, given_on: date, calendar: BusinessCalendar | None = None) -> date | None:
-    """Return the last day of an evergreen contract that runs on past its initial term when
-    notice is given on ``given_on``: the notice period later ("upon thirty days' notice"), business
-    days counted on ``calendar``. None when the contract states no notice period.
+    """Return the day notice given on ``given_on`` ends an evergreen contract that runs on past its
+    initial term: the notice period later ("upon thirty days' notice"), business days counted on
+    ``calendar``. None when the contract states no notice period.
     """
     if notice is None:
         return None

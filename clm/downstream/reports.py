@@ -36,10 +36,10 @@ from clm.downstream.renewals import (
 from clm.downstream.revenue import RevenueSchedule as RevenueResult
 from clm.downstream.revenue import balance, build_revenue_schedule
 from clm.downstream.terms import ContractTerms, parse_terms
-from clm.values.fields import PERPETUAL
 from clm.errors import InvalidInput, NotFound
 from clm.events import Event
 from clm.values import calendars, display, durations, money
+from clm.values.fields import PERPETUAL
 from clm.values.dates import add_months
 from clm.versions.models import Contract
 

@@ -748,7 +748,8 @@ def _parse_renewal(r: FieldReader, raw: Any) -> RenewalTerms:
     if not isinstance(auto, bool):
         r.error("renewal.auto_renewal", f"{auto!r} must be true or false")
         auto = False
-    evergreen = obj.get("renewal_term") == PERPETUAL
+    raw_term = obj.get("renewal_term")
+    evergreen = isinstance(raw_term, str) and raw_term.strip().lower() == PERPETUAL
     term = None if evergreen else r.duration(obj, "renewal_term", "renewal.renewal_term")
     if evergreen and not auto:
         r.error("renewal.renewal_term", f"{PERPETUAL!r} (runs on until terminated) needs auto_renewal true")

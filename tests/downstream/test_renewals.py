@@ -233,6 +233,7 @@ def test_an_evergreen_document_reads_and_writes_perpetual():
     assert terms_to_dict(terms)["renewal"]["renewal_term"] == "perpetual"
     assert parse_terms(terms_to_dict(terms)) == terms
     assert terms_hash(terms) != terms_hash(parse_terms(saas_doc()))
+    assert parse_terms(saas_doc(renewal={**EVERGREEN, "renewal_term": "Perpetual"})) == terms   # as typed
     with pytest.raises(TermsError) as err:   # perpetual without auto-renewal says two contrary things
         parse_terms(saas_doc(renewal={**EVERGREEN, "auto_renewal": False}))
     assert err.value.errors == ["renewal.renewal_term: 'perpetual' (runs on until terminated) needs auto_renewal true"]

@@ -188,7 +188,8 @@ def payment_terms(segs: list[Seg]) -> Found | None:
 
 
 #: An amount per unit of something other than time: an hourly, per-user or per-unit rate.
-_RATE = re.compile(r"\W*(?:\(\S+\)\s*)?(?:per|/)\s*[a-z]|\s*an?\s+(?:hour|day|user|seat|unit)\b")
+_RATE = re.compile(r"\W*(?:\(\S+\)\s*)?(?:per|/)\s*(?!(?:the|this|that|such|its|section|schedule|exhibit|clause)\b)[a-z]"
+                   r"|\s*an?\s+(?:hour|day|user|seat|unit)\b")
 _PERIOD_WORDS = {"month": "monthly", "annum": "annual", "monthly": "monthly", "year": "annual", "annual": "annual",
                  "annually": "annual", "quarter": "quarterly", "quarterly": "quarterly", "week": "weekly",
                  "weekly": "weekly"}

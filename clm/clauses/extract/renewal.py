@@ -245,7 +245,7 @@ def renewal_as_long_as_initial(segs: list[Seg], auto: Found | None, initial: Fou
 #: Form fields of an order form or a cover page, each at the start of a line: "Auto-Renewal: Yes",
 #: "Renewal Term: 12 months", "Notice of Non-Renewal: 60 days".
 _AUTO_LABEL = re.compile(r"^[ \t]*(?:auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically)[ \t]*[:\-–][ \t]*"
-                         r"(?:yes|y|true|automatic(?:ally)?)\b[^\n]*", re.IGNORECASE | re.MULTILINE)
+                         r"(?:(yes|y|true|automatic(?:ally)?)|no|n|false|none)\b[^\n]*", re.IGNORECASE | re.MULTILINE)
 _TERM_LABEL = re.compile(r"^[ \t]*renewal[ \t]+(?:term|period)s?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
                          re.IGNORECASE | re.MULTILINE)
 _NOTICE_LABEL = re.compile(r"^[ \t]*(?:notice[ \t]+of[ \t]+non-?[ \t]?renewal|non-?[ \t]?renewal[ \t]+notice"
@@ -266,7 +266,8 @@ def labelled_renewal(text: str) -> tuple[Found | None, Found | None, Found | Non
     (see :func:`clm.clauses.extract.extract_from`)."""
     auto = term = notice = None
     m = _AUTO_LABEL.search(text)
-    if m:
+    said_no = m is not None and m.group(1) is None          # "Auto-Renewal: No"
+    if m and not said_no:
         auto = Found(True, [m.span()], 0.85)
     m = _TERM_LABEL.search(text)
     if m and (value := _leading_duration(m.group(1))):
@@ -274,7 +275,7 @@ def labelled_renewal(text: str) -> tuple[Found | None, Found | None, Found | Non
     m = _NOTICE_LABEL.search(text)
     if m and (value := _leading_duration(m.group(1))):
         notice = Found(value, [(m.start(), m.end())], 0.8)
-    if auto is None and term is not None:
+    if auto is None and term is not None and not said_no:
         auto = Found(True, list(term.evidence), 0.6)      # a renewal term: the form renews
     return auto, term, notice
 

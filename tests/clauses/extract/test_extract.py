@@ -315,6 +315,8 @@ def test_a_renewal_as_long_as_the_initial_term_needs_one_and_an_automatic_renewa
     ("Customer shall pay a fee of $12 per user per month.", None),
     ("Customer shall pay a fee of USD 24,000 per annum.", [{"amount": "24000.00", "currency": "USD", "period": "annual"}]),
     ("Customer shall pay $1,000/month.", [{"amount": "1000.00", "currency": "USD", "period": "monthly"}]),
+    ("Customer shall pay a fee of $9,000 per the terms of Schedule A.",
+     [{"amount": "9000.00", "currency": "USD", "period": None}]),
     ("Customer shall pay a fee of $5,000, a portion of which is refundable.",
      [{"amount": "5000.00", "currency": "USD", "period": None}]),
 ])
@@ -343,6 +345,9 @@ def test_an_order_form_s_renewal_start_and_billing_fields() -> None:
 def test_an_order_form_that_does_not_renew_says_so_and_gets_no_renewal() -> None:
     ex = extract(_FORM + "Auto-Renewal: No\nRenewal Term: N/A\n")
     assert not {"auto_renewal", "renewal_term", "non_renewal_notice"} & set(ex.fields)
+    # a renewal the customer may ask for: its length, but the form does not renew by itself
+    optional = extract(_FORM + "Auto-Renewal: No\nRenewal Term: 12 months, at Customer's option\n")
+    assert optional.fields["renewal_term"] == "P12M" and "auto_renewal" not in optional.fields
     # a label in running text is no form field
     prose = extract(_FORM + "The parties discussed whether the renewal term: 12 months or more, would suit.\n")
     assert "renewal_term" not in prose.fields
