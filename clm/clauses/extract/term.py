@@ -341,6 +341,8 @@ _TERM_STRONG = re.compile(
     r"\s+(?:[\w,()]+\s+){0,14}?(?:continue|remain|expire|terminate|end|be\s+(?:in\s+(?:full\s+)?(?:force|effect)|valid|"
     r"effective|for)|extend|last|run|for\s+a)\b", re.IGNORECASE)
 _TERM_WEAK = re.compile(
+    r"\bthe\s+(?:(?:initial|subscription|service|contract|agreement)\s+)?term\s+is\s+(?:[\w-]+\s+){0,2}?(?:\(\d+\)\s+)?"
+    r"(?:days?|weeks?|months?|years?)\b|"
     r"\b(?:shall|will)\s+have\s+a\s+duration\s+of\b|\b(?:agreement|contract)\s+(?:shall|will)\s+have\s+a\s+term\s+of\b|"
     r"\b(?:endur|continu|remain)\w*\s+(?:in\s+perpetuity|perpetually|indefinitely)\b"
     r"|\bfor\s+an?\s+(?:unlimited|indefinite)\s+(?:period|term|duration)\b"

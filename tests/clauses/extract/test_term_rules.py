@@ -444,3 +444,14 @@ def test_an_agreement_that_begins_and_ends_on_dates_without_the_word_term() -> N
     other = extract('SUPPLY AGREEMENT\n\nAcme Corp. ("Acme") and Globex LLC ("Buyer") agree as follows.\n\n'
                     "1. Buyer's fiscal year ends on June 30, 2027.\n")
     assert "expiration_date" not in other.fields
+
+
+def test_the_subscription_term_is_a_length() -> None:
+    from clm.clauses.extract import extract
+
+    head = ('SERVICES AGREEMENT\n\nThis Services Agreement is entered into as of January 15, 2027 (the "Effective '
+            'Date") by and between Acme Corp. ("Acme") and Globex LLC ("Customer").\n\n5. Term. ')
+    ex = extract(head + "The Subscription Term is twelve (12) months.\n")
+    assert (ex.fields["initial_term"], ex.fields["expiration_date"]) == ("P12M", "2028-01-15")
+    # another thing's term is not the agreement's
+    assert "initial_term" not in extract(head + "The payment term is thirty (30) days.\n").fields
