@@ -244,8 +244,10 @@ def renewal_as_long_as_initial(segs: list[Seg], auto: Found | None, initial: Fou
 
 #: Form fields of an order form or a cover page, each at the start of a line: "Auto-Renewal: Yes",
 #: "Renewal Term: 12 months", "Notice of Non-Renewal: 60 days".
-_AUTO_LABEL = re.compile(r"^[ \t]*(?:auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically)[ \t]*[:\-–][ \t]*"
+_AUTO_LABEL = re.compile(r"^[ \t]*(?:auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically|renewal)[ \t]*[:\-–][ \t]*"
                          r"(?:(yes|y|true|automatic(?:ally)?)|no|n|false|none)\b[^\n]*", re.IGNORECASE | re.MULTILINE)
+#: "Renewal: Automatic, for successive 12-month terms": the field's value names the renewal's length.
+_SUCCESSIVE = re.compile(r"\b(?:successive|additional|further|consecutive|renewal)\s+$", re.IGNORECASE)
 _TERM_LABEL = re.compile(r"^[ \t]*renewal[ \t]+(?:term|period)s?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
                          re.IGNORECASE | re.MULTILINE)
 _NOTICE_LABEL = re.compile(r"^[ \t]*(?:notice[ \t]+of[ \t]+non-?[ \t]?renewal|non-?[ \t]?renewal[ \t]+notice"
@@ -269,8 +271,12 @@ def labelled_renewal(text: str) -> tuple[Found | None, Found | None, Found | Non
     said_no = m is not None and m.group(1) is None          # "Auto-Renewal: No"
     if m and not said_no:
         auto = Found(True, [m.span()], 0.85)
+        line = m.group(0)
+        stated = [d for d in N.find_durations(line) if _SUCCESSIVE.search(line[:d.start])]
+        if stated:
+            term = Found(stated[0].iso, [m.span()], 0.8)
     m = _TERM_LABEL.search(text)
-    if m and (value := _leading_duration(m.group(1))):
+    if term is None and m and (value := _leading_duration(m.group(1))):
         term = Found(value, [(m.start(), m.end())], 0.8)
     m = _NOTICE_LABEL.search(text)
     if m and (value := _leading_duration(m.group(1))):

@@ -342,6 +342,13 @@ def test_an_order_form_s_renewal_start_and_billing_fields() -> None:
     assert _evidence_text(text, ex, "billing_frequency") == "Billing Frequency: Quarterly in advance"
 
 
+def test_an_order_form_s_renewal_field_may_name_its_length() -> None:
+    ex = extract(_FORM + "Renewal: Automatic, for successive 12-month terms\n"
+                         "Non-renewal notice: 60 days prior to the end of the term\n")
+    assert (ex.fields["auto_renewal"], ex.fields["renewal_term"], ex.fields["non_renewal_notice"]) == (
+        True, "P12M", "P60D")
+
+
 def test_an_order_form_that_does_not_renew_says_so_and_gets_no_renewal() -> None:
     ex = extract(_FORM + "Auto-Renewal: No\nRenewal Term: N/A\n")
     assert not {"auto_renewal", "renewal_term", "non_renewal_notice"} & set(ex.fields)
