@@ -293,6 +293,10 @@ def _drop_running(pages: list[tuple[float, list[_Line]]]) -> list[list[_Line]]:
     return kept
 
 
+#: A line that opens with a short capitalised label and a colon: a field of an order form or a cover page.
+_FORM_FIELD = re.compile(r"[A-Z][A-Za-z0-9 /&()'’.-]{0,40}:[ \t]*\S")
+
+
 def _is_heading(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and len(text) < 80 and all(c.isupper() for c in letters) and not text.endswith(",")
@@ -334,6 +338,9 @@ def _join(prev: _Line | None, line: _Line, new_page: bool, pitch: float, full_ri
         if ends_sentence or _is_heading(a) or _ENUMERATION.match(b) or _is_heading(b):
             return None
         return "" if hyphenated else " "
+    short = full_right > 0 and prev.box[2] < full_right - max(0.12 * (full_right - margin_left), 24)
+    if _FORM_FIELD.match(b) and (short or _FORM_FIELD.match(a)):
+        return None  # a form's fields, one a line ("Start Date: March 1, 2027" / "Renewal Term: 12 months")
     if prev.para is not None and prev.para == line.para:  # OCR: one of Tesseract's paragraphs
         return "" if hyphenated else " "
     gap = line.box[1] - prev.box[1]
@@ -341,7 +348,6 @@ def _join(prev: _Line | None, line: _Line, new_page: bool, pitch: float, full_ri
         return None
     if _is_heading(a) or (_is_heading(b) and not a.endswith(",")):
         return None
-    short = full_right > 0 and prev.box[2] < full_right - max(0.12 * (full_right - margin_left), 24)
     if _ENUMERATION.match(b) and (ends_sentence or short):
         return None
     if ends_sentence and short:

@@ -98,6 +98,34 @@ def test_lines_of_a_paragraph_are_spliced_but_a_sentence_end_on_a_short_line_bre
                                   "United States dollars.")
 
 
+def test_an_order_form_keeps_its_fields_one_a_line() -> None:
+    # Short lines that end in no full stop are a paragraph's wrapped lines, except a form's fields.
+    pdf = text_pdf([[(72, 90, "ORDER FORM"),
+                     (72, 118, "Customer: Contoso Retail LLC"),
+                     (72, 132, "Start Date: March 1, 2027"),
+                     (72, 146, "Renewal Term: 12 months"),
+                     (72, 160, "Governing Law: State of California"),
+                     (72, 188, "The Supplier shall deliver the goods to the Customer at the address given"),
+                     (72, 202, "in the order: Customer's own warehouse.")]])
+    assert from_pdf(pdf).text == ("ORDER FORM\nCustomer: Contoso Retail LLC\nStart Date: March 1, 2027\n"
+                                  "Renewal Term: 12 months\nGoverning Law: State of California\n"
+                                  "The Supplier shall deliver the goods to the Customer at the address given "
+                                  "in the order: Customer's own warehouse.")
+    from clm.clauses.extract import extract
+
+    fields = extract(from_pdf(pdf).text).fields
+    assert (fields["effective_date"], fields["governing_law"]) == ("2027-03-01", "California")
+
+
+@needs_tesseract
+def test_a_scanned_order_form_keeps_its_fields_one_a_line() -> None:
+    # Tesseract puts the fields in one paragraph; they are still one a line.
+    pdf = scanned_pdf([["ORDER FORM", "", "Customer: Contoso Retail LLC", "Start Date: March 1, 2027",
+                        "Renewal Term: 12 months", "Governing Law: State of California"]])
+    assert from_pdf(pdf).text == ("ORDER FORM\nCustomer: Contoso Retail LLC\nStart Date: March 1, 2027\n"
+                                  "Renewal Term: 12 months\nGoverning Law: State of California")
+
+
 def test_garbage_text_layer_is_detected() -> None:
     assert needs_ocr("")
     assert needs_ocr("\x01\x02 ¤¤¤ ¦¦¦ ÿÿ ªª «» ¬¬ ®® ¯¯ °° ±± ²² ³³ ´´ µµ")
