@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Blueprint,
@@ -97,10 +97,15 @@ def new(contract_id: int) -> ResponseReturnValue:
 
     reading = db.get_session()
     contract = store.get_contract(reading, contract_id)
-    blanks = blanks_left(reading, contract.latest.id) if contract.latest else []
-    if request.method == "GET":
+
+    def page(form: Any, error: str | None) -> str:
+        # The blanks the latest version's extraction found: shown with the form, not read for a send.
+        blanks = blanks_left(reading, contract.latest.id) if contract.latest else []
         return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
-                               form={}, error=None, blanks=blanks)
+                               form=form, error=error, blanks=blanks)
+
+    if request.method == "GET":
+        return page({}, None)
     now = db.utcnow()
     try:
         with db.transaction() as session:
@@ -114,8 +119,7 @@ def new(contract_id: int) -> ResponseReturnValue:
                 approvals=approval_check(current_app.config))
             envelope_id = envelope.id
     except ClmError as err:
-        return render_template("signing/new.html", contract=contract, rows=FORM_ROWS, field_rows=FORM_FIELDS,
-                               form=request.form, error=str(err), blanks=blanks), err.status
+        return page(request.form, str(err)), err.status
     failed = send_mail(mails)
     flash(f"Envelope {envelope_id} " + ("saved as a draft." if not mails else f"sent to {len(mails)} recipient(s).")
           + (f" {failed} email(s) could not be sent; use Remind." if failed else ""))
