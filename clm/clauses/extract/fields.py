@@ -222,10 +222,20 @@ _BILLING = re.compile(r"\b(?:invoice[sd]?|bill(?:ed)?|payable|paid)\s+(?:\w+\s+)
                       r"semi-annually|yearly|weekly|in\s+advance|in\s+arrears)\b", re.IGNORECASE)
 
 
+#: How many lines of one form label are read: a form has one, a flood of them costs a scan each.
+MAX_FORM_LINES = 20
+
+
+def form_line(label: str) -> re.Pattern[str]:
+    """Return the pattern of an order form's field at the start of a line, "Label: value", for the
+    labels ``label`` matches; the value (to the end of the line, at most 120 characters) is group
+    ``value``. An order form says in such a line what a contract says in a sentence."""
+    return re.compile(rf"^[ \t]*(?:{label})[ \t]*[:\-–][ \t]*(?P<value>[^\n]{{1,120}})", re.IGNORECASE | re.MULTILINE)
+
+
 #: The form field: "Billing Frequency: Quarterly in advance", "Invoicing: annually".
-_BILLING_LABEL = re.compile(r"^[ \t]*(?:billing|invoicing)(?:[ \t]+(?:frequency|cycle|period|schedule))?[ \t]*[:\-–][ \t]*"
-                            r"(monthly|quarterly|annually|annual|yearly|semi-annually|weekly)\b[^\n]*",
-                            re.IGNORECASE | re.MULTILINE)
+_BILLING_LABEL = form_line(r"(?:billing|invoicing)(?:[ \t]+(?:frequency|cycle|period|schedule))?")
+_FREQUENCY_WORD = re.compile(r"(monthly|quarterly|annually|annual|yearly|semi-annually|weekly)\b", re.IGNORECASE)
 
 
 def billing_frequency(segs: list[Seg], text: str = "") -> Found | None:
@@ -237,9 +247,12 @@ def billing_frequency(segs: list[Seg], text: str = "") -> Found | None:
         m = _BILLING.search(seg.text)
         if m and not m.group(1).lower().startswith("in "):        # "in advance" is a timing, not a frequency
             return Found(frequencies.read(m.group(1)), [(seg.start, seg.end)], 0.7)
-    m = _BILLING_LABEL.search(text)
-    if m:
-        return Found(frequencies.read(m.group(1)), [m.span()], 0.8)
+    for k, m in enumerate(_BILLING_LABEL.finditer(text)):
+        word = _FREQUENCY_WORD.match(m.group("value"))
+        if word:
+            return Found(frequencies.read(word.group(1)), [m.span()], 0.8)
+        if k >= MAX_FORM_LINES:
+            break
     return None
 
 

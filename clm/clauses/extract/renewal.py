@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from clm.clauses.extract import normalize as N
-from clm.clauses.extract.fields import Found, Seg, is_notice_duration, notice_in
+from clm.clauses.extract.fields import MAX_FORM_LINES, Found, Seg, form_line, is_notice_duration, notice_in
 from clm.values import durations
 from clm.values.fields import PERPETUAL
 
@@ -244,15 +244,14 @@ def renewal_as_long_as_initial(segs: list[Seg], auto: Found | None, initial: Fou
 
 #: Form fields of an order form or a cover page, each at the start of a line: "Auto-Renewal: Yes",
 #: "Renewal Term: 12 months", "Notice of Non-Renewal: 60 days".
-_AUTO_LABEL = re.compile(r"^[ \t]*(?:auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically|renewal)[ \t]*[:\-–][ \t]*"
-                         r"(?:(yes|y|true|automatic(?:ally)?)|no|n|false|none)\b[^\n]*", re.IGNORECASE | re.MULTILINE)
+_AUTO_LABEL = form_line(r"auto(?:matic)?[ \t-]*renew(?:al|s)?|renews?[ \t]+automatically|renewal")
+_YES = re.compile(r"(?:yes|y|true|automatic(?:ally)?)\b", re.IGNORECASE)
+_NO = re.compile(r"(?:no|n|false|none)\b", re.IGNORECASE)
 #: "Renewal: Automatic, for successive 12-month terms": the field's value names the renewal's length.
 _SUCCESSIVE = re.compile(r"\b(?:successive|additional|further|consecutive|renewal)\s+$", re.IGNORECASE)
-_TERM_LABEL = re.compile(r"^[ \t]*renewal[ \t]+(?:term|period)s?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
-                         re.IGNORECASE | re.MULTILINE)
-_NOTICE_LABEL = re.compile(r"^[ \t]*(?:notice[ \t]+of[ \t]+non-?[ \t]?renewal|non-?[ \t]?renewal[ \t]+notice"
-                           r"|(?:renewal|cancell?ation)[ \t]+notice)(?:[ \t]+period)?[ \t]*[:\-–][ \t]*([^\n]{1,120})",
-                           re.IGNORECASE | re.MULTILINE)
+_TERM_LABEL = form_line(r"renewal[ \t]+(?:term|period)s?")
+_NOTICE_LABEL = form_line(r"(?:notice[ \t]+of[ \t]+non-?[ \t]?renewal|non-?[ \t]?renewal[ \t]+notice"
+                          r"|(?:renewal|cancell?ation)[ \t]+notice)(?:[ \t]+period)?")
 
 
 def _leading_duration(value: str) -> str | None:
@@ -267,20 +266,26 @@ def labelled_renewal(text: str) -> tuple[Found | None, Found | None, Found | Non
     An order form says in a line what a contract says in a sentence; the sentence rules come first
     (see :func:`clm.clauses.extract.extract_from`)."""
     auto = term = notice = None
-    m = _AUTO_LABEL.search(text)
-    said_no = m is not None and m.group(1) is None          # "Auto-Renewal: No"
-    if m and not said_no:
-        auto = Found(True, [m.span()], 0.85)
-        line = m.group(0)
-        stated = [d for d in N.find_durations(line) if _SUCCESSIVE.search(line[:d.start])]
-        if stated:
-            term = Found(stated[0].iso, [m.span()], 0.8)
+    said_no = False
+    for k, m in enumerate(_AUTO_LABEL.finditer(text)):
+        value = m.group("value")
+        if _YES.match(value):
+            auto = Found(True, [m.span()], 0.85)
+            stated = [d for d in N.find_durations(value) if _SUCCESSIVE.search(value[:d.start])]
+            if stated:
+                term = Found(stated[0].iso, [m.span()], 0.8)
+            break
+        if _NO.match(value):                              # "Auto-Renewal: No"
+            said_no = True
+            break
+        if k >= MAX_FORM_LINES:
+            break
     m = _TERM_LABEL.search(text)
-    if term is None and m and (value := _leading_duration(m.group(1))):
-        term = Found(value, [(m.start(), m.end())], 0.8)
+    if term is None and m and (length := _leading_duration(m.group("value"))):
+        term = Found(length, [m.span()], 0.8)
     m = _NOTICE_LABEL.search(text)
-    if m and (value := _leading_duration(m.group(1))):
-        notice = Found(value, [(m.start(), m.end())], 0.8)
+    if m and (length := _leading_duration(m.group("value"))):
+        notice = Found(length, [m.span()], 0.8)
     if auto is None and term is not None and not said_no:
         auto = Found(True, list(term.evidence), 0.6)      # a renewal term: the form renews
     return auto, term, notice
