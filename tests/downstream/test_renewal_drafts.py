@@ -146,3 +146,18 @@ def test_start_renewal_over_the_api(client, make_token, signed):
     body = response.get_json()
     assert (body["applied_pct"], body["capped"], body["terms"]["lines"][0]["price"]) == ("4", False, "124800.00")
     assert client.post(url, json={"uplift": "4"}, headers=bearer(token)).status_code == 200
+
+
+def test_an_evergreen_contract_running_on_has_no_renewal_to_start_over_the_api(client, make_token, make_signed,
+                                                                               plain):
+    evergreen = make_signed(saas_doc(renewal={"auto_renewal": True, "renewal_term": "perpetual",
+                                              "non_renewal_notice": "P30D"}))
+    outbox.drain(plain)
+    url = f"/api/v1/contracts/{evergreen.contract_id}/renewal/start?today=2027-02-01"   # term ended 2026-12-31
+    response = client.post(url, json={"uplift": "3"}, headers=bearer(make_token("finance")))
+    assert response.status_code == 422
+    assert "has run on until terminated (evergreen) since the end of its initial term on 2026-12-31" in \
+        response.get_json()["error"]
+    with db.transaction_for(plain) as s:                  # nothing drafted, nothing stored
+        assert s.scalar(select(func.count()).select_from(RenewalDraft)) == 0
+        assert s.scalar(select(func.count()).select_from(Contract)) == 1
